@@ -1,0 +1,48 @@
+/**
+ * Flags that set config keys, shared by every command that loads a deployment config.
+ * Each maps to one key path (the table below); DYN_* env twins are applied by the loader, so
+ * provenance can say "env" or "flag" exactly.
+ */
+import {Flags} from '@oclif/core';
+import type {FlagValue} from '../config/load.js';
+import {ENGINES, LOG_LEVELS, ROUTER_MODES} from '../config/schema.js';
+
+const group = 'CONFIG';
+
+export const configFlags = {
+  config: Flags.string({char: 'c', description: 'config file (default: dynamo.config.yaml or .dynamorc* here); env DYN_CONFIG', helpGroup: group}),
+  name: Flags.string({char: 'n', description: 'deployment name (several can run side by side)', helpGroup: group}),
+  model: Flags.string({char: 'm', description: 'model alias (see `dynamo models`) or local model directory', helpGroup: group}),
+  engine: Flags.string({description: 'engine the workers run', options: [...ENGINES], helpGroup: group}),
+  disagg: Flags.boolean({description: 'disaggregated prefill/decode workers', allowNo: true, helpGroup: group}),
+  workers: Flags.integer({description: 'number of aggregated workers', min: 0, helpGroup: group}),
+  'prefill-workers': Flags.integer({description: 'number of prefill workers (with --disagg)', min: 0, helpGroup: group}),
+  'decode-workers': Flags.integer({description: 'number of decode workers (with --disagg)', min: 0, helpGroup: group}),
+  host: Flags.string({description: 'address the frontend listens on', helpGroup: group}),
+  port: Flags.integer({char: 'p', description: 'port the frontend listens on', helpGroup: group}),
+  'api-key': Flags.string({description: 'require this bearer token on API requests', helpGroup: group}),
+  'router-mode': Flags.string({description: 'how the router picks a worker', options: [...ROUTER_MODES], helpGroup: group}),
+  'log-level': Flags.string({description: 'log level of every process', options: [...LOG_LEVELS], helpGroup: group}),
+};
+
+const PATHS: Record<Exclude<keyof typeof configFlags, 'config'>, string[]> = {
+  name: ['name'],
+  model: ['model'],
+  engine: ['engine'],
+  disagg: ['disagg'],
+  workers: ['workers', 'agg', 'count'],
+  'prefill-workers': ['workers', 'prefill', 'count'],
+  'decode-workers': ['workers', 'decode', 'count'],
+  host: ['frontend', 'host'],
+  port: ['frontend', 'port'],
+  'api-key': ['frontend', 'apiKey'],
+  'router-mode': ['router', 'mode'],
+  'log-level': ['logLevel'],
+};
+
+/** The config-setting flags the user actually passed, with their key paths. */
+export function configFlagValues(flags: Record<string, unknown>): FlagValue[] {
+  return Object.entries(PATHS)
+    .filter(([flag]) => flags[flag] !== undefined)
+    .map(([flag, path]) => ({flag: `--${flag}`, path, value: flags[flag]}));
+}

@@ -1,0 +1,24 @@
+/** Every command, in one explicit map (oclif's explicit strategy; required for the single binary). */
+import ConfigEnv from './config/env.js';
+import ConfigPrint from './config/print.js';
+import ConfigSchema from './config/schema.js';
+import Down from './down.js';
+import Init from './init.js';
+import Logs from './logs.js';
+import Models from './models.js';
+import Ps from './ps.js';
+import Tether from './tether.js';
+import Up from './up.js';
+
+export const COMMANDS = {
+  up: Up,
+  down: Down,
+  ps: Ps,
+  logs: Logs,
+  init: Init,
+  models: Models,
+  'config:print': ConfigPrint,
+  'config:schema': ConfigSchema,
+  'config:env': ConfigEnv,
+  tether: Tether,
+};

@@ -1,0 +1,27 @@
+import {Args, Command, Flags} from '@oclif/core';
+import {out, prefixer} from '../cli/output.js';
+import {follow, lastLines, selectLogs} from '../runtime/manage.js';
+import {dynamoHome} from '../runtime/run-dir.js';
+
+export default class Logs extends Command {
+  static override summary = 'Show the logs of a deployment, or of one process or role.';
+  static override examples = ['<%= config.bin %> logs', '<%= config.bin %> logs frontend -f', '<%= config.bin %> logs decode --name demo --lines 200'];
+  static override args = {process: Args.string({description: 'process id (agg-0), role (frontend, agg, prefill, decode, worker)'})};
+  static override flags = {
+    name: Flags.string({char: 'n', description: 'deployment name (optional when only one runs)'}),
+    follow: Flags.boolean({char: 'f', description: 'keep printing new lines until Ctrl-C'}),
+    lines: Flags.integer({description: 'lines to show from the end of each log', default: 50}),
+  };
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Logs);
+    const sel = selectLogs(dynamoHome(), flags.name, args.process);
+    const prefix = prefixer(sel.files.map((f) => f.label));
+    for (const f of sel.files) for (const l of lastLines(f.file, flags.lines)) out(prefix(f.label, l));
+    if (!flags.follow) return;
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    process.once('SIGTERM', () => stop.abort());
+    await follow(sel.files, (label, line) => out(prefix(label, line)), stop.signal);
+  }
+}

@@ -1,0 +1,33 @@
+import {Command, Flags} from '@oclif/core';
+import {err, json, out, table} from '../cli/output.js';
+import {psRows} from '../runtime/manage.js';
+import {dynamoHome} from '../runtime/run-dir.js';
+
+export default class Ps extends Command {
+  static override summary = 'List running deployments and their processes.';
+  static override examples = ['<%= config.bin %> ps', '<%= config.bin %> ps --json'];
+  static override flags = {json: Flags.boolean({description: 'print as JSON'})};
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Ps);
+    const {rows, cleaned} = psRows(dynamoHome());
+    for (const name of cleaned) err(`cleaned up stale deployment ${name} (its supervisor is gone)`);
+    if (flags.json) return json(rows);
+    if (!rows.length) return err('no deployment is running (start one with `dynamo up`)');
+    const flat = rows.flatMap((r) => [
+      {name: r.name, process: 'supervisor', host: 'local', status: r.status, pid: r.pid, restarts: '', ports: '', uptime: r.uptime, url: r.url},
+      ...r.processes.map((p) => ({
+        name: '',
+        process: p.id,
+        host: p.host,
+        status: p.status,
+        pid: p.pid ?? '',
+        restarts: p.restarts,
+        ports: Object.values(p.ports).join(','),
+        uptime: '',
+        url: '',
+      })),
+    ]);
+    out(table(flat));
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The one definition of a deployment's configuration. Files, DYN_* env twins and flags are merged
+ * into one object and parsed here once (see load.ts). Objects are strict: an unknown key in a config
+ * file is an error, not silently ignored.
+ */
+import {z} from 'zod';
+
+export const ENGINES = ['mocker', 'cpu', 'vllm', 'sglang', 'trtllm'] as const;
+export const ROUTER_MODES = ['round-robin', 'random', 'kv'] as const;
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export const WORKER_ROLES = ['agg', 'prefill', 'decode'] as const;
+export type WorkerRole = (typeof WORKER_ROLES)[number];
+
+const port = z.number().int().min(1).max(65535);
+
+const workerGroup = (count: number) =>
+  z
+    .strictObject({
+      count: z.number().int().min(0).max(1024).default(count).describe('number of workers of this role'),
+      hosts: z
+        .array(z.string().min(1))
+        .min(1)
+        .default(['local'])
+        .describe('hosts to place workers on, round-robin; "local" or a name under `hosts`'),
+      engineArgs: z.array(z.string()).default([]).describe('extra arguments passed to the engine as-is'),
+    })
+    .prefault({});
+
+export const sshHostSchema = z.strictObject({
+  address: z.string().min(1).describe('hostname or IP the SSH client connects to'),
+  user: z.string().min(1).optional().describe('login user (default: the SSH default)'),
+  port: port.default(22),
+  identityFile: z.string().min(1).optional().describe('private key file for this host'),
+  knownHostsFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('known_hosts file to check the host key against (host key checking stays on)'),
+  dynamoPath: z.string().min(1).default('dynamo').describe('path of the dynamo binary on that host'),
+});
+export type SshHost = z.infer<typeof sshHostSchema>;
+
+export const configSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'use lowercase letters, digits, ".", "_" or "-" (max 63)')
+    .default('default')
+    .describe('deployment name; several deployments run side by side under different names'),
+  model: z.string({error: (iss) => (iss.input === undefined ? 'model is required' : 'expected a string')}).min(1).describe('model alias from `dynamo models` or a local model directory'),
+  engine: z.enum(ENGINES).default('mocker').describe('engine the workers run'),
+  disagg: z.boolean().default(false).describe('disaggregated serving: separate prefill and decode workers'),
+  workers: z
+    .strictObject({
+      agg: workerGroup(2),
+      prefill: workerGroup(1),
+      decode: workerGroup(1),
+      basePort: port.default(8100).describe('first port for workers; each takes two (request plane, metrics)'),
+    })
+    .prefault({}),
+  frontend: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1').describe('address the HTTP frontend listens on'),
+      port: port.default(8000),
+      apiKey: z.string().min(1).optional().describe('require this bearer token on API requests'),
+    })
+    .prefault({}),
+  hosts: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), sshHostSchema).default({}).describe('SSH hosts by name'),
+  router: z
+    .strictObject({
+      mode: z.enum(ROUTER_MODES).default('round-robin'),
+      blockSize: z.number().int().min(1).max(1024).default(16).describe('KV block size in tokens'),
+      overlapWeight: z.number().min(0).default(1).describe('weight of prefill blocks vs decode blocks in the KV cost'),
+      temperature: z.number().min(0).default(0).describe('softmax temperature over worker costs (0 = argmin)'),
+      kvEvents: z.boolean().default(true).describe('use KV events (false = approximate mode)'),
+      ttlSecs: z.number().positive().default(120).describe('approximate-mode block TTL'),
+      maxTreeSize: z.number().int().positive().default(1048576).describe('approximate-mode prune trigger'),
+      pruneTargetRatio: z.number().gt(0).lte(1).default(0.8),
+      queueThreshold: z.number().min(0).default(4).describe('router queue gate, fraction of max_num_batched_tokens'),
+    })
+    .prefault({}),
+  discovery: z
+    .strictObject({
+      backend: z.enum(['file', 'etcd']).default('file'),
+      etcdEndpoints: z.array(z.string().url()).default(['http://127.0.0.1:2379']),
+    })
+    .prefault({}),
+  supervisor: z
+    .strictObject({
+      readyTimeoutMs: z.number().int().positive().default(60_000).describe('time budget for each process to become ready'),
+      stopGraceMs: z.number().int().min(0).default(5_000).describe('time between SIGTERM and SIGKILL on stop'),
+      maxRestarts: z.number().int().min(0).default(5).describe('consecutive restarts of a crashed worker before giving up'),
+      restartBackoffMs: z.number().int().min(0).default(500).describe('first restart delay; doubles each time'),
+      restartBackoffMaxMs: z.number().int().min(0).default(30_000),
+    })
+    .prefault({}),
+  logLevel: z.enum(LOG_LEVELS).default('info'),
+});
+
+export type DynamoConfig = z.infer<typeof configSchema>;
+export type DynamoConfigInput = z.input<typeof configSchema>;
+
+/** JSON Schema for editors (`dynamo config schema`). */
+export function configJsonSchema(): Record<string, unknown> {
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: 'dynamo deployment config',
+    ...z.toJSONSchema(configSchema, {io: 'input', unrepresentable: 'any'}),
+  };
+}

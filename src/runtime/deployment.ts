@@ -1,0 +1,107 @@
+/**
+ * From user input to a plan: load the config (file, env, flags), check the model, and plan the
+ * processes; or read a plan saved from `up --dry-run --json`.
+ */
+import {readFileSync} from 'node:fs';
+import {z} from 'zod';
+import {UserError} from '../cli/errors.js';
+import {type FlagValue, type LoadedConfig, loadConfig} from '../config/load.js';
+import {resolveModel} from '../config/models.js';
+import {sshHostSchema} from '../config/schema.js';
+import {type DeploymentPlan, planDeployment} from './plan.js';
+import {runDirOf} from './run-dir.js';
+import {shellQuote} from './ssh.js';
+
+export interface PlanRequest {
+  home: string;
+  selfArgv: string[];
+  configFile?: string;
+  flags: FlagValue[];
+  cwd?: string;
+}
+
+export function planFromConfig(req: PlanRequest): {plan: DeploymentPlan; loaded: LoadedConfig} {
+  const loaded = loadConfig({cwd: req.cwd, configFile: req.configFile, flags: req.flags});
+  const {config} = loaded;
+  // Remote-only models are resolved on their hosts; a local alias or directory is checked here.
+  resolveModel(config.model, req.cwd);
+  const plan = planDeployment(config, {runDir: runDirOf(req.home, config.name), selfArgv: req.selfArgv});
+  return {plan, loaded};
+}
+
+const processSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_.-]+$/),
+  role: z.enum(['frontend', 'worker', 'external']),
+  workerRole: z.enum(['agg', 'prefill', 'decode']).optional(),
+  host: z.union([z.object({name: z.literal('local')}), z.object({name: z.string(), ssh: sshHostSchema})]),
+  argv: z.array(z.string()).min(1),
+  env: z.record(z.string(), z.string()).default({}),
+  ports: z.record(z.string(), z.number().int()).default({}),
+  readiness: z.object({
+    address: z.string().default('127.0.0.1'),
+    port: z.number().int().optional(),
+    httpPath: z.string().optional(),
+    logLine: z.string().optional(),
+    timeoutMs: z.number().int().positive().default(60_000),
+  }),
+  dependsOn: z.array(z.string()).default([]),
+  restart: z.object({
+    maxRestarts: z.number().int().min(0).default(0),
+    backoffMs: z.number().int().min(0).default(500),
+    backoffMaxMs: z.number().int().min(0).default(30_000),
+    stableMs: z.number().int().min(0).default(30_000),
+  }),
+  critical: z.boolean().default(false),
+  logFile: z.string(),
+});
+
+const planSchema = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/),
+  runDir: z.string(),
+  model: z.string(),
+  url: z.string(),
+  stopGraceMs: z.number().int().min(0).default(5000),
+  processes: z.array(processSchema).min(1),
+});
+
+/** A plan saved by `dynamo up --dry-run --json` (possibly edited) — run as-is. */
+export function readPlanFile(file: string): DeploymentPlan {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UserError(`cannot read plan ${file}: ${(e as Error).message}`, 'write one with `dynamo up --dry-run --json > plan.json`');
+  }
+  const r = planSchema.safeParse(raw);
+  if (!r.success) {
+    const first = r.error.issues[0]!;
+    throw new UserError(`${file}: ${first.path.join('.')}: ${first.message}`, 'compare with the output of `dynamo up --dry-run --json`');
+  }
+  const ids = new Set(r.data.processes.map((p) => p.id));
+  for (const p of r.data.processes) {
+    const missing = p.dependsOn.find((d) => !ids.has(d));
+    if (missing) throw new UserError(`${file}: process ${p.id} depends on unknown process "${missing}"`);
+  }
+  return r.data as DeploymentPlan;
+}
+
+/** Human-readable plan for `up --dry-run`. */
+export function describePlan(plan: DeploymentPlan): string {
+  const lines = [`deployment ${plan.name}: ${plan.processes.length} processes, serving ${plan.model} at ${plan.url}`, `run directory: ${plan.runDir}`, ''];
+  for (const p of plan.processes) {
+    const ports = Object.entries(p.ports).map(([k, v]) => `${k}=${v}`).join(' ');
+    const r = p.readiness;
+    const ready = [r.port && `port ${r.port}`, r.httpPath && `GET ${r.httpPath}`, r.logLine && `line /${r.logLine}/`].filter(Boolean).join(' → ');
+    const restart = p.critical ? 'critical (its exit stops the deployment)' : p.restart.maxRestarts ? `restart ≤${p.restart.maxRestarts}× with backoff from ${p.restart.backoffMs} ms` : 'no restart';
+    lines.push(`${p.id}@${p.host.name}${'ssh' in p.host ? ` (ssh ${p.host.ssh.user ? `${p.host.ssh.user}@` : ''}${p.host.ssh.address}:${p.host.ssh.port})` : ''}`);
+    lines.push(`  ports:   ${ports || '-'}`);
+    lines.push(`  ready:   ${ready || 'on start'} within ${r.timeoutMs} ms`);
+    lines.push(`  after:   ${p.dependsOn.join(', ') || '-'}`);
+    lines.push(`  restart: ${restart}`);
+    lines.push(`  log:     ${p.logFile}`);
+    lines.push(`  env:     ${Object.entries(p.env).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ')}`);
+    lines.push(`  $ ${p.argv.map(shellQuote).join(' ')}`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}

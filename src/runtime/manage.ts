@@ -1,0 +1,181 @@
+/**
+ * Finding and managing running deployments through their run directories: ps, down, logs.
+ */
+import {closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync} from 'node:fs';
+import {join} from 'node:path';
+import {UserError} from '../cli/errors.js';
+import {closestMatch} from '../cli/suggest.js';
+import {type RunEntry, isSameProcess, listRuns, logsDir, readState, removeState, runDirOf} from './run-dir.js';
+
+export interface PsRow {
+  name: string;
+  status: string;
+  pid: number;
+  uptime: string;
+  url: string;
+  model: string;
+  processes: {id: string; host: string; status: string; pid?: number; restarts: number; ports: Record<string, number>}[];
+}
+
+function fmtUptime(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${s % 60}s` : `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+}
+
+/** Live deployments; stale state (supervisor dead) is cleaned up, leftovers killed. */
+export function psRows(home: string, now = Date.now()): {rows: PsRow[]; cleaned: string[]} {
+  const rows: PsRow[] = [];
+  const cleaned: string[] = [];
+  for (const e of listRuns(home)) {
+    if (!e.alive) {
+      killLeftovers(e);
+      removeState(e.runDir);
+      cleaned.push(e.state.name);
+      continue;
+    }
+    const s = e.state;
+    rows.push({
+      name: s.name,
+      status: s.status,
+      pid: s.supervisorPid,
+      uptime: fmtUptime(now - s.startedAt),
+      url: s.url,
+      model: s.model,
+      processes: s.processes.map((p) => ({id: p.id, host: p.host, status: p.status, pid: p.pid, restarts: p.restarts, ports: p.ports})),
+    });
+  }
+  return {rows, cleaned};
+}
+
+/** Kills local processes a dead supervisor left behind, by recorded pid and start time only. */
+function killLeftovers(e: RunEntry): number {
+  let n = 0;
+  for (const p of e.state.processes) {
+    if (p.host !== 'local' || !isSameProcess(p.pid, p.pidStartTime)) continue;
+    try {
+      process.kill(-p.pid!, 'SIGKILL');
+      n++;
+    } catch {
+      try {
+        process.kill(p.pid!, 'SIGKILL');
+        n++;
+      } catch {}
+    }
+  }
+  return n;
+}
+
+function entryFor(home: string, name: string | undefined): RunEntry {
+  const all = listRuns(home);
+  if (name === undefined) {
+    const alive = all.filter((e) => e.alive);
+    if (alive.length === 1) return alive[0]!;
+    if (!alive.length) {
+      if (all.length === 1) return all[0]!;
+      throw new UserError('no deployment is running', 'start one with `dynamo up`');
+    }
+    throw new UserError(`${alive.length} deployments are running: ${alive.map((e) => e.state.name).join(', ')}`, 'name the one you mean');
+  }
+  const e = all.find((x) => x.state.name === name);
+  if (!e) {
+    const near = closestMatch(name, all.map((x) => x.state.name));
+    throw new UserError(`no deployment named "${name}"${near ? ` (did you mean "${near}"?)` : ''}`, 'see `dynamo ps`');
+  }
+  return e;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Stops a deployment: SIGTERM to its supervisor, which stops its processes in phases; waits, and
+ * escalates to SIGKILL (supervisor and every recorded process) if it overstays.
+ */
+export async function down(home: string, name: string | undefined, graceMs = 15_000): Promise<{name: string; stale: boolean; forced: boolean}> {
+  const e = entryFor(home, name);
+  const {state} = e;
+  if (!e.alive) {
+    killLeftovers(e);
+    removeState(e.runDir);
+    return {name: state.name, stale: true, forced: false};
+  }
+  process.kill(state.supervisorPid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!isSameProcess(state.supervisorPid, state.supervisorStartTime)) {
+      removeState(e.runDir);
+      return {name: state.name, stale: false, forced: false};
+    }
+    await sleep(50);
+  }
+  try {
+    process.kill(state.supervisorPid, 'SIGKILL');
+  } catch {}
+  killLeftovers({...e, state: readState(e.runDir) ?? state});
+  removeState(e.runDir);
+  return {name: state.name, stale: false, forced: true};
+}
+
+export interface LogSelection {
+  files: {label: string; file: string}[];
+  runDir: string;
+}
+
+/** Log files of a deployment, optionally only those of one process or role (`agg`, `worker`, `frontend`). */
+export function selectLogs(home: string, name: string | undefined, which?: string): LogSelection {
+  let runDir: string;
+  try {
+    runDir = entryFor(home, name).runDir;
+  } catch (err) {
+    // A stopped deployment has no state but keeps its logs.
+    const dir = name ? runDirOf(home, name) : undefined;
+    if (!dir || !existsSync(logsDir(dir))) throw err;
+    runDir = dir;
+  }
+  const dir = logsDir(runDir);
+  const ids = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.log')).map((f) => f.slice(0, -4)).sort() : [];
+  const state = readState(runDir);
+  const hostOf = new Map(state?.processes.map((p) => [p.id, p.host]) ?? []);
+  const roleOf = new Map(state?.processes.map((p) => [p.id, p.role]) ?? []);
+  const match = (id: string) =>
+    !which || id === which || id.startsWith(`${which}-`) || roleOf.get(id) === which || (which === 'worker' && id !== 'frontend');
+  const picked = ids.filter(match);
+  if (!picked.length) {
+    throw new UserError(
+      which ? `no logs for "${which}" in ${runDir}` : `no logs in ${runDir}`,
+      ids.length ? `available: ${ids.join(', ')}` : 'has the deployment started?',
+    );
+  }
+  return {runDir, files: picked.map((id) => ({label: `${id}@${hostOf.get(id) ?? 'local'}`, file: join(dir, `${id}.log`)}))};
+}
+
+/** Last `n` lines of a file. */
+export function lastLines(file: string, n: number): string[] {
+  const text = readFileSync(file, 'utf8');
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines.slice(-n);
+}
+
+/** Follows files like `tail -f`, calling onLine for each new complete line, until the signal aborts. */
+export async function follow(files: {label: string; file: string}[], onLine: (label: string, line: string) => void, signal: AbortSignal): Promise<void> {
+  const offsets = new Map(files.map((f) => [f.file, existsSync(f.file) ? statSync(f.file).size : 0]));
+  const rests = new Map<string, string>();
+  while (!signal.aborted) {
+    for (const f of files) {
+      if (!existsSync(f.file)) continue;
+      const size = statSync(f.file).size;
+      let off = offsets.get(f.file) ?? 0;
+      if (size < off) off = 0; // truncated or rotated
+      if (size === off) continue;
+      const buf = Buffer.alloc(size - off);
+      const fd = openSync(f.file, 'r');
+      readSync(fd, buf, 0, buf.length, off);
+      closeSync(fd);
+      offsets.set(f.file, size);
+      const parts = ((rests.get(f.file) ?? '') + buf.toString()).split('\n');
+      rests.set(f.file, parts.pop() ?? '');
+      for (const l of parts) onLine(f.label, l);
+    }
+    await sleep(100);
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * `dynamo up` as data: every process the deployment needs, with its host, full command line,
+ * environment, ports, readiness check, dependencies, restart policy and log file. Pure: the caller
+ * passes the executable to launch (`selfArgv`) and the run directory, so tests check plans with no
+ * process started and no file touched.
+ */
+import {join} from 'node:path';
+import {UserError} from '../cli/errors.js';
+import type {DynamoConfig, SshHost, WorkerRole} from '../config/schema.js';
+
+export type HostRef = {name: 'local'} | {name: string; ssh: SshHost};
+
+export interface ReadinessSpec {
+  /** Address the port and HTTP checks connect to, from the supervisor's host. */
+  address: string;
+  /** TCP port that must accept connections. */
+  port?: number;
+  /** HTTP path on `port` that must answer 2xx. */
+  httpPath?: string;
+  /** Regex a line of the process's output must match (a ready marker). */
+  logLine?: string;
+  /** One budget for all steps, from spawn. */
+  timeoutMs: number;
+}
+
+export interface RestartPolicy {
+  /** Consecutive restarts allowed before giving up; 0 = never restart. */
+  maxRestarts: number;
+  backoffMs: number;
+  backoffMaxMs: number;
+  /** A process up at least this long counts as healthy again: its restart count resets. */
+  stableMs: number;
+}
+
+export interface ProcessSpec {
+  id: string;
+  role: 'frontend' | 'worker' | 'external';
+  workerRole?: WorkerRole;
+  host: HostRef;
+  /** argv as run on that host; argv[0] is the executable. */
+  argv: string[];
+  env: Record<string, string>;
+  ports: Record<string, number>;
+  readiness: ReadinessSpec;
+  dependsOn: string[];
+  restart: RestartPolicy;
+  /** When a critical process exits, the whole deployment goes down. */
+  critical: boolean;
+  logFile: string;
+}
+
+export interface DeploymentPlan {
+  name: string;
+  runDir: string;
+  model: string;
+  /** Where clients reach the API. */
+  url: string;
+  stopGraceMs: number;
+  processes: ProcessSpec[];
+}
+
+export interface PlanInputs {
+  runDir: string;
+  /** How to start this same executable locally (binary path, or node + script under development). */
+  selfArgv: string[];
+}
+
+/** Env keys whose values must not be shown in plans or logs. */
+export const SECRET_ENV = new Set(['DYN_FRONTEND_API_KEY']);
+
+function hostRef(config: DynamoConfig, name: string, where: string): HostRef {
+  if (name === 'local') return {name: 'local'};
+  const ssh = config.hosts[name];
+  if (!ssh) {
+    const known = Object.keys(config.hosts);
+    throw new UserError(
+      `${where} names host "${name}", which is not defined under "hosts"`,
+      known.length ? `use "local" or one of: ${known.join(', ')}` : 'add it under `hosts:` (address, user, identityFile) or use "local"',
+    );
+  }
+  return {name, ssh};
+}
+
+function exeFor(host: HostRef, selfArgv: string[]): string[] {
+  return 'ssh' in host ? [host.ssh.dynamoPath] : selfArgv;
+}
+
+function workerRoles(config: DynamoConfig): WorkerRole[] {
+  return config.disagg ? ['prefill', 'decode'] : ['agg'];
+}
+
+export function planDeployment(config: DynamoConfig, inputs: PlanInputs): DeploymentPlan {
+  const {runDir, selfArgv} = inputs;
+  const logs = join(runDir, 'logs');
+  const common = {DYN_RUN_NAME: config.name, DYN_LOG_LEVEL: config.logLevel};
+  const restart: RestartPolicy = {
+    maxRestarts: config.supervisor.maxRestarts,
+    backoffMs: config.supervisor.restartBackoffMs,
+    backoffMaxMs: config.supervisor.restartBackoffMaxMs,
+    stableMs: 30_000,
+  };
+
+  const workers: ProcessSpec[] = [];
+  let portIndex = 0;
+  for (const role of workerRoles(config)) {
+    const group = config.workers[role];
+    if (group.count < 1) {
+      throw new UserError(
+        `${config.disagg ? 'disaggregated' : 'aggregated'} serving needs at least one ${role} worker`,
+        `set workers.${role}.count (or --${role === 'agg' ? 'workers' : `${role}-workers`}) to 1 or more`,
+      );
+    }
+    const hosts = group.hosts.map((h) => hostRef(config, h, `workers.${role}.hosts`));
+    for (let i = 0; i < group.count; i++) {
+      const id = `${role}-${i}`;
+      const host = hosts[i % hosts.length]!;
+      const rpc = config.workers.basePort + 2 * portIndex;
+      const metrics = rpc + 1;
+      portIndex++;
+      workers.push({
+        id,
+        role: 'worker',
+        workerRole: role,
+        host,
+        argv: [
+          ...exeFor(host, selfArgv),
+          'worker',
+          '--engine',
+          config.engine,
+          '--role',
+          role,
+          '--model',
+          config.model,
+          '--worker-id',
+          id,
+          '--rpc-port',
+          String(rpc),
+          '--metrics-port',
+          String(metrics),
+          '--block-size',
+          String(config.router.blockSize),
+          ...(group.engineArgs.length ? ['--', ...group.engineArgs] : []),
+        ],
+        env: {...common, DYN_PROCESS_ID: id},
+        ports: {rpc, metrics},
+        readiness: {address: 'ssh' in host ? host.ssh.address : '127.0.0.1', port: metrics, httpPath: '/health', timeoutMs: config.supervisor.readyTimeoutMs},
+        dependsOn: [],
+        restart,
+        critical: false,
+        logFile: join(logs, `${id}.log`),
+      });
+    }
+  }
+
+  const r = config.router;
+  const clientHost = ['0.0.0.0', '::'].includes(config.frontend.host) ? '127.0.0.1' : config.frontend.host;
+  const frontend: ProcessSpec = {
+    id: 'frontend',
+    role: 'frontend',
+    host: {name: 'local'},
+    argv: [
+      ...selfArgv,
+      'frontend',
+      '--host',
+      config.frontend.host,
+      '--port',
+      String(config.frontend.port),
+      '--model',
+      config.model,
+      '--router-mode',
+      r.mode,
+      '--block-size',
+      String(r.blockSize),
+      '--overlap-weight',
+      String(r.overlapWeight),
+      '--temperature',
+      String(r.temperature),
+      r.kvEvents ? '--kv-events' : '--no-kv-events',
+      '--discovery',
+      config.discovery.backend,
+    ],
+    // The API key travels in the environment: argv is visible to every user in `ps`.
+    env: {...common, DYN_PROCESS_ID: 'frontend', ...(config.frontend.apiKey ? {DYN_FRONTEND_API_KEY: config.frontend.apiKey} : {})},
+    ports: {http: config.frontend.port},
+    readiness: {address: clientHost, port: config.frontend.port, httpPath: '/health', timeoutMs: config.supervisor.readyTimeoutMs},
+    // Started after the workers and stopped before them: intake stops first, then workers drain.
+    dependsOn: workers.map((w) => w.id),
+    restart: {...restart, maxRestarts: 0},
+    critical: true,
+    logFile: join(logs, 'frontend.log'),
+  };
+
+  const processes = [...workers, frontend];
+  checkPortClashes(processes);
+  return {
+    name: config.name,
+    runDir,
+    model: config.model,
+    url: `http://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${config.frontend.port}`,
+    stopGraceMs: config.supervisor.stopGraceMs,
+    processes,
+  };
+}
+
+function checkPortClashes(processes: ProcessSpec[]): void {
+  const seen = new Map<string, string>();
+  for (const p of processes) {
+    for (const [name, port] of Object.entries(p.ports)) {
+      const key = `${p.host.name}:${port}`;
+      const other = seen.get(key);
+      if (other) {
+        throw new UserError(
+          `port ${port} on ${p.host.name} is used twice (${other} and ${p.id} ${name})`,
+          'move frontend.port or workers.basePort so the ranges do not overlap',
+        );
+      }
+      seen.set(key, `${p.id} ${name}`);
+    }
+  }
+}
+
+/** Dependency waves: each wave's processes depend only on earlier waves. Stop runs them in reverse. */
+export function startWaves(processes: readonly ProcessSpec[]): ProcessSpec[][] {
+  const done = new Set<string>();
+  const left = [...processes];
+  const waves: ProcessSpec[][] = [];
+  while (left.length) {
+    const wave = left.filter((p) => p.dependsOn.every((d) => done.has(d)));
+    if (!wave.length) throw new Error(`dependency cycle among: ${left.map((p) => p.id).join(', ')}`);
+    for (const p of wave) {
+      done.add(p.id);
+      left.splice(left.indexOf(p), 1);
+    }
+    waves.push(wave);
+  }
+  return waves;
+}
+
+export function hostLabel(host: HostRef): string {
+  return host.name;
+}
+
+/** A copy of the plan safe to print: secrets masked. */
+export function redactPlan(plan: DeploymentPlan): DeploymentPlan {
+  return {
+    ...plan,
+    processes: plan.processes.map((p) => ({
+      ...p,
+      env: Object.fromEntries(Object.entries(p.env).map(([k, v]) => [k, SECRET_ENV.has(k) ? '***' : v])),
+    })),
+  };
+}

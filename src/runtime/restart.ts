@@ -1,0 +1,17 @@
+/**
+ * Restart rule for a crashed process: exponential backoff (backoffMs × 2^n, capped at backoffMaxMs)
+ * for at most maxRestarts consecutive crashes. A process that stayed up for stableMs is healthy
+ * again, so its count starts over: a worker that crashes once a day is restarted forever, one that
+ * crash-loops is given up on.
+ */
+import type {RestartPolicy} from './plan.js';
+
+export type RestartDecision = {restart: true; attempt: number; delayMs: number} | {restart: false; reason: string};
+
+export function decideRestart(policy: RestartPolicy, consecutiveRestarts: number, uptimeMs: number): RestartDecision {
+  const previous = uptimeMs >= policy.stableMs ? 0 : consecutiveRestarts;
+  if (policy.maxRestarts === 0) return {restart: false, reason: 'restarts are off for this process'};
+  if (previous >= policy.maxRestarts) return {restart: false, reason: `crashed ${previous + 1} times in a row (limit ${policy.maxRestarts} restarts)`};
+  const delayMs = Math.min(policy.backoffMaxMs, policy.backoffMs * 2 ** previous);
+  return {restart: true, attempt: previous + 1, delayMs};
+}

@@ -1,0 +1,190 @@
+/**
+ * `dynamo up` as a service: pre-flight checks, run directory, supervised startup with a task list,
+ * log streaming, signals (Ctrl-C stops in phases, a second Ctrl-C kills), and `--detach`.
+ */
+import {mkdirSync, readFileSync} from 'node:fs';
+import {createServer} from 'node:net';
+import {join} from 'node:path';
+import {ProcessOutput} from 'listr2';
+import {ExternalError, UserError} from '../cli/errors.js';
+import {err, out, prefixer} from '../cli/output.js';
+import type {DeploymentPlan} from './plan.js';
+import {
+  type RunState,
+  isSameProcess,
+  procStartTime,
+  readState,
+  removeState,
+  rotateLogs,
+  runDirOf,
+  writeState,
+} from './run-dir.js';
+import {closeSshMasters, spawnDetached} from './child.js';
+import {ensureControlDir} from './ssh.js';
+import {startupTasks} from './startup-tasks.js';
+import {type ProcessState, Supervisor} from './supervisor.js';
+
+export interface UpOptions {
+  plan: DeploymentPlan;
+  home: string;
+  configFile?: string;
+  /** Print child output prefixed on stdout (off when detached: it is in the log files). */
+  echo: boolean;
+}
+
+function portFree(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen({port, host, exclusive: true}, () => s.close(() => resolve(true)));
+  });
+}
+
+export function assertNotRunning(home: string, name: string): void {
+  const state = readState(runDirOf(home, name));
+  if (state && isSameProcess(state.supervisorPid, state.supervisorStartTime)) {
+    throw new UserError(
+      `deployment "${name}" is already running (supervisor pid ${state.supervisorPid}, ${state.url})`,
+      `stop it with \`dynamo down ${name}\`, or start another with --name and a different --port`,
+    );
+  }
+}
+
+async function preflightPorts(plan: DeploymentPlan): Promise<void> {
+  for (const p of plan.processes) {
+    if (p.host.name !== 'local') continue;
+    for (const [what, port] of Object.entries(p.ports)) {
+      if (!(await portFree(port, p.readiness.address))) {
+        throw new UserError(
+          `port ${port} (${p.id} ${what}) is already in use`,
+          p.role === 'frontend' ? 'stop what holds it (`dynamo ps`), or pick another with --port' : 'stop what holds it (`dynamo ps`), or move workers.basePort',
+        );
+      }
+    }
+  }
+}
+
+function toRunState(plan: DeploymentPlan, status: RunState['status'], states: ProcessState[], configFile?: string): RunState {
+  const byId = new Map(states.map((s) => [s.id, s]));
+  return {
+    name: plan.name,
+    supervisorPid: process.pid,
+    supervisorStartTime: procStartTime(process.pid),
+    status,
+    startedAt: Date.now(),
+    url: plan.url,
+    model: plan.model,
+    configFile,
+    processes: plan.processes.map((spec) => {
+      const s = byId.get(spec.id) ?? {id: spec.id, host: spec.host.name, status: 'pending' as const, restarts: 0};
+      return {...s, role: spec.workerRole ?? spec.role, ports: spec.ports, logFile: spec.logFile, pidStartTime: s.pid ? procStartTime(s.pid) : undefined};
+    }),
+  };
+}
+
+function sshHostsOf(plan: DeploymentPlan) {
+  return [...new Map(plan.processes.flatMap((p) => ('ssh' in p.host ? [[p.host.name, p.host.ssh] as const] : []))).values()];
+}
+
+/** Runs the deployment in the foreground until it is stopped; returns the exit code. */
+export async function runUp(opts: UpOptions): Promise<number> {
+  const {plan, home} = opts;
+  assertNotRunning(home, plan.name);
+  await preflightPorts(plan);
+  rotateLogs(plan.runDir);
+  const controlDir = ensureControlDir(join(home, 'ssh'));
+  const started = Date.now();
+  let phase: RunState['status'] = 'starting';
+  const labels = new Map(plan.processes.map((p) => [p.id, `${p.id}@${p.host.name}`]));
+  const prefix = prefixer([...labels.values()]);
+  let streaming = false;
+
+  const sup = new Supervisor(plan, {
+    controlDir,
+    onLine: (id, line) => {
+      if (opts.echo && streaming) out(prefix(labels.get(id)!, line));
+    },
+    onStatus: () => writeState(plan.runDir, {...toRunState(plan, phase, sup.states(), opts.configFile), startedAt: started}),
+  });
+  writeState(plan.runDir, toRunState(plan, phase, sup.states(), opts.configFile));
+
+  let signalCode = 0;
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupts++;
+    signalCode = sig === 'SIGINT' ? 130 : 0;
+    if (interrupts === 1) {
+      phase = 'stopping';
+      err(`\n${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping ${plan.name} (again to force)…`);
+      void sup.stopAll();
+    } else {
+      err('forcing: SIGKILL to every process');
+      void sup.killAll();
+    }
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, onSignal);
+
+  try {
+    const tty = Boolean(process.stderr.isTTY) && !process.env.CI;
+    const tasks = startupTasks(sup, tty ? 'default' : 'simple', new ProcessOutput(process.stderr, process.stderr));
+    try {
+      await tasks.run();
+    } catch (e) {
+      await sup.stopAll();
+      if (interrupts) return signalCode || 130;
+      throw e instanceof ExternalError ? e : new ExternalError((e as Error).message);
+    }
+    if (interrupts) {
+      await sup.outcome;
+      return signalCode;
+    }
+    phase = 'ready';
+    writeState(plan.runDir, {...toRunState(plan, phase, sup.states(), opts.configFile), startedAt: started});
+    const workers = plan.processes.filter((p) => p.role === 'worker').length;
+    err(
+      `✔ ${plan.name} ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${plan.url} (${plan.model}, ${workers} worker${workers === 1 ? '' : 's'})\n` +
+        `  logs: ${join(plan.runDir, 'logs')}   stop: Ctrl-C or \`dynamo down ${plan.name}\``,
+    );
+    streaming = true;
+    const outcome = await sup.outcome;
+    if (outcome.kind !== 'stopped') throw outcome.error;
+    return signalCode;
+  } finally {
+    for (const s of signals) process.off(s, onSignal);
+    await closeSshMasters(sshHostsOf(plan), controlDir);
+    removeState(plan.runDir);
+  }
+}
+
+/**
+ * `--detach`: re-run this same command in a new session with output to supervisor.log, wait until
+ * it reports ready (or dies), then return. The detached supervisor is found later through its state.
+ */
+export async function runDetached(opts: {plan: DeploymentPlan; home: string; selfArgv: string[]; argv: string[]}): Promise<void> {
+  const {plan, home} = opts;
+  assertNotRunning(home, plan.name);
+  await preflightPorts(plan);
+  mkdirSync(plan.runDir, {recursive: true});
+  const logFile = join(plan.runDir, 'supervisor.log');
+  const args = opts.argv.filter((a) => a !== '--detach' && a !== '-d');
+  const child = spawnDetached([...opts.selfArgv, ...args], logFile, {DYN_DETACHED: '1', NO_COLOR: '1'});
+  let exited = false;
+  void child.exited.then(() => (exited = true));
+  const budget = plan.processes.reduce((n, p) => n + p.readiness.timeoutMs, 0) + 10_000;
+  const deadline = Date.now() + budget;
+  for (;;) {
+    const state = readState(plan.runDir);
+    if (state?.supervisorPid === child.pid && state.status === 'ready') {
+      err(`✔ ${plan.name} running in the background (supervisor pid ${child.pid}): ${plan.url}`);
+      err(`  ps: \`dynamo ps\`   logs: \`dynamo logs -f --name ${plan.name}\`   stop: \`dynamo down ${plan.name}\``);
+      return;
+    }
+    if (exited || Date.now() > deadline) {
+      if (!exited) process.kill(-child.pid, 'SIGTERM');
+      const tail = readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-20);
+      throw new ExternalError(`the detached deployment ${plan.name} failed to start`, {process: 'supervisor', logTail: tail, logFile});
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
