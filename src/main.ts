@@ -66,16 +66,18 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
       process.exitCode = e.oclif.exit;
       return;
     }
-    const flagMsg = e instanceof Error && e.constructor.name === 'NonExistentFlagsError' ? unknownFlag(e as any, argv) : undefined;
+    const flagMsg = e instanceof Error && Array.isArray((e as any).flags) && e.message.startsWith('Nonexistent flag') ? unknownFlag(e as any, argv) : undefined;
     if (flagMsg) {
       process.stderr.write(`Error: ${flagMsg}\n`);
       process.exitCode = 2;
       return;
     }
-    if (e instanceof Errors.CLIError && (e as any).oclif?.exit !== undefined && !(e as any).code?.startsWith?.('ERR_')) {
-      // oclif's own parse errors (missing value, bad option): one line, exit 2.
-      process.stderr.write(`Error: ${e.message.split('\n')[0]}\n`);
-      process.exitCode = (e as any).oclif.exit ?? 2;
+    const parseError = e instanceof Error && /^(Parsing --|Expected |Missing |Unexpected argument|Flag --|The following error occurred|--[a-z-]+=)/.test(e.message);
+    if (parseError) {
+      // oclif's own parse errors (bad value, missing value, bad option): one line, exit 2.
+      const text = e.message.replace(/\nSee more help with --help/, '').replace(/^The following error occurred:\s*/, '').replace(/\s*\n\s*/g, ': ').trim();
+      process.stderr.write(`Error: ${text}. See \`dynamo ${argv[0] ?? ''} --help\`.\n`);
+      process.exitCode = 2;
       return;
     }
     const {text, exitCode} = renderError(e, verbose);

@@ -1,0 +1,74 @@
+/** Helpers for tests that start processes: fixture plans, free ports, pid checks, gates. */
+import {existsSync, mkdtempSync} from 'node:fs';
+import {createServer} from 'node:net';
+import {tmpdir} from 'node:os';
+import {join, resolve} from 'node:path';
+import type {DeploymentPlan, ProcessSpec} from '../../src/runtime/plan.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const BINARY = join(ROOT, 'dist/dynamo');
+export const fixture = (name: string) => join(ROOT, 'test/fixtures', name);
+export const hasBinary = () => existsSync(BINARY);
+
+export function tempDir(prefix = 'dyn-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as {port: number}).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Polls until `cond` holds (a gate, not a sleep); fails after `ms`. */
+export async function until(cond: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export function fixtureProcess(id: string, script: string, opts: Partial<ProcessSpec> & {logDir: string; env?: Record<string, string>}): ProcessSpec {
+  const {logDir, ...rest} = opts;
+  return {
+    id,
+    role: 'external',
+    host: {name: 'local'},
+    argv: [process.execPath, fixture(script)],
+    env: {},
+    ports: {},
+    readiness: {address: '127.0.0.1', timeoutMs: 10_000},
+    dependsOn: [],
+    restart: {maxRestarts: 0, backoffMs: 100, backoffMaxMs: 1000, stableMs: 60_000},
+    critical: false,
+    logFile: join(logDir, `${id}.log`),
+    ...rest,
+  };
+}
+
+export function fixturePlan(runDir: string, processes: ProcessSpec[], stopGraceMs = 500): DeploymentPlan {
+  return {name: 'test', runDir, model: 'fixture', url: 'http://127.0.0.1:0', stopGraceMs, processes};
+}
+
+/** Pids printed by fixtures as `pid=N`. */
+export function pidsIn(lines: string[]): number[] {
+  return lines.flatMap((l) => {
+    const m = /^pid=(\d+)$/.exec(l);
+    return m ? [Number(m[1])] : [];
+  });
+}
