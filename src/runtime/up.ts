@@ -97,12 +97,17 @@ export async function runUp(opts: UpOptions): Promise<number> {
   let phase: RunState['status'] = 'starting';
   const labels = new Map(plan.processes.map((p) => [p.id, `${p.id}@${p.host.name}`]));
   const prefix = prefixer([...labels.values()]);
+  // While the task list owns the terminal, output is held back (bounded) and replayed once ready.
   let streaming = false;
+  const held: string[] = [];
 
   const sup = new Supervisor(plan, {
     controlDir,
     onLine: (id, line) => {
-      if (opts.echo && streaming) out(prefix(labels.get(id)!, line));
+      if (!opts.echo) return;
+      const text = prefix(labels.get(id)!, line);
+      if (streaming) out(text);
+      else if (held.push(text) > 2000) held.shift();
     },
     onStatus: () => writeState(plan.runDir, {...toRunState(plan, phase, sup.states(), opts.configFile), startedAt: started}),
   });
@@ -147,6 +152,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
         `  logs: ${join(plan.runDir, 'logs')}   stop: Ctrl-C or \`dynamo down ${plan.name}\``,
     );
     streaming = true;
+    for (const l of held.splice(0)) out(l);
     const outcome = await sup.outcome;
     if (outcome.kind !== 'stopped') throw outcome.error;
     return signalCode;

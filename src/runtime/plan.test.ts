@@ -1,0 +1,79 @@
+import {describe, expect, it} from 'vitest';
+import {configSchema} from '../config/schema.js';
+import {planDeployment, redactPlan, startWaves} from './plan.js';
+
+const inputs = {runDir: '/runs/demo', selfArgv: ['/usr/local/bin/dynamo']};
+const plan = (cfg: Record<string, unknown>) => planDeployment(configSchema.parse({model: 'deepseek-r1', ...cfg}), inputs);
+
+describe('planDeployment', () => {
+  for (const n of [1, 3, 8]) {
+    it(`aggregated with ${n} worker(s): one frontend after ${n} workers, distinct ports, own logs`, () => {
+      const p = plan({workers: {agg: {count: n}}});
+      const workers = p.processes.filter((x) => x.role === 'worker');
+      expect(workers.map((w) => w.id)).toEqual(Array.from({length: n}, (_, i) => `agg-${i}`));
+      const frontend = p.processes.find((x) => x.id === 'frontend')!;
+      expect(frontend.dependsOn).toEqual(workers.map((w) => w.id));
+      expect(frontend.critical).toBe(true);
+      expect(frontend.restart.maxRestarts).toBe(0);
+      const ports = p.processes.flatMap((x) => Object.values(x.ports));
+      expect(new Set(ports).size).toBe(ports.length);
+      expect(new Set(p.processes.map((x) => x.logFile)).size).toBe(n + 1);
+      for (const w of workers) {
+        expect(w.argv.slice(0, 8)).toEqual(['/usr/local/bin/dynamo', 'worker', '--engine', 'mocker', '--role', 'agg', '--model', 'deepseek-r1']);
+        expect(w.readiness).toMatchObject({address: '127.0.0.1', port: w.ports.metrics, httpPath: '/health'});
+        expect(w.restart.maxRestarts).toBe(5);
+        expect(w.env.DYN_PROCESS_ID).toBe(w.id);
+      }
+      expect(startWaves(p.processes).map((w) => w.map((x) => x.id))).toEqual([workers.map((w) => w.id), ['frontend']]);
+    });
+
+    it(`disaggregated with ${n} prefill and ${n} decode workers`, () => {
+      const p = plan({disagg: true, workers: {prefill: {count: n}, decode: {count: n}}});
+      const roles = p.processes.filter((x) => x.role === 'worker').map((x) => x.workerRole);
+      expect(roles.filter((r) => r === 'prefill')).toHaveLength(n);
+      expect(roles.filter((r) => r === 'decode')).toHaveLength(n);
+      expect(roles).not.toContain('agg');
+      const ports = p.processes.flatMap((x) => Object.values(x.ports));
+      expect(new Set(ports).size).toBe(ports.length);
+      expect(p.processes.find((x) => x.id === 'decode-0')!.argv).toContain('decode');
+    });
+  }
+
+  it('places workers round-robin over SSH hosts and runs the remote binary there', () => {
+    const p = plan({
+      hosts: {gpu1: {address: '10.0.0.1', user: 'ops', dynamoPath: '/opt/dynamo'}, gpu2: {address: '10.0.0.2'}},
+      workers: {agg: {count: 3, hosts: ['gpu1', 'gpu2']}},
+    });
+    const hosts = p.processes.filter((x) => x.role === 'worker').map((x) => x.host.name);
+    expect(hosts).toEqual(['gpu1', 'gpu2', 'gpu1']);
+    const w0 = p.processes[0]!;
+    expect(w0.argv[0]).toBe('/opt/dynamo');
+    expect(w0.readiness.address).toBe('10.0.0.1');
+    expect(p.processes[1]!.argv[0]).toBe('dynamo');
+  });
+
+  it('rejects a worker host that is not defined', () => {
+    expect(() => plan({workers: {agg: {hosts: ['gpu9']}}})).toThrow(/names host "gpu9", which is not defined under "hosts"/);
+  });
+
+  it('rejects overlapping ports', () => {
+    expect(() => plan({frontend: {port: 8102}, workers: {basePort: 8100, agg: {count: 2}}})).toThrow(/port 8102 on local is used twice/);
+  });
+
+  it('needs at least one worker of each serving role', () => {
+    expect(() => plan({disagg: true, workers: {prefill: {count: 0}}})).toThrow(/at least one prefill worker/);
+  });
+
+  it('keeps the API key out of argv and masks it when printed', () => {
+    const p = plan({frontend: {apiKey: 's3cret'}});
+    const f = p.processes.find((x) => x.id === 'frontend')!;
+    expect(f.argv.join(' ')).not.toContain('s3cret');
+    expect(f.env.DYN_FRONTEND_API_KEY).toBe('s3cret');
+    expect(JSON.stringify(redactPlan(p))).not.toContain('s3cret');
+  });
+
+  it('passes engine arguments through unchanged after --', () => {
+    const p = plan({workers: {agg: {count: 1, engineArgs: ['--gpu-memory-utilization', '0.9']}}});
+    expect(p.processes[0]!.argv.slice(-3)).toEqual(['--', '--gpu-memory-utilization', '0.9']);
+  });
+});
