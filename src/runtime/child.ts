@@ -10,7 +10,7 @@ import {stripVTControlCharacters} from 'node:util';
 import {execa} from 'execa';
 import type {ProcessSpec} from './plan.js';
 import type {SshHost} from '../config/schema.js';
-import {REMOTE_PID_MARKER, remoteCommand, sshArgv, sshExitMasterArgv} from './ssh.js';
+import {REMOTE_PID_MARKER, ensureControlDir, remoteCommand, sshArgv, sshExitMasterArgv} from './ssh.js';
 
 export interface ExitInfo {
   code: number | null;
@@ -67,6 +67,7 @@ export function spawnChild(spec: ProcessSpec, opts: SpawnOptions): ChildHandle {
   const remote = 'ssh' in spec.host ? spec.host.ssh : undefined;
   let remotePid: number | undefined;
 
+  if (remote) ensureControlDir(opts.controlDir);
   const env = {...spec.env, DYN_SUPERVISED: '1'};
   const argv = remote ? sshArgv(remote, opts.controlDir, remoteCommand(spec.argv, env)) : spec.argv;
   const child = execa(argv[0]!, argv.slice(1), {

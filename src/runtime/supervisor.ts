@@ -141,7 +141,9 @@ export class Supervisor {
       onLine: (line) => {
         p.tail.push(line);
         if (p.tail.length > max) p.tail.shift();
-        p.waiters = p.waiters.filter((w) => (w.re.test(line) ? (w.resolve(), false) : true));
+        const matched = p.waiters.filter((w) => w.re.test(line));
+        if (matched.length) p.waiters = p.waiters.filter((w) => !matched.includes(w));
+        for (const w of matched) w.resolve();
         this.opts.onLine?.(p.spec.id, line);
       },
     });
@@ -164,13 +166,15 @@ export class Supervisor {
     const how = exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
     if (p.spec.critical) {
       this.setStatus(p, 'failed', exit);
-      return this.bringDown(p.spec.id, 'critical-exit', this.failure(p, `${p.spec.id} exited (${how}); it is critical, so the deployment is going down`, exit));
+      this.bringDown(p.spec.id, 'critical-exit', this.failure(p, `${p.spec.id} exited (${how}); it is critical, so the deployment is going down`, exit));
+      return;
     }
     const uptime = Date.now() - (p.state.startedAt ?? Date.now());
     const d = decideRestart(p.spec.restart, p.state.restarts, uptime);
     if (!d.restart) {
       this.setStatus(p, 'failed', exit);
-      return this.bringDown(p.spec.id, 'gave-up', this.failure(p, `${p.spec.id} ${d.reason}; giving up and stopping the deployment`, exit));
+      this.bringDown(p.spec.id, 'gave-up', this.failure(p, `${p.spec.id} ${d.reason}; giving up and stopping the deployment`, exit));
+      return;
     }
     p.state.restarts = d.attempt;
     this.setStatus(p, 'restarting', exit);

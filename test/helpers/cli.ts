@@ -1,5 +1,5 @@
 /** Drives the built binary the way a user does: real argv, env, signals, exit codes. */
-import {execa, type ResultPromise} from 'execa';
+import {execa} from 'execa';
 import {BINARY} from './processes.js';
 
 export function dynamo(args: string[], opts: {env?: Record<string, string>; cwd?: string; timeout?: number} = {}) {
@@ -30,5 +30,5 @@ export async function startUntil(args: string[], marker: RegExp, opts: {env?: Re
       if (!marker.test(seen)) reject(new Error(`exited before ${marker}; output:\n${seen}`));
     });
   });
-  return {child: child as ResultPromise<{all: true}>, output: () => seen};
+  return {child, output: () => seen};
 }

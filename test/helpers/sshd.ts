@@ -1,0 +1,67 @@
+/**
+ * A real OpenSSH server on 127.0.0.1 for tests: fresh host and user keys in a temp dir, key-only
+ * login, and a known_hosts file so the client keeps strict host key checking on.
+ * Debian's openssh-server is installed by scripts/install-system-deps.sh.
+ */
+import {execFileSync, spawn} from 'node:child_process';
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {userInfo} from 'node:os';
+import {join} from 'node:path';
+import type {SshHost} from '../../src/config/schema.js';
+import {freePort, tempDir, until} from './processes.js';
+
+export const SSHD = '/usr/sbin/sshd';
+export const hasSshd = () => existsSync(SSHD) && existsSync('/usr/bin/ssh-keygen');
+
+export interface LoopbackSshd {
+  host: SshHost;
+  dir: string;
+  stop(): void;
+}
+
+export async function startSshd(dynamoPath: string): Promise<LoopbackSshd> {
+  const dir = tempDir('dyn-sshd-');
+  const keygen = (file: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, file)]);
+  keygen('host_ed25519');
+  keygen('client_ed25519');
+  writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'client_ed25519.pub')));
+  mkdirSync('/run/sshd', {recursive: true});
+  const port = await freePort();
+  writeFileSync(
+    join(dir, 'sshd_config'),
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${join(dir, 'host_ed25519')}`,
+      `PidFile ${join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'StrictModes no',
+      'AcceptEnv none',
+      '',
+    ].join('\n'),
+  );
+  const hostKey = readFileSync(join(dir, 'host_ed25519.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
+  writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostKey}\n`);
+  // -D: stay in the foreground so the test owns the process; -e: log to stderr.
+  const proc = spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], {stdio: ['ignore', 'ignore', 'pipe']});
+  let log = '';
+  proc.stderr.on('data', (c) => (log += c));
+  await until(() => /Server listening/.test(log) || proc.exitCode !== null, 10_000, 'sshd to listen');
+  if (proc.exitCode !== null) throw new Error(`sshd failed: ${log}`);
+  return {
+    dir,
+    host: {
+      address: '127.0.0.1',
+      port,
+      user: userInfo().username,
+      identityFile: join(dir, 'client_ed25519'),
+      knownHostsFile: join(dir, 'known_hosts'),
+      dynamoPath,
+    },
+    stop: () => proc.kill('SIGTERM'),
+  };
+}
