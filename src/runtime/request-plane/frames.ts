@@ -1,0 +1,53 @@
+/**
+ * Wire format of the request plane: each frame is a big-endian u32 length followed by one msgpack
+ * value. Frames carry a stream id so many requests share one TCP connection.
+ *
+ * client → worker: {t:'req', id, body} | {t:'cancel', id} | {t:'credit', id, n}
+ * worker → client: {t:'data', id, body} | {t:'end', id} | {t:'error', id, error:{kind, message}}
+ *
+ * Backpressure is per stream: a worker may send `credit` data frames, and the client grants more as
+ * its consumer reads (so one slow HTTP client never stalls the other streams on the connection).
+ */
+import {Decoder, Encoder} from '@msgpack/msgpack';
+
+export type ClientFrame = {t: 'req'; id: number; body: unknown} | {t: 'cancel'; id: number} | {t: 'credit'; id: number; n: number};
+export type ServerFrame =
+  | {t: 'data'; id: number; body: unknown}
+  | {t: 'end'; id: number}
+  | {t: 'error'; id: number; error: {kind: string; message: string}};
+
+/** Data frames a worker may send on a stream before the client grants more. */
+export const INITIAL_CREDIT = 256;
+/** Largest frame accepted; a bigger length prefix means a broken or hostile peer. */
+export const MAX_FRAME_BYTES = 32 * 1024 * 1024;
+
+const encoder = new Encoder({ignoreUndefined: true});
+
+export function encodeFrame(frame: ClientFrame | ServerFrame): Buffer {
+  const body = encoder.encode(frame);
+  const out = Buffer.allocUnsafe(4 + body.byteLength);
+  out.writeUInt32BE(body.byteLength, 0);
+  out.set(body, 4);
+  return out;
+}
+
+/** Incremental decoder: feed socket chunks, get whole frames. */
+export class FrameReader {
+  private buf: Buffer = Buffer.alloc(0);
+  private readonly decoder = new Decoder();
+
+  push(chunk: Buffer): unknown[] {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    const frames: unknown[] = [];
+    let off = 0;
+    while (this.buf.length - off >= 4) {
+      const len = this.buf.readUInt32BE(off);
+      if (len > MAX_FRAME_BYTES) throw new Error(`frame of ${len} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit`);
+      if (this.buf.length - off - 4 < len) break;
+      frames.push(this.decoder.decode(this.buf.subarray(off + 4, off + 4 + len)));
+      off += 4 + len;
+    }
+    this.buf = off === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(off);
+    return frames;
+  }
+}

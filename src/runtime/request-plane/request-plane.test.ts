@@ -1,0 +1,112 @@
+import type {Server, Socket} from 'node:net';
+import {afterEach, describe, expect, it} from 'vitest';
+import {RequestPlaneError, WorkerConnection} from './client.js';
+import {FrameReader, encodeFrame} from './frames.js';
+import {StreamError, serveRequestPlane} from './server.js';
+
+const servers: Server[] = [];
+afterEach(() => {
+  for (const s of servers.splice(0)) s.close();
+});
+
+async function serve(handler: Parameters<typeof serveRequestPlane>[0]) {
+  const server = await serveRequestPlane(handler, 0);
+  servers.push(server);
+  return new WorkerConnection('127.0.0.1', (server.address() as {port: number}).port);
+}
+
+async function collect(it: AsyncIterable<unknown>): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+describe('frames', () => {
+  it('decode across arbitrary chunk boundaries', () => {
+    const bytes = Buffer.concat([encodeFrame({t: 'req', id: 1, body: {a: 'x'.repeat(300)}}), encodeFrame({t: 'cancel', id: 2})]);
+    const r = new FrameReader();
+    const got: unknown[] = [];
+    for (let i = 0; i < bytes.length; i += 7) got.push(...r.push(bytes.subarray(i, i + 7)));
+    expect(got).toEqual([{t: 'req', id: 1, body: {a: 'x'.repeat(300)}}, {t: 'cancel', id: 2}]);
+  });
+});
+
+describe('request plane', () => {
+  it('multiplexes concurrent streams on one connection', async () => {
+    const conn = await serve(async function* (body) {
+      const {n, tag} = body as {n: number; tag: string};
+      for (let i = 0; i < n; i++) {
+        await new Promise((r) => setTimeout(r, 1));
+        yield `${tag}${i}`;
+      }
+    });
+    const [a, b] = await Promise.all([collect(conn.call({n: 5, tag: 'a'})), collect(conn.call({n: 3, tag: 'b'}))]);
+    expect(a).toEqual(['a0', 'a1', 'a2', 'a3', 'a4']);
+    expect(b).toEqual(['b0', 'b1', 'b2']);
+    conn.close();
+  });
+
+  it('streams more items than the initial credit (credit is replenished)', async () => {
+    const conn = await serve(async function* () {
+      for (let i = 0; i < 2000; i++) yield i;
+    });
+    expect((await collect(conn.call({}))).length).toBe(2000);
+    conn.close();
+  });
+
+  it('cancels the handler when the caller aborts', async () => {
+    let aborted = false;
+    const conn = await serve(async function* (_b, ctx) {
+      ctx.signal.addEventListener('abort', () => (aborted = true));
+      for (let i = 0; ; i++) {
+        yield i;
+        await new Promise((r) => setTimeout(r, 5));
+        if (ctx.signal.aborted) return;
+      }
+    });
+    const ac = new AbortController();
+    const got: unknown[] = [];
+    await expect(
+      (async () => {
+        for await (const x of conn.call({}, ac.signal)) {
+          got.push(x);
+          if (got.length === 3) ac.abort();
+        }
+      })(),
+    ).rejects.toMatchObject({kind: 'cancelled'});
+    await new Promise((r) => setTimeout(r, 50));
+    expect(aborted).toBe(true);
+    conn.close();
+  });
+
+  it('passes typed errors from the worker', async () => {
+    const conn = await serve(async function* () {
+      yield 1;
+      throw new StreamError('invalid_request', 'max_tokens must be set');
+    });
+    await expect(collect(conn.call({}))).rejects.toMatchObject({kind: 'invalid_request', message: 'max_tokens must be set'});
+    conn.close();
+  });
+
+  it('fails open streams with worker_gone when the worker vanishes mid-stream', async () => {
+    const server = await serveRequestPlane(async function* () {
+      yield 'first';
+      await new Promise(() => {});
+    }, 0);
+    servers.push(server);
+    const sockets: Socket[] = [];
+    server.on('connection', (s) => sockets.push(s));
+    const conn = new WorkerConnection('127.0.0.1', (server.address() as {port: number}).port);
+    const it = conn.call({});
+    expect((await it.next()).value).toBe('first');
+    const pending = it.next();
+    for (const s of sockets) s.destroy(); // the worker process dies
+    await expect(pending).rejects.toMatchObject({kind: 'worker_gone'});
+    expect(pending).rejects.toBeInstanceOf(RequestPlaneError);
+  });
+
+  it('reports an unreachable worker', async () => {
+    const conn = new WorkerConnection('127.0.0.1', 1);
+    await expect(collect(conn.call({}))).rejects.toMatchObject({kind: 'worker_unreachable'});
+  });
+});

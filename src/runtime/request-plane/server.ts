@@ -1,0 +1,104 @@
+/**
+ * Worker side of the request plane: accepts connections, runs one handler per request stream,
+ * sends its output as data frames within the client's credit, and aborts the handler when the
+ * client cancels or the connection drops.
+ */
+import {type Server, type Socket, createServer} from 'node:net';
+import {type ClientFrame, FrameReader, INITIAL_CREDIT, encodeFrame} from './frames.js';
+
+export interface RequestContext {
+  signal: AbortSignal;
+}
+
+export type StreamHandler = (body: unknown, ctx: RequestContext) => AsyncIterable<unknown>;
+
+/** An error a handler throws to send a typed failure to the client. */
+export class StreamError extends Error {
+  constructor(
+    readonly kind: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface ServerStream {
+  abort: AbortController;
+  credit: number;
+  wake?: () => void;
+}
+
+function serveConnection(socket: Socket, handler: StreamHandler): void {
+  socket.setNoDelay(true);
+  const reader = new FrameReader();
+  const streams = new Map<number, ServerStream>();
+  let closed = false;
+  const send = (f: Parameters<typeof encodeFrame>[0]) => {
+    if (!closed) socket.write(encodeFrame(f));
+  };
+
+  const run = async (id: number, body: unknown, s: ServerStream) => {
+    try {
+      for await (const item of handler(body, {signal: s.abort.signal})) {
+        if (s.abort.signal.aborted) break;
+        while (s.credit <= 0 && !s.abort.signal.aborted) await new Promise<void>((r) => (s.wake = r));
+        if (s.abort.signal.aborted) break;
+        s.credit--;
+        send({t: 'data', id, body: item});
+      }
+      if (!s.abort.signal.aborted) send({t: 'end', id});
+    } catch (e) {
+      if (!s.abort.signal.aborted) {
+        const kind = e instanceof StreamError ? e.kind : 'internal';
+        send({t: 'error', id, error: {kind, message: (e as Error).message}});
+      }
+    } finally {
+      streams.delete(id);
+    }
+  };
+
+  socket.on('data', (chunk) => {
+    let frames: unknown[];
+    try {
+      frames = reader.push(chunk);
+    } catch {
+      socket.destroy();
+      return;
+    }
+    for (const raw of frames) {
+      const f = raw as ClientFrame;
+      if (f.t === 'req') {
+        const s: ServerStream = {abort: new AbortController(), credit: INITIAL_CREDIT};
+        streams.set(f.id, s);
+        void run(f.id, f.body, s);
+      } else if (f.t === 'cancel') {
+        const s = streams.get(f.id);
+        s?.abort.abort();
+        s?.wake?.();
+      } else if (f.t === 'credit') {
+        const s = streams.get(f.id);
+        if (s) {
+          s.credit += f.n;
+          s.wake?.();
+        }
+      }
+    }
+  });
+  const drop = () => {
+    closed = true;
+    for (const s of streams.values()) {
+      s.abort.abort();
+      s.wake?.();
+    }
+  };
+  socket.on('close', drop);
+  socket.on('error', drop);
+}
+
+export function serveRequestPlane(handler: StreamHandler, port: number, host = '127.0.0.1'): Promise<Server> {
+  const server = createServer((socket) => serveConnection(socket, handler));
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}
