@@ -102,7 +102,7 @@ describe('request plane', () => {
     const pending = it.next();
     for (const s of sockets) s.destroy(); // the worker process dies
     await expect(pending).rejects.toMatchObject({kind: 'worker_gone'});
-    expect(pending).rejects.toBeInstanceOf(RequestPlaneError);
+    await expect(pending).rejects.toBeInstanceOf(RequestPlaneError);
   });
 
   it('reports an unreachable worker', async () => {
