@@ -1,0 +1,45 @@
+import {describe, expect, it} from 'vitest';
+import {execa} from 'execa';
+import {ROOT, fixture, tempDir, until} from '../../../test/helpers/processes.js';
+import {FileDiscovery} from './file-store.js';
+import type {WorkerRecord} from './types.js';
+
+const record = (id: string): WorkerRecord => ({
+  id,
+  role: 'agg',
+  model: 'm',
+  engine: 'mocker',
+  host: '127.0.0.1',
+  rpcPort: 1,
+  metricsPort: 2,
+  startedAt: Date.now(),
+  runtime: {totalKvBlocks: 10, blockSize: 16, maxNumSeqs: 8, maxNumBatchedTokens: 64, contextLength: 1024},
+});
+
+describe('FileDiscovery', () => {
+  it('lists registered workers and forgets revoked ones', async () => {
+    const store = new FileDiscovery(tempDir(), 1000, 20);
+    const a = await store.register(record('a'));
+    await store.register(record('b'));
+    expect((await store.list()).map((w) => w.id)).toEqual(['a', 'b']);
+    await a.revoke();
+    expect((await store.list()).map((w) => w.id)).toEqual(['b']);
+  });
+
+  it('keeps a lease alive with heartbeats, and drops it within the TTL after its owner is killed', async () => {
+    const dir = tempDir();
+    const owner = execa(process.execPath, ['--import', 'tsx', fixture('register-worker.ts'), dir, 'w', '400'], {reject: false, cwd: ROOT});
+    await new Promise<void>((r) => owner.stdout?.on('data', (c) => String(c).includes('registered') && r()));
+    const reader = new FileDiscovery(dir, 400, 20);
+    const seen: string[][] = [];
+    const stop = reader.watch((ws) => seen.push(ws.map((w) => w.id)));
+    await new Promise((r) => setTimeout(r, 1000)); // well past the TTL: heartbeats keep it
+    expect((await reader.list()).map((w) => w.id)).toEqual(['w']);
+    owner.kill('SIGKILL');
+    const killedAt = Date.now();
+    await until(() => seen.at(-1)?.length === 0, 5000, 'expired lease to vanish');
+    expect(Date.now() - killedAt).toBeLessThan(2000);
+    stop();
+    expect(seen[0]).toEqual(['w']);
+  });
+});
