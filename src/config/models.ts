@@ -28,6 +28,8 @@ export interface ModelArch {
   mla?: {kvLoraRank: number; qkRopeHeadDim: number};
   contextLength: number;
   vocabSize: number;
+  /** Bytes per weight as served: 1 for native FP8 checkpoints (DeepSeek V3/R1), else 2 (bf16). */
+  weightBytesPerParam: number;
 }
 
 export interface ModelInfo extends ModelArch {
@@ -46,6 +48,7 @@ export interface ModelInfo extends ModelArch {
 type CatalogEntry = Omit<ModelInfo, 'name' | 'kvBytesPerToken' | 'path'>;
 
 const LLAMA_8B: ModelArch = {
+  weightBytesPerParam: 2,
   parameters: 8.03e9,
   activeParameters: 8.03e9,
   layers: 32,
@@ -60,6 +63,7 @@ const LLAMA_8B: ModelArch = {
 const CATALOG: Record<string, CatalogEntry> = {
   'deepseek-r1': {
     hfId: 'deepseek-ai/DeepSeek-R1',
+    weightBytesPerParam: 1,
     parameters: 671e9,
     activeParameters: 37e9,
     layers: 61,
@@ -82,6 +86,7 @@ const CATALOG: Record<string, CatalogEntry> = {
   'llama-3.1-8b': {hfId: 'meta-llama/Llama-3.1-8B-Instruct', ...LLAMA_8B, tokenizerFamily: 'llama3_1', chatTemplate: 'llama3'},
   'llama-3.1-70b': {
     hfId: 'meta-llama/Llama-3.1-70B-Instruct',
+    weightBytesPerParam: 2,
     parameters: 70.6e9,
     activeParameters: 70.6e9,
     layers: 80,
@@ -96,6 +101,7 @@ const CATALOG: Record<string, CatalogEntry> = {
   },
   'qwen3-0.6b': {
     hfId: 'Qwen/Qwen3-0.6B',
+    weightBytesPerParam: 2,
     parameters: 0.6e9,
     activeParameters: 0.6e9,
     layers: 28,
@@ -110,6 +116,7 @@ const CATALOG: Record<string, CatalogEntry> = {
   },
   'qwen3-32b': {
     hfId: 'Qwen/Qwen3-32B',
+    weightBytesPerParam: 2,
     parameters: 32.8e9,
     activeParameters: 32.8e9,
     layers: 64,
@@ -208,6 +215,7 @@ export function readModelDir(dir: string): ModelInfo {
     mla,
     contextLength: c.max_position_embeddings ?? 4096,
     vocabSize,
+    weightBytesPerParam: /float8|fp8/i.test(String(c.torch_dtype ?? c.quantization_config?.quant_method ?? '')) ? 1 : 2,
     ...familyOf(String(c.model_type ?? '')),
   };
   return withDerived(dir.split('/').filter(Boolean).pop() ?? dir, entry, dir);

@@ -34,3 +34,20 @@ describe.each(['deepseek-r1', 'llama-3.1-8b', 'qwen3-0.6b'])('tokenizer of %s', 
     expect(encoder.stats.cachedSegments).toBeGreaterThan(0);
   });
 });
+
+describe('chat templates', () => {
+  it('render DeepSeek-R1 prompts as the model expects', async () => {
+    const {ChatTemplate} = await import('./chat-template.js');
+    const files = await loadTokenizerFiles(resolveModel('deepseek-r1'));
+    const t = new ChatTemplate(files.tokenizerConfig);
+    expect(t.render([{role: 'user', content: 'Hello there'}])).toBe('<｜begin▁of▁sentence｜><｜User｜>Hello there<｜Assistant｜>');
+  });
+
+  it('render Llama 3.1 and Qwen3 prompts with their headers', async () => {
+    const {ChatTemplate} = await import('./chat-template.js');
+    const llama = new ChatTemplate((await loadTokenizerFiles(resolveModel('llama-3.1-8b'))).tokenizerConfig);
+    expect(llama.render([{role: 'user', content: [{type: 'text', text: 'Hi'}]}])).toContain('<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>');
+    const qwen = new ChatTemplate((await loadTokenizerFiles(resolveModel('qwen3-0.6b'))).tokenizerConfig);
+    expect(qwen.render([{role: 'user', content: 'Hi'}])).toBe('<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n');
+  });
+});

@@ -1,0 +1,70 @@
+/**
+ * Deterministic, readable mocker output: words that are single tokens in the model's vocabulary,
+ * in sentences, drawn from a PRNG seeded by the request's seed and prompt. The same request gives
+ * the same text; a reply ends naturally (EOS) after a seeded length unless EOS is ignored.
+ */
+import type {Vocab} from '../../tokenizer/vocab.js';
+
+const WORDS = (
+  'the of and to in is that it for as with was on be by this are from at or an have not which but ' +
+  'they all we can one there their more about when would will so what up out if into time has two ' +
+  'some could other than then now only its over also new these may first any people like how most ' +
+  'made after where through just many before good well way even because each those very system ' +
+  'model data cache memory token request worker prefix block route load serving latency fast small ' +
+  'large simple clear better every light water world number part place work long great little old ' +
+  'right still find here thing give same another know while last might us great since against'
+).split(' ');
+
+/** mulberry32: small, fast, good enough for text. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function seedFor(seed: number | undefined, prompt: readonly number[]): number {
+  let h = (seed ?? 0) ^ 0x9e3779b9 ^ prompt.length;
+  for (let i = 0; i < prompt.length; i += Math.max(1, prompt.length >> 6)) h = Math.imul(h ^ prompt[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+export class ReadableText {
+  private constructor(
+    private readonly words: number[],
+    private readonly capitalWords: number[],
+    private readonly period: number | undefined,
+    readonly eosTokenId: number | undefined,
+  ) {}
+
+  static fromVocab(vocab: Vocab, eosToken?: string): ReadableText {
+    const single = (w: string) => vocab.id(`Ġ${w}`) ?? vocab.id(`▁${w}`);
+    const words = WORDS.map(single).filter((x): x is number => x !== undefined);
+    const caps = WORDS.map((w) => single(w[0]!.toUpperCase() + w.slice(1))).filter((x): x is number => x !== undefined);
+    if (words.length < 20) throw new Error('the vocabulary has too few whole-word tokens for readable mocker output');
+    return new ReadableText(words, caps.length ? caps : words, vocab.id('.'), eosToken ? vocab.id(eosToken) : undefined);
+  }
+
+  /** A token source for one request. */
+  tokens(seed: number, opts: {ignoreEos?: boolean; minTokens?: number} = {}): () => number {
+    const rand = prng(seed);
+    const pick = (xs: number[]) => xs[Math.floor(rand() * xs.length)]!;
+    const naturalLength = Math.max(opts.minTokens ?? 0, 24 + Math.floor(rand() * 240));
+    let n = 0;
+    let sentenceLeft = 0;
+    return () => {
+      n++;
+      if (!opts.ignoreEos && this.eosTokenId !== undefined && n > naturalLength) return this.eosTokenId;
+      if (sentenceLeft === 0) {
+        sentenceLeft = 5 + Math.floor(rand() * 10);
+        return pick(this.capitalWords);
+      }
+      if (--sentenceLeft === 0 && this.period !== undefined) return this.period;
+      return pick(this.words);
+    };
+  }
+}
