@@ -9,6 +9,7 @@ import Models from './models.js';
 import Ps from './ps.js';
 import Tether from './tether.js';
 import Up from './up.js';
+import Worker from './worker.js';
 
 export const COMMANDS = {
   up: Up,
@@ -21,4 +22,5 @@ export const COMMANDS = {
   'config:schema': ConfigSchema,
   'config:env': ConfigEnv,
   tether: Tether,
+  worker: Worker,
 };

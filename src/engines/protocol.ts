@@ -1,0 +1,32 @@
+/**
+ * What travels on the request plane between the frontend and a worker (msgpack bodies).
+ * The frontend tokenizes; workers see token ids only, as in Dynamo.
+ */
+export interface GenerateRequest {
+  requestId: string;
+  tokenIds: number[];
+  maxTokens: number;
+  minTokens?: number;
+  ignoreEos?: boolean;
+  seed?: number;
+  temperature?: number;
+  topP?: number;
+  /** When the frontend received the request (epoch ms): the worker's TTFT histogram starts here. */
+  arrivedAt?: number;
+}
+
+export interface GenerateChunk {
+  tokenIds: number[];
+  /** First chunk only: prompt tokens served from the prefix cache. */
+  cachedTokens?: number;
+  finishReason?: 'length' | 'stop';
+}
+
+export function validateGenerateRequest(body: unknown): GenerateRequest | string {
+  const r = body as Partial<GenerateRequest> | null;
+  if (!r || typeof r !== 'object') return 'request body must be an object';
+  if (typeof r.requestId !== 'string' || !r.requestId) return 'requestId must be a non-empty string';
+  if (!Array.isArray(r.tokenIds) || !r.tokenIds.length) return 'tokenIds must be a non-empty array';
+  if (!Number.isInteger(r.maxTokens) || r.maxTokens! < 1) return 'maxTokens must be a positive integer';
+  return r as GenerateRequest;
+}
