@@ -3,6 +3,7 @@ import ConfigEnv from './config/env.js';
 import ConfigPrint from './config/print.js';
 import ConfigSchema from './config/schema.js';
 import Down from './down.js';
+import Frontend from './frontend.js';
 import Init from './init.js';
 import Logs from './logs.js';
 import Models from './models.js';
@@ -14,6 +15,7 @@ import Worker from './worker.js';
 export const COMMANDS = {
   up: Up,
   down: Down,
+  frontend: Frontend,
   ps: Ps,
   logs: Logs,
   init: Init,

@@ -76,6 +76,8 @@ export const configSchema = z.strictObject({
       maxTreeSize: z.number().int().positive().default(1048576).describe('approximate-mode prune trigger'),
       pruneTargetRatio: z.number().gt(0).lte(1).default(0.8),
       queueThreshold: z.number().min(0).default(4).describe('router queue gate, fraction of max_num_batched_tokens'),
+      busyMaxInflight: z.number().int().min(0).default(0).describe('requests in flight that make a worker busy (0 = off)'),
+      busyKvUsage: z.number().gt(0).lte(1).default(1).describe('KV usage that makes a worker busy (1 = off); all busy → 503'),
     })
     .prefault({}),
   discovery: z
@@ -91,6 +93,15 @@ export const configSchema = z.strictObject({
       maxRestarts: z.number().int().min(0).default(5).describe('consecutive restarts of a crashed worker before giving up'),
       restartBackoffMs: z.number().int().min(0).default(500).describe('first restart delay; doubles each time'),
       restartBackoffMaxMs: z.number().int().min(0).default(30_000),
+    })
+    .prefault({}),
+  mocker: z
+    .strictObject({
+      speedupRatio: z.number().min(0).default(1).describe('divides modelled step times; 0 = as fast as possible'),
+      gpuMemoryGb: z.number().int().positive().default(80).describe('simulated memory per GPU (sizes the KV cache)'),
+      numGpuBlocks: z.number().int().positive().optional().describe('KV blocks per worker (default: from the model and GPU memory)'),
+      maxNumSeqs: z.number().int().positive().default(256),
+      maxNumBatchedTokens: z.number().int().positive().default(8192),
     })
     .prefault({}),
   logLevel: z.enum(LOG_LEVELS).default('info'),

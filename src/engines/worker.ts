@@ -34,6 +34,7 @@ export interface WorkerOptions {
   servedModelName: string;
   workerId: string;
   host: string;
+  advertiseHost: string;
   rpcPort: number;
   metricsPort: number;
   blockSize: number;
@@ -125,7 +126,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   const http = createServer((req, res) => {
     if (req.url === '/health') {
       res.writeHead(draining ? 503 : 200, {'content-type': 'application/json'});
-      res.end(JSON.stringify({status: draining ? 'draining' : 'ready', worker: opts.workerId, in_flight: engine.inFlight}));
+      res.end(JSON.stringify({status: draining ? 'draining' : 'ready', worker: opts.workerId, in_flight: engine.inFlight, kv_usage: blocks.usage}));
     } else if (req.url === '/metrics') {
       refresh();
       res.writeHead(200, {'content-type': PROMETHEUS_CONTENT_TYPE});
@@ -143,7 +144,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
     role: opts.role,
     model: opts.servedModelName,
     engine: opts.engine,
-    host: opts.host,
+    host: opts.advertiseHost,
     rpcPort: opts.rpcPort,
     metricsPort: opts.metricsPort,
     startedAt: Date.now(),

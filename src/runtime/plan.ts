@@ -92,6 +92,22 @@ function workerRoles(config: DynamoConfig): WorkerRole[] {
 export function planDeployment(config: DynamoConfig, inputs: PlanInputs): DeploymentPlan {
   const {runDir, selfArgv} = inputs;
   const logs = join(runDir, 'logs');
+  const discoveryDir = join(runDir, 'discovery');
+  const mk = config.mocker;
+  const mockerArgs =
+    config.engine === 'mocker'
+      ? [
+          '--speedup-ratio',
+          String(mk.speedupRatio),
+          '--gpu-memory-gb',
+          String(mk.gpuMemoryGb),
+          ...(mk.numGpuBlocks ? ['--num-gpu-blocks', String(mk.numGpuBlocks)] : []),
+          '--max-num-seqs',
+          String(mk.maxNumSeqs),
+          '--max-num-batched-tokens',
+          String(mk.maxNumBatchedTokens),
+        ]
+      : [];
   const common = {DYN_RUN_NAME: config.name, DYN_LOG_LEVEL: config.logLevel};
   const restart: RestartPolicy = {
     maxRestarts: config.supervisor.maxRestarts,
@@ -139,6 +155,11 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
           String(metrics),
           '--block-size',
           String(config.router.blockSize),
+          '--discovery-dir',
+          discoveryDir,
+          // Remote workers listen on every interface and tell the frontend their host's address.
+          ...('ssh' in host ? ['--host', '0.0.0.0', '--advertise-host', host.ssh.address] : []),
+          ...mockerArgs,
           ...(group.engineArgs.length ? ['--', ...group.engineArgs] : []),
         ],
         env: {...common, DYN_PROCESS_ID: id},
@@ -178,6 +199,12 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
       r.kvEvents ? '--kv-events' : '--no-kv-events',
       '--discovery',
       config.discovery.backend,
+      '--discovery-dir',
+      discoveryDir,
+      '--busy-max-inflight',
+      String(r.busyMaxInflight),
+      '--busy-kv-usage',
+      String(r.busyKvUsage),
     ],
     // The API key travels in the environment: argv is visible to every user in `ps`.
     env: {...common, DYN_PROCESS_ID: 'frontend', ...(config.frontend.apiKey ? {DYN_FRONTEND_API_KEY: config.frontend.apiKey} : {})},

@@ -1,0 +1,95 @@
+/**
+ * One generation, independent of the OpenAI endpoint that asked for it: pick a worker (the routing
+ * decision), stream its tokens, detokenize, cut at stop strings, and report usage. Routing happens
+ * in `route()` before any byte is sent, so "no worker" is a clean HTTP 503, not a broken stream.
+ */
+import type {GenerateChunk, GenerateRequest} from '../engines/protocol.js';
+import {type BusyThresholds, type RoutingPolicy, notBusy} from '../router/policy.js';
+import {ServeError, toServeError} from './errors.js';
+import type {ModelPipeline} from './model-pipeline.js';
+import {StopMatcher} from './stop-strings.js';
+import type {WorkerPool} from './worker-pool.js';
+
+export interface GenerationDeps {
+  pool: WorkerPool;
+  policy: RoutingPolicy;
+  thresholds: BusyThresholds;
+  pipeline: ModelPipeline;
+}
+
+export interface GenerationInput {
+  requestId: string;
+  promptTokens: number[];
+  maxTokens: number;
+  stop: string[];
+  seed?: number;
+  temperature?: number;
+  topP?: number;
+  ignoreEos?: boolean;
+  minTokens?: number;
+  arrivedAt: number;
+  signal: AbortSignal;
+}
+
+export type GenerationEvent =
+  | {kind: 'text'; text: string; tokens: number}
+  | {kind: 'finish'; reason: 'stop' | 'length'; usage: Usage};
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+}
+
+/** Chooses the worker, or throws no_worker / overloaded. */
+export function route(deps: GenerationDeps): string {
+  const all = deps.pool.snapshot();
+  if (!all.length) throw new ServeError('no_worker', `no worker is serving ${deps.pipeline.servedName} right now; retry shortly`);
+  const free = notBusy(all, deps.thresholds);
+  if (!free.length) throw new ServeError('overloaded', 'Service temporarily unavailable: all workers are busy, please retry later');
+  return deps.policy.select(free)!.id;
+}
+
+export async function* generate(deps: GenerationDeps, workerId: string, input: GenerationInput): AsyncGenerator<GenerationEvent> {
+  const body: GenerateRequest = {
+    requestId: input.requestId,
+    tokenIds: input.promptTokens,
+    maxTokens: input.maxTokens,
+    seed: input.seed,
+    temperature: input.temperature,
+    topP: input.topP,
+    ignoreEos: input.ignoreEos,
+    minTokens: input.minTokens,
+    arrivedAt: input.arrivedAt,
+  };
+  const detok = deps.pipeline.detokenizer();
+  const stops = new StopMatcher(input.stop);
+  let completion = 0;
+  let cached = 0;
+  // Leaving this loop early (stop string, client gone) cancels the request on the worker.
+  try {
+    for await (const raw of deps.pool.call(workerId, body, input.signal)) {
+      const chunk = raw as GenerateChunk;
+      if (chunk.cachedTokens !== undefined) cached = chunk.cachedTokens;
+      completion += chunk.tokenIds.length;
+      let text = '';
+      for (const id of chunk.tokenIds) text += detok.push(id);
+      if (chunk.finishReason) text += detok.flush();
+      const {emit, stopped} = stops.push(text);
+      if (emit || !chunk.finishReason) yield {kind: 'text', text: emit, tokens: chunk.tokenIds.length};
+      if (stopped) {
+        yield {kind: 'finish', reason: 'stop', usage: {promptTokens: input.promptTokens.length, completionTokens: completion, cachedTokens: cached}};
+        return;
+      }
+      if (chunk.finishReason) {
+        const rest = stops.flush();
+        if (rest) yield {kind: 'text', text: rest, tokens: 0};
+        yield {kind: 'finish', reason: chunk.finishReason, usage: {promptTokens: input.promptTokens.length, completionTokens: completion, cachedTokens: cached}};
+        return;
+      }
+    }
+  } catch (e) {
+    throw toServeError(e);
+  }
+  throw new ServeError('worker_gone', `worker ${workerId} ended the stream without finishing`);
+}

@@ -1,0 +1,26 @@
+/**
+ * Frontend metrics, Dynamo's names (`dynamo_frontend_*`) and buckets, all in this one table.
+ */
+import {Registry, logBuckets} from '../metrics/prometheus.js';
+
+export function frontendMetrics() {
+  const r = new Registry();
+  const p = 'dynamo_frontend';
+  return {
+    registry: r,
+    requests: r.counter(`${p}_requests_total`, 'Requests by model, endpoint, request type, status and error type.'),
+    inflight: r.gauge(`${p}_inflight_requests`, 'Requests being handled (start to complete response).'),
+    queued: r.gauge(`${p}_queued_requests`, 'Requests waiting for their first token.'),
+    disconnected: r.counter(`${p}_disconnected_clients_total`, 'Clients that went away before their response completed.'),
+    duration: r.histogram(`${p}_request_duration_seconds`, 'Request duration.', logBuckets(1, 256, 10)),
+    inputTokens: r.histogram(`${p}_input_sequence_tokens`, 'Input sequence length in tokens.', logBuckets(50, 128000, 12)),
+    outputTokens: r.histogram(`${p}_output_sequence_tokens`, 'Output sequence length in tokens.', logBuckets(50, 32000, 10)),
+    outputTokensTotal: r.counter(`${p}_output_tokens_total`, 'Output tokens, counted as they stream.'),
+    ttft: r.histogram(`${p}_time_to_first_token_seconds`, 'Time to first token.', logBuckets(0.001, 480, 18)),
+    itl: r.histogram(`${p}_inter_token_latency_seconds`, 'Inter-token latency.', logBuckets(0.001, 2, 13)),
+    cachedTokens: r.histogram(`${p}_cached_tokens`, 'Prompt tokens served from the prefix cache, per request.', logBuckets(1, 128000, 12)),
+    workers: r.gauge(`${p}_workers`, 'Workers available for the model.'),
+  };
+}
+
+export type FrontendMetrics = ReturnType<typeof frontendMetrics>;

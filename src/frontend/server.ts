@@ -1,0 +1,81 @@
+/**
+ * The frontend process: loads the model pipeline, follows the workers in discovery, serves the
+ * OpenAI API. On SIGTERM (or when its supervisor disappears) it stops taking requests, lets the
+ * in-flight ones finish for up to `drainMs`, then exits.
+ */
+import {createServer} from 'node:http';
+import pjson from '../../package.json' with {type: 'json'};
+import {err} from '../cli/output.js';
+import type {ModelInfo} from '../config/models.js';
+import {FileDiscovery} from '../runtime/discovery/file-store.js';
+import {watchParent} from '../runtime/parent-watch.js';
+import {policyFor} from '../router/policies.js';
+import {createFrontendApp} from './app.js';
+import {frontendMetrics} from './metrics.js';
+import {ModelPipeline} from './model-pipeline.js';
+import {WorkerPool} from './worker-pool.js';
+
+export interface FrontendOptions {
+  host: string;
+  port: number;
+  model: ModelInfo;
+  servedModelName: string;
+  apiKey?: string;
+  routerMode: string;
+  discoveryDir: string;
+  busyMaxInflight: number;
+  busyKvUsage: number;
+  bodyLimitBytes: number;
+  drainMs: number;
+}
+
+export async function runFrontend(opts: FrontendOptions): Promise<void> {
+  const pipeline = await ModelPipeline.load(opts.model, opts.servedModelName);
+  const pool = new WorkerPool(new FileDiscovery(opts.discoveryDir), opts.servedModelName);
+  pool.start();
+  const metrics = frontendMetrics();
+  let accepting = true;
+  let inflight = 0;
+  const app = createFrontendApp({
+    pool,
+    pipeline,
+    metrics,
+    policy: policyFor(opts.routerMode, (m) => err(`frontend: ${m}`)),
+    thresholds: {maxInflight: opts.busyMaxInflight, maxKvUsage: opts.busyKvUsage},
+    apiKey: opts.apiKey,
+    bodyLimitBytes: opts.bodyLimitBytes,
+    version: pjson.version,
+    accepting: () => accepting,
+  });
+  const server = createServer((req, res) => {
+    inflight++;
+    res.on('close', () => inflight--);
+    app(req, res);
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new Error(`port ${opts.port} on ${opts.host} is already in use`) : e),
+    );
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  err(`frontend ready: http://${opts.host}:${opts.port}/v1 serving ${opts.servedModelName} (router ${opts.routerMode}, ${pool.size} worker(s) now)`);
+
+  await new Promise<void>((resolve) => {
+    const stop = async (why: string) => {
+      if (!accepting) return;
+      accepting = false;
+      err(`frontend: ${why}; no new requests, draining ${inflight}`);
+      server.close();
+      server.closeIdleConnections();
+      const deadline = Date.now() + opts.drainMs;
+      while (inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      server.closeAllConnections();
+      pool.stop();
+      resolve();
+    };
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
+    watchParent((why) => void stop(why));
+  });
+}

@@ -1,0 +1,103 @@
+/**
+ * The frontend's view of the workers serving its model: follows discovery, keeps one request-plane
+ * connection per worker, counts in-flight requests, and polls each worker's health for KV usage.
+ * A worker whose connection drops leaves the pool at once (discovery catches the rest within its
+ * lease TTL).
+ */
+import type {WorkerRole} from '../config/schema.js';
+import type {DiscoveryStore, WorkerRecord} from '../runtime/discovery/types.js';
+import {WorkerConnection} from '../runtime/request-plane/client.js';
+import type {WorkerSnapshot} from '../router/policy.js';
+
+interface PooledWorker {
+  record: WorkerRecord;
+  conn: WorkerConnection;
+  inFlight: number;
+  kvUsage: number;
+  down: boolean;
+}
+
+export class WorkerPool {
+  private readonly workers = new Map<string, PooledWorker>();
+  private unwatch?: () => void;
+  private healthTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly store: DiscoveryStore,
+    private readonly model: string,
+    private readonly healthPollMs = 500,
+  ) {}
+
+  start(): void {
+    this.unwatch = this.store.watch((records) => this.sync(records));
+    this.healthTimer = setInterval(() => void this.pollHealth(), this.healthPollMs);
+    this.healthTimer.unref();
+  }
+
+  stop(): void {
+    this.unwatch?.();
+    clearInterval(this.healthTimer);
+    for (const w of this.workers.values()) w.conn.close();
+    this.workers.clear();
+  }
+
+  private sync(records: WorkerRecord[]): void {
+    const live = new Map(records.filter((r) => r.model === this.model).map((r) => [r.id, r]));
+    for (const [id, w] of this.workers) {
+      const r = live.get(id);
+      if (!r || r.startedAt !== w.record.startedAt) {
+        w.conn.close();
+        this.workers.delete(id);
+      }
+    }
+    for (const [id, record] of live) {
+      if (this.workers.has(id)) continue;
+      const conn = new WorkerConnection(record.host, record.rpcPort);
+      const w: PooledWorker = {record, conn, inFlight: 0, kvUsage: 0, down: false};
+      conn.onClose(() => (w.down = true));
+      this.workers.set(id, w);
+    }
+  }
+
+  private async pollHealth(): Promise<void> {
+    await Promise.all(
+      [...this.workers.values()].map(async (w) => {
+        try {
+          const r = await fetch(`http://${w.record.host}:${w.record.metricsPort}/health`, {signal: AbortSignal.timeout(400)});
+          const j = (await r.json()) as {kv_usage?: number};
+          if (typeof j.kv_usage === 'number') w.kvUsage = j.kv_usage;
+        } catch {
+          // Unreachable: the connection drop or the lease expiry removes it.
+        }
+      }),
+    );
+  }
+
+  /** Workers that can take a request now, for routing. Prefill workers wait for disaggregated routing. */
+  snapshot(): WorkerSnapshot[] {
+    const roles: WorkerRole[] = ['agg', 'decode'];
+    return [...this.workers.values()]
+      .filter((w) => !w.down && roles.includes(w.record.role))
+      .map((w) => ({id: w.record.id, inFlight: w.inFlight, kvUsage: w.kvUsage}));
+  }
+
+  records(): WorkerRecord[] {
+    return [...this.workers.values()].filter((w) => !w.down).map((w) => w.record);
+  }
+
+  get size(): number {
+    return this.snapshot().length;
+  }
+
+  /** Streams a request on a worker, keeping its in-flight count. */
+  async *call(id: string, body: unknown, signal?: AbortSignal): AsyncGenerator<unknown> {
+    const w = this.workers.get(id);
+    if (!w) throw Object.assign(new Error(`worker ${id} left`), {kind: 'worker_gone'});
+    w.inFlight++;
+    try {
+      yield* w.conn.call(body, signal);
+    } finally {
+      w.inFlight--;
+    }
+  }
+}
