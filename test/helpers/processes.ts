@@ -72,3 +72,21 @@ export function pidsIn(lines: string[]): number[] {
     return m ? [Number(m[1])] : [];
   });
 }
+
+/** A base port with `n` consecutive free ports after it (for worker port ranges). */
+export async function freePortRange(n: number): Promise<number> {
+  const {createServer: create} = await import('node:net');
+  const free = (port: number) =>
+    new Promise<boolean>((res) => {
+      const s = create();
+      s.once('error', () => res(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
+    });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    let ok = true;
+    for (let i = 0; i < n && ok; i++) ok = await free(base + i);
+    if (ok) return base;
+  }
+  throw new Error('no free port range');
+}

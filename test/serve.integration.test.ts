@@ -1,0 +1,147 @@
+/**
+ * `dynamo up` on the mocker, driven by the official openai client (maxRetries: 0) against the
+ * built binary: the OpenAI surface a user relies on, errors included.
+ */
+import OpenAI from 'openai';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {dynamo, startUntil} from './helpers/cli.js';
+import {freePort, freePortRange, hasBinary, pidAlive, tempDir, until} from './helpers/processes.js';
+
+describe.skipIf(!hasBinary())('dynamo up serving deepseek-r1 on the mocker (openai client)', () => {
+  let up: Awaited<ReturnType<typeof startUntil>>;
+  let client: OpenAI;
+  let port: number;
+  const home = tempDir();
+  const env = () => ({DYN_HOME: home});
+
+  beforeAll(async () => {
+    port = await freePort();
+    const base = await freePortRange(6);
+    up = await startUntil(
+      ['up', '--model', 'deepseek-r1', '--workers', '3', '--port', String(port), '--api-key', 'sk-test', '--name', 'serve'],
+      /ready in/,
+      {env: {...env(), DYN_WORKERS_BASE_PORT: String(base)}, timeoutMs: 60_000},
+    );
+    client = new OpenAI({baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'sk-test', maxRetries: 0});
+  });
+  afterAll(async () => {
+    up?.child.kill('SIGTERM');
+    await up?.child;
+  });
+
+  it('answers a chat completion with readable text and usage', async () => {
+    const r = await client.chat.completions.create({model: 'deepseek-r1', messages: [{role: 'user', content: 'Hello there'}], max_tokens: 20});
+    expect(r.object).toBe('chat.completion');
+    expect(r.choices[0]!.message.role).toBe('assistant');
+    expect(r.choices[0]!.message.content).toMatch(/^( [A-Za-z.,]+)+$/);
+    expect(r.choices[0]!.finish_reason).toBe('length');
+    expect(r.usage).toMatchObject({prompt_tokens: 5, completion_tokens: 20, total_tokens: 25});
+    expect(r.usage!.prompt_tokens_details!.cached_tokens).toBeGreaterThanOrEqual(0);
+  });
+
+  it('streams a chat completion with usage at the end', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'deepseek-r1',
+      messages: [{role: 'user', content: 'Stream please'}],
+      max_completion_tokens: 12,
+      stream: true,
+      stream_options: {include_usage: true},
+    });
+    let text = '';
+    let finish: string | null | undefined;
+    let usage: OpenAI.CompletionUsage | undefined | null;
+    let roleSeen = false;
+    for await (const chunk of stream) {
+      if (chunk.choices[0]?.delta.role === 'assistant') roleSeen = true;
+      text += chunk.choices[0]?.delta.content ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(roleSeen).toBe(true);
+    expect(text.length).toBeGreaterThan(10);
+    expect(finish).toBe('length');
+    expect(usage).toMatchObject({completion_tokens: 12});
+  });
+
+  it('reuses the prefix cache for a repeated conversation (cached_tokens)', async () => {
+    const messages = [{role: 'user' as const, content: `${'A long shared context about caching. '.repeat(40)}Question one?`}];
+    // Same prompt twice on the same worker: route round-robin over 3 workers, so send 4 to be sure.
+    const cached: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await client.chat.completions.create({model: 'deepseek-r1', messages, max_tokens: 2});
+      cached.push(r.usage!.prompt_tokens_details!.cached_tokens!);
+    }
+    expect(Math.max(...cached)).toBeGreaterThan(200);
+  });
+
+  it('serves completions and cuts at a stop string, without including it', async () => {
+    const r = await client.completions.create({model: 'deepseek-r1', prompt: 'The system', max_tokens: 200, stop: ['.']});
+    expect(r.object).toBe('text_completion');
+    expect(r.choices[0]!.finish_reason).toBe('stop');
+    expect(r.choices[0]!.text).not.toContain('.');
+    expect(r.usage!.completion_tokens).toBeLessThan(200);
+  });
+
+  it('stops at max_tokens with finish_reason length', async () => {
+    const r = await client.completions.create({model: 'deepseek-r1', prompt: 'Count', max_tokens: 3});
+    expect(r.choices[0]!.finish_reason).toBe('length');
+    expect(r.usage!.completion_tokens).toBe(3);
+  });
+
+  it('lists the model', async () => {
+    const models = await client.models.list();
+    expect(models.data.map((m) => m.id)).toEqual(['deepseek-r1']);
+  });
+
+  it('answers an unknown model with 404 model_not_found', async () => {
+    const e = await client.chat.completions.create({model: 'gpt-4o', messages: [{role: 'user', content: 'x'}]}).catch((x) => x);
+    expect(e).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(e.code).toBe('model_not_found');
+  });
+
+  it('answers a bad body with 400 naming the field', async () => {
+    const e = await client.chat.completions.create({model: 'deepseek-r1', messages: [], max_tokens: 5}).catch((x) => x);
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(e.param).toBe('messages');
+    const t = await client.chat.completions.create({model: 'deepseek-r1', messages: [{role: 'user', content: 'x'}], temperature: 7}).catch((x) => x);
+    expect(t).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(t.param).toBe('temperature');
+    const raw = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {method: 'POST', headers: {authorization: 'Bearer sk-test', 'content-type': 'application/json'}, body: '{not json'});
+    expect(raw.status).toBe(400);
+    expect((await raw.json()).error.type).toBe('invalid_request_error');
+  });
+
+  it('rejects a prompt longer than the context with 400', async () => {
+    const e = await client.completions.create({model: 'deepseek-r1', prompt: Array.from({length: 170_000}, () => 1000), max_tokens: 1}).catch((x) => x);
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(e.message).toContain("maximum context length is 163840 tokens");
+  });
+
+  it('refuses a missing or wrong API key with 401', async () => {
+    const bad = new OpenAI({baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'sk-wrong', maxRetries: 0});
+    const e = await bad.models.list().catch((x) => x);
+    expect(e).toBeInstanceOf(OpenAI.AuthenticationError);
+  });
+
+  it('keeps serving from the other workers when one is killed, and drops it from routing within 2 s', async () => {
+    const ps = JSON.parse((await dynamo(['ps', '--json'], {env: env()})).stdout);
+    const agg0 = ps[0].processes.find((p: {id: string}) => p.id === 'agg-0');
+    process.kill(agg0.pid, 'SIGKILL');
+    const killedAt = Date.now();
+    await until(async () => {
+      const h = await (await fetch(`http://127.0.0.1:${port}/health`)).json();
+      return !h.workers.some((w: {id: string}) => w.id === 'agg-0');
+    }, 5000, 'agg-0 to leave /health');
+    expect(Date.now() - killedAt).toBeLessThan(2000);
+    for (let i = 0; i < 6; i++) {
+      const r = await client.chat.completions.create({model: 'deepseek-r1', messages: [{role: 'user', content: `after ${i}`}], max_tokens: 3});
+      expect(r.choices[0]!.finish_reason).toBe('length');
+    }
+    // The supervisor restarts it and it rejoins.
+    await until(async () => {
+      const h = await (await fetch(`http://127.0.0.1:${port}/health`)).json();
+      return h.workers.some((w: {id: string}) => w.id === 'agg-0');
+    }, 20_000, 'agg-0 to come back');
+    expect(pidAlive(agg0.pid)).toBe(false);
+  });
+});
