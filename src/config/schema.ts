@@ -62,6 +62,7 @@ export const configSchema = z.strictObject({
       host: z.string().min(1).default('127.0.0.1').describe('address the HTTP frontend listens on'),
       port: port.default(8000),
       apiKey: z.string().min(1).optional().describe('require this bearer token on API requests'),
+      bodyLimitMb: z.number().int().positive().default(45).describe('largest request body (413 above)'),
     })
     .prefault({}),
   hosts: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), sshHostSchema).default({}).describe('SSH hosts by name'),

@@ -205,6 +205,8 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
       String(r.busyMaxInflight),
       '--busy-kv-usage',
       String(r.busyKvUsage),
+      '--body-limit-mb',
+      String(config.frontend.bodyLimitMb),
     ],
     // The API key travels in the environment: argv is visible to every user in `ps`.
     env: {...common, DYN_PROCESS_ID: 'frontend', ...(config.frontend.apiKey ? {DYN_FRONTEND_API_KEY: config.frontend.apiKey} : {})},
