@@ -50,7 +50,7 @@ describe.skipIf(!hasBinary())('serving failures (one slow mocker worker)', () =>
     });
     expect(raw.status).toBe(503);
     expect(raw.headers.get('retry-after')).toBe('1');
-    expect((await raw.json()).error.code).toBe('overloaded');
+    expect(((await raw.json()) as any).error.code).toBe('overloaded');
     first.controller.abort();
   });
 
@@ -70,7 +70,7 @@ describe.skipIf(!hasBinary())('serving failures (one slow mocker worker)', () =>
       body: JSON.stringify({model: 'qwen3-0.6b', prompt: 'x'.repeat(2 * 1024 * 1024)}),
     });
     expect(raw.status).toBe(413);
-    expect((await raw.json()).error.code).toBe('payload_too_large');
+    expect(((await raw.json()) as any).error.code).toBe('payload_too_large');
   });
 
   it('serves /live, /metrics and /openapi.json', async () => {
@@ -81,7 +81,7 @@ describe.skipIf(!hasBinary())('serving failures (one slow mocker worker)', () =>
     for (const name of ['dynamo_frontend_requests_total', 'dynamo_frontend_inflight_requests', 'dynamo_frontend_queued_requests', 'dynamo_frontend_time_to_first_token_seconds_bucket', 'dynamo_frontend_inter_token_latency_seconds_bucket', 'dynamo_frontend_request_duration_seconds_bucket', 'dynamo_frontend_input_sequence_tokens_bucket']) {
       expect(metrics).toContain(name);
     }
-    const spec = await (await fetch(`http://127.0.0.1:${port}/openapi.json`)).json();
+    const spec = (await (await fetch(`http://127.0.0.1:${port}/openapi.json`)).json()) as {paths: object};
     expect(Object.keys(spec.paths)).toContain('/v1/chat/completions');
   });
 

@@ -108,7 +108,7 @@ describe.skipIf(!hasBinary())('dynamo up serving deepseek-r1 on the mocker (open
     expect(t.param).toBe('temperature');
     const raw = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {method: 'POST', headers: {authorization: 'Bearer sk-test', 'content-type': 'application/json'}, body: '{not json'});
     expect(raw.status).toBe(400);
-    expect((await raw.json()).error.type).toBe('invalid_request_error');
+    expect(((await raw.json()) as any).error.type).toBe('invalid_request_error');
   });
 
   it('rejects a prompt longer than the context with 400', async () => {
@@ -129,7 +129,7 @@ describe.skipIf(!hasBinary())('dynamo up serving deepseek-r1 on the mocker (open
     process.kill(agg0.pid, 'SIGKILL');
     const killedAt = Date.now();
     await until(async () => {
-      const h = await (await fetch(`http://127.0.0.1:${port}/health`)).json();
+      const h = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as {workers: {id: string}[]};
       return !h.workers.some((w: {id: string}) => w.id === 'agg-0');
     }, 5000, 'agg-0 to leave /health');
     expect(Date.now() - killedAt).toBeLessThan(2000);
@@ -139,7 +139,7 @@ describe.skipIf(!hasBinary())('dynamo up serving deepseek-r1 on the mocker (open
     }
     // The supervisor restarts it and it rejoins.
     await until(async () => {
-      const h = await (await fetch(`http://127.0.0.1:${port}/health`)).json();
+      const h = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as {workers: {id: string}[]};
       return h.workers.some((w: {id: string}) => w.id === 'agg-0');
     }, 20_000, 'agg-0 to come back');
     expect(pidAlive(agg0.pid)).toBe(false);

@@ -85,7 +85,6 @@ export function createFrontendApp(deps: FrontendDeps): (req: IncomingMessage, re
 
   /** Runs a generation and writes it as SSE or one JSON body; records metrics. */
   async function serve(
-    req: IncomingMessage,
     res: ServerResponse,
     endpoint: 'chat_completions' | 'completions',
     input: Omit<GenerationInput, 'signal' | 'requestId' | 'arrivedAt'> & {stream: boolean; includeUsage: boolean},
@@ -175,7 +174,7 @@ export function createFrontendApp(deps: FrontendDeps): (req: IncomingMessage, re
     const param = r.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
     const maxTokens = pipeline.budget(tokens.length, r.max_completion_tokens ?? r.max_tokens, param);
     const meta = {id: `chatcmpl-${randomUUID()}`, created: Math.floor(arrivedAt / 1000), model};
-    await serve(req, res, 'chat_completions', {...samplingOf(r), promptTokens: tokens, maxTokens, stream: !!r.stream, includeUsage: !!r.stream_options?.include_usage}, meta, arrivedAt);
+    await serve(res, 'chat_completions', {...samplingOf(r), promptTokens: tokens, maxTokens, stream: !!r.stream, includeUsage: !!r.stream_options?.include_usage}, meta, arrivedAt);
   }
 
   async function completions(req: IncomingMessage, res: ServerResponse, arrivedAt: number): Promise<void> {
@@ -191,7 +190,7 @@ export function createFrontendApp(deps: FrontendDeps): (req: IncomingMessage, re
     if (!tokens.length) throw new ServeError('invalid_request', 'prompt must not be empty', 'prompt');
     const maxTokens = pipeline.budget(tokens.length, r.max_tokens ?? 16, 'max_tokens');
     const meta = {id: `cmpl-${randomUUID()}`, created: Math.floor(arrivedAt / 1000), model};
-    await serve(req, res, 'completions', {...samplingOf(r), promptTokens: tokens, maxTokens, stream: !!r.stream, includeUsage: !!r.stream_options?.include_usage}, meta, arrivedAt);
+    await serve(res, 'completions', {...samplingOf(r), promptTokens: tokens, maxTokens, stream: !!r.stream, includeUsage: !!r.stream_options?.include_usage}, meta, arrivedAt);
   }
 
   const modelObject = () => ({id: model, object: 'model', created: 0, owned_by: 'dynamo', root: pipeline.info.hfId, max_model_len: pipeline.contextLength});

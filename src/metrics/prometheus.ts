@@ -85,7 +85,7 @@ export class Histogram extends Metric {
     const out: string[] = [];
     for (const [k, s] of this.series) {
       const sep = k ? ',' : '';
-      this.buckets.forEach((b, i) => out.push(`${this.name}_bucket{${k}${sep}le="${fmt(b)}"} ${s.counts[i]}`));
+      for (let i = 0; i < this.buckets.length; i++) out.push(`${this.name}_bucket{${k}${sep}le="${fmt(this.buckets[i]!)}"} ${s.counts[i]}`);
       out.push(`${this.name}_bucket{${k}${sep}le="+Inf"} ${s.count}`);
       out.push(`${this.name}_sum${k ? `{${k}}` : ''} ${fmt(s.sum)}`);
       out.push(`${this.name}_count${k ? `{${k}}` : ''} ${s.count}`);
