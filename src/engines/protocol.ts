@@ -13,6 +13,11 @@ export interface GenerateRequest {
   topP?: number;
   /** When the frontend received the request (epoch ms): the worker's TTFT histogram starts here. */
   arrivedAt?: number;
+  /**
+   * For simulated engines only (real engines read the prompt): the request offered tools and the
+   * simulated model should call this one.
+   */
+  mockToolCall?: string;
 }
 
 export interface GenerateChunk {

@@ -16,6 +16,7 @@ import {watchParent} from '../runtime/parent-watch.js';
 import {StreamError, serveRequestPlane} from '../runtime/request-plane/server.js';
 import {loadTokenizerFiles} from '../tokenizer/bundled.js';
 import {ChatTemplate} from '../tokenizer/chat-template.js';
+import {PromptEncoder} from '../tokenizer/encoder.js';
 import {Vocab} from '../tokenizer/vocab.js';
 import {kvCapacity} from './mocker/capacity.js';
 import {MockerEngine} from './mocker/engine.js';
@@ -61,6 +62,15 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   const files = await loadTokenizerFiles(opts.model);
   const vocab = Vocab.fromJson(files.tokenizerJson);
   const text = ReadableText.fromVocab(vocab, new ChatTemplate(files.tokenizerConfig).eosToken);
+  // Token ids of the text the simulated model writes around its thinking and its tool calls.
+  const encoder = await PromptEncoder.create(files.tokenizerJson, vocab);
+  const think = opts.model.reasoningParser ? {open: await encoder.encode('<think>\n'), close: await encoder.encode('\n</think>\n\n')} : undefined;
+  const toolCalls = new Map<string, number[]>();
+  const toolCallTokens = async (name: string) => {
+    let ids = toolCalls.get(name);
+    if (!ids) toolCalls.set(name, (ids = await encoder.encode(`<tool_call>\n${JSON.stringify({name, arguments: {}})}\n</tool_call>`)));
+    return ids;
+  };
   const blocksTotal = opts.numGpuBlocks ?? kvCapacity(opts.model, {gpuMemoryGb: opts.gpuMemoryGb, blockSize: opts.blockSize}).blocks;
   const blocks = new KvBlockManager(blocksTotal, opts.blockSize);
   const scheduler = new MockScheduler({
@@ -106,7 +116,13 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
         maxTokens,
         eosTokenId: text.eosTokenId,
         ignoreEos: req.ignoreEos,
-        nextToken: text.tokens(seedFor(req.seed, req.tokenIds), {ignoreEos: req.ignoreEos, minTokens: req.minTokens}),
+        nextToken: text.tokens(seedFor(req.seed, req.tokenIds), {
+          ignoreEos: req.ignoreEos,
+          minTokens: req.minTokens,
+          maxTokens,
+          think,
+          toolCall: req.mockToolCall ? await toolCallTokens(req.mockToolCall) : undefined,
+        }),
       },
       ctx.signal,
     )) {

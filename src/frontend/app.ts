@@ -7,6 +7,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {z} from 'zod';
 import {PROMETHEUS_CONTENT_TYPE} from '../metrics/prometheus.js';
 import {ServeError, errorBody, errorHeaders, toServeError} from './errors.js';
+import {ChatPostprocessor} from './chat-postprocess.js';
 import {chatChunk, chatCompletion, chatUsageChunk, completion, completionChunk, type ResponseMeta} from './format.js';
 import {type GenerationDeps, type GenerationEvent, type GenerationInput, generate, route} from './generate.js';
 import type {FrontendMetrics} from './metrics.js';
@@ -87,7 +88,7 @@ export function createFrontendApp(deps: FrontendDeps): (req: IncomingMessage, re
   async function serve(
     res: ServerResponse,
     endpoint: 'chat_completions' | 'completions',
-    input: Omit<GenerationInput, 'signal' | 'requestId' | 'arrivedAt'> & {stream: boolean; includeUsage: boolean},
+    input: Omit<GenerationInput, 'signal' | 'requestId' | 'arrivedAt'> & {stream: boolean; includeUsage: boolean; post?: ChatPostprocessor},
     meta: ResponseMeta,
     arrivedAt: number,
   ): Promise<void> {
@@ -117,17 +118,23 @@ export function createFrontendApp(deps: FrontendDeps): (req: IncomingMessage, re
     const events = generate(deps, workerId, {...input, requestId: meta.id, arrivedAt, signal: abort.signal});
     const headers = {'x-request-id': meta.id, 'x-dynamo-worker-id': workerId};
     const chat = endpoint === 'chat_completions';
+    const post = input.post;
+    // A reply that called tools finishes with tool_calls, as OpenAI reports it.
+    const finishOf = (reason: string) => (post?.toolCalls && reason === 'stop' ? 'tool_calls' : reason);
     try {
       if (!input.stream) {
         let text = '';
         for await (const ev of events) {
           observe(ev);
-          if (ev.kind === 'text') text += ev.text;
-          else {
+          if (ev.kind === 'text') {
+            if (post) post.push(ev.text);
+            else text += ev.text;
+          } else {
             metrics.inputTokens.observe({model}, ev.usage.promptTokens);
             metrics.outputTokens.observe({model}, ev.usage.completionTokens);
             metrics.cachedTokens.observe({model}, ev.usage.cachedTokens);
-            json(res, 200, chat ? chatCompletion(meta, text, ev.reason, ev.usage) : completion(meta, text, ev.reason, ev.usage), headers);
+            post?.flush();
+            json(res, 200, post ? chatCompletion(meta, post.message(), finishOf(ev.reason), ev.usage) : completion(meta, text, ev.reason, ev.usage), headers);
           }
         }
       } else {
@@ -138,10 +145,12 @@ export function createFrontendApp(deps: FrontendDeps): (req: IncomingMessage, re
           for await (const ev of events) {
             observe(ev);
             if (ev.kind === 'text') {
-              if (ev.text) send(chat ? chatChunk(meta, {content: ev.text}) : completionChunk(meta, ev.text));
+              if (post) for (const d of post.push(ev.text)) send(chatChunk(meta, d));
+              else if (ev.text) send(completionChunk(meta, ev.text));
               continue;
             }
-            send(chat ? chatChunk(meta, {}, ev.reason) : completionChunk(meta, '', ev.reason));
+            if (post) for (const d of post.flush()) send(chatChunk(meta, d));
+            send(chat ? chatChunk(meta, {}, finishOf(ev.reason)) : completionChunk(meta, '', ev.reason));
             if (input.includeUsage) send(chat ? chatUsageChunk(meta, ev.usage) : {...completionChunk(meta, ''), choices: [], usage: chatUsageChunk(meta, ev.usage).usage});
             metrics.inputTokens.observe({model}, ev.usage.promptTokens);
             metrics.outputTokens.observe({model}, ev.usage.completionTokens);
@@ -170,11 +179,20 @@ export function createFrontendApp(deps: FrontendDeps): (req: IncomingMessage, re
     const r = parseBody(await readBody(req, deps.bodyLimitBytes), chatRequestSchema);
     checkModel(r.model);
     if ((r.n ?? 1) > 1) throw new ServeError('invalid_request', 'n > 1 is not supported: send n requests with n = 1', 'n');
-    const tokens = await pipeline.chatTokens(r.messages as never, r.tools ?? undefined);
+    // tool_choice "none" removes the tools from the prompt (Dynamo's default behaviour).
+    const tools = r.tool_choice === 'none' ? undefined : (r.tools ?? undefined);
+    const tokens = await pipeline.chatTokens(r.messages as never, tools);
     const param = r.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
     const maxTokens = pipeline.budget(tokens.length, r.max_completion_tokens ?? r.max_tokens, param);
     const meta = {id: `chatcmpl-${randomUUID()}`, created: Math.floor(arrivedAt / 1000), model};
-    await serve(res, 'chat_completions', {...samplingOf(r), promptTokens: tokens, maxTokens, stream: !!r.stream, includeUsage: !!r.stream_options?.include_usage}, meta, arrivedAt);
+    const post = new ChatPostprocessor(pipeline.info.reasoningParser, !!tools?.length);
+    await serve(
+      res,
+      'chat_completions',
+      {...samplingOf(r), promptTokens: tokens, maxTokens, stream: !!r.stream, includeUsage: !!r.stream_options?.include_usage, post, mockToolCall: toolToCall(tools, r.tool_choice)},
+      meta,
+      arrivedAt,
+    );
   }
 
   async function completions(req: IncomingMessage, res: ServerResponse, arrivedAt: number): Promise<void> {
@@ -246,6 +264,13 @@ export function createFrontendApp(deps: FrontendDeps): (req: IncomingMessage, re
     };
     handle().catch((e) => sendError(res, toServeError(e)));
   };
+}
+
+/** Which tool a simulated model should call: the one tool_choice names, else the first offered. */
+function toolToCall(tools: {function: {name: string}}[] | undefined, choice: unknown): string | undefined {
+  if (!tools?.length) return undefined;
+  const named = (choice as {function?: {name?: string}} | undefined)?.function?.name;
+  return named ?? tools[0]!.function.name;
 }
 
 function samplingOf(r: {stop?: string | string[] | null; seed?: number | null; temperature?: number | null; top_p?: number | null; ignore_eos?: boolean | null; min_tokens?: number | null}) {

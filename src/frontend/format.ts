@@ -27,13 +27,13 @@ export function chatUsageChunk(m: ResponseMeta, u: Usage) {
   return {id: m.id, object: 'chat.completion.chunk', created: m.created, model: m.model, choices: [], usage: usageBody(u)};
 }
 
-export function chatCompletion(m: ResponseMeta, content: string, finishReason: string, u: Usage) {
+export function chatCompletion(m: ResponseMeta, message: Record<string, unknown>, finishReason: string, u: Usage) {
   return {
     id: m.id,
     object: 'chat.completion',
     created: m.created,
     model: m.model,
-    choices: [{index: 0, message: {role: 'assistant', content}, logprobs: null, finish_reason: finishReason}],
+    choices: [{index: 0, message, logprobs: null, finish_reason: finishReason}],
     usage: usageBody(u),
   };
 }

@@ -27,6 +27,8 @@ export interface GenerationInput {
   topP?: number;
   ignoreEos?: boolean;
   minTokens?: number;
+  /** Simulated engines: the tool the request wants called (see GenerateRequest.mockToolCall). */
+  mockToolCall?: string;
   arrivedAt: number;
   signal: AbortSignal;
 }
@@ -61,6 +63,7 @@ export async function* generate(deps: GenerationDeps, workerId: string, input: G
     ignoreEos: input.ignoreEos,
     minTokens: input.minTokens,
     arrivedAt: input.arrivedAt,
+    mockToolCall: input.mockToolCall,
   };
   const detok = deps.pipeline.detokenizer();
   const stops = new StopMatcher(input.stop);

@@ -49,16 +49,21 @@ export class ReadableText {
     return new ReadableText(words, caps.length ? caps : words, vocab.id('.'), eosToken ? vocab.id(eosToken) : undefined);
   }
 
-  /** A token source for one request. */
-  tokens(seed: number, opts: {ignoreEos?: boolean; minTokens?: number} = {}): () => number {
+  /**
+   * A token source for one request. Reasoning models think first (`think` = the token ids of the
+   * opening and closing tags, always emitted, as R1 does), for about 30 % of the reply; a requested tool call is emitted as the
+   * answer, then EOS.
+   */
+  tokens(
+    seed: number,
+    opts: {ignoreEos?: boolean; minTokens?: number; maxTokens?: number; think?: {open: number[]; close: number[]}; toolCall?: number[]} = {},
+  ): () => number {
     const rand = prng(seed);
     const pick = (xs: number[]) => xs[Math.floor(rand() * xs.length)]!;
     const naturalLength = Math.max(opts.minTokens ?? 0, 24 + Math.floor(rand() * 240));
-    let n = 0;
+    const eos = opts.ignoreEos ? undefined : this.eosTokenId;
     let sentenceLeft = 0;
-    return () => {
-      n++;
-      if (!opts.ignoreEos && this.eosTokenId !== undefined && n > naturalLength) return this.eosTokenId;
+    const word = () => {
       if (sentenceLeft === 0) {
         sentenceLeft = 5 + Math.floor(rand() * 10);
         return pick(this.capitalWords);
@@ -66,5 +71,30 @@ export class ReadableText {
       if (--sentenceLeft === 0 && this.period !== undefined) return this.period;
       return pick(this.words);
     };
+    const budget = Math.min(naturalLength, opts.maxTokens ?? naturalLength);
+    function* script(): Generator<number, never> {
+      let n = 0;
+      if (opts.think) {
+        const thinking = Math.floor(budget * 0.3);
+        const thought = [...opts.think.open, ...Array.from({length: thinking}, word), ...opts.think.close];
+        n += thought.length;
+        yield* thought;
+        sentenceLeft = 0;
+      }
+      if (opts.toolCall) {
+        n += opts.toolCall.length;
+        yield* opts.toolCall;
+        if (eos !== undefined) yield eos;
+      }
+      for (;;) {
+        if (eos !== undefined && n >= naturalLength) yield eos;
+        else {
+          n++;
+          yield word();
+        }
+      }
+    }
+    const it = script();
+    return () => it.next().value;
   }
 }
