@@ -37,6 +37,8 @@ export class ReadableText {
   private constructor(
     private readonly words: number[],
     private readonly capitalWords: number[],
+    /** Capitalized words without a leading space, to open a reply. */
+    private readonly openingWords: number[],
     private readonly period: number | undefined,
     readonly eosTokenId: number | undefined,
   ) {}
@@ -44,9 +46,12 @@ export class ReadableText {
   static fromVocab(vocab: Vocab, eosToken?: string): ReadableText {
     const single = (w: string) => vocab.id(`Ġ${w}`) ?? vocab.id(`▁${w}`);
     const words = WORDS.map(single).filter((x): x is number => x !== undefined);
-    const caps = WORDS.map((w) => single(w[0]!.toUpperCase() + w.slice(1))).filter((x): x is number => x !== undefined);
+    const capital = (w: string) => w[0]!.toUpperCase() + w.slice(1);
+    const caps = WORDS.map((w) => single(capital(w))).filter((x): x is number => x !== undefined);
+    const opening = WORDS.map((w) => vocab.id(capital(w))).filter((x): x is number => x !== undefined);
     if (words.length < 20) throw new Error('the vocabulary has too few whole-word tokens for readable mocker output');
-    return new ReadableText(words, caps.length ? caps : words, vocab.id('.'), eosToken ? vocab.id(eosToken) : undefined);
+    const capitals = caps.length ? caps : words;
+    return new ReadableText(words, capitals, opening.length ? opening : capitals, vocab.id('.'), eosToken ? vocab.id(eosToken) : undefined);
   }
 
   /**
@@ -63,10 +68,13 @@ export class ReadableText {
     const naturalLength = Math.max(opts.minTokens ?? 0, 24 + Math.floor(rand() * 240));
     const eos = opts.ignoreEos ? undefined : this.eosTokenId;
     let sentenceLeft = 0;
+    let opening = true;
     const word = () => {
       if (sentenceLeft === 0) {
         sentenceLeft = 5 + Math.floor(rand() * 10);
-        return pick(this.capitalWords);
+        const first = opening;
+        opening = false;
+        return pick(first ? this.openingWords : this.capitalWords);
       }
       if (--sentenceLeft === 0 && this.period !== undefined) return this.period;
       return pick(this.words);
@@ -80,6 +88,7 @@ export class ReadableText {
         n += thought.length;
         yield* thought;
         sentenceLeft = 0;
+        opening = true;
       }
       if (opts.toolCall) {
         n += opts.toolCall.length;
