@@ -1,0 +1,189 @@
+// npm run bench:frontend — what the frontend costs, side by side in one run, for 1k-token chat prompts:
+//   (a) floor:    a minimal OpenAI-shaped server that answers at once, called directly
+//   (b) nginx:    the same server behind Debian's nginx as a plain proxy
+//   (c) dynamo:   `dynamo up` (frontend + 1 mocker worker at infinite speed)
+// Workloads: unique ~1k-token prompts, and multi-turn conversations whose prompts repeat their
+// history (growing to ~1k tokens). Streaming and not. Added latency = (b|c) − (a) at p50/p99.
+// Input tokens/s per core divides by the CPU the serving processes used (from /proc), not by wall time.
+// Prints a table and a JSON record. Env: REQUESTS (per run), CONCURRENCY.
+import {spawn} from 'node:child_process';
+import {readFileSync, readdirSync} from 'node:fs';
+import {join} from 'node:path';
+import {resolveModel} from '../src/config/models.js';
+import {prng} from '../src/engines/mocker/text.js';
+import {loadTokenizerFiles} from '../src/tokenizer/bundled.js';
+import {ChatTemplate} from '../src/tokenizer/chat-template.js';
+import {PromptEncoder} from '../src/tokenizer/encoder.js';
+import {Vocab} from '../src/tokenizer/vocab.js';
+import {freePort, freePortRange, tempDir} from '../test/helpers/processes.js';
+import {quantile, runLanes} from './bench/load.js';
+import {startNginxProxy} from './bench/nginx.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const REQUESTS = Number(process.env.REQUESTS ?? 600);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
+const MODEL = 'deepseek-r1';
+const TICKS = 100; // USER_HZ
+
+const WORDS = 'the model serves requests with a cache of blocks and routes each prompt to the worker that holds most of its prefix while latency stays low under load for every user of the system in time'.split(' ');
+
+function words(rand: () => number, n: number): string {
+  return Array.from({length: n}, () => WORDS[Math.floor(rand() * WORDS.length)]).join(' ');
+}
+
+type Message = {role: string; content: string};
+
+/** Lanes of request bodies: unique prompts (one lane = independent requests) or conversations (turns in order). */
+function workloads(): {unique: Message[][][]; multiturn: Message[][][]} {
+  const rand = prng(42);
+  const perLane = Math.ceil(REQUESTS / CONCURRENCY);
+  const unique = Array.from({length: CONCURRENCY}, (_, lane) =>
+    Array.from({length: perLane}, (_, i) => [{role: 'user', content: `Request ${lane}-${i}: ${words(rand, 900)}`}]),
+  );
+  const turns = 8;
+  const multiturn = Array.from({length: CONCURRENCY}, (_, lane) => {
+    const out: Message[][] = [];
+    for (let conv = 0; out.length < perLane; conv++) {
+      const history: Message[] = [{role: 'system', content: `Conversation ${lane}-${conv}. ${words(rand, 60)}`}];
+      for (let t = 0; t < turns && out.length < perLane; t++) {
+        history.push({role: 'user', content: words(rand, 90)});
+        out.push([...history]);
+        history.push({role: 'assistant', content: words(rand, 30)});
+      }
+    }
+    return out;
+  });
+  return {unique, multiturn};
+}
+
+function cpuTicks(pids: number[]): number {
+  let t = 0;
+  for (const pid of pids) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
+      t += Number(f[11]) + Number(f[12]);
+    } catch {}
+  }
+  return t;
+}
+
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const s = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(d));
+    } catch {}
+  }
+  return out;
+}
+
+async function waitForLine(p: ReturnType<typeof spawn>, re: RegExp, ms = 60_000): Promise<void> {
+  let seen = '';
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timeout waiting for ${re}: ${seen}`)), ms);
+    const on = (c: Buffer) => {
+      seen += c;
+      if (re.test(seen)) {
+        clearTimeout(t);
+        resolve();
+      }
+    };
+    p.stdout?.on('data', on);
+    p.stderr?.on('data', on);
+  });
+}
+
+async function main() {
+  const info = resolveModel(MODEL);
+  const files = await loadTokenizerFiles(info);
+  const vocab = Vocab.fromJson(files.tokenizerJson);
+  const encoder = await PromptEncoder.create(files.tokenizerJson, vocab);
+  const template = new ChatTemplate(files.tokenizerConfig);
+  const w = workloads();
+  const bodies: Record<string, {lanes: string[][]; tokens: number}> = {};
+  for (const [name, lanes] of Object.entries(w)) {
+    for (const stream of [false, true]) {
+      let tokens = 0;
+      const l = await Promise.all(
+        lanes.map((lane) =>
+          Promise.all(
+            lane.map(async (messages) => {
+              const n = (await encoder.encodeUncached(template.render(messages))).length;
+              tokens += n;
+              return JSON.stringify({model: MODEL, messages, max_tokens: 16, ignore_eos: true, stream, ...(stream ? {stream_options: {include_usage: true}} : {})});
+            }),
+          ),
+        ),
+      );
+      bodies[`${name}/${stream ? 'stream' : 'unary'}`] = {lanes: l, tokens};
+    }
+  }
+
+  const dir = tempDir('dyn-bench-');
+  const floorPort = await freePort();
+  const floor = spawn(process.execPath, [join(ROOT, 'scripts/bench/openai-floor.mjs'), String(floorPort)], {stdio: ['ignore', 'pipe', 'pipe']});
+  await waitForLine(floor, /ready/);
+  const nginxPort = await freePort();
+  const stopNginx = await startNginxProxy(join(dir, 'nginx'), nginxPort, floorPort);
+  const nginxMaster = Number(readFileSync(join(dir, 'nginx', 'nginx.pid'), 'utf8'));
+  const dynPort = await freePort();
+  const home = join(dir, 'home');
+  const up = spawn(join(ROOT, 'dist/dynamo'), ['up', '--model', MODEL, '--workers', '1', '--port', String(dynPort), '--name', 'bench'], {
+    env: {...process.env, DYN_HOME: home, DYN_MOCKER_SPEEDUP_RATIO: '0', DYN_WORKERS_BASE_PORT: String(await freePortRange(2)), NO_COLOR: '1', CI: '1'},
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  await waitForLine(up, /ready in/);
+  const state = JSON.parse(readFileSync(join(home, 'runs/bench/state.json'), 'utf8')) as {processes: {id: string; pid: number}[]};
+  const frontendPid = state.processes.find((p) => p.id === 'frontend')!.pid;
+
+  const targets = [
+    {name: 'floor', port: floorPort, pids: () => [floor.pid!]},
+    {name: 'nginx', port: nginxPort, pids: () => [nginxMaster, ...childrenOf(nginxMaster), floor.pid!]},
+    {name: 'dynamo', port: dynPort, pids: () => [frontendPid]},
+  ];
+  const rows: Record<string, unknown>[] = [];
+  try {
+    for (const [key, {lanes, tokens}] of Object.entries(bodies)) {
+      const base: Record<string, number> = {};
+      for (const t of targets) {
+        await runLanes(t.port, '/v1/chat/completions', lanes.map((l) => l.slice(0, 3))); // warm-up
+        const pids = t.pids();
+        const c0 = cpuTicks(pids);
+        const r = await runLanes(t.port, '/v1/chat/completions', lanes);
+        const cores = (cpuTicks(pids) - c0) / TICKS / r.seconds;
+        const p50 = quantile(r.latenciesMs, 0.5);
+        const p99 = quantile(r.latenciesMs, 0.99);
+        if (t.name === 'floor') Object.assign(base, {p50, p99});
+        const tokPerSec = (tokens * (r.requests - r.errors)) / r.requests / r.seconds;
+        rows.push({
+          workload: key,
+          target: t.name,
+          req_s: +(r.requests / r.seconds).toFixed(0),
+          errors: r.errors,
+          input_Mtok_s: +(tokPerSec / 1e6).toFixed(3),
+          p50_ms: +p50.toFixed(2),
+          p99_ms: +p99.toFixed(2),
+          added_p50_ms: t.name === 'floor' ? 0 : +(p50 - base.p50!).toFixed(2),
+          added_p99_ms: t.name === 'floor' ? 0 : +(p99 - base.p99!).toFixed(2),
+          server_cores: +cores.toFixed(2),
+          Mtok_s_per_core: +(tokPerSec / 1e6 / Math.max(cores, 0.01)).toFixed(3),
+        });
+      }
+    }
+  } finally {
+    up.kill('SIGTERM');
+    stopNginx();
+    floor.kill('SIGTERM');
+  }
+  const cols = Object.keys(rows[0]!);
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  console.log(`bench:frontend — ${MODEL} chat, ${REQUESTS} requests per run, ${CONCURRENCY} concurrent, max_tokens 16\n`);
+  console.log(cols.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+  for (const r of rows) console.log(cols.map((c, i) => String(r[c]).padEnd(widths[i]!)).join('  '));
+  console.log(`\n${JSON.stringify({bench: 'frontend', model: MODEL, requests: REQUESTS, concurrency: CONCURRENCY, results: rows})}`);
+  process.exit(0);
+}
+
+void main();

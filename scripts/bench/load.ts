@@ -1,0 +1,47 @@
+/** A small closed-loop HTTP load generator for bench:frontend: N lanes, keep-alive, whole-response latency. */
+import {Agent, request} from 'node:http';
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  latenciesMs: number[];
+}
+
+export function post(agent: Agent, port: number, path: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({host: '127.0.0.1', port, path, method: 'POST', agent, headers: {'content-type': 'application/json', 'content-length': Buffer.byteLength(body)}}, (res) => {
+      res.on('data', () => {});
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Runs `lanes` sequences of request bodies concurrently; each lane sends its bodies in order. */
+export async function runLanes(port: number, path: string, lanes: string[][]): Promise<LoadResult> {
+  const agent = new Agent({keepAlive: true, maxSockets: lanes.length});
+  const latenciesMs: number[] = [];
+  let errors = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    lanes.map(async (bodies) => {
+      for (const b of bodies) {
+        const s = performance.now();
+        const status = await post(agent, port, path, b).catch(() => 0);
+        if (status !== 200) errors++;
+        latenciesMs.push(performance.now() - s);
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  agent.destroy();
+  return {requests: latenciesMs.length, errors, seconds, latenciesMs};
+}
+
+export function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
+}
