@@ -3,9 +3,12 @@
  * tokens before anything else, so the text between two special tokens always encodes the same
  * way. Chat templates put special tokens between messages, so a multi-turn conversation repeats
  * its earlier segments verbatim: each segment's ids are cached (LRU, bounded by tokens) and only
- * new text reaches the native tokenizer. The result equals encoding the whole string at once.
+ * new text is encoded. The result equals encoding the whole string at once.
+ * New text goes through the JS byte-level BPE (bpe.ts) when the tokenizer's configuration allows,
+ * else through Hugging Face's native tokenizer.
  */
 import {Tokenizer} from 'tokenizers';
+import {BpeEncoder} from './bpe.js';
 import type {Vocab} from './vocab.js';
 
 export interface EncoderStats {
@@ -17,6 +20,7 @@ export interface EncoderStats {
 
 export class PromptEncoder {
   private readonly native: Tokenizer;
+  private readonly bpe?: BpeEncoder;
   private readonly splitter?: RegExp;
   private readonly specialIds: Map<string, number>;
   private readonly cache = new Map<string, number[]>();
@@ -31,6 +35,7 @@ export class PromptEncoder {
     private readonly maxCachedTokens: number,
   ) {
     this.native = Tokenizer.fromString(tokenizerJson);
+    this.bpe = BpeEncoder.tryCreate(JSON.parse(tokenizerJson));
     this.specialIds = new Map(vocab.added.map((t) => [t.content, t.id]));
     const contents = vocab.added.map((t) => t.content).filter(Boolean);
     if (contents.length) {
@@ -67,7 +72,7 @@ export class PromptEncoder {
       this.stats.tokens += hit.length;
       return hit;
     }
-    const ids = (await this.native.encode(text, null, {addSpecialTokens: false})).getIds();
+    const ids = this.bpe ? this.bpe.encode(text) : (await this.native.encode(text, null, {addSpecialTokens: false})).getIds();
     this.stats.tokens += ids.length;
     this.cache.set(text, ids);
     this.cachedTokenCount += ids.length;
@@ -80,6 +85,11 @@ export class PromptEncoder {
   }
 
   /** Encodes with the native tokenizer alone, without splitting or caching (the reference). */
+  /** Which encoder handles new text: the JS BPE, or the native tokenizer. */
+  get engine(): 'js-bpe' | 'native' {
+    return this.bpe ? 'js-bpe' : 'native';
+  }
+
   async encodeUncached(text: string, addSpecialTokens = false): Promise<number[]> {
     return (await this.native.encode(text, null, {addSpecialTokens})).getIds();
   }

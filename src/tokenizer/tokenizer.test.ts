@@ -22,6 +22,19 @@ describe.each(['deepseek-r1', 'llama-3.1-8b', 'qwen3-0.6b'])('tokenizer of %s', 
     expect(out).toBe(text);
   });
 
+  it('encodes id-for-id like the native Hugging Face tokenizer, on code, prose and many scripts', async () => {
+    const {encoder} = await setup;
+    expect(encoder.engine).toBe('js-bpe');
+    const {readFileSync} = await import('node:fs');
+    const texts = [
+      readFileSync(new URL('./encoder.ts', import.meta.url), 'utf8'),
+      readFileSync(new URL('../../README.md', import.meta.url), 'utf8'),
+      "Hello wörld — naïve café 東京 🙂 12345678 it's THEY'LL we'Re  \n\n\t  spaces   end",
+      'ｈｅｌｌｏ　全角 العربية русский 한국어 ½ ² x²+y²=z² ひらがな カタカナ 漢字',
+    ];
+    for (const t of texts) for (const para of t.split(/(?<=\n\n)/)) expect(await encoder.encode(para)).toEqual(await encoder.encodeUncached(para));
+  });
+
   it('encodes segment by segment exactly as the whole text, and reuses repeated segments', async () => {
     const {vocab, encoder} = await setup;
     const specials = vocab.added.filter((t) => t.special).map((t) => t.content);
