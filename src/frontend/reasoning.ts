@@ -5,6 +5,8 @@
  *   everything before `</think>` is reasoning, with or without an opening tag.
  * A tag split across chunks is held back until it is complete ("<thi" is not emitted as text).
  */
+import {heldTailLength} from './partial-match.js';
+
 export type ReasoningParserName = 'basic' | 'deepseek_r1';
 
 export interface Split {
@@ -52,14 +54,7 @@ export class ReasoningParser {
         buf = buf.replace(/^\n+/, '');
         continue;
       }
-      // Hold back a tail that may be the start of the tag.
-      let keep = 0;
-      for (let k = Math.min(tag.length - 1, buf.length); k > 0; k--) {
-        if (tag.startsWith(buf.slice(-k))) {
-          keep = k;
-          break;
-        }
-      }
+      const keep = heldTailLength(buf, [tag]);
       this.emit(out, buf.slice(0, buf.length - keep));
       this.held = buf.slice(buf.length - keep);
       break;

@@ -2,13 +2,12 @@
  * Stop strings on streamed text: text that could be the start of a stop string is held back until
  * it is known not to be one, and the stop string itself is never emitted (OpenAI semantics).
  */
+import {heldTailLength} from './partial-match.js';
+
 export class StopMatcher {
   private held = '';
-  private readonly longest: number;
 
-  constructor(private readonly stops: readonly string[]) {
-    this.longest = Math.max(0, ...stops.map((s) => s.length));
-  }
+  constructor(private readonly stops: readonly string[]) {}
 
   /** Adds text; returns what may be emitted now and whether a stop string was hit. */
   push(text: string): {emit: string; stopped: boolean} {
@@ -24,15 +23,7 @@ export class StopMatcher {
       this.held = '';
       return {emit, stopped: true};
     }
-    // Keep the longest tail that is a prefix of some stop string.
-    let keep = 0;
-    for (let k = Math.min(this.longest - 1, this.held.length); k > 0; k--) {
-      const tail = this.held.slice(-k);
-      if (this.stops.some((s) => s.startsWith(tail))) {
-        keep = k;
-        break;
-      }
-    }
+    const keep = heldTailLength(this.held, this.stops);
     const emit = this.held.slice(0, this.held.length - keep);
     this.held = this.held.slice(this.held.length - keep);
     return {emit, stopped: false};

@@ -5,6 +5,7 @@
  * back ("jailed") until the closing tag, then released as one tool_calls delta.
  */
 import {randomUUID} from 'node:crypto';
+import {heldTailLength} from './partial-match.js';
 
 export interface ToolCall {
   index: number;
@@ -65,13 +66,7 @@ export class ToolCallParser {
         this.jailed = true;
         continue;
       }
-      let keep = 0;
-      for (let k = Math.min(OPEN.length - 1, buf.length); k > 0; k--) {
-        if (OPEN.startsWith(buf.slice(-k))) {
-          keep = k;
-          break;
-        }
-      }
+      const keep = heldTailLength(buf, [OPEN]);
       content += buf.slice(0, buf.length - keep);
       this.held = buf.slice(buf.length - keep);
       break;

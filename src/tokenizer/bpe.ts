@@ -80,7 +80,11 @@ export class BpeEncoder {
     }
     if (!byteLevel) return undefined;
     const ranks = new Map<string, number>();
-    (m.merges as (string | [string, string])[]).forEach((mg, i) => ranks.set(typeof mg === 'string' ? mg : `${mg[0]} ${mg[1]}`, i));
+    const merges = m.merges as (string | [string, string])[];
+    for (let i = 0; i < merges.length; i++) {
+      const mg = merges[i]!;
+      ranks.set(typeof mg === 'string' ? mg : `${mg[0]} ${mg[1]}`, i);
+    }
     return new BpeEncoder(splitters, nfc, new Map(Object.entries(m.vocab as Record<string, number>)), ranks, !!m.ignore_merges, maxCache);
   }
 

@@ -1,20 +1,10 @@
 import {describe, expect, it} from 'vitest';
 import {execa} from 'execa';
 import {ROOT, fixture, tempDir, until} from '../../../test/helpers/processes.js';
+import {sampleWorkerRecord} from '../../../test/helpers/records.js';
 import {FileDiscovery} from './file-store.js';
-import type {WorkerRecord} from './types.js';
 
-const record = (id: string): WorkerRecord => ({
-  id,
-  role: 'agg',
-  model: 'm',
-  engine: 'mocker',
-  host: '127.0.0.1',
-  rpcPort: 1,
-  metricsPort: 2,
-  startedAt: Date.now(),
-  runtime: {totalKvBlocks: 10, blockSize: 16, maxNumSeqs: 8, maxNumBatchedTokens: 64, contextLength: 1024},
-});
+const record = sampleWorkerRecord;
 
 describe('FileDiscovery', () => {
   it('lists registered workers and forgets revoked ones', async () => {
