@@ -17,7 +17,7 @@ describe.skipIf(!hasBinary())('serving failures (one slow mocker worker)', () =>
   beforeAll(async () => {
     port = await freePort();
     base = await freePortRange(2);
-    up = await startUntil(['up', '--model', 'qwen3-0.6b', '--workers', '1', '--port', String(port), '--name', 'failures'], /ready in/, {
+    up = await startUntil(['up', '--model', 'qwen3-0.6b', '--workers', '1', '--port', String(port), '--name', 'failures', '--log-level', 'debug'], /ready in/, {
       env: {
         DYN_HOME: home,
         DYN_WORKERS_BASE_PORT: String(base),
@@ -83,6 +83,14 @@ describe.skipIf(!hasBinary())('serving failures (one slow mocker worker)', () =>
     }
     const spec = (await (await fetch(`http://127.0.0.1:${port}/openapi.json`)).json()) as {paths: object};
     expect(Object.keys(spec.paths)).toContain('/v1/chat/completions');
+  });
+
+  it('logs every request at log level debug (frontend and worker)', async () => {
+    await client.completions.create({model: 'qwen3-0.6b', prompt: 'logged', max_tokens: 2});
+    await until(async () => {
+      const logs = await dynamo(['logs', '--name', 'failures', '--lines', '400'], {env: {DYN_HOME: home}});
+      return /frontend@local │ debug: POST \/v1\/completions → 200 agg-0/.test(logs.stdout) && /agg-0@local +│ debug: cmpl-[\w-]+: \d+ prompt tokens/.test(logs.stdout);
+    }, 5000, 'debug lines in the logs');
   });
 
   it('ends a stream with an error event when its worker dies mid-stream', async () => {

@@ -6,7 +6,7 @@
 import {type Server, createServer} from 'node:http';
 import type {Server as NetServer} from 'node:net';
 import {UserError} from '../cli/errors.js';
-import {err} from '../cli/output.js';
+import {logger} from '../cli/log.js';
 import type {ModelInfo} from '../config/models.js';
 import type {WorkerRole} from '../config/schema.js';
 import {PROMETHEUS_CONTENT_TYPE} from '../metrics/prometheus.js';
@@ -56,6 +56,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 }
 
 export async function runWorker(opts: WorkerOptions): Promise<void> {
+  const log = logger();
   if (opts.engine !== 'mocker') {
     throw new UserError(`engine "${opts.engine}" cannot run here: this build serves with the built-in mocker engine only`, 'use --engine mocker (the default)');
   }
@@ -109,6 +110,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
     const arrived = req.arrivedAt ?? Date.now();
     let prev = 0;
     let n = 0;
+    let cached = 0;
     for await (const chunk of engine.generate(
       {
         id: req.requestId,
@@ -127,11 +129,15 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
       ctx.signal,
     )) {
       const now = Date.now();
-      if (n === 0) m.ttft.observe(labels, (now - arrived) / 1000);
+      if (n === 0) {
+        m.ttft.observe(labels, (now - arrived) / 1000);
+        cached = chunk.cachedTokens ?? 0;
+      }
       else m.itl.observe(labels, (now - prev) / 1000 / chunk.tokenIds.length);
       prev = now;
       n += chunk.tokenIds.length;
       if (chunk.finishReason) {
+        log.debug(`${req.requestId}: ${req.tokenIds.length} prompt tokens (${cached} cached), ${n} generated, ${chunk.finishReason}, ${now - arrived} ms`);
         m.e2e.observe(labels, (now - arrived) / 1000);
         m.success.inc({...labels, finished_reason: chunk.finishReason});
       }
@@ -172,13 +178,13 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
       contextLength: opts.model.contextLength,
     },
   });
-  err(`worker ${opts.workerId} (${opts.role}, ${opts.engine}) ready: ${opts.servedModelName}, ${blocksTotal} KV blocks of ${opts.blockSize}, rpc ${opts.host}:${opts.rpcPort}, metrics :${opts.metricsPort}`);
+  log.info(`worker ${opts.workerId} (${opts.role}, ${opts.engine}) ready: ${opts.servedModelName}, ${blocksTotal} KV blocks of ${opts.blockSize}, rpc ${opts.host}:${opts.rpcPort}, metrics :${opts.metricsPort}`);
 
   await new Promise<void>((resolve) => {
     const stop = async (why: string) => {
       if (draining) return;
       draining = true;
-      err(`worker ${opts.workerId}: ${why}; leaving discovery and draining ${engine.inFlight} request(s)`);
+      log.info(`worker ${opts.workerId}: ${why}; leaving discovery and draining ${engine.inFlight} request(s)`);
       await lease.revoke();
       rpc.close();
       const deadline = Date.now() + opts.drainMs;

@@ -5,7 +5,7 @@
  */
 import {createServer} from 'node:http';
 import pjson from '../../package.json' with {type: 'json'};
-import {err} from '../cli/output.js';
+import {logger} from '../cli/log.js';
 import type {ModelInfo} from '../config/models.js';
 import {FileDiscovery} from '../runtime/discovery/file-store.js';
 import {watchParent} from '../runtime/parent-watch.js';
@@ -30,6 +30,7 @@ export interface FrontendOptions {
 }
 
 export async function runFrontend(opts: FrontendOptions): Promise<void> {
+  const log = logger();
   const pipeline = await ModelPipeline.load(opts.model, opts.servedModelName);
   const pool = new WorkerPool(new FileDiscovery(opts.discoveryDir), opts.servedModelName);
   pool.start();
@@ -40,16 +41,21 @@ export async function runFrontend(opts: FrontendOptions): Promise<void> {
     pool,
     pipeline,
     metrics,
-    policy: policyFor(opts.routerMode, (m) => err(`frontend: ${m}`)),
+    policy: policyFor(opts.routerMode, (m) => log.warn(`frontend: ${m}`)),
     thresholds: {maxInflight: opts.busyMaxInflight, maxKvUsage: opts.busyKvUsage},
     apiKey: opts.apiKey,
     bodyLimitBytes: opts.bodyLimitBytes,
     version: pjson.version,
     accepting: () => accepting,
   });
+  const debug = log.enabled('debug');
   const server = createServer((req, res) => {
     inflight++;
-    res.on('close', () => inflight--);
+    const started = debug ? performance.now() : 0;
+    res.on('close', () => {
+      inflight--;
+      if (debug) log.debug(`${req.method} ${req.url} → ${res.statusCode} ${res.getHeader('x-dynamo-worker-id') ?? '-'} ${(performance.now() - started).toFixed(1)} ms${res.writableFinished ? '' : ' (client gone)'}`);
+    });
     app(req, res);
   });
   server.keepAliveTimeout = 65_000;
@@ -59,13 +65,13 @@ export async function runFrontend(opts: FrontendOptions): Promise<void> {
     );
     server.listen(opts.port, opts.host, () => resolve());
   });
-  err(`frontend ready: http://${opts.host}:${opts.port}/v1 serving ${opts.servedModelName} (router ${opts.routerMode}, ${pool.size} worker(s) now)`);
+  log.info(`frontend ready: http://${opts.host}:${opts.port}/v1 serving ${opts.servedModelName} (router ${opts.routerMode}, ${pool.size} worker(s) now)`);
 
   await new Promise<void>((resolve) => {
     const stop = async (why: string) => {
       if (!accepting) return;
       accepting = false;
-      err(`frontend: ${why}; no new requests, draining ${inflight}`);
+      log.info(`frontend: ${why}; no new requests, draining ${inflight}`);
       server.close();
       server.closeIdleConnections();
       const deadline = Date.now() + opts.drainMs;
