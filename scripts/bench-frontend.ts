@@ -3,9 +3,11 @@
 //   (b) nginx:    the same server behind Debian's nginx as a plain proxy
 //   (c) dynamo:   `dynamo up` (frontend + 1 mocker worker at infinite speed)
 // Workloads: unique ~1k-token prompts, and multi-turn conversations whose prompts repeat their
-// history (growing to ~1k tokens). Streaming and not. Added latency = (b|c) − (a) at p50/p99.
-// Input tokens/s per core divides by the CPU the serving processes used (from /proc), not by wall time.
-// Prints a table and a JSON record. Env: REQUESTS (per run), CONCURRENCY.
+// history (growing to ~1k tokens). Streaming and not. Two phases per run:
+//   latency:    one request at a time (no queueing): added latency = (b|c) − (a) at p50/p99;
+//   throughput: CONCURRENCY lanes: requests/s and input tokens/s, and tokens/s per core, which
+//               divides by the CPU the serving processes used (from /proc), not by wall time.
+// Prints a table and a JSON record. Env: REQUESTS (per throughput run), CONCURRENCY, LATENCY_REQUESTS.
 import {spawn} from 'node:child_process';
 import {readFileSync, readdirSync} from 'node:fs';
 import {join} from 'node:path';
@@ -22,6 +24,7 @@ import {startNginxProxy} from './bench/nginx.js';
 const ROOT = join(import.meta.dirname, '..');
 const REQUESTS = Number(process.env.REQUESTS ?? 600);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
+const LATENCY_REQUESTS = Number(process.env.LATENCY_REQUESTS ?? 300);
 const MODEL = 'deepseek-r1';
 const TICKS = 100; // USER_HZ
 
@@ -147,15 +150,18 @@ async function main() {
   try {
     for (const [key, {lanes, tokens}] of Object.entries(bodies)) {
       const base: Record<string, number> = {};
+      // One lane holding requests from every lane, in order (conversations stay in turn order).
+      const serial = [lanes.flat().slice(0, LATENCY_REQUESTS)];
       for (const t of targets) {
-        await runLanes(t.port, '/v1/chat/completions', lanes.map((l) => l.slice(0, 3))); // warm-up
+        await runLanes(t.port, "/v1/chat/completions", lanes.map((l) => l.slice(0, 8))); // warm-up (JIT, caches)
+        const lat = await runLanes(t.port, '/v1/chat/completions', serial);
+        const p50 = quantile(lat.latenciesMs, 0.5);
+        const p99 = quantile(lat.latenciesMs, 0.99);
+        if (t.name === 'floor') Object.assign(base, {p50, p99});
         const pids = t.pids();
         const c0 = cpuTicks(pids);
         const r = await runLanes(t.port, '/v1/chat/completions', lanes);
         const cores = (cpuTicks(pids) - c0) / TICKS / r.seconds;
-        const p50 = quantile(r.latenciesMs, 0.5);
-        const p99 = quantile(r.latenciesMs, 0.99);
-        if (t.name === 'floor') Object.assign(base, {p50, p99});
         const tokPerSec = (tokens * (r.requests - r.errors)) / r.requests / r.seconds;
         rows.push({
           workload: key,
@@ -167,6 +173,7 @@ async function main() {
           p99_ms: +p99.toFixed(2),
           added_p50_ms: t.name === 'floor' ? 0 : +(p50 - base.p50!).toFixed(2),
           added_p99_ms: t.name === 'floor' ? 0 : +(p99 - base.p99!).toFixed(2),
+          loaded_p50_ms: +quantile(r.latenciesMs, 0.5).toFixed(2),
           server_cores: +cores.toFixed(2),
           Mtok_s_per_core: +(tokPerSec / 1e6 / Math.max(cores, 0.01)).toFixed(3),
         });
@@ -179,7 +186,7 @@ async function main() {
   }
   const cols = Object.keys(rows[0]!);
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
-  console.log(`bench:frontend — ${MODEL} chat, ${REQUESTS} requests per run, ${CONCURRENCY} concurrent, max_tokens 16\n`);
+  console.log(`bench:frontend — ${MODEL} chat, max_tokens 16; latency: ${LATENCY_REQUESTS} requests one at a time; throughput: ${REQUESTS} requests, ${CONCURRENCY} concurrent\n`);
   console.log(cols.map((c, i) => c.padEnd(widths[i]!)).join('  '));
   for (const r of rows) console.log(cols.map((c, i) => String(r[c]).padEnd(widths[i]!)).join('  '));
   console.log(`\n${JSON.stringify({bench: 'frontend', model: MODEL, requests: REQUESTS, concurrency: CONCURRENCY, results: rows})}`);

@@ -139,7 +139,19 @@ export function createFrontendApp(deps: FrontendDeps): (req: IncomingMessage, re
         }
       } else {
         res.writeHead(200, {'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', ...headers});
-        const send = (o: unknown) => res.write(`data: ${JSON.stringify(o)}\n\n`);
+        // Events produced together leave in one write: cork now, uncork once this tick's work is done.
+        let corked = false;
+        const send = (o: unknown) => {
+          if (!corked) {
+            corked = true;
+            res.cork();
+            process.nextTick(() => {
+              corked = false;
+              res.uncork();
+            });
+          }
+          res.write(`data: ${JSON.stringify(o)}\n\n`);
+        };
         if (chat) send(chatChunk(meta, {role: 'assistant', content: ''}));
         try {
           for await (const ev of events) {
