@@ -1,0 +1,71 @@
+/**
+ * Dynamo's block hashing, bit-exact (lib/kv-router protocols.rs):
+ *   local block hash = XXH3-64(token ids as little-endian u32, seed 1337)
+ *   LoRA             = seed 1337 + XXH3-64(utf-8 adapter name, seed 0), wrapping at 2^64
+ *   sequence hash    = seq[0] = local[0]; seq[i] = XXH3-64(LE u64 seq[i-1] ‖ LE u64 local[i], seed 1337)
+ * Only full blocks are hashed. XXH3 comes from hash-wasm (xxHash's C code compiled to WASM), so it
+ * runs the same under node and inside the Bun binary. Verified against Debian's python3-xxhash
+ * (test/fixtures/xxh3-vectors.json).
+ */
+import {type IHasher, createXXHash3} from 'hash-wasm';
+
+export const DYNAMO_HASH_SEED = 1337n;
+const MASK64 = (1n << 64n) - 1n;
+
+function digest64(h: IHasher, bytes: Uint8Array): bigint {
+  h.init();
+  h.update(bytes);
+  const d = h.digest('binary');
+  return ((BigInt((d[0]! << 24) | (d[1]! << 16) | (d[2]! << 8) | d[3]!) & 0xffffffffn) << 32n) | (BigInt((d[4]! << 24) | (d[5]! << 16) | (d[6]! << 8) | d[7]!) & 0xffffffffn);
+}
+
+async function hasher(seed: bigint): Promise<IHasher> {
+  return createXXHash3(Number(seed & 0xffffffffn), Number(seed >> 32n));
+}
+
+export class DynamoBlockHasher {
+  private readonly tokenBytes: Uint8Array;
+  private readonly pair = new Uint8Array(16);
+
+  private constructor(
+    readonly blockSize: number,
+    private readonly block: IHasher,
+    private readonly chain: IHasher,
+  ) {
+    this.tokenBytes = new Uint8Array(blockSize * 4);
+  }
+
+  /** `loraName` switches the block seed as Dynamo does for adapter requests. */
+  static async create(blockSize: number, loraName?: string): Promise<DynamoBlockHasher> {
+    const seed = loraName ? (DYNAMO_HASH_SEED + digest64(await hasher(0n), new TextEncoder().encode(loraName))) & MASK64 : DYNAMO_HASH_SEED;
+    return new DynamoBlockHasher(blockSize, await hasher(seed), await hasher(DYNAMO_HASH_SEED));
+  }
+
+  /** XXH3 of one block of tokens starting at `start`. */
+  local(tokens: ArrayLike<number>, start = 0, count = this.blockSize): bigint {
+    const view = new DataView(this.tokenBytes.buffer);
+    for (let i = 0; i < count; i++) view.setUint32(i * 4, tokens[start + i]! >>> 0, true);
+    return digest64(this.block, count === this.blockSize ? this.tokenBytes : this.tokenBytes.subarray(0, count * 4));
+  }
+
+  /** The chained hash of a block given its parent's sequence hash. */
+  sequence(parent: bigint | undefined, local: bigint): bigint {
+    if (parent === undefined) return local;
+    const view = new DataView(this.pair.buffer);
+    view.setBigUint64(0, parent, true);
+    view.setBigUint64(8, local, true);
+    return digest64(this.chain, this.pair);
+  }
+
+  /** Local and sequence hashes of every full block of `tokens`. */
+  hashAll(tokens: ArrayLike<number>): {local: bigint[]; sequence: bigint[]} {
+    const n = Math.floor(tokens.length / this.blockSize);
+    const local: bigint[] = new Array(n);
+    const sequence: bigint[] = new Array(n);
+    for (let b = 0; b < n; b++) {
+      local[b] = this.local(tokens, b * this.blockSize);
+      sequence[b] = this.sequence(b ? sequence[b - 1] : undefined, local[b]!);
+    }
+    return {local, sequence};
+  }
+}
