@@ -126,12 +126,13 @@ export class PrefixIndex {
   findMatches(locals: readonly HashKey[]): OverlapScores {
     const scores = new Map<string, number>();
     const treeSizes = new Map<string, number>();
-    let node = this.root.children?.get(locals[0]!);
-    if (node) {
+    const first = this.root.children?.get(locals[0]!);
+    if (first) {
+      let node: Node = first;
       const active = new Set(node.workers);
       let depth = 1;
       for (; depth < locals.length && active.size; depth++) {
-        const next = node.children?.get(locals[depth]!);
+        const next: Node | undefined = node.children?.get(locals[depth]!);
         if (!next) break;
         for (const w of active) {
           if (!next.workers.has(w)) {

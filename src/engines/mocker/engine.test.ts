@@ -14,7 +14,9 @@ const req = (id: string, n: number, maxTokens: number) => {
 };
 
 describe('MockerEngine', () => {
-  it('follows the performance model in real time within 5 % (speedup 1)', async () => {
+  // Wall-clock check of the real-time loop (the model itself is checked exactly on a virtual clock in
+  // scheduler.test.ts). A shared machine can delay timers, so it may retry; it never runs early.
+  it('follows the performance model in real time within 5 % (speedup 1)', {retry: 3}, async () => {
     const {engine: e} = engine(1);
     const perf = polynomialModel();
     for await (const _ of e.generate(req('warm-up', 64, 2))) {
@@ -31,6 +33,7 @@ describe('MockerEngine', () => {
     const total = performance.now() - t0;
     const expectedTtft = perf.prefillMs(4000);
     const expectedTotal = expectedTtft + 10 * perf.decodeMs(250 / 4096);
+    expect(ttft).toBeGreaterThanOrEqual(expectedTtft * 0.99);
     expect(Math.abs(ttft - expectedTtft) / expectedTtft).toBeLessThan(0.05);
     expect(Math.abs(total - expectedTotal) / expectedTotal).toBeLessThan(0.05);
     expect(n).toBe(11);
