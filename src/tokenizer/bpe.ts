@@ -6,20 +6,9 @@
  * `BpeEncoder.tryCreate` returns undefined for any other configuration (the caller then uses the
  * native tokenizer), so an unusual tokenizer is never encoded wrongly.
  */
-type Json = Record<string, any>;
+import {BYTE_TO_CHAR} from './byte-level.js';
 
-/** GPT-2's byte → printable character table. */
-function byteToChar(): string[] {
-  const bs: number[] = [];
-  for (let b = 33; b <= 126; b++) bs.push(b);
-  for (let b = 161; b <= 172; b++) bs.push(b);
-  for (let b = 174; b <= 255; b++) bs.push(b);
-  const table = new Array<string>(256);
-  for (const b of bs) table[b] = String.fromCodePoint(b);
-  let n = 0;
-  for (let b = 0; b < 256; b++) if (table[b] === undefined) table[b] = String.fromCodePoint(256 + n++);
-  return table;
-}
+type Json = Record<string, any>;
 
 /** Oniguruma → JS: `(?i:'s|'t)` groups become explicit case alternatives; the `u` flag does \p{…}. */
 function toJsRegex(pattern: string): RegExp {
@@ -47,7 +36,7 @@ function splitIsolated(text: string, re: RegExp, out: string[]): void {
 }
 
 export class BpeEncoder {
-  private readonly bytes = byteToChar();
+  private readonly bytes = BYTE_TO_CHAR;
   private readonly utf8 = new TextEncoder();
   private readonly cache = new Map<string, number[]>();
 

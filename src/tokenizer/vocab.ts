@@ -4,27 +4,12 @@
  * native tokenizer per token. Supports byte-level BPE (GPT-2 style, as DeepSeek, Llama 3, Qwen use)
  * and Metaspace/byte-fallback vocabularies (SentencePiece style).
  */
+import {CHAR_TO_BYTE} from './byte-level.js';
+
 export interface AddedToken {
   id: number;
   content: string;
   special: boolean;
-}
-
-/** GPT-2's byte → printable-unicode table, inverted. */
-function byteLevelDecoderTable(): Map<string, number> {
-  const bs: number[] = [];
-  for (let b = 33; b <= 126; b++) bs.push(b);
-  for (let b = 161; b <= 172; b++) bs.push(b);
-  for (let b = 174; b <= 255; b++) bs.push(b);
-  const cs = [...bs];
-  let n = 0;
-  for (let b = 0; b < 256; b++) {
-    if (!bs.includes(b)) {
-      bs.push(b);
-      cs.push(256 + n++);
-    }
-  }
-  return new Map(bs.map((b, i) => [String.fromCodePoint(cs[i]!), b]));
 }
 
 const utf8 = new TextEncoder();
@@ -37,7 +22,7 @@ export class Vocab {
 
   constructor(json: {model: {type?: string; vocab: Record<string, number> | [string, number][]}; added_tokens?: AddedToken[]; decoder?: {type?: string; decoders?: {type?: string}[]} | null}) {
     const byteLevel = json.decoder?.type === 'ByteLevel' || json.decoder?.decoders?.some((d) => d.type === 'ByteLevel');
-    const table = byteLevel ? byteLevelDecoderTable() : undefined;
+    const table = byteLevel ? CHAR_TO_BYTE : undefined;
     const entries: [string, number][] = Array.isArray(json.model.vocab) ? json.model.vocab.map(([t], i) => [t, i]) : Object.entries(json.model.vocab);
     for (const [token, id] of entries) {
       this.tokenToId.set(token, id);
