@@ -182,4 +182,14 @@ describe.skipIf(!hasBinary())('dynamo up serving deepseek-r1 on the mocker (open
     }, 20_000, 'agg-0 to come back');
     expect(pidAlive(agg0.pid)).toBe(false);
   });
+
+  it('stops cleanly on SIGTERM: every process exits by itself within the grace period', async () => {
+    // Runs last (vitest keeps file order): stop the deployment and read how each process ended.
+    up.child.kill('SIGTERM');
+    const r = await up.child;
+    expect(r.exitCode).toBe(0);
+    const out = up.output();
+    for (const id of ['frontend', 'agg-0', 'agg-1', 'agg-2']) expect(out).toContain(`${id}@local stopped: exit code 0`);
+    expect(out).not.toMatch(/stopped: killed by/);
+  });
 });

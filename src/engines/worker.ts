@@ -12,7 +12,7 @@ import type {WorkerRole} from '../config/schema.js';
 import {PROMETHEUS_CONTENT_TYPE} from '../metrics/prometheus.js';
 import {FileDiscovery} from '../runtime/discovery/file-store.js';
 import type {Lease} from '../runtime/discovery/types.js';
-import {watchParent} from '../runtime/parent-watch.js';
+import {roleLifecycle} from '../runtime/role-lifecycle.js';
 import {StreamError, serveRequestPlane} from '../runtime/request-plane/server.js';
 import {loadTokenizerFiles} from '../tokenizer/bundled.js';
 import {ChatTemplate} from '../tokenizer/chat-template.js';
@@ -57,6 +57,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 
 export async function runWorker(opts: WorkerOptions): Promise<void> {
   const log = logger();
+  const life = roleLifecycle((why) => log.info(`worker ${opts.workerId}: ${why} while starting; exiting`));
   if (opts.engine !== 'mocker') {
     throw new UserError(`engine "${opts.engine}" cannot run here: this build serves with the built-in mocker engine only`, 'use --engine mocker (the default)');
   }
@@ -180,20 +181,14 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   });
   log.info(`worker ${opts.workerId} (${opts.role}, ${opts.engine}) ready: ${opts.servedModelName}, ${blocksTotal} KV blocks of ${opts.blockSize}, rpc ${opts.host}:${opts.rpcPort}, metrics :${opts.metricsPort}`);
 
-  await new Promise<void>((resolve) => {
-    const stop = async (why: string) => {
-      if (draining) return;
-      draining = true;
-      log.info(`worker ${opts.workerId}: ${why}; leaving discovery and draining ${engine.inFlight} request(s)`);
-      await lease.revoke();
-      rpc.close();
-      const deadline = Date.now() + opts.drainMs;
-      while (engine.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      http.close();
-      resolve();
-    };
-    process.once('SIGTERM', () => void stop('SIGTERM'));
-    process.once('SIGINT', () => void stop('SIGINT'));
-    watchParent((why) => void stop(why));
-  });
+  life.ready();
+  const why = await life.stopped;
+  draining = true;
+  log.info(`worker ${opts.workerId}: ${why}; leaving discovery and draining ${engine.inFlight} request(s)`);
+  await lease.revoke();
+  rpc.close();
+  const deadline = Date.now() + opts.drainMs;
+  while (engine.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  http.close();
+  life.exit(0);
 }

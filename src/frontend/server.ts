@@ -8,7 +8,8 @@ import pjson from '../../package.json' with {type: 'json'};
 import {logger} from '../cli/log.js';
 import type {ModelInfo} from '../config/models.js';
 import {FileDiscovery} from '../runtime/discovery/file-store.js';
-import {watchParent} from '../runtime/parent-watch.js';
+import {UserError} from '../cli/errors.js';
+import {roleLifecycle} from '../runtime/role-lifecycle.js';
 import {policyFor} from '../router/policies.js';
 import {createFrontendApp} from './app.js';
 import {frontendMetrics} from './metrics.js';
@@ -31,6 +32,7 @@ export interface FrontendOptions {
 
 export async function runFrontend(opts: FrontendOptions): Promise<void> {
   const log = logger();
+  const life = roleLifecycle((why) => log.info(`frontend: ${why} while starting; exiting`));
   const pipeline = await ModelPipeline.load(opts.model, opts.servedModelName);
   const pool = new WorkerPool(new FileDiscovery(opts.discoveryDir), opts.servedModelName);
   pool.start();
@@ -61,27 +63,21 @@ export async function runFrontend(opts: FrontendOptions): Promise<void> {
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(e.code === 'EADDRINUSE' ? new Error(`port ${opts.port} on ${opts.host} is already in use`) : e),
+      reject(e.code === 'EADDRINUSE' ? new UserError(`port ${opts.port} on ${opts.host} is already in use`, 'stop what holds it, or choose another with --port') : e),
     );
     server.listen(opts.port, opts.host, () => resolve());
   });
   log.info(`frontend ready: http://${opts.host}:${opts.port}/v1 serving ${opts.servedModelName} (router ${opts.routerMode}, ${pool.size} worker(s) now)`);
 
-  await new Promise<void>((resolve) => {
-    const stop = async (why: string) => {
-      if (!accepting) return;
-      accepting = false;
-      log.info(`frontend: ${why}; no new requests, draining ${inflight}`);
-      server.close();
-      server.closeIdleConnections();
-      const deadline = Date.now() + opts.drainMs;
-      while (inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      server.closeAllConnections();
-      pool.stop();
-      resolve();
-    };
-    process.once('SIGTERM', () => void stop('SIGTERM'));
-    process.once('SIGINT', () => void stop('SIGINT'));
-    watchParent((why) => void stop(why));
-  });
+  life.ready();
+  const why = await life.stopped;
+  accepting = false;
+  log.info(`frontend: ${why}; no new requests, draining ${inflight}`);
+  server.close();
+  server.closeIdleConnections();
+  const deadline = Date.now() + opts.drainMs;
+  while (inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  server.closeAllConnections();
+  pool.stop();
+  life.exit(0);
 }

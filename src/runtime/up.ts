@@ -109,14 +109,24 @@ export async function runUp(opts: UpOptions): Promise<number> {
       if (streaming) out(text);
       else if (held.push(text) > 2000) held.shift();
     },
-    onStatus: () => writeState(plan.runDir, {...toRunState(plan, phase, sup.states(), opts.configFile), startedAt: started}),
+    onStatus: (st) => {
+      writeState(plan.runDir, {...toRunState(plan, phase, sup.states(), opts.configFile), startedAt: started});
+      // How each process ended on stop: a clean exit, or killed after the grace period.
+      if (st.status === 'stopped' && st.exit) err(`  ${labels.get(st.id)} stopped: ${st.exit.signal ? `killed by ${st.exit.signal}` : `exit code ${st.exit.code}`}`);
+    },
   });
   writeState(plan.runDir, toRunState(plan, phase, sup.states(), opts.configFile));
 
   let signalCode = 0;
   let interrupts = 0;
+  let firstSignalAt = 0;
   const onSignal = (sig: NodeJS.Signals) => {
+    // One keypress can arrive twice (a signal to the process and to its group, as `timeout` sends):
+    // only a second signal a moment later means "force".
+    if (interrupts && performance.now() - firstSignalAt < 250) return;
+    if (!interrupts) firstSignalAt = performance.now();
     interrupts++;
+    // Ctrl-C ends with 130 as shells expect; SIGTERM (e.g. `dynamo down`) is a requested, clean stop.
     signalCode = sig === 'SIGINT' ? 130 : 0;
     if (interrupts === 1) {
       phase = 'stopping';
@@ -137,7 +147,8 @@ export async function runUp(opts: UpOptions): Promise<number> {
       await tasks.run();
     } catch (e) {
       await sup.stopAll();
-      if (interrupts) return signalCode || 130;
+      // Stopped while starting: the conventional 128 + signal number.
+      if (interrupts) return signalCode || 143;
       throw e instanceof ExternalError ? e : new ExternalError((e as Error).message);
     }
     if (interrupts) {
