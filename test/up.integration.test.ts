@@ -83,10 +83,14 @@ describe.skipIf(!hasBinary())('dynamo up (built binary, fixture processes)', () 
     const up = await startUntil(['up', '--plan', file], /ready in/, {env: {DYN_HOME: home}});
     const pids = fixturePids(plan);
     up.child.kill('SIGINT');
+    const firstAt = Date.now();
     await until(() => /again to force/.test(up.output()), 5000, 'stopping notice');
     await until(() => /ignoring SIGTERM/.test(up.output()) || readFileSync(plan.processes[1]!.logFile, 'utf8').includes('ignoring SIGTERM'), 5000, 'SIGTERM ignored');
+    // A second press, not a duplicate delivery of the first (signals within 250 ms count once).
+    await until(() => Date.now() - firstAt > 300, 1000, 'a human pause');
     up.child.kill('SIGINT');
     await up.child;
+    expect(up.output()).toContain('forcing: SIGKILL to every process');
     await until(() => pids.every((p) => !pidAlive(p)), 5000, 'all fixtures gone');
   });
 
