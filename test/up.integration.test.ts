@@ -116,6 +116,25 @@ describe.skipIf(!hasBinary())('dynamo up (built binary, fixture processes)', () 
     for (const pid of [supervisor, ...pids]) expect(pidAlive(pid)).toBe(false);
   });
 
+  it('logs -f follows new lines until Ctrl-C', async () => {
+    const home = tempDir();
+    const env = {DYN_HOME: home};
+    const {file, plan} = await fixturePlanFile(home, 'follow');
+    plan.processes[0]!.env.TICK_MS = '100';
+    writeFileSync(file, JSON.stringify(plan));
+    expect((await dynamo(['up', '--plan', file, '--detach'], {env})).exitCode).toBe(0);
+    try {
+      const logs = await startUntil(['logs', 'agg-0', '-f', '--lines', '1'], /agg-0@local │ tick \d+/, {env});
+      const seen = () => [...logs.output().matchAll(/tick (\d+)/g)].map((m) => Number(m[1]));
+      const first = seen()[0]!;
+      await until(() => seen().some((n) => n >= first + 3), 5000, 'new ticks to be followed');
+      logs.child.kill('SIGINT');
+      expect((await logs.child).exitCode).toBe(0);
+    } finally {
+      await dynamo(['down', 'follow'], {env});
+    }
+  });
+
   it('ps cleans up the state of a deployment whose supervisor died', async () => {
     const home = tempDir();
     const runDir = join(home, 'runs', 'ghost');
