@@ -16,6 +16,41 @@ export interface RoutingPolicy {
   select(workers: readonly WorkerSnapshot[]): WorkerSnapshot | undefined;
 }
 
+/** What a router may look at in a request. */
+export interface RouteRequest {
+  id: string;
+  tokens: readonly number[];
+}
+
+export interface RouteDecision {
+  workerId: string;
+  /** KV routing: leading blocks of the request the chosen worker is believed to hold. */
+  overlapBlocks?: number;
+}
+
+/**
+ * The frontend's router: chooses a worker and hears how the request went, which stateful routers
+ * (KV) need for their load bookkeeping. A plain policy is wrapped by `policyRouter`.
+ */
+export interface RequestRouter {
+  readonly name: string;
+  choose(req: RouteRequest, workers: readonly WorkerSnapshot[]): RouteDecision | undefined;
+  firstToken(requestId: string): void;
+  done(requestId: string): void;
+}
+
+export function policyRouter(policy: RoutingPolicy): RequestRouter {
+  return {
+    name: policy.name,
+    choose: (_req, workers) => {
+      const w = policy.select(workers);
+      return w && {workerId: w.id};
+    },
+    firstToken: () => {},
+    done: () => {},
+  };
+}
+
 export interface BusyThresholds {
   /** A worker with this many requests in flight takes no more (0 = no limit). */
   maxInflight: number;

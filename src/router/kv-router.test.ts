@@ -1,0 +1,56 @@
+import {describe, expect, it} from 'vitest';
+import {KvRouter} from './kv-router.js';
+
+const workers = (n: number) => Array.from({length: n}, (_, i) => ({id: `w${i}`, inFlight: 0, kvUsage: 0}));
+const prompt = (prefix: number, n: number, tail = 0) => [...Array.from({length: n}, (_, i) => prefix * 100_000 + i), ...Array.from({length: tail}, (_, i) => 900_000 + i)];
+
+async function router(over: Partial<Parameters<typeof KvRouter.create>[0]> = {}) {
+  let clock = 0;
+  const r = await KvRouter.create({blockSize: 16, overlapWeight: 1, temperature: 0, ttlMs: 120_000, maxTreeSize: 1 << 20, pruneTargetRatio: 0.8, now: () => clock, random: () => 0, ...over});
+  return {r, tick: (ms: number) => (clock += ms)};
+}
+
+describe('KvRouter (approximate mode)', () => {
+  it('sends requests that share a prefix to the worker that served it', async () => {
+    const {r} = await router();
+    const first = r.choose({id: 'a', tokens: prompt(1, 320)}, workers(4))!;
+    r.done('a');
+    // A different prefix goes elsewhere (emptier cache wins the tie).
+    const other = r.choose({id: 'b', tokens: prompt(2, 320)}, workers(4))!;
+    r.done('b');
+    expect(other.workerId).not.toBe(first.workerId);
+    const again = r.choose({id: 'c', tokens: prompt(1, 320, 40)}, workers(4))!;
+    expect(again.workerId).toBe(first.workerId);
+    expect(again.overlapBlocks).toBe(20);
+  });
+
+  it('spreads load: a busy worker loses to an idle one when the cache gain is small', async () => {
+    const {r} = await router();
+    const w = workers(2);
+    const a = r.choose({id: 'a', tokens: prompt(1, 32)}, w)!; // 2 blocks cached on a
+    // Keep a busy with a long pending prefill.
+    r.choose({id: 'big', tokens: prompt(5, 4000)}, [{id: a.workerId, inFlight: 0, kvUsage: 0}]);
+    const next = r.choose({id: 'b', tokens: prompt(1, 32, 16)}, w)!;
+    expect(next.workerId).not.toBe(a.workerId);
+  });
+
+  it('forgets predictions after the TTL', async () => {
+    const {r, tick} = await router({ttlMs: 5_000});
+    const first = r.choose({id: 'a', tokens: prompt(1, 64)}, workers(2))!;
+    r.done('a');
+    expect(r.predictedBlocks(first.workerId)).toBe(4);
+    tick(6_000);
+    const later = r.choose({id: 'b', tokens: prompt(1, 64)}, workers(2))!;
+    expect(later.overlapBlocks).toBe(0);
+  });
+
+  it('prunes to the target size, oldest predictions first', async () => {
+    const {r, tick} = await router({maxTreeSize: 10, pruneTargetRatio: 0.5});
+    r.choose({id: 'old', tokens: prompt(1, 96)}, [{id: 'w0', inFlight: 0, kvUsage: 0}]); // 6 blocks
+    tick(10);
+    r.choose({id: 'new', tokens: prompt(2, 96)}, [{id: 'w0', inFlight: 0, kvUsage: 0}]); // 6 more → 12 > 10
+    expect(r.predictedBlocks('w0')).toBe(5);
+    const probe = r.choose({id: 'p', tokens: prompt(2, 96)}, [{id: 'w0', inFlight: 0, kvUsage: 0}])!;
+    expect(probe.overlapBlocks).toBe(5); // the newer prefix survived (its deepest block went first)
+  });
+});

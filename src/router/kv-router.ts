@@ -1,0 +1,143 @@
+/**
+ * KV-aware routing. For each request: hash its full blocks the way Dynamo does, ask the prefix
+ * index how many leading blocks each worker holds, add each worker's load from the router's own
+ * active-sequence bookkeeping, and pick by Dynamo's cost (kv-cost.ts).
+ *
+ * Approximate mode (the only one wired so far; Dynamo's --no-router-kv-events): the index learns
+ * from the router's own decisions: the chosen worker is assumed to hold the request's blocks for
+ * `ttlMs`; when the index exceeds `maxTreeSize` blocks it is pruned to `pruneTargetRatio` of that,
+ * earliest expiry first (deeper blocks first on ties).
+ */
+import {ActiveSequences} from './active-sequences.js';
+import {DynamoBlockHasher} from './dynamo-hash.js';
+import {scoreWorkersKv, selectKvWorker} from './kv-cost.js';
+import type {RequestRouter, RouteDecision, RouteRequest, WorkerSnapshot} from './policy.js';
+import {type HashKey, PrefixIndex, hashKey} from './prefix-index.js';
+
+export interface KvRouterOptions {
+  blockSize: number;
+  overlapWeight: number;
+  temperature: number;
+  ttlMs: number;
+  maxTreeSize: number;
+  pruneTargetRatio: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+interface Predicted {
+  expiry: number;
+  depth: number;
+}
+
+export class KvRouter implements RequestRouter {
+  readonly name = 'kv';
+  private readonly index = new PrefixIndex();
+  private readonly active = new ActiveSequences();
+  /** Approximate mode: worker → block sequence key → when the prediction lapses. */
+  private readonly predicted = new Map<string, Map<HashKey, Predicted>>();
+  private predictedCount = 0;
+  private lastSweep = 0;
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  private constructor(
+    private readonly hasher: DynamoBlockHasher,
+    private readonly opts: KvRouterOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.random = opts.random ?? Math.random;
+  }
+
+  static async create(opts: KvRouterOptions): Promise<KvRouter> {
+    return new KvRouter(await DynamoBlockHasher.create(opts.blockSize), opts);
+  }
+
+  choose(req: RouteRequest, workers: readonly WorkerSnapshot[]): RouteDecision | undefined {
+    if (!workers.length) return undefined;
+    const now = this.now();
+    this.sweep(now);
+    const h = this.hasher.hashAll(req.tokens);
+    const locals = h.local.map(hashKey);
+    const seqs = h.sequence.map(hashKey);
+    const overlap = locals.length ? this.index.findMatches(locals) : undefined;
+    const scores = scoreWorkersKv(
+      workers.map((w) => ({
+        id: w.id,
+        overlapBlocks: overlap?.scores.get(w.id) ?? 0,
+        activePrefillTokens: this.active.pendingPrefillTokens(w.id),
+        activeBlocks: this.active.activeBlocks(w.id),
+        newBlocks: this.active.newBlocks(w.id, seqs),
+        treeSize: this.index.treeSize(w.id),
+      })),
+      {isl: req.tokens.length, blockSize: this.opts.blockSize, overlapWeight: this.opts.overlapWeight},
+    );
+    const best = selectKvWorker(scores, this.opts.temperature, this.random)!;
+    const overlapBlocks = overlap?.scores.get(best.id) ?? 0;
+    this.active.add(req.id, best.id, seqs, Math.max(0, req.tokens.length - overlapBlocks * this.opts.blockSize));
+    this.predict(best.id, locals, seqs, now);
+    return {workerId: best.id, overlapBlocks};
+  }
+
+  firstToken(requestId: string): void {
+    this.active.prefillDone(requestId);
+  }
+
+  done(requestId: string): void {
+    this.active.free(requestId);
+  }
+
+  /** Blocks the router currently predicts as cached, per worker (tests, metrics). */
+  predictedBlocks(worker: string): number {
+    return this.predicted.get(worker)?.size ?? 0;
+  }
+
+  private predict(worker: string, locals: HashKey[], seqs: HashKey[], now: number): void {
+    if (!locals.length) return;
+    this.index.store(
+      worker,
+      undefined,
+      locals.map((local, i) => ({local, seq: seqs[i]!})),
+    );
+    let mine = this.predicted.get(worker);
+    if (!mine) this.predicted.set(worker, (mine = new Map()));
+    for (let i = 0; i < seqs.length; i++) {
+      if (!mine.has(seqs[i]!)) this.predictedCount++;
+      mine.set(seqs[i]!, {expiry: now + this.opts.ttlMs, depth: i});
+    }
+    if (this.predictedCount > this.opts.maxTreeSize) this.prune(Math.floor(this.opts.maxTreeSize * this.opts.pruneTargetRatio));
+  }
+
+  /** Drops lapsed predictions (at most once a second). */
+  private sweep(now: number): void {
+    if (now - this.lastSweep < 1000) return;
+    this.lastSweep = now;
+    for (const [worker, mine] of this.predicted) {
+      const lapsed: HashKey[] = [];
+      for (const [seq, p] of mine) if (p.expiry <= now) lapsed.push(seq);
+      this.forget(worker, mine, lapsed);
+    }
+  }
+
+  /** Earliest expiry first; on ties the deeper block first (it depends on the shallower one). */
+  private prune(target: number): void {
+    const all: {worker: string; seq: HashKey; expiry: number; depth: number}[] = [];
+    for (const [worker, mine] of this.predicted) for (const [seq, p] of mine) all.push({worker, seq, ...p});
+    all.sort((a, b) => a.expiry - b.expiry || b.depth - a.depth);
+    const byWorker = new Map<string, HashKey[]>();
+    for (const e of all.slice(0, Math.max(0, all.length - target))) {
+      let l = byWorker.get(e.worker);
+      if (!l) byWorker.set(e.worker, (l = []));
+      l.push(e.seq);
+    }
+    for (const [worker, seqs] of byWorker) this.forget(worker, this.predicted.get(worker)!, seqs);
+  }
+
+  private forget(worker: string, mine: Map<HashKey, Predicted>, seqs: HashKey[]): void {
+    if (!seqs.length) return;
+    // Deepest first, so each removal leaves a consistent chain.
+    seqs.sort((a, b) => mine.get(b)!.depth - mine.get(a)!.depth);
+    this.index.remove(worker, seqs);
+    for (const s of seqs) if (mine.delete(s)) this.predictedCount--;
+  }
+}
