@@ -93,7 +93,8 @@ export function createFrontendApp(deps: FrontendDeps): (req: IncomingMessage, re
     arrivedAt: number,
   ): Promise<void> {
     const labels = {model, endpoint, request_type: input.stream ? 'stream' : 'unary'};
-    const workerId = route(deps);
+    const decision = route(deps, meta.id, input.promptTokens);
+    const workerId = decision.workerId;
     const abort = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) {
@@ -116,7 +117,9 @@ export function createFrontendApp(deps: FrontendDeps): (req: IncomingMessage, re
       metrics.outputTokensTotal.inc({model}, ev.tokens);
     };
     const events = generate(deps, workerId, {...input, requestId: meta.id, arrivedAt, signal: abort.signal});
-    const headers = {'x-request-id': meta.id, 'x-dynamo-worker-id': workerId};
+    // Which worker served it, and how many prompt blocks the router expected it to have cached.
+    const headers: Record<string, string> = {'x-request-id': meta.id, 'x-dynamo-worker-id': workerId};
+    if (decision.overlapBlocks !== undefined) headers['x-dynamo-overlap-blocks'] = String(decision.overlapBlocks);
     const chat = endpoint === 'chat_completions';
     const post = input.post;
     // A reply that called tools finishes with tool_calls, as OpenAI reports it.

@@ -4,7 +4,7 @@
  * in `route()` before any byte is sent, so "no worker" is a clean HTTP 503, not a broken stream.
  */
 import type {GenerateChunk, GenerateRequest} from '../engines/protocol.js';
-import {type BusyThresholds, type RoutingPolicy, notBusy} from '../router/policy.js';
+import {type BusyThresholds, type RequestRouter, type RouteDecision, notBusy} from '../router/policy.js';
 import {ServeError, toServeError} from './errors.js';
 import type {ModelPipeline} from './model-pipeline.js';
 import {StopMatcher} from './stop-strings.js';
@@ -12,7 +12,7 @@ import type {WorkerPool} from './worker-pool.js';
 
 export interface GenerationDeps {
   pool: WorkerPool;
-  policy: RoutingPolicy;
+  router: RequestRouter;
   thresholds: BusyThresholds;
   pipeline: ModelPipeline;
 }
@@ -43,13 +43,13 @@ export interface Usage {
   cachedTokens: number;
 }
 
-/** Chooses the worker, or throws no_worker / overloaded. */
-export function route(deps: GenerationDeps): string {
+/** Chooses the worker, or throws no_worker / overloaded. `generate()` then reports back to the router. */
+export function route(deps: GenerationDeps, requestId: string, tokens: readonly number[]): RouteDecision {
   const all = deps.pool.snapshot();
   if (!all.length) throw new ServeError('no_worker', `no worker is serving ${deps.pipeline.servedName} right now; retry shortly`);
   const free = notBusy(all, deps.thresholds);
   if (!free.length) throw new ServeError('overloaded', 'Service temporarily unavailable: all workers are busy, please retry later');
-  return deps.policy.select(free)!.id;
+  return deps.router.choose({id: requestId, tokens}, free)!;
 }
 
 export async function* generate(deps: GenerationDeps, workerId: string, input: GenerationInput): AsyncGenerator<GenerationEvent> {
@@ -73,6 +73,7 @@ export async function* generate(deps: GenerationDeps, workerId: string, input: G
   try {
     for await (const raw of deps.pool.call(workerId, body, input.signal)) {
       const chunk = raw as GenerateChunk;
+      if (completion === 0) deps.router.firstToken(input.requestId);
       if (chunk.cachedTokens !== undefined) cached = chunk.cachedTokens;
       completion += chunk.tokenIds.length;
       let text = '';
@@ -93,6 +94,8 @@ export async function* generate(deps: GenerationDeps, workerId: string, input: G
     }
   } catch (e) {
     throw toServeError(e);
+  } finally {
+    deps.router.done(input.requestId);
   }
   throw new ServeError('worker_gone', `worker ${workerId} ended the stream without finishing`);
 }

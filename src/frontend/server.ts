@@ -10,7 +10,7 @@ import type {ModelInfo} from '../config/models.js';
 import {FileDiscovery} from '../runtime/discovery/file-store.js';
 import {UserError} from '../cli/errors.js';
 import {roleLifecycle} from '../runtime/role-lifecycle.js';
-import {policyFor} from '../router/policies.js';
+import {type RouterSettings, createRouter} from '../router/policies.js';
 import {createFrontendApp} from './app.js';
 import {frontendMetrics} from './metrics.js';
 import {ModelPipeline} from './model-pipeline.js';
@@ -22,7 +22,7 @@ export interface FrontendOptions {
   model: ModelInfo;
   servedModelName: string;
   apiKey?: string;
-  routerMode: string;
+  router: RouterSettings;
   discoveryDir: string;
   busyMaxInflight: number;
   busyKvUsage: number;
@@ -43,7 +43,7 @@ export async function runFrontend(opts: FrontendOptions): Promise<void> {
     pool,
     pipeline,
     metrics,
-    policy: policyFor(opts.routerMode, (m) => log.warn(`frontend: ${m}`)),
+    router: await createRouter(opts.router, (m) => log.warn(`frontend: ${m}`)),
     thresholds: {maxInflight: opts.busyMaxInflight, maxKvUsage: opts.busyKvUsage},
     apiKey: opts.apiKey,
     bodyLimitBytes: opts.bodyLimitBytes,
@@ -67,7 +67,7 @@ export async function runFrontend(opts: FrontendOptions): Promise<void> {
     );
     server.listen(opts.port, opts.host, () => resolve());
   });
-  log.info(`frontend ready: http://${opts.host}:${opts.port}/v1 serving ${opts.servedModelName} (router ${opts.routerMode}, ${pool.size} worker(s) now)`);
+  log.info(`frontend ready: http://${opts.host}:${opts.port}/v1 serving ${opts.servedModelName} (router ${opts.router.mode}, ${pool.size} worker(s) now)`);
 
   life.ready();
   const why = await life.stopped;

@@ -37,7 +37,7 @@ export class ActiveSequences {
 
   prefillDone(requestId: string): void {
     const e = this.requests.get(requestId);
-    if (!e || !e.prefillTokens) return;
+    if (!e?.prefillTokens) return;
     this.load(e.worker).prefillTokens -= e.prefillTokens;
     e.prefillTokens = 0;
   }

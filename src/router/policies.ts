@@ -1,10 +1,32 @@
-import type {RoutingPolicy} from './policy.js';
+import {KvRouter} from './kv-router.js';
+import {type RequestRouter, policyRouter} from './policy.js';
 import {RandomPolicy} from './random.js';
 import {RoundRobinPolicy} from './round-robin.js';
 
-/** The policy for a router mode. KV-aware routing (`kv`) is not built yet and falls back, loudly, to round-robin. */
-export function policyFor(mode: string, warn: (msg: string) => void = () => {}): RoutingPolicy {
-  if (mode === 'random') return new RandomPolicy();
-  if (mode !== 'round-robin') warn(`router mode "${mode}" is not available in this build; routing round-robin`);
-  return new RoundRobinPolicy();
+export interface RouterSettings {
+  mode: string;
+  blockSize: number;
+  overlapWeight: number;
+  temperature: number;
+  kvEvents: boolean;
+  ttlSecs: number;
+  maxTreeSize: number;
+  pruneTargetRatio: number;
+}
+
+/** The frontend's router for a router mode. */
+export async function createRouter(s: RouterSettings, warn: (msg: string) => void = () => {}): Promise<RequestRouter> {
+  if (s.mode === 'random') return policyRouter(new RandomPolicy());
+  if (s.mode === 'kv') {
+    if (s.kvEvents) warn('KV events are not consumed yet: kv routing predicts worker caches from its own decisions (approximate mode)');
+    return KvRouter.create({
+      blockSize: s.blockSize,
+      overlapWeight: s.overlapWeight,
+      temperature: s.temperature,
+      ttlMs: s.ttlSecs * 1000,
+      maxTreeSize: s.maxTreeSize,
+      pruneTargetRatio: s.pruneTargetRatio,
+    });
+  }
+  return policyRouter(new RoundRobinPolicy());
 }

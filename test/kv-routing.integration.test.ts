@@ -1,0 +1,77 @@
+/**
+ * KV-aware routing end to end: the same shared-prefix workload against `dynamo up` with 4 mocker
+ * workers, routed round-robin and then kv, side by side. kv must serve more prompt tokens from the
+ * workers' prefix caches (usage.cached_tokens) and reach the first token sooner.
+ */
+import OpenAI from 'openai';
+import {describe, expect, it} from 'vitest';
+import {startUntil} from './helpers/cli.js';
+import {freePort, freePortRange, hasBinary, tempDir} from './helpers/processes.js';
+
+// 7 groups on 4 workers: coprime, so round-robin is not accidentally prefix-affine.
+const GROUPS = 7;
+const PER_GROUP = 6;
+const CONCURRENCY = 2;
+const WORDS = 'route cache block prefix worker token model serve load time'.split(' ');
+
+/** Groups sharing a ~1,500-token document each, with a short unique question per request. */
+function workload(): {content: string}[] {
+  const docs = Array.from({length: GROUPS}, (_, g) => `Document ${g}. ${Array.from({length: 1500}, (_, i) => WORDS[(g * 7 + i * 3) % WORDS.length]).join(' ')}`);
+  const out: {content: string}[] = [];
+  // Interleaved, as traffic arrives: each group's requests are spread over the run.
+  for (let i = 0; i < PER_GROUP; i++) for (let g = 0; g < GROUPS; g++) out.push({content: `${docs[g]}\nQuestion ${i} about group ${g}?`});
+  return out;
+}
+
+async function run(mode: string): Promise<{cachedShare: number; meanTtftMs: number}> {
+  const port = await freePort();
+  const up = await startUntil(['up', '--model', 'deepseek-r1', '--workers', '4', '--port', String(port), '--router-mode', mode, '--name', mode], /ready in/, {
+    env: {DYN_HOME: tempDir(), DYN_WORKERS_BASE_PORT: String(await freePortRange(8)), DYN_ROUTER_KV_EVENTS: 'false'},
+    timeoutMs: 60_000,
+  });
+  try {
+    const client = new OpenAI({baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'x', maxRetries: 0});
+    let cached = 0;
+    let prompt = 0;
+    const ttfts: number[] = [];
+    const queue = workload();
+    await Promise.all(
+      Array.from({length: CONCURRENCY}, async () => {
+        for (let item = queue.shift(); item; item = queue.shift()) {
+          const t0 = performance.now();
+          const stream = await client.chat.completions.create({
+            model: 'deepseek-r1',
+            messages: [{role: 'user', content: item.content}],
+            max_tokens: 2,
+            stream: true,
+            stream_options: {include_usage: true},
+          });
+          let first = 0;
+          for await (const c of stream) {
+            const d = c.choices[0]?.delta as {content?: string; reasoning_content?: string} | undefined;
+            if (!first && (d?.content || d?.reasoning_content)) first = performance.now() - t0;
+            if (c.usage) {
+              cached += c.usage.prompt_tokens_details?.cached_tokens ?? 0;
+              prompt += c.usage.prompt_tokens;
+            }
+          }
+          ttfts.push(first);
+        }
+      }),
+    );
+    return {cachedShare: cached / prompt, meanTtftMs: ttfts.reduce((a, b) => a + b, 0) / ttfts.length};
+  } finally {
+    up.child.kill('SIGTERM');
+    await up.child;
+  }
+}
+
+describe.skipIf(!hasBinary())('KV-aware routing vs round-robin (4 mocker workers)', () => {
+  it('serves more cached prompt tokens and a faster first token with --router-mode kv', async () => {
+    const rr = await run('round-robin');
+    const kv = await run('kv');
+    console.log(`cached share: round-robin ${(rr.cachedShare * 100).toFixed(1)} %, kv ${(kv.cachedShare * 100).toFixed(1)} %; mean TTFT: round-robin ${rr.meanTtftMs.toFixed(1)} ms, kv ${kv.meanTtftMs.toFixed(1)} ms`);
+    expect(kv.cachedShare).toBeGreaterThan(rr.cachedShare + 0.1);
+    expect(kv.meanTtftMs).toBeLessThan(rr.meanTtftMs);
+  });
+});
