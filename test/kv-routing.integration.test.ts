@@ -23,7 +23,7 @@ function workload(): {content: string}[] {
   return out;
 }
 
-async function run(mode: string): Promise<{cachedShare: number; meanTtftMs: number}> {
+async function run(mode: string): Promise<{cachedShare: number; meanTtftMs: number; decisionMs: number}> {
   const port = await freePort();
   const up = await startUntil(['up', '--model', 'deepseek-r1', '--workers', '4', '--port', String(port), '--router-mode', mode, '--name', mode], /ready in/, {
     env: {DYN_HOME: tempDir(), DYN_WORKERS_BASE_PORT: String(await freePortRange(8)), DYN_ROUTER_KV_EVENTS: 'false'},
@@ -59,7 +59,15 @@ async function run(mode: string): Promise<{cachedShare: number; meanTtftMs: numb
         }
       }),
     );
-    return {cachedShare: cached / prompt, meanTtftMs: ttfts.reduce((a, b) => a + b, 0) / ttfts.length};
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const decisions = [...metrics.matchAll(/^dynamo_router_decisions_total\{router_mode="([^"]+)",worker_id="[^"]+"\} (\d+)/gm)];
+    expect(decisions.every((m) => m[1] === mode)).toBe(true);
+    expect(decisions.reduce((n, m) => n + Number(m[2]), 0)).toBe(GROUPS * PER_GROUP);
+    if (mode === 'kv') expect(metrics).toMatch(/^dynamo_router_overlap_blocks_count\{worker_id="agg-\d"\} \d+/m);
+    expect(metrics).toContain('dynamo_router_overhead_total_ms_bucket');
+    const sum = Number(/^dynamo_router_overhead_total_ms_sum\{[^}]*\} ([\d.e-]+)/m.exec(metrics)?.[1]);
+    const count = Number(/^dynamo_router_overhead_total_ms_count\{[^}]*\} (\d+)/m.exec(metrics)?.[1]);
+    return {cachedShare: cached / prompt, meanTtftMs: ttfts.reduce((a, b) => a + b, 0) / ttfts.length, decisionMs: sum / count};
   } finally {
     up.child.kill('SIGTERM');
     await up.child;
@@ -71,7 +79,7 @@ describe.skipIf(!hasBinary())('KV-aware routing vs round-robin (4 mocker workers
   it('serves more cached prompt tokens and a faster first token with --router-mode kv', {timeout: 240_000}, async () => {
     const rr = await run('round-robin');
     const kv = await run('kv');
-    console.log(`cached share: round-robin ${(rr.cachedShare * 100).toFixed(1)} %, kv ${(kv.cachedShare * 100).toFixed(1)} %; mean TTFT: round-robin ${rr.meanTtftMs.toFixed(1)} ms, kv ${kv.meanTtftMs.toFixed(1)} ms`);
+    console.log(`cached share: round-robin ${(rr.cachedShare * 100).toFixed(1)} %, kv ${(kv.cachedShare * 100).toFixed(1)} %; mean TTFT: round-robin ${rr.meanTtftMs.toFixed(1)} ms, kv ${kv.meanTtftMs.toFixed(1)} ms; mean routing decision: round-robin ${rr.decisionMs.toFixed(3)} ms, kv ${kv.decisionMs.toFixed(3)} ms`);
     expect(kv.cachedShare).toBeGreaterThan(rr.cachedShare + 0.1);
     expect(kv.meanTtftMs).toBeLessThan(rr.meanTtftMs);
   });

@@ -93,8 +93,12 @@ export function createFrontendApp(deps: FrontendDeps): (req: IncomingMessage, re
     arrivedAt: number,
   ): Promise<void> {
     const labels = {model, endpoint, request_type: input.stream ? 'stream' : 'unary'};
+    const routeStart = performance.now();
     const decision = route(deps, meta.id, input.promptTokens);
     const workerId = decision.workerId;
+    metrics.routerOverheadMs.observe({router_mode: deps.router.name}, performance.now() - routeStart);
+    metrics.routerDecisions.inc({router_mode: deps.router.name, worker_id: workerId});
+    if (decision.overlapBlocks !== undefined) metrics.routerOverlapBlocks.observe({worker_id: workerId}, decision.overlapBlocks);
     const abort = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) {

@@ -20,6 +20,9 @@ export function frontendMetrics() {
     itl: r.histogram(`${p}_inter_token_latency_seconds`, 'Inter-token latency.', logBuckets(0.001, 2, 13)),
     cachedTokens: r.histogram(`${p}_cached_tokens`, 'Prompt tokens served from the prefix cache, per request.', logBuckets(1, 128000, 12)),
     workers: r.gauge(`${p}_workers`, 'Workers available for the model.'),
+    routerDecisions: r.counter('dynamo_router_decisions_total', 'Routing decisions by router mode and chosen worker.'),
+    routerOverlapBlocks: r.histogram('dynamo_router_overlap_blocks', 'Prompt blocks the chosen worker was expected to hold (kv mode).', [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]),
+    routerOverheadMs: r.histogram('dynamo_router_overhead_total_ms', 'Time to make one routing decision (hashing, index, scoring).', [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10]),
   };
 }
 
