@@ -44,12 +44,6 @@ export class Cancelled extends Error {
   }
 }
 
-export type KnownError = UserError | ExternalError | Cancelled;
-
-export function isKnownError(e: unknown): e is KnownError {
-  return e instanceof UserError || e instanceof ExternalError || e instanceof Cancelled;
-}
-
 /** Renders any error as the text the user sees on stderr, and the exit code to use. */
 export function renderError(e: unknown, verbose = false): {text: string; exitCode: number} {
   if (e instanceof UserError) {

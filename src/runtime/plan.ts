@@ -271,10 +271,6 @@ export function startWaves(processes: readonly ProcessSpec[]): ProcessSpec[][] {
   return waves;
 }
 
-export function hostLabel(host: HostRef): string {
-  return host.name;
-}
-
 /** A copy of the plan safe to print: secrets masked. */
 export function redactPlan(plan: DeploymentPlan): DeploymentPlan {
   return {
