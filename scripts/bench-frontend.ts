@@ -63,7 +63,8 @@ function cpuTicks(pids: number[]): number {
   let t = 0;
   for (const pid of pids) {
     try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       t += Number(f[11]) + Number(f[12]);
     } catch {}
   }

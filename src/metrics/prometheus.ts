@@ -23,9 +23,9 @@ abstract class Metric {
   }
 }
 
-export class Counter extends Metric {
-  readonly type = 'counter';
-  private readonly values = new Map<string, number>();
+/** A labelled number per series: the shared body of counters and gauges. */
+abstract class Scalar extends Metric {
+  protected readonly values = new Map<string, number>();
   inc(labels: Labels = {}, by = 1): void {
     const k = labelKey(labels);
     this.values.set(k, (this.values.get(k) ?? 0) + by);
@@ -38,24 +38,17 @@ export class Counter extends Metric {
   }
 }
 
-export class Gauge extends Metric {
+export class Counter extends Scalar {
+  readonly type = 'counter';
+}
+
+export class Gauge extends Scalar {
   readonly type = 'gauge';
-  private readonly values = new Map<string, number>();
   set(labels: Labels, v: number): void {
     this.values.set(labelKey(labels), v);
   }
-  inc(labels: Labels = {}, by = 1): void {
-    const k = labelKey(labels);
-    this.values.set(k, (this.values.get(k) ?? 0) + by);
-  }
   dec(labels: Labels = {}, by = 1): void {
     this.inc(labels, -by);
-  }
-  get(labels: Labels = {}): number {
-    return this.values.get(labelKey(labels)) ?? 0;
-  }
-  samples(): string[] {
-    return [...this.values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ''} ${fmt(v)}`);
   }
 }
 
