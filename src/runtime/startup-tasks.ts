@@ -3,6 +3,7 @@
  * concurrent task per process titled `id@host :port`. Tests run it with the silent renderer.
  */
 import {Listr, type ListrRendererValue, type ProcessOutput} from 'listr2';
+import {Cancelled} from '../cli/errors.js';
 import {startWaves} from './plan.js';
 import type {Supervisor} from './supervisor.js';
 
@@ -15,7 +16,15 @@ export function startupTasks(sup: Supervisor, renderer: ListrRendererValue = 'si
         task.newListr(
           wave.map((p) => ({
             title: `${p.id}@${p.host.name}${Object.values(p.ports).length ? ` :${Object.values(p.ports).join(',')}` : ''}`,
-            task: () => sup.startOne(p.id),
+            task: async (_c: unknown, t: any) => {
+              try {
+                await sup.startOne(p.id);
+              } catch (e) {
+                // A start the user stopped is skipped, not failed.
+                if (e instanceof Cancelled) return t.skip(e.message);
+                throw e;
+              }
+            },
           })),
           {concurrent: true, exitOnError: true},
         ),

@@ -4,7 +4,7 @@
  * exits or a worker crash-loops, and stops in reverse order with SIGTERM → grace → SIGKILL.
  * It renders nothing: callers subscribe to lines and status changes.
  */
-import {ExternalError} from '../cli/errors.js';
+import {Cancelled, ExternalError} from '../cli/errors.js';
 import {type ChildHandle, type ExitInfo, spawnChild, stopChild} from './child.js';
 import {type DeploymentPlan, type ProcessSpec, startWaves} from './plan.js';
 import {NotReady, waitReady} from './readiness.js';
@@ -82,7 +82,7 @@ export class Supervisor {
   /** Starts one process and waits until it is ready (used by the startup task list). */
   async startOne(id: string): Promise<void> {
     const p = this.get(id);
-    if (this.stopping) throw new ExternalError(`not starting ${id}: the deployment is stopping`);
+    if (this.stopping) throw new Cancelled(`not starting ${id}: the deployment is stopping`);
     this.spawn(p);
     try {
       await waitReady(p.spec.readiness, {address: p.spec.readiness.address, exited: p.handle!.exited, lineSeen: (re) => this.lineSeen(p, re)});
@@ -90,6 +90,8 @@ export class Supervisor {
       if (!(e instanceof NotReady)) throw e;
       if (p.handle) await stopChild(p.handle, this.plan.stopGraceMs);
       const exit = e.exit ?? (await p.handle?.exited);
+      // Stopped by the user while starting: not the process's failure.
+      if (this.stopping) throw new Cancelled(`${id} stopped while starting`); // stopAll records its status
       this.setStatus(p, 'failed', exit);
       throw this.failure(p, `${id} ${e.message}`, exit);
     }

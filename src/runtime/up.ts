@@ -152,8 +152,9 @@ export async function runUp(opts: UpOptions): Promise<number> {
       throw e instanceof ExternalError ? e : new ExternalError((e as Error).message);
     }
     if (interrupts) {
+      // Stopped while starting (the task list skipped the cancelled starts).
       await sup.outcome;
-      return signalCode;
+      return signalCode || 143;
     }
     phase = 'ready';
     writeState(plan.runDir, {...toRunState(plan, phase, sup.states(), opts.configFile), startedAt: started});
