@@ -18,6 +18,7 @@ import {loadTokenizerFiles} from '../tokenizer/bundled.js';
 import {ChatTemplate} from '../tokenizer/chat-template.js';
 import {PromptEncoder} from '../tokenizer/encoder.js';
 import {Vocab} from '../tokenizer/vocab.js';
+import {DynamoBlockHasher} from '../router/dynamo-hash.js';
 import {kvCapacity} from './mocker/capacity.js';
 import {MockerEngine} from './mocker/engine.js';
 import {KvBlockManager} from './mocker/kv-blocks.js';
@@ -77,6 +78,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   const blocks = new KvBlockManager(blocksTotal, opts.blockSize);
   const scheduler = new MockScheduler({
     blocks,
+    hasher: await DynamoBlockHasher.create(opts.blockSize),
     maxNumSeqs: opts.maxNumSeqs,
     maxNumBatchedTokens: opts.maxNumBatchedTokens,
     perf: polynomialModel(modelScale(opts.model.activeParameters)),

@@ -1,12 +1,19 @@
-import {describe, expect, it} from 'vitest';
+import {beforeAll, describe, expect, it} from 'vitest';
+import type {BlockHasher} from '../../router/block-hasher.js';
+import {DynamoBlockHasher} from '../../router/dynamo-hash.js';
 import {MockerEngine} from './engine.js';
 import {KvBlockManager} from './kv-blocks.js';
 import {polynomialModel} from './perf-model.js';
 import {MockScheduler} from './scheduler.js';
 
+let hasher: BlockHasher;
+beforeAll(async () => {
+  hasher = await DynamoBlockHasher.create(16);
+});
+
 function engine(speedup: number) {
   const blocks = new KvBlockManager(4096, 16);
-  return {blocks, engine: new MockerEngine(new MockScheduler({blocks, maxNumSeqs: 64, maxNumBatchedTokens: 8192, perf: polynomialModel()}), speedup)};
+  return {blocks, engine: new MockerEngine(new MockScheduler({blocks, maxNumSeqs: 64, maxNumBatchedTokens: 8192, perf: polynomialModel(), hasher}), speedup)};
 }
 const req = (id: string, n: number, maxTokens: number) => {
   let t = 0;

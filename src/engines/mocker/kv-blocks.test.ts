@@ -1,27 +1,37 @@
-import {describe, expect, it} from 'vitest';
-import {hashBlocks} from '../../router/block-hash.js';
-import {type KvEvent, KvBlockManager, type SequenceBlocks} from './kv-blocks.js';
+import {beforeAll, describe, expect, it} from 'vitest';
+import type {BlockHasher} from '../../router/block-hasher.js';
+import {DynamoBlockHasher} from '../../router/dynamo-hash.js';
+import type {KvEventData} from '../../router/events/types.js';
+import {type Block, KvBlockManager, type SequenceBlocks, blocksOf} from './kv-blocks.js';
 
-const seq = (): SequenceBlocks => ({hashes: [], partial: 0});
+const seq = (): SequenceBlocks => ({blocks: [], partial: 0});
 const tokens = (n: number, offset = 0) => Array.from({length: n}, (_, i) => i + offset);
+let hasher: BlockHasher;
+beforeAll(async () => {
+  hasher = await DynamoBlockHasher.create(4);
+});
+const blocks = (t: number[]) => blocksOf(hasher, t);
+const stored = (bs: Block[], parent?: Block): KvEventData => ({
+  type: 'stored',
+  ...(parent ? {parentHash: parent.seq} : {}),
+  blocks: bs.map((b) => ({blockHash: b.seq, tokensHash: b.local})),
+});
 
 describe('KvBlockManager', () => {
   it('shares cached prefix blocks and counts them as hits', () => {
     const m = new KvBlockManager(100, 4);
-    const a = seq();
-    const b = seq();
-    expect(m.allocate(a, hashBlocks(tokens(10), 4), 10)).toBe(0);
+    expect(m.allocate(seq(), blocks(tokens(10)), 10)).toBe(0);
     expect(m.activeBlocks).toBe(3); // 2 full + 1 private partial
-    expect(m.allocate(b, hashBlocks(tokens(9), 4), 9)).toBe(2);
+    expect(m.allocate(seq(), blocks(tokens(9)), 9)).toBe(2);
     expect(m.activeBlocks).toBe(4); // shared 2 + two private partials
   });
 
   it('frees every block once all sequences finish (free = total)', () => {
     const m = new KvBlockManager(50, 4);
     const seqs = [seq(), seq(), seq()];
-    m.allocate(seqs[0]!, hashBlocks(tokens(20), 4), 22);
-    m.allocate(seqs[1]!, hashBlocks(tokens(12), 4), 12);
-    m.allocate(seqs[2]!, hashBlocks(tokens(16, 100), 4), 17);
+    m.allocate(seqs[0]!, blocks(tokens(20)), 22);
+    m.allocate(seqs[1]!, blocks(tokens(12)), 12);
+    m.allocate(seqs[2]!, blocks(tokens(16, 100)), 17);
     expect(m.reserveSlot(seqs[1]!, 12)).toBe(true);
     for (const s of seqs) m.free(s);
     expect(m.activeBlocks).toBe(0);
@@ -29,49 +39,76 @@ describe('KvBlockManager', () => {
   });
 
   it('evicts the least recently released blocks first, deepest suffix before its prefix', () => {
-    const events: KvEvent[] = [];
+    const events: KvEventData[] = [];
     const m = new KvBlockManager(6, 4, (e) => events.push(e));
     const a = seq();
-    const ha = hashBlocks(tokens(12), 4); // 3 blocks
+    const ha = blocks(tokens(12)); // 3 blocks
     m.allocate(a, ha, 12);
     m.free(a);
-    expect(m.evictionOrder()).toEqual([ha[2], ha[1], ha[0]]);
-    const b = seq();
-    const hb = hashBlocks(tokens(16, 1000), 4); // 4 new blocks: 3 free, so 1 eviction
-    m.allocate(b, hb, 16);
-    expect(events.at(-2)).toEqual({type: 'removed', hashes: [ha[2]]});
+    expect(m.evictionOrder()).toEqual([ha[2]!.seq, ha[1]!.seq, ha[0]!.seq]);
+    const hb = blocks(tokens(16, 1000)); // 4 new blocks: 3 free, so 1 eviction
+    m.allocate(seq(), hb, 16);
+    expect(events.at(-2)).toEqual({type: 'removed', blockHashes: [ha[2]!.seq]});
     expect(m.cachedPrefix(ha)).toBe(2); // the shared prefix survived
   });
 
   it('refuses an allocation that cannot fit, taking nothing', () => {
     const m = new KvBlockManager(3, 4);
-    const a = seq();
-    expect(m.allocate(a, hashBlocks(tokens(16), 4), 16)).toBe(-1);
+    expect(m.allocate(seq(), blocks(tokens(16)), 16)).toBe(-1);
     expect(m.freeBlocks).toBe(3);
   });
 
   it('reviving a cached prefix does not evict it to make room for its own suffix', () => {
     const m = new KvBlockManager(4, 4);
     const a = seq();
-    const h = hashBlocks(tokens(16), 4);
+    const h = blocks(tokens(16));
     m.allocate(a, h.slice(0, 2), 8);
     m.free(a);
-    const b = seq();
-    expect(m.allocate(b, h, 16)).toBe(2);
+    expect(m.allocate(seq(), h, 16)).toBe(2);
     expect(m.activeBlocks).toBe(4);
   });
 
-  it('publishes stored blocks with their parent, and promotes filled private blocks', () => {
-    const events: KvEvent[] = [];
-    const m = new KvBlockManager(10, 2, (e) => events.push(e));
-    const a = seq();
-    const t = tokens(5);
-    const h = hashBlocks(t, 2);
-    m.allocate(a, h, 5);
-    expect(events[0]).toEqual({type: 'stored', blocks: [{hash: h[0], parent: null}, {hash: h[1], parent: h[0]}]});
-    const full = hashBlocks([...t, 99], 2);
-    m.promote(a, full[2]!);
-    expect(events[1]).toEqual({type: 'stored', blocks: [{hash: full[2], parent: h[1]}]});
-    expect(a.hashes).toEqual(full);
+  it('shares a cached block after a gap instead of allocating it twice', () => {
+    const events: KvEventData[] = [];
+    const m = new KvBlockManager(10, 4, (e) => events.push(e));
+    const h = blocks(tokens(12));
+    m.allocate(seq(), [h[0]!], 4);
+    m.allocate(seq(), [h[2]!], 4); // cached without its parent
+    expect(m.allocate(seq(), h, 12)).toBe(1);
+    expect(m.activeBlocks).toBe(3);
+    expect(events.at(-1)).toEqual(stored([h[1]!], h[0]));
   });
+
+  it('publishes stored blocks with Dynamo hashes and their parent, and promotes filled private blocks', () => {
+    const events: KvEventData[] = [];
+    const m = new KvBlockManager(10, 2, (e) => events.push(e));
+    const h = blocksOf(hasherOf2, tokens(5));
+    const a = seq();
+    m.allocate(a, h, 5);
+    expect(events[0]).toEqual(stored(h));
+    const full = blocksOf(hasherOf2, [...tokens(5), 99]);
+    m.promote(a, full[2]!);
+    expect(events[1]).toEqual(stored([full[2]!], h[1]));
+    expect(a.blocks).toEqual(full);
+  });
+
+  it('snapshots every reachable cached block, parents first', () => {
+    const m = new KvBlockManager(20, 4);
+    const a = seq();
+    m.allocate(a, blocks(tokens(12)), 12);
+    m.allocate(seq(), blocks([...tokens(8), 7, 7, 7, 7]), 12);
+    const snap = m.snapshot();
+    expect(snap).toHaveLength(4);
+    const seen = new Set<bigint>();
+    for (const e of snap) {
+      if (e.type !== 'stored') throw new Error('stored only');
+      if (e.parentHash !== undefined) expect(seen.has(e.parentHash)).toBe(true);
+      for (const b of e.blocks) seen.add(b.blockHash);
+    }
+  });
+});
+
+let hasherOf2: BlockHasher;
+beforeAll(async () => {
+  hasherOf2 = await DynamoBlockHasher.create(2);
 });

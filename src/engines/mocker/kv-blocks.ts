@@ -1,43 +1,57 @@
 /**
  * Paged KV block manager with prefix caching, as vLLM does it:
- * - full blocks are identified by their chained hash and shared between sequences (ref counts);
+ * - full blocks are identified by their chained (sequence) hash and shared between sequences
+ *   (ref counts);
  * - a block no sequence uses stays cached ("inactive") until its space is needed, then the least
  *   recently released one is evicted first; a sequence releases its blocks tail-first, so deeper
  *   suffix blocks are evicted before the shared prefixes they hang off;
  * - a sequence's last, partly filled block is private until it fills up and gets a hash;
- * - every change to the set of cached blocks is published as a KV event (stored/removed/cleared).
+ * - every change to the set of cached blocks is published as a KV event in the router's model
+ *   (stored with parent / removed / cleared), carrying Dynamo's hashes.
  * Invariant: free + active + inactive + private = total.
  */
-import type {BlockHash} from '../../router/block-hash.js';
+import {type BlockHasher, hashKey} from '../../router/block-hasher.js';
+import type {KvEventData, StoredBlock} from '../../router/events/types.js';
 
-export type KvEvent =
-  | {type: 'stored'; blocks: {hash: BlockHash; parent: BlockHash | null}[]}
-  | {type: 'removed'; hashes: BlockHash[]}
-  | {type: 'cleared'};
+/** One full block: Dynamo's content hash, its sequence hash, and the latter as a Map key. */
+export interface Block {
+  key: number;
+  local: bigint;
+  seq: bigint;
+}
+
+/** The blocks of every full block of `tokens`. */
+export function blocksOf(hasher: BlockHasher, tokens: ArrayLike<number>): Block[] {
+  const h = hasher.hashAll(tokens);
+  const out = new Array<Block>(h.local.length);
+  for (let i = 0; i < out.length; i++) out[i] = {key: hashKey(h.sequence[i]!), local: h.local[i]!, seq: h.sequence[i]!};
+  return out;
+}
 
 interface CachedBlock {
   refs: number;
-  parent: BlockHash | null;
+  block: Block;
+  parent: Block | undefined;
 }
 
 /** Blocks one sequence holds. */
 export interface SequenceBlocks {
-  hashes: BlockHash[];
+  blocks: Block[];
   /** 1 when the sequence holds a private, partly filled block. */
   partial: number;
 }
 
 export class KvBlockManager {
-  private readonly cached = new Map<BlockHash, CachedBlock>();
+  private readonly cached = new Map<number, CachedBlock>();
   /** Cached blocks with no users, oldest release first (Map iteration order = eviction order). */
-  private readonly inactive = new Map<BlockHash, true>();
+  private readonly inactive = new Map<number, Block>();
   private privateBlocks = 0;
   private activeFull = 0;
 
   constructor(
     readonly totalBlocks: number,
     readonly blockSize: number,
-    private readonly onEvent: (e: KvEvent) => void = () => {},
+    private readonly onEvent: (e: KvEventData) => void = () => {},
   ) {}
 
   get freeBlocks(): number {
@@ -54,10 +68,10 @@ export class KvBlockManager {
     return this.activeBlocks / this.totalBlocks;
   }
 
-  /** How many leading blocks of `hashes` are cached (active or not). */
-  cachedPrefix(hashes: readonly BlockHash[]): number {
+  /** How many leading blocks are cached (active or not). */
+  cachedPrefix(blocks: readonly Block[]): number {
     let n = 0;
-    while (n < hashes.length && this.cached.has(hashes[n]!)) n++;
+    while (n < blocks.length && this.cached.has(blocks[n]!.key)) n++;
     return n;
   }
 
@@ -65,50 +79,63 @@ export class KvBlockManager {
   private makeRoom(n: number): boolean {
     if (this.freeBlocks >= n) return true;
     if (this.freeBlocks + this.inactive.size < n) return false;
-    const evicted: BlockHash[] = [];
-    for (const hash of this.inactive.keys()) {
+    const evicted: bigint[] = [];
+    for (const [key, block] of this.inactive) {
       if (this.freeBlocks >= n) break;
-      this.inactive.delete(hash);
-      this.cached.delete(hash);
-      evicted.push(hash);
+      this.inactive.delete(key);
+      this.cached.delete(key);
+      evicted.push(block.seq);
     }
-    if (evicted.length) this.onEvent({type: 'removed', hashes: evicted});
+    if (evicted.length) this.onEvent({type: 'removed', blockHashes: evicted});
     return true;
   }
 
   /**
-   * Takes the blocks for a prompt: cached prefix blocks are shared, the rest newly allocated.
-   * Returns the number of prefix blocks that were already cached, or -1 if the blocks do not fit
-   * (nothing is taken then).
+   * Takes the blocks for a prompt: cached blocks are shared, the rest newly allocated. Returns the
+   * number of leading blocks that were already cached, or -1 if the blocks do not fit (nothing is
+   * taken then).
    */
-  allocate(seq: SequenceBlocks, hashes: readonly BlockHash[], totalTokens: number): number {
-    const hit = this.cachedPrefix(hashes);
+  allocate(seq: SequenceBlocks, blocks: readonly Block[], totalTokens: number): number {
+    const hit = this.cachedPrefix(blocks);
     const partial = totalTokens % this.blockSize ? 1 : 0;
-    // Reviving inactive prefix blocks costs no free space; everything else does.
-    const needed = hashes.length - hit + partial;
-    const revive = hashes.slice(0, hit).filter((h) => this.inactive.has(h));
-    for (const h of revive) this.inactive.delete(h); // protect them from the eviction below
-    this.activeFull += revive.length;
-    if (!this.makeRoom(needed)) {
-      this.activeFull -= revive.length;
-      for (const h of revive) this.inactive.set(h, true);
+    // Cached blocks (the prefix, and any later ones left behind by other sequences) cost no space;
+    // inactive ones are revived first so the eviction below cannot take them.
+    let fresh = 0;
+    const revived: Block[] = [];
+    for (const b of blocks) {
+      if (!this.cached.has(b.key)) fresh++;
+      else if (this.inactive.delete(b.key)) revived.push(b);
+    }
+    this.activeFull += revived.length;
+    if (!this.makeRoom(fresh + partial)) {
+      this.activeFull -= revived.length;
+      for (const b of revived) this.inactive.set(b.key, b);
       return -1;
     }
-    const stored: {hash: BlockHash; parent: BlockHash | null}[] = [];
-    for (let i = 0; i < hashes.length; i++) {
-      const h = hashes[i]!;
-      const b = this.cached.get(h);
-      if (b && i < hit) b.refs++;
-      else {
-        this.cached.set(h, {refs: 1, parent: i ? hashes[i - 1]! : null});
-        this.activeFull++;
-        stored.push({hash: h, parent: i ? hashes[i - 1]! : null});
+    // New blocks are published in runs, each under its parent.
+    let run: StoredBlock[] = [];
+    let runParent: bigint | undefined;
+    const flush = () => {
+      if (run.length) this.onEvent({type: 'stored', ...(runParent === undefined ? {} : {parentHash: runParent}), blocks: run});
+      run = [];
+    };
+    for (let i = 0; i < blocks.length; i++) {
+      const b = blocks[i]!;
+      const c = this.cached.get(b.key);
+      if (c) {
+        c.refs++;
+        flush();
+        continue;
       }
+      this.cached.set(b.key, {refs: 1, block: b, parent: i ? blocks[i - 1] : undefined});
+      this.activeFull++;
+      if (!run.length) runParent = i ? blocks[i - 1]!.seq : undefined;
+      run.push({blockHash: b.seq, tokensHash: b.local});
     }
-    seq.hashes = [...hashes];
+    flush();
+    seq.blocks = blocks.slice();
     seq.partial = partial;
     this.privateBlocks += partial;
-    if (stored.length) this.onEvent({type: 'stored', blocks: stored});
     return hit;
   }
 
@@ -121,50 +148,70 @@ export class KvBlockManager {
     return true;
   }
 
-  /** The private block just filled up: it becomes a shared, cached block with this hash. */
-  promote(seq: SequenceBlocks, hash: BlockHash): void {
+  /** The private block just filled up: it becomes a shared, cached block. */
+  promote(seq: SequenceBlocks, block: Block): void {
     if (!seq.partial) return;
     seq.partial = 0;
     this.privateBlocks--;
-    const parent = seq.hashes.at(-1) ?? null;
-    const existing = this.cached.get(hash);
+    const existing = this.cached.get(block.key);
     if (existing) {
       // Same content already cached (another sequence got there first): share it.
-      if (this.inactive.delete(hash)) this.activeFull++;
+      if (this.inactive.delete(block.key)) this.activeFull++;
       existing.refs++;
     } else {
-      this.cached.set(hash, {refs: 1, parent});
+      const parent = seq.blocks.at(-1);
+      this.cached.set(block.key, {refs: 1, block, parent});
       this.activeFull++;
-      this.onEvent({type: 'stored', blocks: [{hash, parent}]});
+      this.onEvent({type: 'stored', ...(parent ? {parentHash: parent.seq} : {}), blocks: [{blockHash: block.seq, tokensHash: block.local}]});
     }
-    seq.hashes.push(hash);
+    seq.blocks.push(block);
   }
 
   /** Releases a sequence's blocks, tail first (deepest blocks become the first to evict). */
   free(seq: SequenceBlocks): void {
     this.privateBlocks -= seq.partial;
     seq.partial = 0;
-    for (let i = seq.hashes.length - 1; i >= 0; i--) {
-      const h = seq.hashes[i]!;
-      const b = this.cached.get(h);
-      if (!b) continue;
-      if (--b.refs === 0) {
+    for (let i = seq.blocks.length - 1; i >= 0; i--) {
+      const b = seq.blocks[i]!;
+      const c = this.cached.get(b.key);
+      if (!c) continue;
+      if (--c.refs === 0) {
         this.activeFull--;
-        this.inactive.set(h, true);
+        this.inactive.set(b.key, b);
       }
     }
-    seq.hashes = [];
+    seq.blocks = [];
   }
 
   /** Drops every cached block nobody uses (like vLLM's reset_prefix_cache). */
   clearInactive(): void {
-    for (const h of this.inactive.keys()) this.cached.delete(h);
+    for (const key of this.inactive.keys()) this.cached.delete(key);
     this.inactive.clear();
     this.onEvent({type: 'cleared'});
   }
 
+  /**
+   * Every cached block reachable from the root, parents before children: the state a router
+   * rebuilds from after it lost events. (A block whose parent was evicted cannot be matched.)
+   */
+  snapshot(): KvEventData[] {
+    const out: KvEventData[] = [];
+    const done = new Map<number, boolean>();
+    const visit = (c: CachedBlock): boolean => {
+      let ok = done.get(c.block.key);
+      if (ok !== undefined) return ok;
+      const parent = c.parent && this.cached.get(c.parent.key);
+      ok = !c.parent || (parent !== undefined && visit(parent));
+      done.set(c.block.key, ok);
+      if (ok) out.push({type: 'stored', ...(c.parent ? {parentHash: c.parent.seq} : {}), blocks: [{blockHash: c.block.seq, tokensHash: c.block.local}]});
+      return ok;
+    };
+    for (const c of this.cached.values()) visit(c);
+    return out;
+  }
+
   /** Eviction order of inactive blocks (oldest first), for tests and debugging. */
-  evictionOrder(): BlockHash[] {
-    return [...this.inactive.keys()];
+  evictionOrder(): bigint[] {
+    return [...this.inactive.values()].map((b) => b.seq);
   }
 }

@@ -1,4 +1,6 @@
-import {describe, expect, it} from 'vitest';
+import {beforeAll, describe, expect, it} from 'vitest';
+import type {BlockHasher} from '../../router/block-hasher.js';
+import {DynamoBlockHasher} from '../../router/dynamo-hash.js';
 import {KvBlockManager} from './kv-blocks.js';
 import {polynomialModel} from './perf-model.js';
 import {type MockRequest, MockScheduler, type TokenOutput} from './scheduler.js';
@@ -22,9 +24,14 @@ function drain(s: MockScheduler) {
   return {outputs, clock};
 }
 
+const hashers = new Map<number, BlockHasher>();
+beforeAll(async () => {
+  for (const bs of [4, 16]) hashers.set(bs, await DynamoBlockHasher.create(bs));
+});
+
 const setup = (blocks = 1000, bs = 16, maxNumSeqs = 256, maxNumBatchedTokens = 8192) => {
   const kv = new KvBlockManager(blocks, bs);
-  return {kv, s: new MockScheduler({blocks: kv, maxNumSeqs, maxNumBatchedTokens, perf: polynomialModel()})};
+  return {kv, s: new MockScheduler({blocks: kv, maxNumSeqs, maxNumBatchedTokens, perf: polynomialModel(), hasher: hashers.get(bs)!})};
 };
 
 describe('MockScheduler', () => {

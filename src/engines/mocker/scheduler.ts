@@ -7,8 +7,8 @@
  * blocks are released and it is recomputed later. `schedule()` returns a step with its modelled
  * duration; `complete()` applies it and returns the tokens it produced.
  */
-import {type BlockHash, hashBlock, hashBlocks} from '../../router/block-hash.js';
-import type {KvBlockManager, SequenceBlocks} from './kv-blocks.js';
+import {type BlockHasher, hashKey} from '../../router/block-hasher.js';
+import {type Block, type KvBlockManager, type SequenceBlocks, blocksOf} from './kv-blocks.js';
 import type {PerfModel} from './perf-model.js';
 
 export interface MockRequest {
@@ -19,6 +19,8 @@ export interface MockRequest {
   nextToken(): number;
   eosTokenId?: number;
   ignoreEos?: boolean;
+  /** The prompt's blocks when the caller has them already (trace replay memoizes them). */
+  promptBlocks?: Block[];
 }
 
 export type FinishReason = 'length' | 'stop';
@@ -35,7 +37,7 @@ interface Sequence {
   req: MockRequest;
   blocks: SequenceBlocks;
   tokens: number[];
-  promptHashes: BlockHash[];
+  promptBlocks: Block[];
   /** Tokens whose KV is computed. */
   computed: number;
   /** Tokens to compute before decoding (prompt, or prompt + output after a preemption). */
@@ -55,6 +57,8 @@ export interface Step {
 
 export interface SchedulerOptions {
   blocks: KvBlockManager;
+  /** Must hash in blocks of `blocks.blockSize`. */
+  hasher: BlockHasher;
   maxNumSeqs: number;
   maxNumBatchedTokens: number;
   perf: PerfModel;
@@ -87,12 +91,11 @@ export class MockScheduler {
   }
 
   add(req: MockRequest): void {
-    const bs = this.opts.blocks.blockSize;
     this.waiting.push({
       req,
-      blocks: {hashes: [], partial: 0},
+      blocks: {blocks: [], partial: 0},
       tokens: [...req.prompt],
-      promptHashes: hashBlocks(req.prompt, bs),
+      promptBlocks: req.promptBlocks ?? blocksOf(this.opts.hasher, req.prompt),
       computed: 0,
       target: req.prompt.length,
       output: 0,
@@ -157,9 +160,9 @@ export class MockScheduler {
     while (this.waiting.length && this.running.length < maxNumSeqs && budget > 0) {
       const seq = this.waiting[0]!;
       const resume = seq.output > 0;
-      const hashes = resume ? hashBlocks(seq.tokens.slice(0, seq.target), blocks.blockSize) : seq.promptHashes;
+      const needed = resume ? blocksOf(this.opts.hasher, seq.tokens.slice(0, seq.target)) : seq.promptBlocks;
       if (!chunked && seq.target > budget) break;
-      const hit = blocks.allocate(seq.blocks, hashes, seq.target);
+      const hit = blocks.allocate(seq.blocks, needed, seq.target);
       if (hit < 0) break;
       this.waiting.shift();
       // At least one token is always computed, so a fully cached prompt still yields a token.
@@ -185,6 +188,7 @@ export class MockScheduler {
   complete(step: Step): TokenOutput[] {
     const out: TokenOutput[] = [];
     const bs = this.opts.blocks.blockSize;
+    const hasher = this.opts.hasher;
     for (const {seq, tokens} of step.prefill) {
       if (!this.running.includes(seq)) continue; // cancelled during the step
       seq.computed += tokens;
@@ -195,8 +199,9 @@ export class MockScheduler {
       if (!this.running.includes(seq)) continue;
       seq.computed++;
       if (seq.computed % bs === 0) {
-        const parent = seq.blocks.hashes.at(-1) ?? 0;
-        this.opts.blocks.promote(seq.blocks, hashBlock(seq.tokens, seq.computed - bs, bs, parent));
+        const local = hasher.local(seq.tokens, seq.computed - bs);
+        const hash = hasher.sequence(seq.blocks.blocks.at(-1)?.seq, local);
+        this.opts.blocks.promote(seq.blocks, {key: hashKey(hash), local, seq: hash});
       }
       out.push(this.sample(seq, false));
     }

@@ -1,0 +1,18 @@
+/**
+ * What hashes token blocks for prefix caching and routing. Dynamo's scheme (dynamo-hash.ts, or the
+ * native module) implements it; engines and the router share it so their hashes agree.
+ */
+export interface BlockHasher {
+  readonly blockSize: number;
+  /** Content hash of `count` tokens starting at `start` (a full block by default). */
+  local(tokens: ArrayLike<number>, start?: number, count?: number): bigint;
+  /** The chained hash of a block given its parent's sequence hash (undefined for the first block). */
+  sequence(parent: bigint | undefined, local: bigint): bigint;
+  /** Local and sequence hashes of every full block of `tokens`. */
+  hashAll(tokens: ArrayLike<number>): {local: ArrayLike<bigint>; sequence: ArrayLike<bigint>};
+}
+
+/** 64-bit hash → a JS number key (its low 53 bits; collisions are vanishingly rare at these sizes). */
+export function hashKey(h: bigint): number {
+  return Number(h & 0x1fffffffffffffn);
+}
