@@ -6,7 +6,7 @@ const prompt = (prefix: number, n: number, tail = 0) => [...Array.from({length: 
 
 async function router(over: Partial<Parameters<typeof KvRouter.create>[0]> = {}) {
   let clock = 0;
-  const r = await KvRouter.create({blockSize: 16, overlapWeight: 1, temperature: 0, ttlMs: 120_000, maxTreeSize: 1 << 20, pruneTargetRatio: 0.8, now: () => clock, random: () => 0, ...over});
+  const r = await KvRouter.create({blockSize: 16, overlapWeight: 1, temperature: 0, useKvEvents: false, ttlMs: 120_000, maxTreeSize: 1 << 20, pruneTargetRatio: 0.8, now: () => clock, random: () => 0, ...over});
   return {r, tick: (ms: number) => (clock += ms)};
 }
 

@@ -3,13 +3,15 @@
  * index how many leading blocks each worker holds, add each worker's load from the router's own
  * active-sequence bookkeeping, and pick by Dynamo's cost (kv-cost.ts).
  *
- * Approximate mode (the only one wired so far; Dynamo's --no-router-kv-events): the index learns
- * from the router's own decisions: the chosen worker is assumed to hold the request's blocks for
- * `ttlMs`; when the index exceeds `maxTreeSize` blocks it is pruned to `pruneTargetRatio` of that,
- * earliest expiry first (deeper blocks first on ties).
+ * With KV events (the default) the index is exactly what the workers report (`applyEvent`).
+ * Approximate mode (Dynamo's --no-router-kv-events): the index learns from the router's own
+ * decisions: the chosen worker is assumed to hold the request's blocks for `ttlMs`; when the index
+ * exceeds `maxTreeSize` blocks it is pruned to `pruneTargetRatio` of that, earliest expiry first
+ * (deeper blocks first on ties).
  */
 import {ActiveSequences} from './active-sequences.js';
 import {DynamoBlockHasher} from './dynamo-hash.js';
+import type {KvEventData} from './events/types.js';
 import {scoreWorkersKv, selectKvWorker} from './kv-cost.js';
 import type {RequestRouter, RouteDecision, RouteRequest, WorkerSnapshot} from './policy.js';
 import {type HashKey, PrefixIndex, hashKey} from './prefix-index.js';
@@ -18,6 +20,8 @@ export interface KvRouterOptions {
   blockSize: number;
   overlapWeight: number;
   temperature: number;
+  /** Learn caches from workers' KV events (true) or predict them from routing decisions (false). */
+  useKvEvents: boolean;
   ttlMs: number;
   maxTreeSize: number;
   pruneTargetRatio: number;
@@ -31,7 +35,7 @@ interface Predicted {
 }
 
 export class KvRouter implements RequestRouter {
-  readonly name = 'kv';
+  readonly name: string;
   private readonly index = new PrefixIndex();
   private readonly active = new ActiveSequences();
   /** Approximate mode: worker → block sequence key → when the prediction lapses. */
@@ -45,6 +49,7 @@ export class KvRouter implements RequestRouter {
     private readonly hasher: DynamoBlockHasher,
     private readonly opts: KvRouterOptions,
   ) {
+    this.name = opts.useKvEvents ? 'kv' : 'kv-approx';
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? Math.random;
   }
@@ -57,9 +62,9 @@ export class KvRouter implements RequestRouter {
     if (!workers.length) return undefined;
     const now = this.now();
     this.sweep(now);
-    const h = this.hasher.hashAll(req.tokens);
-    const locals = h.local.map(hashKey);
-    const seqs = h.sequence.map(hashKey);
+    const h = req.blockHashes ?? this.hasher.hashAll(req.tokens);
+    const locals = Array.from(h.local, hashKey);
+    const seqs = Array.from(h.sequence, hashKey);
     const overlap = locals.length ? this.index.findMatches(locals) : undefined;
     const scores = scoreWorkersKv(
       workers.map((w) => ({
@@ -75,7 +80,7 @@ export class KvRouter implements RequestRouter {
     const best = selectKvWorker(scores, this.opts.temperature, this.random)!;
     const overlapBlocks = overlap?.scores.get(best.id) ?? 0;
     this.active.add(req.id, best.id, seqs, Math.max(0, req.tokens.length - overlapBlocks * this.opts.blockSize));
-    this.predict(best.id, locals, seqs, now);
+    if (!this.opts.useKvEvents) this.predict(best.id, locals, seqs, now);
     return {workerId: best.id, overlapBlocks};
   }
 
@@ -85,6 +90,24 @@ export class KvRouter implements RequestRouter {
 
   done(requestId: string): void {
     this.active.free(requestId);
+  }
+
+  /** A worker's KV event (events mode), applied in order. */
+  applyEvent(worker: string, e: KvEventData): void {
+    if (e.type === 'stored') {
+      this.index.store(
+        worker,
+        e.parentHash === undefined ? undefined : hashKey(e.parentHash),
+        e.blocks.map((b) => ({local: hashKey(b.tokensHash), seq: hashKey(b.blockHash)})),
+      );
+    } else if (e.type === 'removed') this.index.remove(worker, e.blockHashes.map(hashKey));
+    else this.index.clear(worker);
+  }
+
+  /** The worker left: forget its caches and its in-flight load. */
+  removeWorker(worker: string): void {
+    this.index.clear(worker);
+    this.predicted.delete(worker);
   }
 
   /** Blocks the router currently predicts as cached, per worker (tests, metrics). */

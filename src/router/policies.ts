@@ -23,6 +23,7 @@ export async function createRouter(s: RouterSettings, warn: (msg: string) => voi
       blockSize: s.blockSize,
       overlapWeight: s.overlapWeight,
       temperature: s.temperature,
+      useKvEvents: false,
       ttlMs: s.ttlSecs * 1000,
       maxTreeSize: s.maxTreeSize,
       pruneTargetRatio: s.pruneTargetRatio,

@@ -19,7 +19,9 @@ export interface RoutingPolicy {
 /** What a router may look at in a request. */
 export interface RouteRequest {
   id: string;
-  tokens: readonly number[];
+  tokens: ArrayLike<number>;
+  /** The tokens' block hashes when the caller has them already (trace replay); else the router hashes. */
+  blockHashes?: {local: ArrayLike<bigint>; sequence: ArrayLike<bigint>};
 }
 
 export interface RouteDecision {

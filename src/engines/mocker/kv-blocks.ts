@@ -28,10 +28,20 @@ export function blocksOf(hasher: BlockHasher, tokens: ArrayLike<number>): Block[
   return out;
 }
 
+/** The block of `tokens` (from `start`, one block long) that follows `parent`. */
+export function chainBlock(hasher: BlockHasher, parent: Block | undefined, tokens: ArrayLike<number>, start = 0): Block {
+  const local = hasher.local(tokens, start);
+  const seq = hasher.sequence(parent?.seq, local);
+  return {key: hashKey(seq), local, seq};
+}
+
 interface CachedBlock {
   refs: number;
   block: Block;
   parent: Block | undefined;
+  /** Links in the eviction list while inactive (refs = 0). */
+  prev: CachedBlock | undefined;
+  next: CachedBlock | undefined;
 }
 
 /** Blocks one sequence holds. */
@@ -43,10 +53,14 @@ export interface SequenceBlocks {
 
 export class KvBlockManager {
   private readonly cached = new Map<number, CachedBlock>();
-  /** Cached blocks with no users, oldest release first (Map iteration order = eviction order). */
-  private readonly inactive = new Map<number, Block>();
+  /** Inactive blocks (no users) as an intrusive list, oldest release first = eviction order. */
+  private oldest: CachedBlock | undefined;
+  private newest: CachedBlock | undefined;
+  private inactiveCount = 0;
   private privateBlocks = 0;
   private activeFull = 0;
+  /** Bumped whenever space is released, so a caller can tell a retry is pointless. */
+  releases = 0;
 
   constructor(
     readonly totalBlocks: number,
@@ -55,17 +69,43 @@ export class KvBlockManager {
   ) {}
 
   get freeBlocks(): number {
-    return this.totalBlocks - this.activeFull - this.inactive.size - this.privateBlocks;
+    return this.totalBlocks - this.activeFull - this.inactiveCount - this.privateBlocks;
   }
   /** Blocks in use by running sequences (what the decode-time model calls active). */
   get activeBlocks(): number {
     return this.activeFull + this.privateBlocks;
   }
   get inactiveBlocks(): number {
-    return this.inactive.size;
+    return this.inactiveCount;
   }
   get usage(): number {
     return this.activeBlocks / this.totalBlocks;
+  }
+
+  private pushInactive(c: CachedBlock): void {
+    c.prev = this.newest;
+    c.next = undefined;
+    if (this.newest) this.newest.next = c;
+    else this.oldest = c;
+    this.newest = c;
+    this.inactiveCount++;
+  }
+
+  private unlinkInactive(c: CachedBlock): void {
+    if (c.prev) c.prev.next = c.next;
+    else this.oldest = c.next;
+    if (c.next) c.next.prev = c.prev;
+    else this.newest = c.prev;
+    c.prev = c.next = undefined;
+    this.inactiveCount--;
+  }
+
+  /** Takes a user on a cached block, reviving it if nobody used it. */
+  private use(c: CachedBlock): void {
+    if (c.refs++ === 0) {
+      this.unlinkInactive(c);
+      this.activeFull++;
+    }
   }
 
   /** How many leading blocks are cached (active or not). */
@@ -78,13 +118,13 @@ export class KvBlockManager {
   /** Evicts inactive blocks until `n` blocks are free; false when not possible. */
   private makeRoom(n: number): boolean {
     if (this.freeBlocks >= n) return true;
-    if (this.freeBlocks + this.inactive.size < n) return false;
+    if (this.freeBlocks + this.inactiveCount < n) return false;
     const evicted: bigint[] = [];
-    for (const [key, block] of this.inactive) {
-      if (this.freeBlocks >= n) break;
-      this.inactive.delete(key);
-      this.cached.delete(key);
-      evicted.push(block.seq);
+    while (this.freeBlocks < n && this.oldest) {
+      const c = this.oldest;
+      this.unlinkInactive(c);
+      this.cached.delete(c.block.key);
+      evicted.push(c.block.seq);
     }
     if (evicted.length) this.onEvent({type: 'removed', blockHashes: evicted});
     return true;
@@ -98,20 +138,22 @@ export class KvBlockManager {
   allocate(seq: SequenceBlocks, blocks: readonly Block[], totalTokens: number): number {
     const hit = this.cachedPrefix(blocks);
     const partial = totalTokens % this.blockSize ? 1 : 0;
-    // Cached blocks (the prefix, and any later ones left behind by other sequences) cost no space;
-    // inactive ones are revived first so the eviction below cannot take them.
+    // Cached blocks (the prefix, and any later ones left behind by other sequences) cost no space,
+    // but reviving an inactive one takes it out of what eviction can free. Check before touching
+    // anything, so a request that waits for room does not refresh its blocks' LRU position.
     let fresh = 0;
-    const revived: Block[] = [];
+    let revivable = 0;
     for (const b of blocks) {
-      if (!this.cached.has(b.key)) fresh++;
-      else if (this.inactive.delete(b.key)) revived.push(b);
+      const c = this.cached.get(b.key);
+      if (!c) fresh++;
+      else if (c.refs === 0) revivable++;
     }
-    this.activeFull += revived.length;
-    if (!this.makeRoom(fresh + partial)) {
-      this.activeFull -= revived.length;
-      for (const b of revived) this.inactive.set(b.key, b);
-      return -1;
+    if (fresh + partial > this.freeBlocks + this.inactiveCount - revivable) return -1;
+    for (const b of blocks) {
+      const c = this.cached.get(b.key);
+      if (c) this.use(c);
     }
+    this.makeRoom(fresh + partial);
     // New blocks are published in runs, each under its parent.
     let run: StoredBlock[] = [];
     let runParent: bigint | undefined;
@@ -121,13 +163,11 @@ export class KvBlockManager {
     };
     for (let i = 0; i < blocks.length; i++) {
       const b = blocks[i]!;
-      const c = this.cached.get(b.key);
-      if (c) {
-        c.refs++;
-        flush();
+      if (this.cached.has(b.key)) {
+        flush(); // taken above
         continue;
       }
-      this.cached.set(b.key, {refs: 1, block: b, parent: i ? blocks[i - 1] : undefined});
+      this.cached.set(b.key, {refs: 1, block: b, parent: i ? blocks[i - 1] : undefined, prev: undefined, next: undefined});
       this.activeFull++;
       if (!run.length) runParent = i ? blocks[i - 1]!.seq : undefined;
       run.push({blockHash: b.seq, tokensHash: b.local});
@@ -156,11 +196,10 @@ export class KvBlockManager {
     const existing = this.cached.get(block.key);
     if (existing) {
       // Same content already cached (another sequence got there first): share it.
-      if (this.inactive.delete(block.key)) this.activeFull++;
-      existing.refs++;
+      this.use(existing);
     } else {
       const parent = seq.blocks.at(-1);
-      this.cached.set(block.key, {refs: 1, block, parent});
+      this.cached.set(block.key, {refs: 1, block, parent, prev: undefined, next: undefined});
       this.activeFull++;
       this.onEvent({type: 'stored', ...(parent ? {parentHash: parent.seq} : {}), blocks: [{blockHash: block.seq, tokensHash: block.local}]});
     }
@@ -172,21 +211,23 @@ export class KvBlockManager {
     this.privateBlocks -= seq.partial;
     seq.partial = 0;
     for (let i = seq.blocks.length - 1; i >= 0; i--) {
-      const b = seq.blocks[i]!;
-      const c = this.cached.get(b.key);
+      const c = this.cached.get(seq.blocks[i]!.key);
       if (!c) continue;
       if (--c.refs === 0) {
         this.activeFull--;
-        this.inactive.set(b.key, b);
+        this.pushInactive(c);
       }
     }
     seq.blocks = [];
+    this.releases++;
   }
 
   /** Drops every cached block nobody uses (like vLLM's reset_prefix_cache). */
   clearInactive(): void {
-    for (const key of this.inactive.keys()) this.cached.delete(key);
-    this.inactive.clear();
+    for (let c = this.oldest; c; c = c.next) this.cached.delete(c.block.key);
+    this.oldest = this.newest = undefined;
+    this.inactiveCount = 0;
+    this.releases++;
     this.onEvent({type: 'cleared'});
   }
 
@@ -212,6 +253,8 @@ export class KvBlockManager {
 
   /** Eviction order of inactive blocks (oldest first), for tests and debugging. */
   evictionOrder(): bigint[] {
-    return [...this.inactive.values()].map((b) => b.seq);
+    const out: bigint[] = [];
+    for (let c = this.oldest; c; c = c.next) out.push(c.block.seq);
+    return out;
   }
 }

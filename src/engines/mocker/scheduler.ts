@@ -7,19 +7,22 @@
  * blocks are released and it is recomputed later. `schedule()` returns a step with its modelled
  * duration; `complete()` applies it and returns the tokens it produced.
  */
-import {type BlockHasher, hashKey} from '../../router/block-hasher.js';
-import {type Block, type KvBlockManager, type SequenceBlocks, blocksOf} from './kv-blocks.js';
+import type {BlockHasher} from '../../router/block-hasher.js';
+import {type Block, type KvBlockManager, type SequenceBlocks, blocksOf, chainBlock} from './kv-blocks.js';
 import type {PerfModel} from './perf-model.js';
 
 export interface MockRequest {
   id: string;
-  prompt: number[];
+  prompt: ArrayLike<number>;
   maxTokens: number;
   /** Draws the next output token (deterministic per request). */
   nextToken(): number;
   eosTokenId?: number;
   ignoreEos?: boolean;
-  /** The prompt's blocks when the caller has them already (trace replay memoizes them). */
+  /**
+   * The prompt's full blocks when the caller has them already (trace replay memoizes them). Then
+   * only the prompt tokens after the last full block are ever read.
+   */
   promptBlocks?: Block[];
 }
 
@@ -36,7 +39,8 @@ export interface TokenOutput {
 interface Sequence {
   req: MockRequest;
   blocks: SequenceBlocks;
-  tokens: number[];
+  /** Tokens sampled so far (the sequence is prompt ‖ generated). */
+  generated: number[];
   promptBlocks: Block[];
   /** Tokens whose KV is computed. */
   computed: number;
@@ -45,6 +49,8 @@ interface Sequence {
   output: number;
   cachedTokens: number;
   admittedOnce: boolean;
+  /** `blocks.releases` when its blocks last did not fit: no retry until space is released. */
+  failedAt: number;
 }
 
 export interface Step {
@@ -94,13 +100,14 @@ export class MockScheduler {
     this.waiting.push({
       req,
       blocks: {blocks: [], partial: 0},
-      tokens: [...req.prompt],
+      generated: [],
       promptBlocks: req.promptBlocks ?? blocksOf(this.opts.hasher, req.prompt),
       computed: 0,
       target: req.prompt.length,
       output: 0,
       cachedTokens: 0,
       admittedOnce: false,
+      failedAt: -1,
     });
   }
 
@@ -121,9 +128,17 @@ export class MockScheduler {
     this.running.splice(this.running.indexOf(victim), 1);
     this.opts.blocks.free(victim.blocks);
     victim.computed = 0;
-    victim.target = victim.output ? victim.tokens.length - 1 : victim.req.prompt.length;
+    victim.target = victim.req.prompt.length + Math.max(0, victim.output - 1);
     this.waiting.unshift(victim);
     this.counters.preemptions++;
+  }
+
+  /** Blocks of a preempted sequence's computed tokens: its prompt blocks, then the rest hashed on. */
+  private resumeBlocks(seq: Sequence): Block[] {
+    const bs = this.opts.blocks.blockSize;
+    const out = seq.promptBlocks.slice();
+    for (let at = out.length * bs; at + bs <= seq.target; at += bs) out.push(chainBlock(this.opts.hasher, out.at(-1), tokensOf(seq, at, at + bs)));
+    return out;
   }
 
   schedule(): Step | undefined {
@@ -160,10 +175,13 @@ export class MockScheduler {
     while (this.waiting.length && this.running.length < maxNumSeqs && budget > 0) {
       const seq = this.waiting[0]!;
       const resume = seq.output > 0;
-      const needed = resume ? blocksOf(this.opts.hasher, seq.tokens.slice(0, seq.target)) : seq.promptBlocks;
       if (!chunked && seq.target > budget) break;
-      const hit = blocks.allocate(seq.blocks, needed, seq.target);
-      if (hit < 0) break;
+      if (seq.failedAt === blocks.releases) break;
+      const hit = blocks.allocate(seq.blocks, resume ? this.resumeBlocks(seq) : seq.promptBlocks, seq.target);
+      if (hit < 0) {
+        seq.failedAt = blocks.releases;
+        break;
+      }
       this.waiting.shift();
       // At least one token is always computed, so a fully cached prompt still yields a token.
       seq.computed = Math.min(hit * blocks.blockSize, seq.target - 1);
@@ -199,9 +217,7 @@ export class MockScheduler {
       if (!this.running.includes(seq)) continue;
       seq.computed++;
       if (seq.computed % bs === 0) {
-        const local = hasher.local(seq.tokens, seq.computed - bs);
-        const hash = hasher.sequence(seq.blocks.blocks.at(-1)?.seq, local);
-        this.opts.blocks.promote(seq.blocks, {key: hashKey(hash), local, seq: hash});
+        this.opts.blocks.promote(seq.blocks, chainBlock(hasher, seq.blocks.blocks.at(-1), tokensOf(seq, seq.computed - bs, seq.computed)));
       }
       out.push(this.sample(seq, false));
     }
@@ -210,7 +226,7 @@ export class MockScheduler {
 
   private sample(seq: Sequence, first: boolean): TokenOutput {
     const token = seq.req.nextToken();
-    seq.tokens.push(token);
+    seq.generated.push(token);
     seq.output++;
     this.counters.generationTokens++;
     let finish: FinishReason | undefined;
@@ -222,4 +238,12 @@ export class MockScheduler {
     }
     return {id: seq.req.id, token, ...(first ? {cachedTokens: seq.cachedTokens} : {}), ...(finish ? {finish} : {})};
   }
+}
+
+/** Tokens [from, to) of prompt ‖ generated. */
+function tokensOf(seq: Sequence, from: number, to: number): number[] {
+  const p = seq.req.prompt;
+  const out = new Array<number>(to - from);
+  for (let i = from; i < to; i++) out[i - from] = i < p.length ? p[i]! : seq.generated[i - p.length]!;
+  return out;
 }

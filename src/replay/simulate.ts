@@ -1,0 +1,183 @@
+/**
+ * Offline replay: a router and N mocker engines on one virtual clock, no HTTP, no timers.
+ * Discrete events, in time order: a request arrives (routed at once and queued on its worker), or
+ * a worker's engine step ends (its tokens are delivered, the router hears first tokens and
+ * finishes, the engine plans its next step). At equal times steps end before arrivals, as an
+ * engine hands out its tokens before it looks at new work. KV events go from the engine to the
+ * router the moment they happen (a real event plane adds ~1 ms).
+ */
+import {type Block, KvBlockManager} from '../engines/mocker/kv-blocks.js';
+import type {PerfModel} from '../engines/mocker/perf-model.js';
+import {MockScheduler, type Step} from '../engines/mocker/scheduler.js';
+import type {BlockHasher} from '../router/block-hasher.js';
+import type {KvEventData} from '../router/events/types.js';
+import type {RequestRouter, WorkerSnapshot} from '../router/policy.js';
+
+export interface EngineSpec {
+  numGpuBlocks: number;
+  blockSize: number;
+  maxNumSeqs: number;
+  maxNumBatchedTokens: number;
+  perf: PerfModel;
+}
+
+export interface ReplayPrompt {
+  tokens: ArrayLike<number>;
+  blocks: Block[];
+}
+
+/** The blocks' hashes as the router takes them, built only if the router reads them. */
+function lazyHashes(blocks: Block[]): {local: bigint[]; sequence: bigint[]} {
+  let local: bigint[] | undefined;
+  let sequence: bigint[] | undefined;
+  return {
+    get local() {
+      local ??= blocks.map((b) => b.local);
+      return local;
+    },
+    get sequence() {
+      sequence ??= blocks.map((b) => b.seq);
+      return sequence;
+    },
+  };
+}
+
+/**
+ * One request to replay: arrival on the virtual clock, its prompt (built when it arrives, so only
+ * requests in flight hold tokens), and how many tokens it generates.
+ */
+export interface ReplayRequest {
+  arrivalMs: number;
+  prompt: () => ReplayPrompt;
+  outputLength: number;
+}
+
+export interface ReplayRouter extends RequestRouter {
+  /** Present when the router consumes KV events. */
+  applyEvent?(worker: string, e: KvEventData): void;
+}
+
+/** Per-request outcome, in arrival order (times in virtual ms). */
+export interface ReplayTimeline {
+  arrival: Float64Array;
+  firstToken: Float64Array;
+  finish: Float64Array;
+  inputTokens: Uint32Array;
+  outputTokens: Uint32Array;
+  cachedTokens: Uint32Array;
+  promptBlocks: Uint32Array;
+  worker: Uint16Array;
+}
+
+export interface ReplayRun {
+  timeline: ReplayTimeline;
+  workerIds: string[];
+  /** Virtual time when the last request finished. */
+  endMs: number;
+  steps: number;
+  preemptions: number;
+}
+
+interface SimWorker {
+  id: string;
+  index: number;
+  blocks: KvBlockManager;
+  scheduler: MockScheduler;
+  step: Step | undefined;
+  stepEnd: number;
+  inFlight: number;
+}
+
+export interface ReplayOptions {
+  workers: number;
+  engine: EngineSpec;
+  hasher: BlockHasher;
+  router: ReplayRouter;
+  /** The virtual clock, advanced by the replay (a router with a TTL reads it). */
+  clock?: {ms: number};
+}
+
+export function replay(requests: readonly ReplayRequest[], opts: ReplayOptions): ReplayRun {
+  const {engine, router} = opts;
+  const clock = opts.clock ?? {ms: 0};
+  const n = requests.length;
+  const t: ReplayTimeline = {
+    arrival: new Float64Array(n),
+    firstToken: new Float64Array(n).fill(Number.NaN),
+    finish: new Float64Array(n).fill(Number.NaN),
+    inputTokens: new Uint32Array(n),
+    outputTokens: new Uint32Array(n),
+    cachedTokens: new Uint32Array(n),
+    promptBlocks: new Uint32Array(n),
+    worker: new Uint16Array(n),
+  };
+  const workers: SimWorker[] = Array.from({length: opts.workers}, (_, index) => {
+    const id = `worker-${index}`;
+    const onEvent = router.applyEvent ? (e: KvEventData) => router.applyEvent!(id, e) : undefined;
+    const blocks = new KvBlockManager(engine.numGpuBlocks, engine.blockSize, onEvent);
+    const scheduler = new MockScheduler({blocks, hasher: opts.hasher, maxNumSeqs: engine.maxNumSeqs, maxNumBatchedTokens: engine.maxNumBatchedTokens, perf: engine.perf});
+    return {id, index, blocks, scheduler, step: undefined, stepEnd: Number.POSITIVE_INFINITY, inFlight: 0};
+  });
+  const snapshots: WorkerSnapshot[] = workers.map((w) => ({id: w.id, inFlight: 0, kvUsage: 0}));
+  const byId = new Map(workers.map((w) => [w.id, w]));
+  let steps = 0;
+  let endMs = 0;
+
+  const startStep = (w: SimWorker, now: number) => {
+    w.step = w.scheduler.schedule();
+    w.stepEnd = w.step ? now + w.step.durationMs : Number.POSITIVE_INFINITY;
+  };
+
+  const endStep = (w: SimWorker) => {
+    const now = w.stepEnd;
+    clock.ms = now;
+    steps++;
+    for (const o of w.scheduler.complete(w.step!)) {
+      const r = Number(o.id);
+      if (o.cachedTokens !== undefined) {
+        t.firstToken[r] = now;
+        t.cachedTokens[r] = o.cachedTokens;
+        router.firstToken(o.id);
+      }
+      t.outputTokens[r]!++;
+      if (o.finish) {
+        t.finish[r] = now;
+        endMs = now;
+        w.inFlight--;
+        router.done(o.id);
+      }
+    }
+    startStep(w, now);
+  };
+
+  const arrive = (i: number) => {
+    const r = requests[i]!;
+    clock.ms = r.arrivalMs;
+    const p = r.prompt();
+    for (let k = 0; k < workers.length; k++) {
+      snapshots[k]!.inFlight = workers[k]!.inFlight;
+      snapshots[k]!.kvUsage = workers[k]!.blocks.usage;
+    }
+    const id = String(i);
+    const decision = router.choose({id, tokens: p.tokens, blockHashes: lazyHashes(p.blocks)}, snapshots);
+    const w = byId.get(decision!.workerId)!;
+    t.arrival[i] = r.arrivalMs;
+    t.inputTokens[i] = p.tokens.length;
+    t.promptBlocks[i] = p.blocks.length;
+    t.worker[i] = w.index;
+    w.inFlight++;
+    w.scheduler.add({id, prompt: p.tokens, promptBlocks: p.blocks, maxTokens: r.outputLength, ignoreEos: true, nextToken: () => 1});
+    if (!w.step) startStep(w, r.arrivalMs);
+  };
+
+  let next = 0;
+  for (;;) {
+    let soonest: SimWorker | undefined;
+    for (const w of workers) if (w.step && (!soonest || w.stepEnd < soonest.stepEnd)) soonest = w;
+    const arrival = next < n ? requests[next]!.arrivalMs : Number.POSITIVE_INFINITY;
+    if (soonest && soonest.stepEnd <= arrival) endStep(soonest);
+    else if (next < n) arrive(next++);
+    else break;
+  }
+  return {timeline: t, workerIds: workers.map((w) => w.id), endMs, steps, preemptions: workers.reduce((a, w) => a + w.scheduler.counters.preemptions, 0)};
+}

@@ -1,0 +1,94 @@
+/**
+ * Turns trace requests into prompts the mocker and the router can use: hash id h expands to
+ * `traceBlockSize` deterministic tokens (equal ids → equal tokens), and the prompt's block hashes
+ * are memoized per hash id. That is exact, not an approximation: ids are prefix-chained, so an id
+ * always follows the same parent and its blocks always hash the same; a trace that breaks the
+ * chain (same id after a different parent) is detected and hashed afresh.
+ */
+import {type Block, blocksOf, chainBlock} from '../engines/mocker/kv-blocks.js';
+import type {BlockHasher} from '../router/block-hasher.js';
+import type {TraceRequest} from './trace.js';
+
+export interface TracePrompt {
+  tokens: Uint32Array;
+  /** Every full block of the prompt, in engine blocks. */
+  blocks: Block[];
+}
+
+interface IdEntry {
+  parent: bigint | undefined;
+  /** Full engine blocks inside this id's tokens (traceBlockSize / blockSize of them). */
+  blocks: Block[];
+}
+
+export class TracePrompts {
+  private readonly ids = new Map<number, IdEntry>();
+  private readonly perId: number;
+
+  constructor(
+    private readonly hasher: BlockHasher,
+    private readonly traceBlockSize: number,
+    private readonly vocabSize = 32000,
+  ) {
+    this.perId = traceBlockSize / hasher.blockSize;
+  }
+
+  /**
+   * Writes `n` deterministic tokens of hash id `id`, from its `skip`-th on, at `out[at]` (a cheap integer mix of
+   * id and position; regenerated rather than kept, as 180 k ids × 512 tokens would hold 370 MB).
+   */
+  private idTokens(id: number, out: Uint32Array, at = 0, n = this.traceBlockSize, skip = 0): Uint32Array {
+    const seed = Math.imul(id ^ 0x9e3779b9, 0x85ebca6b);
+    for (let j = skip; j < skip + n; j++) {
+      let h = seed ^ Math.imul(j + 1, 0xc2b2ae35);
+      h ^= h >>> 15;
+      h = Math.imul(h, 0x2c1b3c6d);
+      h ^= h >>> 12;
+      out[at + j - skip] = (h >>> 0) % this.vocabSize;
+    }
+    return out;
+  }
+
+  private entry(id: number, parent: Block | undefined): IdEntry {
+    const e = this.ids.get(id);
+    if (e && e.parent === parent?.seq) return e;
+    const blocks: Block[] = [];
+    if (Number.isInteger(this.perId)) {
+      const tokens = this.idTokens(id, new Uint32Array(this.traceBlockSize));
+      for (let b = 0; b < this.perId; b++) blocks.push(chainBlock(this.hasher, blocks.at(-1) ?? parent, tokens, b * this.hasher.blockSize));
+    }
+    const fresh = {parent: parent?.seq, blocks};
+    if (!e) this.ids.set(id, fresh); // the first parent seen is the chain's; a break is hashed every time
+    return fresh;
+  }
+
+  /**
+   * The request's prompt. With engine blocks that divide the trace's (the usual case) the blocks
+   * come from the memo and only the tokens after the last full block are written (the mocker reads
+   * no others when it is given the blocks); otherwise every token is written and hashed.
+   */
+  prompt(r: TraceRequest): TracePrompt {
+    const tokens = new Uint32Array(r.inputLength);
+    const aligned = Number.isInteger(this.perId);
+    const bs = this.hasher.blockSize;
+    const tailFrom = aligned ? Math.floor(r.inputLength / bs) * bs : 0;
+    const blocks: Block[] = [];
+    let parent: Block | undefined;
+    for (let i = 0; i < r.hashIds.length; i++) {
+      const start = i * this.traceBlockSize;
+      const n = Math.min(this.traceBlockSize, r.inputLength - start);
+      if (n <= 0) break;
+      if (start + n > tailFrom) {
+        const from = Math.max(start, tailFrom);
+        this.idTokens(r.hashIds[i]!, tokens, from, n - (from - start), from - start);
+      }
+      if (aligned) {
+        const e = this.entry(r.hashIds[i]!, parent);
+        const full = Math.floor(n / bs);
+        for (let b = 0; b < full; b++) blocks.push(e.blocks[b]!);
+        parent = blocks.at(-1);
+      }
+    }
+    return {tokens, blocks: aligned ? blocks : blocksOf(this.hasher, tokens)};
+  }
+}
