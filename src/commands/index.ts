@@ -8,6 +8,7 @@ import Init from './init.js';
 import Logs from './logs.js';
 import Models from './models.js';
 import Ps from './ps.js';
+import Replay from './replay.js';
 import Tether from './tether.js';
 import Up from './up.js';
 import Worker from './worker.js';
@@ -20,6 +21,7 @@ export const COMMANDS = {
   logs: Logs,
   init: Init,
   models: Models,
+  replay: Replay,
   'config:print': ConfigPrint,
   'config:schema': ConfigSchema,
   'config:env': ConfigEnv,

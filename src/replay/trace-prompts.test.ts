@@ -1,0 +1,41 @@
+import {beforeAll, describe, expect, it} from 'vitest';
+import {blocksOf} from '../engines/mocker/kv-blocks.js';
+import {DynamoBlockHasher} from '../router/dynamo-hash.js';
+import {TracePrompts} from './trace-prompts.js';
+
+let h64: DynamoBlockHasher;
+let h48: DynamoBlockHasher;
+beforeAll(async () => {
+  h64 = await DynamoBlockHasher.create(64);
+  h48 = await DynamoBlockHasher.create(48);
+});
+
+const req = (hashIds: number[], inputLength: number) => ({arrivalMs: 0, inputLength, outputLength: 1, hashIds});
+
+describe('TracePrompts', () => {
+  it('gives equal ids equal tokens and blocks, and memoized blocks equal hashing the whole prompt', () => {
+    // 48 does not divide 512, so this one writes and hashes every token: the reference.
+    const full = new TracePrompts(h48, 512);
+    const memo = new TracePrompts(h64, 512);
+    const a = full.prompt(req([0, 1, 2], 1300));
+    expect(a.tokens.every((t) => t < 32000)).toBe(true);
+    const reference = blocksOf(h64, a.tokens);
+    const b = memo.prompt(req([0, 1, 2], 1300));
+    expect(b.blocks).toHaveLength(Math.floor(1300 / 64));
+    expect(b.blocks).toEqual(reference);
+    // The tail after the last full block is written (the mocker reads it).
+    expect(Array.from(b.tokens.slice(1280))).toEqual(Array.from(a.tokens.slice(1280)));
+    // Shared leading ids share leading blocks; a different second id diverges right after.
+    const c = memo.prompt(req([0, 9], 1024));
+    expect(c.blocks.slice(0, 8)).toEqual(b.blocks.slice(0, 8));
+    expect(c.blocks[8]!.seq).not.toBe(b.blocks[8]!.seq);
+  });
+
+  it('hashes an id afresh when a trace reuses it after a different parent', () => {
+    const memo = new TracePrompts(h64, 512);
+    const first = memo.prompt(req([0, 5], 1024));
+    const other = memo.prompt(req([1, 5], 1024));
+    expect(other.blocks[8]!.local).toBe(first.blocks[8]!.local); // same tokens
+    expect(other.blocks[8]!.seq).not.toBe(first.blocks[8]!.seq); // different prefix
+  });
+});
