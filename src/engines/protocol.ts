@@ -35,3 +35,14 @@ export function validateGenerateRequest(body: unknown): GenerateRequest | string
   if (!Number.isInteger(r.maxTokens) || r.maxTokens! < 1) return 'maxTokens must be a positive integer';
   return r as GenerateRequest;
 }
+
+/** A router subscribing to the worker's KV events from an event id (none: start with a snapshot). */
+export interface KvEventSubscription {
+  kind: 'kv_events';
+  from?: number;
+}
+
+export function isKvEventSubscription(body: unknown): body is KvEventSubscription {
+  const b = body as Partial<KvEventSubscription> | null;
+  return !!b && typeof b === 'object' && b.kind === 'kv_events' && (b.from === undefined || (Number.isInteger(b.from) && b.from >= 0));
+}

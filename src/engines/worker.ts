@@ -21,12 +21,13 @@ import {Vocab} from '../tokenizer/vocab.js';
 import {DynamoBlockHasher} from '../router/dynamo-hash.js';
 import {kvCapacity} from './mocker/capacity.js';
 import {MockerEngine} from './mocker/engine.js';
+import {KvEventPublisher} from './kv-event-publisher.js';
 import {KvBlockManager} from './mocker/kv-blocks.js';
 import {workerMetrics} from './mocker/metrics.js';
 import {modelScale, polynomialModel} from './mocker/perf-model.js';
 import {MockScheduler} from './mocker/scheduler.js';
 import {ReadableText, seedFor} from './mocker/text.js';
-import {type GenerateChunk, validateGenerateRequest} from './protocol.js';
+import {type GenerateChunk, isKvEventSubscription, validateGenerateRequest} from './protocol.js';
 
 export interface WorkerOptions {
   engine: string;
@@ -75,7 +76,9 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
     return ids;
   };
   const blocksTotal = opts.numGpuBlocks ?? kvCapacity(opts.model, {gpuMemoryGb: opts.gpuMemoryGb, blockSize: opts.blockSize}).blocks;
-  const blocks = new KvBlockManager(blocksTotal, opts.blockSize);
+  // KV events: numbered and buffered here, served to routers over the request plane.
+  const events: KvEventPublisher = new KvEventPublisher(() => blocks.snapshot());
+  const blocks = new KvBlockManager(blocksTotal, opts.blockSize, (e) => events.publish(e));
   const scheduler = new MockScheduler({
     blocks,
     hasher: await DynamoBlockHasher.create(opts.blockSize),
@@ -105,7 +108,11 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
 
   let draining = false;
   // Prefill workers of a disaggregated pair produce exactly one token (the hand-off comes later).
-  const rpc: NetServer = await serveRequestPlane(async function* (body, ctx): AsyncGenerator<GenerateChunk> {
+  const rpc: NetServer = await serveRequestPlane(async function* (body, ctx): AsyncGenerator<unknown> {
+    if (isKvEventSubscription(body)) {
+      yield* events.subscribe(body.from, ctx.signal);
+      return;
+    }
     if (draining) throw new StreamError('worker_draining', `${opts.workerId} is shutting down`);
     const req = validateGenerateRequest(body);
     if (typeof req === 'string') throw new StreamError('invalid_request', req);

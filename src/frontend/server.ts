@@ -14,6 +14,7 @@ import {type RouterSettings, createRouter} from '../router/policies.js';
 import {createFrontendApp} from './app.js';
 import {frontendMetrics} from './metrics.js';
 import {ModelPipeline} from './model-pipeline.js';
+import {followKvEvents} from './kv-event-feed.js';
 import {WorkerPool} from './worker-pool.js';
 
 export interface FrontendOptions {
@@ -35,6 +36,9 @@ export async function runFrontend(opts: FrontendOptions): Promise<void> {
   const life = roleLifecycle((why) => log.info(`frontend: ${why} while starting; exiting`));
   const pipeline = await ModelPipeline.load(opts.model, opts.servedModelName);
   const pool = new WorkerPool(new FileDiscovery(opts.discoveryDir), opts.servedModelName);
+  const router = await createRouter(opts.router, (m) => log.warn(`frontend: ${m}`));
+  const applyEvent = router.applyEvent;
+  const feed = applyEvent ? followKvEvents(pool, {applyEvent, removeWorker: (w) => router.removeWorker?.(w)}, (m) => log.warn(`frontend: ${m}`)) : undefined;
   pool.start();
   const metrics = frontendMetrics();
   let accepting = true;
@@ -43,7 +47,7 @@ export async function runFrontend(opts: FrontendOptions): Promise<void> {
     pool,
     pipeline,
     metrics,
-    router: await createRouter(opts.router, (m) => log.warn(`frontend: ${m}`)),
+    router,
     thresholds: {maxInflight: opts.busyMaxInflight, maxKvUsage: opts.busyKvUsage},
     apiKey: opts.apiKey,
     bodyLimitBytes: opts.bodyLimitBytes,
@@ -78,6 +82,7 @@ export async function runFrontend(opts: FrontendOptions): Promise<void> {
   const deadline = Date.now() + opts.drainMs;
   while (inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   server.closeAllConnections();
+  feed?.stop();
   pool.stop();
   life.exit(0);
 }

@@ -17,8 +17,14 @@ interface PooledWorker {
   down: boolean;
 }
 
+export interface PoolMembership {
+  joined(id: string, conn: WorkerConnection): void;
+  left(id: string): void;
+}
+
 export class WorkerPool {
   private readonly workers = new Map<string, PooledWorker>();
+  private readonly members: PoolMembership[] = [];
   private unwatch?: () => void;
   private healthTimer?: NodeJS.Timeout;
 
@@ -27,6 +33,11 @@ export class WorkerPool {
     private readonly model: string,
     private readonly healthPollMs = 500,
   ) {}
+
+  /** Hears workers join and leave (register before start() to hear the first ones). */
+  onMembership(m: PoolMembership): void {
+    this.members.push(m);
+  }
 
   start(): void {
     this.unwatch = this.store.watch((records) => this.sync(records));
@@ -48,6 +59,7 @@ export class WorkerPool {
       if (!r || r.startedAt !== w.record.startedAt) {
         w.conn.close();
         this.workers.delete(id);
+        for (const m of this.members) m.left(id);
       }
     }
     for (const [id, record] of live) {
@@ -56,6 +68,7 @@ export class WorkerPool {
       const w: PooledWorker = {record, conn, inFlight: 0, kvUsage: 0, down: false};
       conn.onClose(() => (w.down = true));
       this.workers.set(id, w);
+      for (const m of this.members) m.joined(id, conn);
     }
   }
 

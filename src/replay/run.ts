@@ -12,11 +12,11 @@ import {prng} from '../engines/mocker/text.js';
 import type {BlockHasher} from '../router/block-hasher.js';
 import {DynamoBlockHasher} from '../router/dynamo-hash.js';
 import {KvRouter} from '../router/kv-router.js';
-import {policyRouter} from '../router/policy.js';
+import {type RequestRouter, policyRouter} from '../router/policy.js';
 import {RandomPolicy} from '../router/random.js';
 import {RoundRobinPolicy} from '../router/round-robin.js';
 import {type ReplayReport, reportReplay} from './report.js';
-import {type EngineSpec, type ReplayRequest, type ReplayRouter, replay} from './simulate.js';
+import {type EngineSpec, type ReplayRequest, replay} from './simulate.js';
 import {parseMooncakeTrace} from './trace.js';
 import {TracePrompts} from './trace-prompts.js';
 
@@ -63,7 +63,7 @@ export interface ReplayOutcome {
   runs: ReplayRunResult[];
 }
 
-async function makeRouter(mode: ReplayRouterMode, s: ReplaySettings, clock: {ms: number}): Promise<ReplayRouter> {
+async function makeRouter(mode: ReplayRouterMode, s: ReplaySettings, clock: {ms: number}): Promise<RequestRouter> {
   const random = prng(s.seed);
   if (mode === 'round-robin') return policyRouter(new RoundRobinPolicy());
   if (mode === 'random') return policyRouter(new RandomPolicy(random));

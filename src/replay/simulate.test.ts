@@ -3,10 +3,10 @@ import {polynomialModel} from '../engines/mocker/perf-model.js';
 import {prng} from '../engines/mocker/text.js';
 import {DynamoBlockHasher} from '../router/dynamo-hash.js';
 import {KvRouter} from '../router/kv-router.js';
-import {policyRouter} from '../router/policy.js';
+import {type RequestRouter, policyRouter} from '../router/policy.js';
 import {RoundRobinPolicy} from '../router/round-robin.js';
 import {reportReplay} from './report.js';
-import {type ReplayRequest, type ReplayRouter, replay} from './simulate.js';
+import {type ReplayRequest, replay} from './simulate.js';
 import type {TraceRequest} from './trace.js';
 import {TracePrompts} from './trace-prompts.js';
 
@@ -29,7 +29,7 @@ function workload(): TraceRequest[] {
 
 const engine = {numGpuBlocks: 4096, blockSize: 16, maxNumSeqs: 64, maxNumBatchedTokens: 2048, perf: polynomialModel()};
 
-async function run(router: ReplayRouter, trace = workload()) {
+async function run(router: RequestRouter, trace = workload()) {
   const prompts = new TracePrompts(hasher, 128);
   const requests: ReplayRequest[] = trace.map((r) => ({arrivalMs: r.arrivalMs, outputLength: r.outputLength, prompt: () => prompts.prompt(r)}));
   const clock = {ms: 0};

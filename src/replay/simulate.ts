@@ -52,11 +52,6 @@ export interface ReplayRequest {
   outputLength: number;
 }
 
-export interface ReplayRouter extends RequestRouter {
-  /** Present when the router consumes KV events. */
-  applyEvent?(worker: string, e: KvEventData): void;
-}
-
 /** Per-request outcome, in arrival order (times in virtual ms). */
 export interface ReplayTimeline {
   arrival: Float64Array;
@@ -92,7 +87,7 @@ export interface ReplayOptions {
   workers: number;
   engine: EngineSpec;
   hasher: BlockHasher;
-  router: ReplayRouter;
+  router: RequestRouter;
   /** The virtual clock, advanced by the replay (a router with a TTL reads it). */
   clock?: {ms: number};
 }

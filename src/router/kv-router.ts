@@ -50,6 +50,7 @@ export class KvRouter implements RequestRouter {
     private readonly opts: KvRouterOptions,
   ) {
     this.name = opts.useKvEvents ? 'kv' : 'kv-approx';
+    if (opts.useKvEvents) this.applyEvent = (worker, e) => this.apply(worker, e);
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? Math.random;
   }
@@ -92,8 +93,10 @@ export class KvRouter implements RequestRouter {
     this.active.free(requestId);
   }
 
-  /** A worker's KV event (events mode), applied in order. */
-  applyEvent(worker: string, e: KvEventData): void {
+  /** KV events mode only: a worker's events, applied in order. */
+  readonly applyEvent?: (worker: string, e: KvEventData) => void;
+
+  private apply(worker: string, e: KvEventData): void {
     if (e.type === 'stored') {
       this.index.store(
         worker,

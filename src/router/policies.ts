@@ -18,12 +18,11 @@ export interface RouterSettings {
 export async function createRouter(s: RouterSettings, warn: (msg: string) => void = () => {}): Promise<RequestRouter> {
   if (s.mode === 'random') return policyRouter(new RandomPolicy());
   if (s.mode === 'kv') {
-    if (s.kvEvents) warn('KV events are not consumed yet: kv routing predicts worker caches from its own decisions (approximate mode)');
     return KvRouter.create({
       blockSize: s.blockSize,
       overlapWeight: s.overlapWeight,
       temperature: s.temperature,
-      useKvEvents: false,
+      useKvEvents: s.kvEvents,
       ttlMs: s.ttlSecs * 1000,
       maxTreeSize: s.maxTreeSize,
       pruneTargetRatio: s.pruneTargetRatio,

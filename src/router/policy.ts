@@ -3,6 +3,8 @@
  * (busy ones already filtered out). One file per policy; the KV-aware policy implements the same
  * interface with its prefix index.
  */
+import type {KvEventData} from './events/types.js';
+
 export interface WorkerSnapshot {
   id: string;
   /** Requests this frontend has in flight on the worker. */
@@ -39,6 +41,10 @@ export interface RequestRouter {
   choose(req: RouteRequest, workers: readonly WorkerSnapshot[]): RouteDecision | undefined;
   firstToken(requestId: string): void;
   done(requestId: string): void;
+  /** Present when the router learns worker caches from KV events (kv mode with events). */
+  applyEvent?(worker: string, e: KvEventData): void;
+  /** A worker left: forget what the router knew about it. */
+  removeWorker?(worker: string): void;
 }
 
 export function policyRouter(policy: RoutingPolicy): RequestRouter {
