@@ -68,7 +68,7 @@ export const configSchema = z.strictObject({
   hosts: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), sshHostSchema).default({}).describe('SSH hosts by name'),
   router: z
     .strictObject({
-      mode: z.enum(ROUTER_MODES).default('round-robin'),
+      mode: z.enum(ROUTER_MODES).default('kv').describe('how a worker is chosen: kv (KV-cache aware), round-robin, random'),
       blockSize: z.number().int().min(1).max(1024).default(16).describe('KV block size in tokens'),
       overlapWeight: z.number().min(0).default(1).describe('weight of prefill blocks vs decode blocks in the KV cost'),
       temperature: z.number().min(0).default(0).describe('softmax temperature over worker costs (0 = argmin)'),
@@ -76,7 +76,7 @@ export const configSchema = z.strictObject({
       ttlSecs: z.number().positive().default(120).describe('approximate-mode block TTL'),
       maxTreeSize: z.number().int().positive().default(1048576).describe('approximate-mode prune trigger'),
       pruneTargetRatio: z.number().gt(0).lte(1).default(0.8),
-      queueThreshold: z.number().min(0).default(4).describe('router queue gate, fraction of max_num_batched_tokens'),
+      queueThreshold: z.number().min(0).default(4).describe('park requests while every worker has more pending prefill tokens than this × its max_num_batched_tokens (0 = off)'),
       busyMaxInflight: z.number().int().min(0).default(0).describe('requests in flight that make a worker busy (0 = off)'),
       busyKvUsage: z.number().gt(0).lte(1).default(1).describe('KV usage that makes a worker busy (1 = off); all busy → 503'),
     })

@@ -27,7 +27,7 @@ import {workerMetrics} from './mocker/metrics.js';
 import {modelScale, polynomialModel} from './mocker/perf-model.js';
 import {MockScheduler} from './mocker/scheduler.js';
 import {ReadableText, seedFor} from './mocker/text.js';
-import {type GenerateChunk, isKvEventSubscription, validateGenerateRequest} from './protocol.js';
+import {isKvEventSubscription, validateGenerateRequest} from './protocol.js';
 
 export interface WorkerOptions {
   engine: string;

@@ -6,6 +6,7 @@ import {randomUUID} from 'node:crypto';
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {z} from 'zod';
 import {PROMETHEUS_CONTENT_TYPE} from '../metrics/prometheus.js';
+import type {RouteOverrides} from '../router/policy.js';
 import {ServeError, errorBody, errorHeaders, toServeError} from './errors.js';
 import {ChatPostprocessor} from './chat-postprocess.js';
 import {chatChunk, chatCompletion, chatUsageChunk, completion, completionChunk, type ResponseMeta} from './format.js';
@@ -93,12 +94,6 @@ export function createFrontendApp(deps: FrontendDeps): (req: IncomingMessage, re
     arrivedAt: number,
   ): Promise<void> {
     const labels = {model, endpoint, request_type: input.stream ? 'stream' : 'unary'};
-    const routeStart = performance.now();
-    const decision = route(deps, meta.id, input.promptTokens);
-    const workerId = decision.workerId;
-    metrics.routerOverheadMs.observe({router_mode: deps.router.name}, performance.now() - routeStart);
-    metrics.routerDecisions.inc({router_mode: deps.router.name, worker_id: workerId});
-    if (decision.overlapBlocks !== undefined) metrics.routerOverlapBlocks.observe({worker_id: workerId}, decision.overlapBlocks);
     const abort = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) {
@@ -106,6 +101,12 @@ export function createFrontendApp(deps: FrontendDeps): (req: IncomingMessage, re
         abort.abort();
       }
     });
+    const routeStart = performance.now();
+    const decision = await route(deps, meta.id, input.promptTokens, input.routing, abort.signal);
+    const workerId = decision.workerId;
+    metrics.routerOverheadMs.observe({router_mode: deps.router.name}, performance.now() - routeStart - decision.queuedMs);
+    metrics.routerDecisions.inc({router_mode: deps.router.name, worker_id: workerId});
+    if (decision.overlapBlocks !== undefined) metrics.routerOverlapBlocks.observe({worker_id: workerId}, decision.overlapBlocks);
     metrics.queued.inc({model});
     let queued = true;
     let lastTokenAt = 0;
@@ -292,7 +293,20 @@ function toolToCall(tools: {function: {name: string}}[] | undefined, choice: unk
   return named ?? tools[0]!.function.name;
 }
 
-function samplingOf(r: {stop?: string | string[] | null; seed?: number | null; temperature?: number | null; top_p?: number | null; ignore_eos?: boolean | null; min_tokens?: number | null}) {
+type SamplingFields = {
+  stop?: string | string[] | null;
+  seed?: number | null;
+  temperature?: number | null;
+  top_p?: number | null;
+  ignore_eos?: boolean | null;
+  min_tokens?: number | null;
+  nvext?: {
+    router_config_override?: {overlap_score_weight?: number | null; router_temperature?: number | null; assume_kv_reuse?: boolean | null; track_prefill_tokens?: boolean | null} | null;
+    agent_hints?: {kv_overlap_score_weight?: number | null} | null;
+  } | null;
+};
+
+function samplingOf(r: SamplingFields) {
   return {
     stop: stopList(r.stop),
     seed: r.seed ?? undefined,
@@ -300,5 +314,19 @@ function samplingOf(r: {stop?: string | string[] | null; seed?: number | null; t
     topP: r.top_p ?? undefined,
     ignoreEos: r.ignore_eos ?? undefined,
     minTokens: r.min_tokens ?? undefined,
+    routing: routingOf(r.nvext),
   };
+}
+
+/** nvext.router_config_override (and the agent hint for the overlap weight) → router overrides. */
+function routingOf(nvext: SamplingFields['nvext']): RouteOverrides | undefined {
+  const o = nvext?.router_config_override;
+  const weight = o?.overlap_score_weight ?? nvext?.agent_hints?.kv_overlap_score_weight;
+  const out: RouteOverrides = {
+    ...(weight != null ? {overlapWeight: weight} : {}),
+    ...(o?.router_temperature != null ? {temperature: o.router_temperature} : {}),
+    ...(o?.assume_kv_reuse != null ? {assumeKvReuse: o.assume_kv_reuse} : {}),
+    ...(o?.track_prefill_tokens != null ? {trackPrefillTokens: o.track_prefill_tokens} : {}),
+  };
+  return Object.keys(out).length ? out : undefined;
 }

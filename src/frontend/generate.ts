@@ -4,7 +4,8 @@
  * in `route()` before any byte is sent, so "no worker" is a clean HTTP 503, not a broken stream.
  */
 import type {GenerateChunk, GenerateRequest} from '../engines/protocol.js';
-import {type BusyThresholds, type RequestRouter, type RouteDecision, notBusy} from '../router/policy.js';
+import {type BusyThresholds, type RequestRouter, type RouteDecision, type RouteOverrides, notBusy} from '../router/policy.js';
+import type {RouterQueue} from '../router/queue.js';
 import {ServeError, toServeError} from './errors.js';
 import type {ModelPipeline} from './model-pipeline.js';
 import {StopMatcher} from './stop-strings.js';
@@ -13,6 +14,8 @@ import type {WorkerPool} from './worker-pool.js';
 export interface GenerationDeps {
   pool: WorkerPool;
   router: RequestRouter;
+  /** Parks requests while every worker is saturated (kv routing with a queue threshold). */
+  queue?: RouterQueue;
   thresholds: BusyThresholds;
   pipeline: ModelPipeline;
 }
@@ -29,6 +32,8 @@ export interface GenerationInput {
   minTokens?: number;
   /** Simulated engines: the tool the request wants called (see GenerateRequest.mockToolCall). */
   mockToolCall?: string;
+  /** Per-request KV routing settings (nvext.router_config_override). */
+  routing?: RouteOverrides;
   arrivedAt: number;
   signal: AbortSignal;
 }
@@ -43,13 +48,34 @@ export interface Usage {
   cachedTokens: number;
 }
 
-/** Chooses the worker, or throws no_worker / overloaded. `generate()` then reports back to the router. */
-export function route(deps: GenerationDeps, requestId: string, tokens: readonly number[]): RouteDecision {
-  const all = deps.pool.snapshot();
-  if (!all.length) throw new ServeError('no_worker', `no worker is serving ${deps.pipeline.servedName} right now; retry shortly`);
-  const free = notBusy(all, deps.thresholds);
-  if (!free.length) throw new ServeError('overloaded', 'Service temporarily unavailable: all workers are busy, please retry later');
-  return deps.router.choose({id: requestId, tokens}, free)!;
+/**
+ * Chooses the worker, or throws no_worker / overloaded. With a router queue it first waits while
+ * every worker is saturated. `generate()` then reports back to the router.
+ */
+export async function route(
+  deps: GenerationDeps,
+  requestId: string,
+  tokens: readonly number[],
+  overrides?: RouteOverrides,
+  signal?: AbortSignal,
+): Promise<RouteDecision & {queuedMs: number}> {
+  const candidates = () => {
+    const all = deps.pool.snapshot();
+    if (!all.length) throw new ServeError('no_worker', `no worker is serving ${deps.pipeline.servedName} right now; retry shortly`);
+    const free = notBusy(all, deps.thresholds);
+    if (!free.length) throw new ServeError('overloaded', 'Service temporarily unavailable: all workers are busy, please retry later');
+    return free;
+  };
+  let queuedMs = 0;
+  if (deps.queue) {
+    candidates(); // fail fast rather than queue for workers that are not there
+    const t = performance.now();
+    await deps.queue.admit(signal);
+    queuedMs = performance.now() - t;
+  }
+  const decision = deps.router.choose({id: requestId, tokens, overrides}, candidates())!;
+  deps.queue?.wake(); // the next waiting request may fit now that this one is counted
+  return {...decision, queuedMs};
 }
 
 export async function* generate(deps: GenerationDeps, workerId: string, input: GenerationInput): AsyncGenerator<GenerationEvent> {
@@ -73,7 +99,10 @@ export async function* generate(deps: GenerationDeps, workerId: string, input: G
   try {
     for await (const raw of deps.pool.call(workerId, body, input.signal)) {
       const chunk = raw as GenerateChunk;
-      if (completion === 0) deps.router.firstToken(input.requestId);
+      if (completion === 0) {
+        deps.router.firstToken(input.requestId);
+        deps.queue?.wake();
+      }
       if (chunk.cachedTokens !== undefined) cached = chunk.cachedTokens;
       completion += chunk.tokenIds.length;
       let text = '';
@@ -96,6 +125,7 @@ export async function* generate(deps: GenerationDeps, workerId: string, input: G
     throw toServeError(e);
   } finally {
     deps.router.done(input.requestId);
+    deps.queue?.wake();
   }
   throw new ServeError('worker_gone', `worker ${workerId} ended the stream without finishing`);
 }

@@ -22,6 +22,20 @@ const common = {
   ignore_eos: z.boolean().nullish(),
   min_tokens: z.number().int().min(0).nullish(),
   user: z.string().nullish(),
+  nvext: z
+    .looseObject({
+      // Dynamo's per-request router settings (RouterConfigOverride).
+      router_config_override: z
+        .looseObject({
+          overlap_score_weight: z.number().min(0).nullish(),
+          router_temperature: z.number().min(0).nullish(),
+          assume_kv_reuse: z.boolean().nullish(),
+          track_prefill_tokens: z.boolean().nullish(),
+        })
+        .nullish(),
+      agent_hints: z.looseObject({kv_overlap_score_weight: z.number().min(0).nullish()}).nullish(),
+    })
+    .nullish(),
 };
 
 const contentPart = z.looseObject({type: z.string(), text: z.string().optional()});

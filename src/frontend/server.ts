@@ -14,6 +14,8 @@ import {type RouterSettings, createRouter} from '../router/policies.js';
 import {createFrontendApp} from './app.js';
 import {frontendMetrics} from './metrics.js';
 import {ModelPipeline} from './model-pipeline.js';
+import {notBusy} from '../router/policy.js';
+import {RouterQueue} from '../router/queue.js';
 import {followKvEvents} from './kv-event-feed.js';
 import {WorkerPool} from './worker-pool.js';
 
@@ -36,9 +38,12 @@ export async function runFrontend(opts: FrontendOptions): Promise<void> {
   const life = roleLifecycle((why) => log.info(`frontend: ${why} while starting; exiting`));
   const pipeline = await ModelPipeline.load(opts.model, opts.servedModelName);
   const pool = new WorkerPool(new FileDiscovery(opts.discoveryDir), opts.servedModelName);
-  const router = await createRouter(opts.router, (m) => log.warn(`frontend: ${m}`));
+  const router = await createRouter(opts.router);
   const applyEvent = router.applyEvent;
   const feed = applyEvent ? followKvEvents(pool, {applyEvent, removeWorker: (w) => router.removeWorker?.(w)}, (m) => log.warn(`frontend: ${m}`)) : undefined;
+  const saturated = router.saturated?.bind(router);
+  const queue =
+    saturated && opts.router.queueThreshold > 0 ? new RouterQueue(() => saturated(notBusy(pool.snapshot(), {maxInflight: opts.busyMaxInflight, maxKvUsage: opts.busyKvUsage}), opts.router.queueThreshold)) : undefined;
   pool.start();
   const metrics = frontendMetrics();
   let accepting = true;
@@ -48,6 +53,7 @@ export async function runFrontend(opts: FrontendOptions): Promise<void> {
     pipeline,
     metrics,
     router,
+    queue,
     thresholds: {maxInflight: opts.busyMaxInflight, maxKvUsage: opts.busyKvUsage},
     apiKey: opts.apiKey,
     bodyLimitBytes: opts.bodyLimitBytes,

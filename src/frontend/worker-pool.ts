@@ -91,7 +91,7 @@ export class WorkerPool {
     const roles: WorkerRole[] = ['agg', 'decode'];
     return [...this.workers.values()]
       .filter((w) => !w.down && roles.includes(w.record.role))
-      .map((w) => ({id: w.record.id, inFlight: w.inFlight, kvUsage: w.kvUsage}));
+      .map((w) => ({id: w.record.id, inFlight: w.inFlight, kvUsage: w.kvUsage, maxNumBatchedTokens: w.record.runtime?.maxNumBatchedTokens}));
   }
 
   records(): WorkerRecord[] {

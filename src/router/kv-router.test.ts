@@ -1,4 +1,5 @@
 import {describe, expect, it} from 'vitest';
+import {DynamoBlockHasher} from './dynamo-hash.js';
 import {KvRouter} from './kv-router.js';
 
 const workers = (n: number) => Array.from({length: n}, (_, i) => ({id: `w${i}`, inFlight: 0, kvUsage: 0}));
@@ -52,5 +53,71 @@ describe('KvRouter (approximate mode)', () => {
     expect(r.predictedBlocks('w0')).toBe(5);
     const probe = r.choose({id: 'p', tokens: prompt(2, 96)}, [{id: 'w0', inFlight: 0, kvUsage: 0}])!;
     expect(probe.overlapBlocks).toBe(5); // the newer prefix survived (its deepest block went first)
+  });
+});
+
+describe('KvRouter (KV events)', () => {
+  const stored = (tokens: number[], hasher: Awaited<ReturnType<typeof DynamoBlockHasher.create>>) => {
+    const h = hasher.hashAll(tokens);
+    return {type: 'stored' as const, blocks: h.local.map((l, i) => ({blockHash: h.sequence[i]!, tokensHash: l}))};
+  };
+
+  it('routes by what workers report, not by its own decisions', async () => {
+    const {r} = await router({useKvEvents: true});
+    const hasher = await DynamoBlockHasher.create(16);
+    const p = prompt(3, 160);
+    r.applyEvent!('w2', stored(p, hasher));
+    const d = r.choose({id: 'a', tokens: [...p, 1, 2, 3]}, workers(4))!;
+    expect(d).toEqual({workerId: 'w2', overlapBlocks: 10});
+    r.done('a');
+    // No prediction from that decision: only the event counts. A removal takes the blocks away.
+    r.applyEvent!('w2', {type: 'removed', blockHashes: hasher.hashAll(p).sequence.slice(5)});
+    expect(r.choose({id: 'b', tokens: p}, workers(4))).toEqual({workerId: 'w2', overlapBlocks: 5});
+    r.removeWorker('w2');
+    expect(r.choose({id: 'c', tokens: p}, workers(4))!.overlapBlocks).toBe(0);
+  });
+});
+
+describe('KvRouter per-request overrides and queue gate', () => {
+  it('overlap_score_weight 0 ignores the cache and balances decode load', async () => {
+    const {r} = await router();
+    const w = workers(2);
+    const a = r.choose({id: 'a', tokens: prompt(1, 320)}, w)!;
+    r.firstToken('a');
+    const b = r.choose({id: 'b', tokens: prompt(1, 320)}, w)!;
+    expect(b.workerId).toBe(a.workerId); // the cache wins by default
+    r.firstToken('b');
+    // Weight 0: both workers cost 20 decode blocks (shared active ones on a, new ones elsewhere);
+    // the tie goes to the emptier cache.
+    const c = r.choose({id: 'c', tokens: prompt(1, 320), overrides: {overlapWeight: 0}}, w)!;
+    expect(c.workerId).not.toBe(a.workerId);
+  });
+
+  it('assume_kv_reuse false counts every block of the request as new load', async () => {
+    const {r} = await router();
+    const w = workers(2);
+    const a = r.choose({id: 'a', tokens: prompt(1, 320)}, w)!;
+    r.firstToken('a');
+    // Same prefix: with reuse its 20 active blocks are shared on a; without, they are 20 more.
+    const reuse = r.choose({id: 'b', tokens: prompt(1, 320)}, w)!;
+    r.done('b');
+    const noReuse = r.choose({id: 'c', tokens: prompt(1, 320), overrides: {assumeKvReuse: false, overlapWeight: 0}}, w)!;
+    expect(reuse.workerId).toBe(a.workerId);
+    expect(noReuse.workerId).not.toBe(a.workerId);
+  });
+
+  it('is saturated only when every worker has more pending prefill than threshold × its step budget', async () => {
+    const {r} = await router();
+    const w = [
+      {id: 'w0', inFlight: 0, kvUsage: 0, maxNumBatchedTokens: 100},
+      {id: 'w1', inFlight: 0, kvUsage: 0, maxNumBatchedTokens: 100},
+    ];
+    r.choose({id: 'a', tokens: prompt(1, 500)}, [w[0]!]);
+    expect(r.saturated(w, 4)).toBe(false);
+    r.choose({id: 'b', tokens: prompt(2, 500)}, [w[1]!]);
+    expect(r.saturated(w, 4)).toBe(true);
+    expect(r.saturated(w, 0)).toBe(false); // 0 = queue off
+    r.firstToken('b'); // b's prefill is done: w1 has room again
+    expect(r.saturated(w, 4)).toBe(false);
   });
 });

@@ -42,6 +42,8 @@ export class KvRouter implements RequestRouter {
   private readonly predicted = new Map<string, Map<HashKey, Predicted>>();
   private predictedCount = 0;
   private lastSweep = 0;
+  /** Next stand-in block key for requests that assume no KV reuse (negative: never a real hash key). */
+  private privateKey = -1;
   private readonly now: () => number;
   private readonly random: () => number;
 
@@ -67,20 +69,24 @@ export class KvRouter implements RequestRouter {
     const locals = Array.from(h.local, hashKey);
     const seqs = Array.from(h.sequence, hashKey);
     const overlap = locals.length ? this.index.findMatches(locals) : undefined;
+    const o = req.overrides ?? {};
+    // Without KV reuse every block is new decode load: stand-in keys no other request shares.
+    const activeKeys = o.assumeKvReuse === false ? seqs.map(() => this.privateKey--) : seqs;
+    const track = o.trackPrefillTokens ?? true;
     const scores = scoreWorkersKv(
       workers.map((w) => ({
         id: w.id,
         overlapBlocks: overlap?.scores.get(w.id) ?? 0,
         activePrefillTokens: this.active.pendingPrefillTokens(w.id),
         activeBlocks: this.active.activeBlocks(w.id),
-        newBlocks: this.active.newBlocks(w.id, seqs),
+        newBlocks: this.active.newBlocks(w.id, activeKeys),
         treeSize: this.index.treeSize(w.id),
       })),
-      {isl: req.tokens.length, blockSize: this.opts.blockSize, overlapWeight: this.opts.overlapWeight},
+      {isl: req.tokens.length, blockSize: this.opts.blockSize, overlapWeight: o.overlapWeight ?? this.opts.overlapWeight, trackPrefillTokens: track},
     );
-    const best = selectKvWorker(scores, this.opts.temperature, this.random)!;
+    const best = selectKvWorker(scores, o.temperature ?? this.opts.temperature, this.random)!;
     const overlapBlocks = overlap?.scores.get(best.id) ?? 0;
-    this.active.add(req.id, best.id, seqs, Math.max(0, req.tokens.length - overlapBlocks * this.opts.blockSize));
+    this.active.add(req.id, best.id, activeKeys, track ? Math.max(0, req.tokens.length - overlapBlocks * this.opts.blockSize) : 0);
     if (!this.opts.useKvEvents) this.predict(best.id, locals, seqs, now);
     return {workerId: best.id, overlapBlocks};
   }
@@ -107,7 +113,12 @@ export class KvRouter implements RequestRouter {
     else this.index.clear(worker);
   }
 
-  /** The worker left: forget its caches and its in-flight load. */
+  saturated(workers: readonly WorkerSnapshot[], threshold: number): boolean {
+    if (threshold <= 0 || !workers.length) return false;
+    return workers.every((w) => this.active.pendingPrefillTokens(w.id) > threshold * (w.maxNumBatchedTokens ?? 10_000_000));
+  }
+
+  /** The worker left: forget its caches (its requests in flight end with their streams). */
   removeWorker(worker: string): void {
     this.index.clear(worker);
     this.predicted.delete(worker);

@@ -9,13 +9,14 @@ export interface RouterSettings {
   overlapWeight: number;
   temperature: number;
   kvEvents: boolean;
+  queueThreshold: number;
   ttlSecs: number;
   maxTreeSize: number;
   pruneTargetRatio: number;
 }
 
 /** The frontend's router for a router mode. */
-export async function createRouter(s: RouterSettings, warn: (msg: string) => void = () => {}): Promise<RequestRouter> {
+export async function createRouter(s: RouterSettings): Promise<RequestRouter> {
   if (s.mode === 'random') return policyRouter(new RandomPolicy());
   if (s.mode === 'kv') {
     return KvRouter.create({

@@ -11,6 +11,8 @@ export interface WorkerSnapshot {
   inFlight: number;
   /** Fraction of the worker's KV blocks in use, from its last health report (0–1). */
   kvUsage: number;
+  /** The engine's token budget per step (router queue gate); unknown → Dynamo's 10,000,000. */
+  maxNumBatchedTokens?: number;
 }
 
 export interface RoutingPolicy {
@@ -24,6 +26,16 @@ export interface RouteRequest {
   tokens: ArrayLike<number>;
   /** The tokens' block hashes when the caller has them already (trace replay); else the router hashes. */
   blockHashes?: {local: ArrayLike<bigint>; sequence: ArrayLike<bigint>};
+  overrides?: RouteOverrides;
+}
+
+/** Per-request KV routing settings (Dynamo's RouterConfigOverride). */
+export interface RouteOverrides {
+  overlapWeight?: number;
+  temperature?: number;
+  /** false: count every block of the request as new decode load (no reuse of active blocks). */
+  assumeKvReuse?: boolean;
+  trackPrefillTokens?: boolean;
 }
 
 export interface RouteDecision {
@@ -45,6 +57,8 @@ export interface RequestRouter {
   applyEvent?(worker: string, e: KvEventData): void;
   /** A worker left: forget what the router knew about it. */
   removeWorker?(worker: string): void;
+  /** Router queue gate: true when every worker has more pending prefill than `threshold` × its step budget. */
+  saturated?(workers: readonly WorkerSnapshot[], threshold: number): boolean;
 }
 
 export function policyRouter(policy: RoutingPolicy): RequestRouter {
