@@ -8,7 +8,9 @@ describe('ActiveSequences', () => {
     a.add('r2', 'w', [1, 2, 9], 48);
     expect(a.pendingPrefillTokens('w')).toBe(96);
     expect(a.activeBlocks('w')).toBe(4);
-    expect(a.newBlocks('w', [1, 2, 7])).toBe(1);
+    a.add('r3', 'x', [1], 16);
+    expect(a.sharedBlocks([1, 2, 7])).toEqual(new Map([['w', 2], ['x', 1]]));
+    a.free('r3');
     a.prefillDone('r1');
     expect(a.pendingPrefillTokens('w')).toBe(48);
     a.free('r1');

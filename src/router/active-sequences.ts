@@ -4,6 +4,8 @@
  * - active blocks: unique block sequence hashes held by its in-flight requests (ref-counted, so a
  *   prefix shared by two requests counts once).
  * add() at routing, prefillDone() at the first token, free() at the end of the stream.
+ * Blocks are indexed block → holders, so a request's new blocks on every worker come from one
+ * pass over its blocks rather than one per worker.
  */
 import type {HashKey} from './prefix-index.js';
 
@@ -15,23 +17,32 @@ interface Entry {
 
 interface WorkerLoad {
   prefillTokens: number;
-  blocks: Map<HashKey, number>;
+  /** Unique active blocks. */
+  blocks: number;
 }
 
 export class ActiveSequences {
   private readonly requests = new Map<string, Entry>();
   private readonly workers = new Map<string, WorkerLoad>();
+  /** Block → worker → how many of its in-flight requests hold it. */
+  private readonly holders = new Map<HashKey, Map<string, number>>();
 
   private load(worker: string): WorkerLoad {
     let l = this.workers.get(worker);
-    if (!l) this.workers.set(worker, (l = {prefillTokens: 0, blocks: new Map()}));
+    if (!l) this.workers.set(worker, (l = {prefillTokens: 0, blocks: 0}));
     return l;
   }
 
   add(requestId: string, worker: string, blocks: readonly HashKey[], prefillTokens: number): void {
     const l = this.load(worker);
     l.prefillTokens += prefillTokens;
-    for (const b of blocks) l.blocks.set(b, (l.blocks.get(b) ?? 0) + 1);
+    for (const b of blocks) {
+      let h = this.holders.get(b);
+      if (!h) this.holders.set(b, (h = new Map()));
+      const n = h.get(worker) ?? 0;
+      if (!n) l.blocks++;
+      h.set(worker, n + 1);
+    }
     this.requests.set(requestId, {worker, blocks, prefillTokens});
   }
 
@@ -48,9 +59,15 @@ export class ActiveSequences {
     this.prefillDone(requestId);
     const l = this.load(e.worker);
     for (const b of e.blocks) {
-      const n = (l.blocks.get(b) ?? 1) - 1;
-      if (n <= 0) l.blocks.delete(b);
-      else l.blocks.set(b, n);
+      const h = this.holders.get(b);
+      const n = h?.get(e.worker);
+      if (!h || n === undefined) continue;
+      if (n > 1) h.set(e.worker, n - 1);
+      else {
+        l.blocks--;
+        h.delete(e.worker);
+        if (!h.size) this.holders.delete(b);
+      }
     }
     this.requests.delete(requestId);
   }
@@ -60,16 +77,17 @@ export class ActiveSequences {
   }
 
   activeBlocks(worker: string): number {
-    return this.workers.get(worker)?.blocks.size ?? 0;
+    return this.workers.get(worker)?.blocks ?? 0;
   }
 
-  /** The request's blocks that are not active on the worker yet. */
-  newBlocks(worker: string, blocks: readonly HashKey[]): number {
-    const active = this.workers.get(worker)?.blocks;
-    if (!active) return blocks.length;
-    let n = 0;
-    for (const b of blocks) if (!active.has(b)) n++;
-    return n;
+  /** For every worker holding some of them: how many of `blocks` it already has active. */
+  sharedBlocks(blocks: readonly HashKey[]): Map<string, number> {
+    const shared = new Map<string, number>();
+    for (const b of blocks) {
+      const h = this.holders.get(b);
+      if (h) for (const w of h.keys()) shared.set(w, (shared.get(w) ?? 0) + 1);
+    }
+    return shared;
   }
 
   get inFlight(): number {

@@ -73,13 +73,14 @@ export class KvRouter implements RequestRouter {
     // Without KV reuse every block is new decode load: stand-in keys no other request shares.
     const activeKeys = o.assumeKvReuse === false ? seqs.map(() => this.privateKey--) : seqs;
     const track = o.trackPrefillTokens ?? true;
+    const shared = this.active.sharedBlocks(activeKeys);
     const scores = scoreWorkersKv(
       workers.map((w) => ({
         id: w.id,
         overlapBlocks: overlap?.scores.get(w.id) ?? 0,
         activePrefillTokens: this.active.pendingPrefillTokens(w.id),
         activeBlocks: this.active.activeBlocks(w.id),
-        newBlocks: this.active.newBlocks(w.id, activeKeys),
+        newBlocks: activeKeys.length - (shared.get(w.id) ?? 0),
         treeSize: this.index.treeSize(w.id),
       })),
       {isl: req.tokens.length, blockSize: this.opts.blockSize, overlapWeight: o.overlapWeight ?? this.opts.overlapWeight, trackPrefillTokens: track},
