@@ -40,7 +40,7 @@ export default class Replay extends Command {
     router: Flags.string({description: `router(s), comma-separated: ${REPLAY_ROUTERS.join(', ')}`, default: 'kv'}),
     speedup: Flags.string({description: 'compress arrivals by this factor (2 = twice the request rate)', default: '1'}),
     'trace-block-size': Flags.integer({description: 'tokens per trace hash id', default: 512, min: 1}),
-    model: Flags.string({description: 'model alias or local model directory (sizes the KV cache and step times)', default: 'qwen3-32b'}),
+    model: Flags.string({description: 'model alias or local model directory (sizes the KV cache and step times)', default: 'llama-3.1-8b'}),
     gpu: Flags.string({description: 'simulated GPU', options: Object.keys(GPU_FACTORS), default: 'h100'}),
     'gpu-memory-gb': Flags.integer({description: 'memory per simulated GPU', default: 80, min: 1}),
     'block-size': Flags.integer({description: 'engine and router KV block size in tokens', default: 64, min: 1}),

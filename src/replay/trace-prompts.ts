@@ -10,7 +10,12 @@ import type {BlockHasher} from '../router/block-hasher.js';
 import type {TraceRequest} from './trace.js';
 
 export interface TracePrompt {
-  tokens: Uint32Array;
+  /**
+   * The prompt's tokens. With memoized blocks only the tail after the last full block is
+   * materialized (other indexes read as undefined): the mocker reads nothing else when it is given
+   * the blocks, and writing 145 M tokens per replay of a trace would cost more than the replay.
+   */
+  tokens: ArrayLike<number>;
   /** Every full block of the prompt, in engine blocks. */
   blocks: Block[];
 }
@@ -68,10 +73,10 @@ export class TracePrompts {
    * no others when it is given the blocks); otherwise every token is written and hashed.
    */
   prompt(r: TraceRequest): TracePrompt {
-    const tokens = new Uint32Array(r.inputLength);
     const aligned = Number.isInteger(this.perId);
     const bs = this.hasher.blockSize;
     const tailFrom = aligned ? Math.floor(r.inputLength / bs) * bs : 0;
+    const tail = new Uint32Array(r.inputLength - tailFrom);
     const blocks: Block[] = [];
     let parent: Block | undefined;
     for (let i = 0; i < r.hashIds.length; i++) {
@@ -80,7 +85,7 @@ export class TracePrompts {
       if (n <= 0) break;
       if (start + n > tailFrom) {
         const from = Math.max(start, tailFrom);
-        this.idTokens(r.hashIds[i]!, tokens, from, n - (from - start), from - start);
+        this.idTokens(r.hashIds[i]!, tail, from - tailFrom, n - (from - start), from - start);
       }
       if (aligned) {
         const e = this.entry(r.hashIds[i]!, parent);
@@ -89,6 +94,9 @@ export class TracePrompts {
         parent = blocks.at(-1);
       }
     }
-    return {tokens, blocks: aligned ? blocks : blocksOf(this.hasher, tokens)};
+    if (!aligned) return {tokens: tail, blocks: blocksOf(this.hasher, tail)};
+    const tokens: {length: number; [i: number]: number} = {length: r.inputLength};
+    for (let i = 0; i < tail.length; i++) tokens[tailFrom + i] = tail[i]!;
+    return {tokens, blocks};
   }
 }

@@ -12,6 +12,7 @@
  */
 import {type BlockHasher, hashKey} from '../../router/block-hasher.js';
 import type {KvEventData, StoredBlock} from '../../router/events/types.js';
+import {KeyTable} from './key-table.js';
 
 /** One full block: Dynamo's content hash, its sequence hash, and the latter as a Map key. */
 export interface Block {
@@ -52,13 +53,15 @@ export interface SequenceBlocks {
 }
 
 export class KvBlockManager {
-  private readonly cached = new Map<number, CachedBlock>();
+  private readonly cached = new KeyTable<CachedBlock>();
   /** Inactive blocks (no users) as an intrusive list, oldest release first = eviction order. */
   private oldest: CachedBlock | undefined;
   private newest: CachedBlock | undefined;
   private inactiveCount = 0;
   private privateBlocks = 0;
   private activeFull = 0;
+  /** allocate()'s per-block lookups, reused. */
+  private readonly scratch: (CachedBlock | undefined)[] = [];
   /** Bumped whenever space is released, so a caller can tell a retry is pointless. */
   releases = 0;
 
@@ -136,23 +139,27 @@ export class KvBlockManager {
    * taken then).
    */
   allocate(seq: SequenceBlocks, blocks: readonly Block[], totalTokens: number): number {
-    const hit = this.cachedPrefix(blocks);
     const partial = totalTokens % this.blockSize ? 1 : 0;
-    // Cached blocks (the prefix, and any later ones left behind by other sequences) cost no space,
-    // but reviving an inactive one takes it out of what eviction can free. Check before touching
-    // anything, so a request that waits for room does not refresh its blocks' LRU position.
+    // One lookup per block: which are cached (the prefix, and any later ones left behind by other
+    // sequences; they cost no space) and which of those are inactive (reviving one takes it out of
+    // what eviction can free). Nothing is touched until the whole request fits, so a request that
+    // waits for room does not refresh its blocks' LRU position.
+    const found = this.scratch;
+    found.length = blocks.length;
+    let hit = -1;
     let fresh = 0;
     let revivable = 0;
-    for (const b of blocks) {
-      const c = this.cached.get(b.key);
-      if (!c) fresh++;
-      else if (c.refs === 0) revivable++;
+    for (let i = 0; i < blocks.length; i++) {
+      const c = this.cached.get(blocks[i]!.key);
+      found[i] = c;
+      if (!c) {
+        fresh++;
+        if (hit < 0) hit = i;
+      } else if (c.refs === 0) revivable++;
     }
+    if (hit < 0) hit = blocks.length;
     if (fresh + partial > this.freeBlocks + this.inactiveCount - revivable) return -1;
-    for (const b of blocks) {
-      const c = this.cached.get(b.key);
-      if (c) this.use(c);
-    }
+    for (let i = 0; i < blocks.length; i++) if (found[i]) this.use(found[i]!);
     this.makeRoom(fresh + partial);
     // New blocks are published in runs, each under its parent.
     let run: StoredBlock[] = [];
@@ -163,7 +170,7 @@ export class KvBlockManager {
     };
     for (let i = 0; i < blocks.length; i++) {
       const b = blocks[i]!;
-      if (this.cached.has(b.key)) {
+      if (found[i]) {
         flush(); // taken above
         continue;
       }
@@ -173,6 +180,7 @@ export class KvBlockManager {
       run.push({blockHash: b.seq, tokensHash: b.local});
     }
     flush();
+    found.length = 0;
     seq.blocks = blocks.slice();
     seq.partial = partial;
     this.privateBlocks += partial;
