@@ -8,7 +8,7 @@
  */
 import {type Block, KvBlockManager} from '../engines/mocker/kv-blocks.js';
 import type {PerfModel} from '../engines/mocker/perf-model.js';
-import {MockScheduler, type Step} from '../engines/mocker/scheduler.js';
+import {type BlockPrompt, MockScheduler, type Step} from '../engines/mocker/scheduler.js';
 import type {BlockHasher} from '../router/block-hasher.js';
 import type {KvEventData} from '../router/events/types.js';
 import type {RequestRouter, WorkerSnapshot} from '../router/policy.js';
@@ -21,10 +21,6 @@ export interface EngineSpec {
   perf: PerfModel;
 }
 
-export interface ReplayPrompt {
-  tokens: ArrayLike<number>;
-  blocks: Block[];
-}
 
 /** The blocks' hashes as the router takes them, built only if the router reads them. */
 function lazyHashes(blocks: Block[]): {local: bigint[]; sequence: bigint[]} {
@@ -48,7 +44,7 @@ function lazyHashes(blocks: Block[]): {local: bigint[]; sequence: bigint[]} {
  */
 export interface ReplayRequest {
   arrivalMs: number;
-  prompt: () => ReplayPrompt;
+  prompt: () => BlockPrompt;
   outputLength: number;
 }
 
@@ -154,14 +150,15 @@ export function replay(requests: readonly ReplayRequest[], opts: ReplayOptions):
       snapshots[k]!.kvUsage = workers[k]!.blocks.usage;
     }
     const id = String(i);
-    const decision = router.choose({id, tokens: p.tokens, blockHashes: lazyHashes(p.blocks)}, snapshots);
+    // The router reads only the prompt's length when it is given the block hashes.
+    const decision = router.choose({id, tokens: {length: p.length}, blockHashes: lazyHashes(p.blocks)}, snapshots);
     const w = byId.get(decision!.workerId)!;
     t.arrival[i] = r.arrivalMs;
-    t.inputTokens[i] = p.tokens.length;
+    t.inputTokens[i] = p.length;
     t.promptBlocks[i] = p.blocks.length;
     t.worker[i] = w.index;
     w.inFlight++;
-    w.scheduler.add({id, prompt: p.tokens, promptBlocks: p.blocks, maxTokens: r.outputLength, ignoreEos: true, nextToken: () => 1});
+    w.scheduler.add({id, prompt: p, maxTokens: r.outputLength, ignoreEos: true, nextToken: () => 1});
     if (!w.step) startStep(w, r.arrivalMs);
   };
 

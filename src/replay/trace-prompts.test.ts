@@ -17,15 +17,19 @@ describe('TracePrompts', () => {
     // 48 does not divide 512, so this one writes and hashes every token: the reference.
     const full = new TracePrompts(h48, 512);
     const memo = new TracePrompts(h64, 512);
-    const a = full.prompt(req([0, 1, 2], 1300));
-    expect(Array.from(a.tokens).every((t) => t < 32000)).toBe(true);
-    const reference = blocksOf(h64, Array.from(a.tokens));
+    // 48 does not divide 512: the whole prompt is materialized (tail from block 27 × 48 = 1296).
+    const all = Array.from(full.tokens(req([0, 1, 2], 1300)));
+    expect(all).toHaveLength(1300);
+    expect(all.every((t) => t < 32000)).toBe(true);
+    const reference = blocksOf(h64, all);
     const b = memo.prompt(req([0, 1, 2], 1300));
     expect(b.blocks).toHaveLength(Math.floor(1300 / 64));
     expect(b.blocks).toEqual(reference);
     // The tail after the last full block is written (the mocker reads it).
-    expect(Array.from(b.tokens).slice(1280)).toEqual(Array.from(a.tokens).slice(1280));
-    expect(b.tokens.length).toBe(1300);
+    expect(Array.from(b.tail)).toEqual(all.slice(1280));
+    expect(b.length).toBe(1300);
+    expect(full.prompt(req([0, 1, 2], 1300)).blocks).toEqual(blocksOf(h48, all));
+    expect(memo.tokens(req([0, 1, 2], 1300))).toEqual(Uint32Array.from(all));
     // Shared leading ids share leading blocks; a different second id diverges right after.
     const c = memo.prompt(req([0, 9], 1024));
     expect(c.blocks.slice(0, 8)).toEqual(b.blocks.slice(0, 8));

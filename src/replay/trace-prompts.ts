@@ -6,19 +6,16 @@
  * chain (same id after a different parent) is detected and hashed afresh.
  */
 import {type Block, blocksOf, chainBlock} from '../engines/mocker/kv-blocks.js';
+import type {BlockPrompt} from '../engines/mocker/scheduler.js';
 import type {BlockHasher} from '../router/block-hasher.js';
 import type {TraceRequest} from './trace.js';
 
-export interface TracePrompt {
-  /**
-   * The prompt's tokens. With memoized blocks only the tail after the last full block is
-   * materialized (other indexes read as undefined): the mocker reads nothing else when it is given
-   * the blocks, and writing 145 M tokens per replay of a trace would cost more than the replay.
-   */
-  tokens: ArrayLike<number>;
-  /** Every full block of the prompt, in engine blocks. */
-  blocks: Block[];
-}
+/**
+ * A prompt as the mocker takes it: every full engine block, then the tokens after the last one.
+ * Only that tail is materialized: writing 145 M tokens per replay of a trace would cost more than
+ * the replay, and nothing reads them.
+ */
+export type TracePrompt = BlockPrompt;
 
 interface IdEntry {
   parent: bigint | undefined;
@@ -67,15 +64,28 @@ export class TracePrompts {
     return fresh;
   }
 
+  /** Every token of the request's prompt. */
+  tokens(r: TraceRequest): Uint32Array {
+    const t = new Uint32Array(r.inputLength);
+    for (let i = 0; i * this.traceBlockSize < r.inputLength && i < r.hashIds.length; i++) {
+      this.idTokens(r.hashIds[i]!, t, i * this.traceBlockSize, Math.min(this.traceBlockSize, r.inputLength - i * this.traceBlockSize));
+    }
+    return t;
+  }
+
   /**
    * The request's prompt. With engine blocks that divide the trace's (the usual case) the blocks
-   * come from the memo and only the tokens after the last full block are written (the mocker reads
-   * no others when it is given the blocks); otherwise every token is written and hashed.
+   * come from the memo and only the tokens after the last full block are written; otherwise every
+   * token is written and hashed.
    */
   prompt(r: TraceRequest): TracePrompt {
-    const aligned = Number.isInteger(this.perId);
     const bs = this.hasher.blockSize;
-    const tailFrom = aligned ? Math.floor(r.inputLength / bs) * bs : 0;
+    if (!Number.isInteger(this.perId)) {
+      const all = this.tokens(r);
+      const blocks = blocksOf(this.hasher, all);
+      return {length: r.inputLength, blocks, tail: all.subarray(blocks.length * bs)};
+    }
+    const tailFrom = Math.floor(r.inputLength / bs) * bs;
     const tail = new Uint32Array(r.inputLength - tailFrom);
     const blocks: Block[] = [];
     let parent: Block | undefined;
@@ -87,16 +97,11 @@ export class TracePrompts {
         const from = Math.max(start, tailFrom);
         this.idTokens(r.hashIds[i]!, tail, from - tailFrom, n - (from - start), from - start);
       }
-      if (aligned) {
-        const e = this.entry(r.hashIds[i]!, parent);
-        const full = Math.floor(n / bs);
-        for (let b = 0; b < full; b++) blocks.push(e.blocks[b]!);
-        parent = blocks.at(-1);
-      }
+      const e = this.entry(r.hashIds[i]!, parent);
+      const full = Math.floor(n / bs);
+      for (let b = 0; b < full; b++) blocks.push(e.blocks[b]!);
+      parent = blocks.at(-1);
     }
-    if (!aligned) return {tokens: tail, blocks: blocksOf(this.hasher, tail)};
-    const tokens: {length: number; [i: number]: number} = {length: r.inputLength};
-    for (let i = 0; i < tail.length; i++) tokens[tailFrom + i] = tail[i]!;
-    return {tokens, blocks};
+    return {length: r.inputLength, blocks, tail};
   }
 }

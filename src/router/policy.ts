@@ -24,7 +24,7 @@ export interface RoutingPolicy {
 export interface RouteRequest {
   id: string;
   tokens: ArrayLike<number>;
-  /** The tokens' block hashes when the caller has them already (trace replay); else the router hashes. */
+  /** The tokens' block hashes when the caller has them already (trace replay); then only tokens.length is read. */
   blockHashes?: {local: ArrayLike<bigint>; sequence: ArrayLike<bigint>};
   overrides?: RouteOverrides;
 }

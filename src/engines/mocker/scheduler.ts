@@ -13,18 +13,24 @@ import type {PerfModel} from './perf-model.js';
 
 export interface MockRequest {
   id: string;
-  prompt: ArrayLike<number>;
+  /** The prompt's tokens, or (trace replay) its memoized full blocks and the tokens after them. */
+  prompt: ArrayLike<number> | BlockPrompt;
   maxTokens: number;
   /** Draws the next output token (deterministic per request). */
   nextToken(): number;
   eosTokenId?: number;
   ignoreEos?: boolean;
-  /**
-   * The prompt's full blocks when the caller has them already (trace replay memoizes them). Then
-   * only the prompt tokens after the last full block are ever read.
-   */
-  promptBlocks?: Block[];
 }
+
+/** A prompt given as its full blocks plus the tokens after the last of them. */
+export interface BlockPrompt {
+  length: number;
+  blocks: Block[];
+  /** Tokens from `blocks.length × blockSize` on (fewer than a block). */
+  tail: ArrayLike<number>;
+}
+
+const isBlockPrompt = (p: MockRequest['prompt']): p is BlockPrompt => 'blocks' in p;
 
 export type FinishReason = 'length' | 'stop';
 
@@ -41,7 +47,11 @@ interface Sequence {
   blocks: SequenceBlocks;
   /** Tokens sampled so far (the sequence is prompt ‖ generated). */
   generated: number[];
+  promptLength: number;
   promptBlocks: Block[];
+  /** Prompt tokens from `tailFrom` on (all of them for a token prompt). */
+  promptTail: ArrayLike<number>;
+  tailFrom: number;
   /** Tokens whose KV is computed. */
   computed: number;
   /** Tokens to compute before decoding (prompt, or prompt + output after a preemption). */
@@ -97,13 +107,18 @@ export class MockScheduler {
   }
 
   add(req: MockRequest): void {
+    const p = req.prompt;
+    const blockPrompt = isBlockPrompt(p);
     this.waiting.push({
       req,
       blocks: {blocks: [], partial: 0},
       generated: [],
-      promptBlocks: req.promptBlocks ?? blocksOf(this.opts.hasher, req.prompt),
+      promptLength: p.length,
+      promptBlocks: blockPrompt ? p.blocks : blocksOf(this.opts.hasher, p),
+      promptTail: blockPrompt ? p.tail : p,
+      tailFrom: blockPrompt ? p.blocks.length * this.opts.blocks.blockSize : 0,
       computed: 0,
-      target: req.prompt.length,
+      target: p.length,
       output: 0,
       cachedTokens: 0,
       admittedOnce: false,
@@ -128,7 +143,7 @@ export class MockScheduler {
     this.running.splice(this.running.indexOf(victim), 1);
     this.opts.blocks.free(victim.blocks);
     victim.computed = 0;
-    victim.target = victim.req.prompt.length + Math.max(0, victim.output - 1);
+    victim.target = victim.promptLength + Math.max(0, victim.output - 1);
     this.waiting.unshift(victim);
     this.counters.preemptions++;
   }
@@ -188,7 +203,7 @@ export class MockScheduler {
       if (!seq.admittedOnce) {
         seq.admittedOnce = true;
         seq.cachedTokens = seq.computed;
-        this.counters.prefixQueryTokens += seq.req.prompt.length;
+        this.counters.prefixQueryTokens += seq.promptLength;
         this.counters.prefixHitTokens += seq.computed;
       }
       this.running.push(seq);
@@ -240,10 +255,9 @@ export class MockScheduler {
   }
 }
 
-/** Tokens [from, to) of prompt ‖ generated. */
+/** Tokens [from, to) of prompt ‖ generated (never before the prompt's tail when it came as blocks). */
 function tokensOf(seq: Sequence, from: number, to: number): number[] {
-  const p = seq.req.prompt;
   const out = new Array<number>(to - from);
-  for (let i = from; i < to; i++) out[i - from] = i < p.length ? p[i]! : seq.generated[i - p.length]!;
+  for (let i = from; i < to; i++) out[i - from] = i < seq.promptLength ? seq.promptTail[i - seq.tailFrom]! : seq.generated[i - seq.promptLength]!;
   return out;
 }
