@@ -66,6 +66,11 @@ async function run(mode: string, kvEvents = true): Promise<{cachedShare: number;
     expect(decisions.reduce((n, m) => n + Number(m[2]), 0)).toBe(GROUPS * PER_GROUP);
     if (mode === 'kv') expect(metrics).toMatch(/^dynamo_router_overlap_blocks_count\{worker_id="agg-\d"\} \d+/m);
     expect(metrics).toContain('dynamo_router_overhead_total_ms_bucket');
+    // Per-worker cached share adds up to what the clients saw in usage.
+    const perWorker = (name: string) => [...metrics.matchAll(new RegExp(`^${name}\\{worker_id="[^"]+"\\} (\\d+)`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+    expect(perWorker('dynamo_router_prompt_tokens_total')).toBe(prompt);
+    expect(perWorker('dynamo_router_cached_tokens_total')).toBe(cached);
+    expect(metrics).toMatch(/^dynamo_router_queue_pending_requests 0/m);
     const sum = Number(/^dynamo_router_overhead_total_ms_sum\{[^}]*\} ([\d.e-]+)/m.exec(metrics)?.[1]);
     const count = Number(/^dynamo_router_overhead_total_ms_count\{[^}]*\} (\d+)/m.exec(metrics)?.[1]);
     return {cachedShare: cached / prompt, meanTtftMs: ttfts.reduce((a, b) => a + b, 0) / ttfts.length, decisionMs: sum / count};

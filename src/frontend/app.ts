@@ -110,6 +110,14 @@ export function createFrontendApp(deps: FrontendDeps): (req: IncomingMessage, re
     metrics.queued.inc({model});
     let queued = true;
     let lastTokenAt = 0;
+    const recordUsage = (u: {promptTokens: number; completionTokens: number; cachedTokens: number}) => {
+      metrics.inputTokens.observe({model}, u.promptTokens);
+      metrics.outputTokens.observe({model}, u.completionTokens);
+      metrics.cachedTokens.observe({model}, u.cachedTokens);
+      // Per worker, so the share of prompt tokens each one served from cache can be read off.
+      metrics.routerPromptTokens.inc({worker_id: workerId}, u.promptTokens);
+      metrics.routerCachedTokens.inc({worker_id: workerId}, u.cachedTokens);
+    };
     const observe = (ev: GenerationEvent) => {
       if (ev.kind !== 'text' || !ev.tokens) return;
       const now = performance.now();
@@ -138,9 +146,7 @@ export function createFrontendApp(deps: FrontendDeps): (req: IncomingMessage, re
             if (post) post.push(ev.text);
             else text += ev.text;
           } else {
-            metrics.inputTokens.observe({model}, ev.usage.promptTokens);
-            metrics.outputTokens.observe({model}, ev.usage.completionTokens);
-            metrics.cachedTokens.observe({model}, ev.usage.cachedTokens);
+            recordUsage(ev.usage);
             post?.flush();
             json(res, 200, post ? chatCompletion(meta, post.message(), finishOf(ev.reason), ev.usage) : completion(meta, text, ev.reason, ev.usage), headers);
           }
@@ -172,9 +178,7 @@ export function createFrontendApp(deps: FrontendDeps): (req: IncomingMessage, re
             if (post) for (const d of post.flush()) send(chatChunk(meta, d));
             send(chat ? chatChunk(meta, {}, finishOf(ev.reason)) : completionChunk(meta, '', ev.reason));
             if (input.includeUsage) send(chat ? chatUsageChunk(meta, ev.usage) : {...completionChunk(meta, ''), choices: [], usage: chatUsageChunk(meta, ev.usage).usage});
-            metrics.inputTokens.observe({model}, ev.usage.promptTokens);
-            metrics.outputTokens.observe({model}, ev.usage.completionTokens);
-            metrics.cachedTokens.observe({model}, ev.usage.cachedTokens);
+            recordUsage(ev.usage);
           }
         } catch (e) {
           // The status is already 200: report the failure in-band, then end the stream.
@@ -268,6 +272,7 @@ export function createFrontendApp(deps: FrontendDeps): (req: IncomingMessage, re
           return deps.accepting() ? json(res, 200, {status: 'live', message: 'Service is live'}) : json(res, 503, {status: 'shutting_down'});
         case '/metrics':
           metrics.workers.set({model}, deps.pool.size);
+          metrics.routerQueuePending.set({}, deps.queue?.pending ?? 0);
           res.writeHead(200, {'content-type': PROMETHEUS_CONTENT_TYPE});
           return res.end(metrics.registry.render());
         case '/openapi.json':

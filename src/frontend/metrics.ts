@@ -22,6 +22,9 @@ export function frontendMetrics() {
     workers: r.gauge(`${p}_workers`, 'Workers available for the model.'),
     routerDecisions: r.counter('dynamo_router_decisions_total', 'Routing decisions by router mode and chosen worker.'),
     routerOverlapBlocks: r.histogram('dynamo_router_overlap_blocks', 'Prompt blocks the chosen worker was expected to hold (kv mode).', [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]),
+    routerPromptTokens: r.counter('dynamo_router_prompt_tokens_total', 'Prompt tokens of finished requests, by worker.'),
+    routerCachedTokens: r.counter('dynamo_router_cached_tokens_total', 'Of those, tokens the worker served from its prefix cache (cached share = this / prompt tokens).'),
+    routerQueuePending: r.gauge('dynamo_router_queue_pending_requests', 'Requests parked in the router queue while every worker is saturated.'),
     routerOverheadMs: r.histogram('dynamo_router_overhead_total_ms', 'Time to make one routing decision (hashing, index, scoring).', [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10]),
   };
 }
