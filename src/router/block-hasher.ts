@@ -12,7 +12,14 @@ export interface BlockHasher {
   hashAll(tokens: ArrayLike<number>): {local: ArrayLike<bigint>; sequence: ArrayLike<bigint>};
 }
 
-/** 64-bit hash → a JS number key (its low 53 bits; collisions are vanishingly rare at these sizes). */
+const view = new DataView(new ArrayBuffer(8));
+
+/**
+ * 64-bit hash → a JS number key (its low 53 bits; collisions are vanishingly rare at these sizes).
+ * Read through a DataView: `Number(h & mask)` allocates a BigInt per call, and the router and the
+ * mocker convert millions of hashes.
+ */
 export function hashKey(h: bigint): number {
-  return Number(h & 0x1fffffffffffffn);
+  view.setBigUint64(0, h, true);
+  return (view.getUint32(4, true) & 0x1fffff) * 4294967296 + view.getUint32(0, true);
 }

@@ -14,7 +14,8 @@ import {DynamoBlockHasher} from './dynamo-hash.js';
 import type {KvEventData} from './events/types.js';
 import {scoreWorkersKv, selectKvWorker} from './kv-cost.js';
 import type {RequestRouter, RouteDecision, RouteRequest, WorkerSnapshot} from './policy.js';
-import {type HashKey, PrefixIndex, hashKey} from './prefix-index.js';
+import {hashKey} from './block-hasher.js';
+import {type HashKey, PrefixIndex} from './prefix-index.js';
 
 export interface KvRouterOptions {
   blockSize: number;

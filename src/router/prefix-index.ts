@@ -10,11 +10,6 @@
  */
 export type HashKey = number;
 
-/** 64-bit hash → index key (the low 53 bits; collisions are vanishingly rare at these sizes). */
-export function hashKey(h: bigint): HashKey {
-  return Number(h & 0x1fffffffffffffn);
-}
-
 interface Node {
   key: HashKey;
   parent: Node | undefined;
