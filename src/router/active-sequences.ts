@@ -4,10 +4,18 @@
  * - active blocks: unique block sequence hashes held by its in-flight requests (ref-counted, so a
  *   prefix shared by two requests counts once).
  * add() at routing, prefillDone() at the first token, free() at the end of the stream.
- * Blocks are indexed block → holders, so a request's new blocks on every worker come from one
- * pass over its blocks rather than one per worker.
+ * Blocks are indexed block → holders (a short list: a block is rarely active on many workers), so
+ * a request's shared blocks on every worker come from one pass over its blocks.
  */
+import {KeyTable} from '../util/key-table.js';
 import type {HashKey} from './prefix-index.js';
+
+/** One worker's hold on one block, linked to the next worker holding it. */
+interface Hold {
+  worker: string;
+  count: number;
+  next: Hold | undefined;
+}
 
 interface Entry {
   worker: string;
@@ -24,8 +32,8 @@ interface WorkerLoad {
 export class ActiveSequences {
   private readonly requests = new Map<string, Entry>();
   private readonly workers = new Map<string, WorkerLoad>();
-  /** Block → worker → how many of its in-flight requests hold it. */
-  private readonly holders = new Map<HashKey, Map<string, number>>();
+  /** Block → the workers whose in-flight requests hold it, with how many. */
+  private readonly holders = new KeyTable<Hold>();
 
   private load(worker: string): WorkerLoad {
     let l = this.workers.get(worker);
@@ -37,11 +45,14 @@ export class ActiveSequences {
     const l = this.load(worker);
     l.prefillTokens += prefillTokens;
     for (const b of blocks) {
-      let h = this.holders.get(b);
-      if (!h) this.holders.set(b, (h = new Map()));
-      const n = h.get(worker) ?? 0;
-      if (!n) l.blocks++;
-      h.set(worker, n + 1);
+      const first = this.holders.get(b);
+      let h = first;
+      while (h && h.worker !== worker) h = h.next;
+      if (h) h.count++;
+      else {
+        l.blocks++;
+        this.holders.set(b, {worker, count: 1, next: first});
+      }
     }
     this.requests.set(requestId, {worker, blocks, prefillTokens});
   }
@@ -59,15 +70,17 @@ export class ActiveSequences {
     this.prefillDone(requestId);
     const l = this.load(e.worker);
     for (const b of e.blocks) {
-      const h = this.holders.get(b);
-      const n = h?.get(e.worker);
-      if (!h || n === undefined) continue;
-      if (n > 1) h.set(e.worker, n - 1);
-      else {
-        l.blocks--;
-        h.delete(e.worker);
-        if (!h.size) this.holders.delete(b);
+      let prev: Hold | undefined;
+      let h = this.holders.get(b);
+      while (h && h.worker !== e.worker) {
+        prev = h;
+        h = h.next;
       }
+      if (!h || --h.count > 0) continue;
+      l.blocks--;
+      if (prev) prev.next = h.next;
+      else if (h.next) this.holders.set(b, h.next);
+      else this.holders.delete(b);
     }
     this.requests.delete(requestId);
   }
@@ -83,10 +96,7 @@ export class ActiveSequences {
   /** For every worker holding some of them: how many of `blocks` it already has active. */
   sharedBlocks(blocks: readonly HashKey[]): Map<string, number> {
     const shared = new Map<string, number>();
-    for (const b of blocks) {
-      const h = this.holders.get(b);
-      if (h) for (const w of h.keys()) shared.set(w, (shared.get(w) ?? 0) + 1);
-    }
+    for (const b of blocks) for (let h = this.holders.get(b); h; h = h.next) shared.set(h.worker, (shared.get(h.worker) ?? 0) + 1);
     return shared;
   }
 

@@ -5,17 +5,29 @@
  *   how `stored` events find their parent and `removed` events find their block;
  * - `findMatches(localHashes)` walks from the root, and a worker's overlap is the depth at which it
  *   drops out of the intersection.
- * Hashes are JS numbers here (53-bit keys; use `hashKey` for 64-bit values) so every lookup is a
- * fast Map access. Worker ids are interned to small integers.
+ * Hashes are JS numbers here (53-bit keys; `hashKey` turns 64-bit values into them). Worker ids
+ * are interned to small integers; a node's holders are bits (workers 0–30) plus a set beyond, so
+ * the walk intersects with one AND per level; per-worker lookups are open-addressing tables.
  */
+import {KeyTable} from '../util/key-table.js';
+
 export type HashKey = number;
 
 interface Node {
   key: HashKey;
   parent: Node | undefined;
   children: Map<HashKey, Node> | undefined;
-  workers: Set<number>;
+  /** Workers 0–30 holding the block, as bits (the common case, and fast to intersect). */
+  bits: number;
+  /** Workers 31 and up. */
+  more: Set<number> | undefined;
 }
+
+/** Workers with an index below this are kept as bits. */
+const BITS = 31;
+
+const holds = (n: Node, w: number) => (w < BITS ? (n.bits >>> w) & 1 : n.more?.has(w) ?? false);
+const empty = (n: Node) => n.bits === 0 && !n.more?.size;
 
 export interface StoredBlock {
   local: HashKey;
@@ -33,10 +45,10 @@ export interface OverlapScores {
 }
 
 export class PrefixIndex {
-  private readonly root: Node = {key: 0, parent: undefined, children: new Map(), workers: new Set()};
+  private readonly root: Node = {key: 0, parent: undefined, children: new Map(), bits: 0, more: undefined};
   private readonly ids = new Map<string, number>();
   private readonly names: string[] = [];
-  private readonly lookup: Map<HashKey, Node>[] = [];
+  private readonly lookup: KeyTable<Node>[] = [];
 
   private workerIndex(worker: string): number {
     let i = this.ids.get(worker);
@@ -44,9 +56,19 @@ export class PrefixIndex {
       i = this.names.length;
       this.ids.set(worker, i);
       this.names.push(worker);
-      this.lookup.push(new Map());
+      this.lookup.push(new KeyTable());
     }
     return i;
+  }
+
+  private add(n: Node, w: number): void {
+    if (w < BITS) n.bits |= 1 << w;
+    else (n.more ??= new Set()).add(w);
+  }
+
+  private drop(n: Node, w: number): void {
+    if (w < BITS) n.bits &= ~(1 << w);
+    else n.more?.delete(w);
   }
 
   /** A `stored` event: blocks appended after `parentSeq` (undefined = from the root). */
@@ -63,10 +85,10 @@ export class PrefixIndex {
       node.children ??= new Map();
       let child = node.children.get(b.local);
       if (!child) {
-        child = {key: b.local, parent: node, children: undefined, workers: new Set()};
+        child = {key: b.local, parent: node, children: undefined, bits: 0, more: undefined};
         node.children.set(b.local, child);
       }
-      child.workers.add(w);
+      this.add(child, w);
       own.set(b.seq, child);
       node = child;
     }
@@ -86,7 +108,7 @@ export class PrefixIndex {
         continue;
       }
       own.delete(s);
-      node.workers.delete(w);
+      this.drop(node, w);
       this.prune(node);
     }
     return status;
@@ -98,16 +120,16 @@ export class PrefixIndex {
     if (w === undefined) return;
     const own = this.lookup[w]!;
     for (const node of own.values()) {
-      node.workers.delete(w);
+      this.drop(node, w);
       this.prune(node);
     }
-    own.clear();
+    this.lookup[w] = new KeyTable();
   }
 
   /** Drops nodes nobody holds and that lead nowhere, upwards. */
   private prune(node: Node): void {
     let n: Node | undefined = node;
-    while (n && n !== this.root && n.workers.size === 0 && !n.children?.size) {
+    while (n && n !== this.root && empty(n) && !n.children?.size) {
       n.parent!.children!.delete(n.key);
       n = n.parent;
     }
@@ -124,20 +146,27 @@ export class PrefixIndex {
     const first = this.root.children?.get(locals[0]!);
     if (first) {
       let node: Node = first;
-      const active = new Set(node.workers);
+      let bits = first.bits;
+      const more = first.more?.size ? new Set(first.more) : undefined;
       let depth = 1;
-      for (; depth < locals.length && active.size; depth++) {
+      for (; depth < locals.length && (bits || more?.size); depth++) {
         const next: Node | undefined = node.children?.get(locals[depth]!);
         if (!next) break;
-        for (const w of active) {
-          if (!next.workers.has(w)) {
-            scores.set(this.names[w]!, depth);
-            active.delete(w);
+        // Workers that hold this block's parent but not the block drop out at this depth.
+        for (let gone = bits & ~next.bits; gone; gone &= gone - 1) scores.set(this.names[31 - Math.clz32(gone & -gone)]!, depth);
+        bits &= next.bits;
+        if (more) {
+          for (const w of more) {
+            if (!holds(next, w)) {
+              scores.set(this.names[w]!, depth);
+              more.delete(w);
+            }
           }
         }
         node = next;
       }
-      for (const w of active) scores.set(this.names[w]!, depth);
+      for (let left = bits; left; left &= left - 1) scores.set(this.names[31 - Math.clz32(left & -left)]!, depth);
+      if (more) for (const w of more) scores.set(this.names[w]!, depth);
     }
     for (const name of scores.keys()) treeSizes.set(name, this.treeSize(name));
     return {scores, treeSizes};

@@ -12,7 +12,7 @@
  */
 import {type BlockHasher, hashKey} from '../../router/block-hasher.js';
 import type {KvEventData, StoredBlock} from '../../router/events/types.js';
-import {KeyTable} from './key-table.js';
+import {KeyTable} from '../../util/key-table.js';
 
 /** One full block: Dynamo's content hash, its sequence hash, and the latter as a Map key. */
 export interface Block {
