@@ -16,7 +16,9 @@ export type HashKey = number;
 interface Node {
   key: HashKey;
   parent: Node | undefined;
-  children: Map<HashKey, Node> | undefined;
+  /** Children: most nodes have at most one (chains branch only where prefixes diverge). */
+  one: Node | undefined;
+  many: Map<HashKey, Node> | undefined;
   /** Workers 0–30 holding the block, as bits (the common case, and fast to intersect). */
   bits: number;
   /** Workers 31 and up. */
@@ -25,6 +27,20 @@ interface Node {
 
 /** Workers with an index below this are kept as bits. */
 const BITS = 31;
+
+const child = (n: Node, key: HashKey): Node | undefined => (n.one?.key === key ? n.one : n.many?.get(key));
+const hasChildren = (n: Node) => n.one !== undefined || !!n.many?.size;
+const newNode = (key: HashKey, parent: Node | undefined): Node => ({key, parent, one: undefined, many: undefined, bits: 0, more: undefined});
+
+function addChild(n: Node, c: Node): void {
+  if (!n.one && !n.many?.size) n.one = c;
+  else (n.many ??= new Map()).set(c.key, c);
+}
+
+function removeChild(n: Node, c: Node): void {
+  if (n.one === c) n.one = undefined;
+  else n.many?.delete(c.key);
+}
 
 const holds = (n: Node, w: number) => (w < BITS ? (n.bits >>> w) & 1 : n.more?.has(w) ?? false);
 const empty = (n: Node) => n.bits === 0 && !n.more?.size;
@@ -45,7 +61,7 @@ export interface OverlapScores {
 }
 
 export class PrefixIndex {
-  private readonly root: Node = {key: 0, parent: undefined, children: new Map(), bits: 0, more: undefined};
+  private readonly root: Node = newNode(0, undefined);
   private readonly ids = new Map<string, number>();
   private readonly names: string[] = [];
   private readonly lookup: KeyTable<Node>[] = [];
@@ -82,15 +98,11 @@ export class PrefixIndex {
       node = p;
     }
     for (const b of blocks) {
-      node.children ??= new Map();
-      let child = node.children.get(b.local);
-      if (!child) {
-        child = {key: b.local, parent: node, children: undefined, bits: 0, more: undefined};
-        node.children.set(b.local, child);
-      }
-      this.add(child, w);
-      own.set(b.seq, child);
-      node = child;
+      let c = child(node, b.local);
+      if (!c) addChild(node, (c = newNode(b.local, node)));
+      this.add(c, w);
+      own.set(b.seq, c);
+      node = c;
     }
     return 'ok';
   }
@@ -129,8 +141,8 @@ export class PrefixIndex {
   /** Drops nodes nobody holds and that lead nowhere, upwards. */
   private prune(node: Node): void {
     let n: Node | undefined = node;
-    while (n && n !== this.root && empty(n) && !n.children?.size) {
-      n.parent!.children!.delete(n.key);
+    while (n && n !== this.root && empty(n) && !hasChildren(n)) {
+      removeChild(n.parent!, n);
       n = n.parent;
     }
   }
@@ -143,14 +155,14 @@ export class PrefixIndex {
   findMatches(locals: readonly HashKey[]): OverlapScores {
     const scores = new Map<string, number>();
     const treeSizes = new Map<string, number>();
-    const first = this.root.children?.get(locals[0]!);
+    const first = child(this.root, locals[0]!);
     if (first) {
       let node: Node = first;
       let bits = first.bits;
       const more = first.more?.size ? new Set(first.more) : undefined;
       let depth = 1;
       for (; depth < locals.length && (bits || more?.size); depth++) {
-        const next: Node | undefined = node.children?.get(locals[depth]!);
+        const next = child(node, locals[depth]!);
         if (!next) break;
         // Workers that hold this block's parent but not the block drop out at this depth.
         for (let gone = bits & ~next.bits; gone; gone &= gone - 1) scores.set(this.names[31 - Math.clz32(gone & -gone)]!, depth);
