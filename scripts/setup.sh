@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(openssh-server openssh-client nginx-light)
+# build-essential, python3 and libxxhash-dev build the native addon (node-gyp, Debian's xxHash).
+DEBIAN_PACKAGES=(openssh-server openssh-client nginx-light build-essential python3 libxxhash-dev)
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -18,3 +19,6 @@ fi
 
 echo "setup: installing npm dependencies" >&2
 npm ci --no-audit --no-fund --loglevel=error
+
+echo "setup: building the native addon" >&2
+node scripts/build-native.mjs

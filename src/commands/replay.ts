@@ -105,6 +105,7 @@ function describe(o: ReplayOutcome): string {
   return [
     `${o.trace}: ${o.requests} requests over ${first.durationS.toFixed(0)} s simulated${o.speedup !== 1 ? ` (arrivals ×${o.speedup})` : ''}`,
     `${o.workers} × mocker ${e.model} on ${e.gpu}: ${e.numGpuBlocks} KV blocks of ${e.blockSize} tokens (${(e.kvTokensPerWorker / 1000).toFixed(0)}k tokens) per worker, max ${e.maxNumSeqs} seqs, ${e.maxNumBatchedTokens} tokens/step`,
+    `hashing and prefix index: ${o.native ? 'native module' : 'TypeScript (the native module is not built)'}`,
     '',
     table(o.runs.map(row)),
   ].join('\n');

@@ -6,6 +6,7 @@
 import {readFileSync} from 'node:fs';
 import {UserError} from '../cli/errors.js';
 import type {ModelInfo} from '../config/models.js';
+import {native} from '../native/index.js';
 import {kvCapacity} from '../engines/mocker/capacity.js';
 import {type GpuKind, modelScale, polynomialModel} from '../engines/mocker/perf-model.js';
 import {prng} from '../engines/mocker/text.js';
@@ -59,6 +60,8 @@ export interface ReplayOutcome {
   engine: {model: string; gpu: GpuKind; blockSize: number; numGpuBlocks: number; kvTokensPerWorker: number; maxNumSeqs: number; maxNumBatchedTokens: number};
   workers: number;
   speedup: number;
+  /** Whether hashing and the prefix index ran in the native module (else their TypeScript versions). */
+  native: boolean;
   prepareS: number;
   runs: ReplayRunResult[];
 }
@@ -132,6 +135,7 @@ export async function runReplay(s: ReplaySettings, hasher?: BlockHasher, onRun?:
     },
     workers: s.workers,
     speedup: s.speedup,
+    native: native !== undefined,
     prepareS,
     runs,
   };

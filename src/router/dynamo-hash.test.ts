@@ -1,6 +1,8 @@
 import {readFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
-import {DynamoBlockHasher} from './dynamo-hash.js';
+import {native} from '../native/index.js';
+import type {BlockHasher} from './block-hasher.js';
+import {NativeBlockHasher, WasmBlockHasher} from './dynamo-hash.js';
 
 const vectors = JSON.parse(readFileSync(new URL('../../test/fixtures/xxh3-vectors.json', import.meta.url), 'utf8')) as {
   blocks: {tokens: number[]; hash: string}[];
@@ -8,26 +10,35 @@ const vectors = JSON.parse(readFileSync(new URL('../../test/fixtures/xxh3-vector
   lora: {name: string; tokens: number[]; hash: string}[];
 };
 
-describe("Dynamo's block hashing (golden vectors from python3-xxhash)", () => {
+const implementations: [string, (blockSize: number, lora?: string) => Promise<BlockHasher>][] = [
+  ['wasm', (bs, lora) => WasmBlockHasher.create(bs, lora)],
+  // The addon is built by `npm run setup` and the test setup: its absence is a failure here.
+  ['native', async (bs, lora) => NativeBlockHasher.create(native ?? (() => { throw new Error('the native addon is not built'); })(), bs, lora)],
+];
+
+describe.each(implementations)("Dynamo's block hashing, %s (golden vectors from python3-xxhash)", (_name, create) => {
   it('hashes blocks of every XXH3 length class exactly', async () => {
     for (const v of vectors.blocks) {
-      const h = await DynamoBlockHasher.create(v.tokens.length);
+      const h = await create(v.tokens.length);
       expect(h.local(v.tokens).toString()).toBe(v.hash);
     }
   });
 
   it('chains sequence hashes exactly and ignores the partial last block', async () => {
     for (const v of vectors.sequences) {
-      const h = await DynamoBlockHasher.create(v.block_size);
+      const h = await create(v.block_size);
       const got = h.hashAll(v.tokens);
-      expect(got.local.map(String)).toEqual(v.local);
-      expect(got.sequence.map(String)).toEqual(v.sequence);
+      expect(Array.from(got.local, String)).toEqual(v.local);
+      expect(Array.from(got.sequence, String)).toEqual(v.sequence);
+      // One block at a time gives the same.
+      for (let b = 0; b < v.local.length; b++) expect(String(h.local(v.tokens, b * v.block_size))).toBe(v.local[b]);
+      for (let b = 1; b < v.local.length; b++) expect(String(h.sequence(BigInt(v.sequence[b - 1]!), BigInt(v.local[b]!)))).toBe(v.sequence[b]);
     }
   });
 
   it('seeds LoRA requests with the adapter name', async () => {
     for (const v of vectors.lora) {
-      const h = await DynamoBlockHasher.create(v.tokens.length, v.name);
+      const h = await create(v.tokens.length, v.name);
       expect(h.local(v.tokens).toString()).toBe(v.hash);
     }
   });

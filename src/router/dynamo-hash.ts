@@ -3,11 +3,14 @@
  *   local block hash = XXH3-64(token ids as little-endian u32, seed 1337)
  *   LoRA             = seed 1337 + XXH3-64(utf-8 adapter name, seed 0), wrapping at 2^64
  *   sequence hash    = seq[0] = local[0]; seq[i] = XXH3-64(LE u64 seq[i-1] ‖ LE u64 local[i], seed 1337)
- * Only full blocks are hashed. XXH3 comes from hash-wasm (xxHash's C code compiled to WASM), so it
- * runs the same under node and inside the Bun binary. Verified against Debian's python3-xxhash
- * (test/fixtures/xxh3-vectors.json).
+ * Only full blocks are hashed. Two implementations of one interface: the native module's (xxHash
+ * itself, one call per prompt) and, where the addon is not built, hash-wasm's (xxHash compiled to
+ * WASM, one call per block). Both are checked against Debian's python3-xxhash
+ * (test/fixtures/xxh3-vectors.json). `DynamoBlockHasher.create` picks the native one.
  */
 import {type IHasher, createXXHash3} from 'hash-wasm';
+import {type NativeAddon, native} from '../native/index.js';
+import type {BlockHasher} from './block-hasher.js';
 
 export const DYNAMO_HASH_SEED = 1337n;
 const MASK64 = (1n << 64n) - 1n;
@@ -23,7 +26,8 @@ async function hasher(seed: bigint): Promise<IHasher> {
   return createXXHash3(Number(seed & 0xffffffffn), Number(seed >> 32n));
 }
 
-export class DynamoBlockHasher {
+/** Dynamo's hashing on hash-wasm. */
+export class WasmBlockHasher implements BlockHasher {
   private readonly tokenBytes: Uint8Array;
   private readonly pair = new Uint8Array(16);
 
@@ -36,9 +40,9 @@ export class DynamoBlockHasher {
   }
 
   /** `loraName` switches the block seed as Dynamo does for adapter requests. */
-  static async create(blockSize: number, loraName?: string): Promise<DynamoBlockHasher> {
+  static async create(blockSize: number, loraName?: string): Promise<WasmBlockHasher> {
     const seed = loraName ? (DYNAMO_HASH_SEED + digest64(await hasher(0n), new TextEncoder().encode(loraName))) & MASK64 : DYNAMO_HASH_SEED;
-    return new DynamoBlockHasher(blockSize, await hasher(seed), await hasher(DYNAMO_HASH_SEED));
+    return new WasmBlockHasher(blockSize, await hasher(seed), await hasher(DYNAMO_HASH_SEED));
   }
 
   /** XXH3 of one block of tokens starting at `start`. */
@@ -69,3 +73,46 @@ export class DynamoBlockHasher {
     return {local, sequence};
   }
 }
+
+/** Dynamo's hashing in the native module: a whole prompt per call. */
+export class NativeBlockHasher implements BlockHasher {
+  private readonly pair = new BigUint64Array(2);
+  private readonly pairBytes = new Uint8Array(this.pair.buffer);
+
+  constructor(
+    private readonly addon: NativeAddon,
+    readonly blockSize: number,
+    private readonly seed: bigint,
+  ) {}
+
+  static create(addon: NativeAddon, blockSize: number, loraName?: string): NativeBlockHasher {
+    const seed = loraName ? (DYNAMO_HASH_SEED + addon.xxh3(new TextEncoder().encode(loraName), 0n)) & MASK64 : DYNAMO_HASH_SEED;
+    return new NativeBlockHasher(addon, blockSize, seed);
+  }
+
+  hashAll(tokens: ArrayLike<number>): {local: BigUint64Array; sequence: BigUint64Array} {
+    const all = this.addon.hashBlocks(tokens instanceof Uint32Array ? tokens : Uint32Array.from(tokens), this.blockSize, this.seed);
+    const n = all.length / 2;
+    return {local: all.subarray(0, n), sequence: all.subarray(n)};
+  }
+
+  local(tokens: ArrayLike<number>, start = 0, count = this.blockSize): bigint {
+    const block = tokens instanceof Uint32Array ? tokens.subarray(start, start + count) : Uint32Array.from({length: count}, (_, i) => tokens[start + i]!);
+    return this.addon.hashBlocks(block, count, this.seed)[0]!;
+  }
+
+  sequence(parent: bigint | undefined, local: bigint): bigint {
+    if (parent === undefined) return local;
+    this.pair[0] = parent;
+    this.pair[1] = local;
+    return this.addon.xxh3(this.pairBytes, DYNAMO_HASH_SEED);
+  }
+}
+
+/** Dynamo's block hasher for a block size (and LoRA adapter): native when the addon is built. */
+export const DynamoBlockHasher = {
+  async create(blockSize: number, loraName?: string): Promise<BlockHasher> {
+    return native ? NativeBlockHasher.create(native, blockSize, loraName) : WasmBlockHasher.create(blockSize, loraName);
+  },
+};
+export type DynamoBlockHasher = BlockHasher;

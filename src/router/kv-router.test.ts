@@ -59,7 +59,7 @@ describe('KvRouter (approximate mode)', () => {
 describe('KvRouter (KV events)', () => {
   const stored = (tokens: number[], hasher: Awaited<ReturnType<typeof DynamoBlockHasher.create>>) => {
     const h = hasher.hashAll(tokens);
-    return {type: 'stored' as const, blocks: h.local.map((l, i) => ({blockHash: h.sequence[i]!, tokensHash: l}))};
+    return {type: 'stored' as const, blocks: Array.from(h.local, (l, i) => ({blockHash: h.sequence[i]!, tokensHash: l}))};
   };
 
   it('routes by what workers report, not by its own decisions', async () => {
@@ -71,7 +71,7 @@ describe('KvRouter (KV events)', () => {
     expect(d).toEqual({workerId: 'w2', overlapBlocks: 10});
     r.done('a');
     // No prediction from that decision: only the event counts. A removal takes the blocks away.
-    r.applyEvent!('w2', {type: 'removed', blockHashes: hasher.hashAll(p).sequence.slice(5)});
+    r.applyEvent!('w2', {type: 'removed', blockHashes: Array.from(hasher.hashAll(p).sequence).slice(5)});
     expect(r.choose({id: 'b', tokens: p}, workers(4))).toEqual({workerId: 'w2', overlapBlocks: 5});
     r.removeWorker('w2');
     expect(r.choose({id: 'c', tokens: p}, workers(4))!.overlapBlocks).toBe(0);

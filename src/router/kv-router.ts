@@ -15,7 +15,8 @@ import type {KvEventData} from './events/types.js';
 import {scoreWorkersKv, selectKvWorker} from './kv-cost.js';
 import type {RequestRouter, RouteDecision, RouteRequest, WorkerSnapshot} from './policy.js';
 import {hashKey} from './block-hasher.js';
-import {type HashKey, PrefixIndex} from './prefix-index.js';
+import {type KvIndex, createKvIndex} from './kv-index.js';
+import type {HashKey} from './prefix-index.js';
 
 export interface KvRouterOptions {
   blockSize: number;
@@ -33,11 +34,13 @@ export interface KvRouterOptions {
 interface Predicted {
   expiry: number;
   depth: number;
+  /** The block's sequence hash (its id in the index). */
+  seq: bigint;
 }
 
 export class KvRouter implements RequestRouter {
   readonly name: string;
-  private readonly index = new PrefixIndex();
+  private readonly index: KvIndex = createKvIndex();
   private readonly active = new ActiveSequences();
   /** Approximate mode: worker → block sequence key → when the prediction lapses. */
   private readonly predicted = new Map<string, Map<HashKey, Predicted>>();
@@ -67,9 +70,8 @@ export class KvRouter implements RequestRouter {
     const now = this.now();
     this.sweep(now);
     const h = req.blockHashes ?? this.hasher.hashAll(req.tokens);
-    const locals = Array.from(h.local, hashKey);
     const seqs = Array.from(h.sequence, hashKey);
-    const overlap = locals.length ? this.index.findMatches(locals) : undefined;
+    const overlap = h.local.length ? this.index.findMatches(h.local) : undefined;
     const o = req.overrides ?? {};
     // Without KV reuse every block is new decode load: stand-in keys no other request shares.
     const activeKeys = o.assumeKvReuse === false ? seqs.map(() => this.privateKey--) : seqs;
@@ -89,7 +91,7 @@ export class KvRouter implements RequestRouter {
     const best = selectKvWorker(scores, o.temperature ?? this.opts.temperature, this.random)!;
     const overlapBlocks = overlap?.scores.get(best.id) ?? 0;
     this.active.add(req.id, best.id, activeKeys, track ? Math.max(0, req.tokens.length - overlapBlocks * this.opts.blockSize) : 0);
-    if (!this.opts.useKvEvents) this.predict(best.id, locals, seqs, now);
+    if (!this.opts.useKvEvents) this.predict(best.id, h.local, h.sequence, seqs, now);
     return {workerId: best.id, overlapBlocks};
   }
 
@@ -108,10 +110,11 @@ export class KvRouter implements RequestRouter {
     if (e.type === 'stored') {
       this.index.store(
         worker,
-        e.parentHash === undefined ? undefined : hashKey(e.parentHash),
-        e.blocks.map((b) => ({local: hashKey(b.tokensHash), seq: hashKey(b.blockHash)})),
+        e.parentHash,
+        e.blocks.map((b) => b.tokensHash),
+        e.blocks.map((b) => b.blockHash),
       );
-    } else if (e.type === 'removed') this.index.remove(worker, e.blockHashes.map(hashKey));
+    } else if (e.type === 'removed') this.index.remove(worker, e.blockHashes);
     else this.index.clear(worker);
   }
 
@@ -131,18 +134,14 @@ export class KvRouter implements RequestRouter {
     return this.predicted.get(worker)?.size ?? 0;
   }
 
-  private predict(worker: string, locals: HashKey[], seqs: HashKey[], now: number): void {
+  private predict(worker: string, locals: ArrayLike<bigint>, sequence: ArrayLike<bigint>, seqs: HashKey[], now: number): void {
     if (!locals.length) return;
-    this.index.store(
-      worker,
-      undefined,
-      locals.map((local, i) => ({local, seq: seqs[i]!})),
-    );
+    this.index.store(worker, undefined, locals, sequence);
     let mine = this.predicted.get(worker);
     if (!mine) this.predicted.set(worker, (mine = new Map()));
     for (let i = 0; i < seqs.length; i++) {
       if (!mine.has(seqs[i]!)) this.predictedCount++;
-      mine.set(seqs[i]!, {expiry: now + this.opts.ttlMs, depth: i});
+      mine.set(seqs[i]!, {expiry: now + this.opts.ttlMs, depth: i, seq: sequence[i]!});
     }
     if (this.predictedCount > this.opts.maxTreeSize) this.prune(Math.floor(this.opts.maxTreeSize * this.opts.pruneTargetRatio));
   }
@@ -160,14 +159,14 @@ export class KvRouter implements RequestRouter {
 
   /** Earliest expiry first; on ties the deeper block first (it depends on the shallower one). */
   private prune(target: number): void {
-    const all: {worker: string; seq: HashKey; expiry: number; depth: number}[] = [];
-    for (const [worker, mine] of this.predicted) for (const [seq, p] of mine) all.push({worker, seq, ...p});
+    const all: {worker: string; key: HashKey; expiry: number; depth: number}[] = [];
+    for (const [worker, mine] of this.predicted) for (const [key, p] of mine) all.push({worker, key, expiry: p.expiry, depth: p.depth});
     all.sort((a, b) => a.expiry - b.expiry || b.depth - a.depth);
     const byWorker = new Map<string, HashKey[]>();
     for (const e of all.slice(0, Math.max(0, all.length - target))) {
       let l = byWorker.get(e.worker);
       if (!l) byWorker.set(e.worker, (l = []));
-      l.push(e.seq);
+      l.push(e.key);
     }
     for (const [worker, seqs] of byWorker) this.forget(worker, this.predicted.get(worker)!, seqs);
   }
@@ -176,7 +175,10 @@ export class KvRouter implements RequestRouter {
     if (!seqs.length) return;
     // Deepest first, so each removal leaves a consistent chain.
     seqs.sort((a, b) => mine.get(b)!.depth - mine.get(a)!.depth);
-    this.index.remove(worker, seqs);
+    this.index.remove(
+      worker,
+      seqs.map((s) => mine.get(s)!.seq),
+    );
     for (const s of seqs) if (mine.delete(s)) this.predictedCount--;
   }
 }

@@ -1,0 +1,13 @@
+export interface NativeAddon {
+  /** [local hashes of every full block…, sequence hashes…] (Dynamo's scheme; chain seed 1337). */
+  hashBlocks(tokens: Uint32Array, blockSize: number, seed: bigint): BigUint64Array;
+  xxh3(bytes: Uint8Array, seed: bigint): bigint;
+  indexNew(): object;
+  indexStore(index: object, worker: number, parent: bigint | null, locals: BigUint64Array, externals: BigUint64Array): number;
+  indexRemove(index: object, worker: number, externals: BigUint64Array): number;
+  indexClear(index: object, worker: number): void;
+  indexTreeSize(index: object, worker: number): number;
+  indexFindMatches(index: object, locals: BigUint64Array, scores: Uint32Array): number;
+}
+declare const addon: Partial<NativeAddon> & {loadError?: string};
+export = addon;

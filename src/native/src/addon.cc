@@ -1,0 +1,200 @@
+// dynamo_native: the router's hot paths for Node and Bun (Node-API, synchronous calls only, so it
+// runs inside the Bun binary too). Block hashing is Dynamo's scheme on Debian's xxHash; the prefix
+// index is prefix_index.h. Batches cross in typed arrays: one call per request or event, not per block.
+#define XXH_INLINE_ALL
+#include <node_api.h>
+#include <xxhash.h>
+
+#include <cstring>
+#include <vector>
+
+#include "prefix_index.h"
+
+namespace {
+
+constexpr uint64_t kSeed = 1337;
+
+#define CHECK(call)                                                   \
+  do {                                                                \
+    if ((call) != napi_ok) {                                          \
+      napi_throw_error(env, nullptr, "dynamo_native: " #call " failed"); \
+      return nullptr;                                                 \
+    }                                                                 \
+  } while (0)
+
+struct Args {
+  napi_value argv[6];
+  size_t argc = 6;
+};
+
+template <typename T>
+bool typed(napi_env env, napi_value v, napi_typedarray_type want, T** data, size_t* length) {
+  napi_typedarray_type type;
+  void* raw;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok || type != want) return false;
+  *data = static_cast<T*>(raw);
+  return true;
+}
+
+napi_value throw_type(napi_env env, const char* msg) {
+  napi_throw_type_error(env, nullptr, msg);
+  return nullptr;
+}
+
+uint64_t chain(uint64_t parent, uint64_t local) {
+  uint64_t pair[2] = {parent, local};  // little-endian hosts: the bytes Dynamo hashes
+  return XXH3_64bits_withSeed(pair, sizeof pair, kSeed);
+}
+
+// hashBlocks(tokens: Uint32Array, blockSize: number, seed: bigint): BigUint64Array
+// → [local hashes of every full block…, sequence hashes…]
+napi_value HashBlocks(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  uint32_t* tokens;
+  size_t n;
+  uint32_t block_size;
+  uint64_t seed;
+  bool lossless;
+  if (!typed(env, a.argv[0], napi_uint32_array, &tokens, &n)) return throw_type(env, "tokens must be a Uint32Array");
+  if (napi_get_value_uint32(env, a.argv[1], &block_size) != napi_ok || block_size == 0) return throw_type(env, "blockSize must be a positive integer");
+  if (napi_get_value_bigint_uint64(env, a.argv[2], &seed, &lossless) != napi_ok) return throw_type(env, "seed must be a bigint");
+  size_t blocks = n / block_size;
+  napi_value buffer, out;
+  void* raw;
+  CHECK(napi_create_arraybuffer(env, blocks * 2 * sizeof(uint64_t), &raw, &buffer));
+  auto* h = static_cast<uint64_t*>(raw);
+  for (size_t b = 0; b < blocks; b++) {
+    h[b] = XXH3_64bits_withSeed(tokens + b * block_size, block_size * sizeof(uint32_t), seed);
+    h[blocks + b] = b ? chain(h[blocks + b - 1], h[b]) : h[b];
+  }
+  CHECK(napi_create_typedarray(env, napi_biguint64_array, blocks * 2, buffer, 0, &out));
+  return out;
+}
+
+// xxh3(bytes: Uint8Array, seed: bigint): bigint — plain XXH3-64, for LoRA seeds and tests.
+napi_value Xxh3(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  uint8_t* data;
+  size_t n;
+  uint64_t seed;
+  bool lossless;
+  if (!typed(env, a.argv[0], napi_uint8_array, &data, &n)) return throw_type(env, "bytes must be a Uint8Array");
+  if (napi_get_value_bigint_uint64(env, a.argv[1], &seed, &lossless) != napi_ok) return throw_type(env, "seed must be a bigint");
+  napi_value out;
+  CHECK(napi_create_bigint_uint64(env, XXH3_64bits_withSeed(data, n, seed), &out));
+  return out;
+}
+
+dynamo::PrefixIndex* index_of(napi_env env, napi_value v) {
+  void* p = nullptr;
+  if (napi_get_value_external(env, v, &p) != napi_ok) return nullptr;
+  return static_cast<dynamo::PrefixIndex*>(p);
+}
+
+napi_value IndexNew(napi_env env, napi_callback_info) {
+  auto* ix = new dynamo::PrefixIndex();
+  napi_value out;
+  CHECK(napi_create_external(env, ix, [](napi_env, void* p, void*) { delete static_cast<dynamo::PrefixIndex*>(p); }, nullptr, &out));
+  return out;
+}
+
+// indexStore(index, worker, parent: bigint | null, locals: BigUint64Array, externals: BigUint64Array): status
+napi_value IndexStore(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  auto* ix = index_of(env, a.argv[0]);
+  uint32_t worker;
+  uint64_t *locals, *externals;
+  size_t nl, ne;
+  if (!ix || napi_get_value_uint32(env, a.argv[1], &worker) != napi_ok) return throw_type(env, "bad index or worker");
+  if (!typed(env, a.argv[3], napi_biguint64_array, &locals, &nl) || !typed(env, a.argv[4], napi_biguint64_array, &externals, &ne) || nl != ne)
+    return throw_type(env, "locals and externals must be BigUint64Arrays of one length");
+  napi_valuetype t;
+  CHECK(napi_typeof(env, a.argv[2], &t));
+  uint64_t parent = 0;
+  bool lossless;
+  bool has_parent = t == napi_bigint;
+  if (has_parent) CHECK(napi_get_value_bigint_uint64(env, a.argv[2], &parent, &lossless));
+  napi_value out;
+  CHECK(napi_create_int32(env, static_cast<int32_t>(ix->store(worker, has_parent, parent, locals, externals, nl)), &out));
+  return out;
+}
+
+// indexRemove(index, worker, externals: BigUint64Array): status
+napi_value IndexRemove(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  auto* ix = index_of(env, a.argv[0]);
+  uint32_t worker;
+  uint64_t* externals;
+  size_t n;
+  if (!ix || napi_get_value_uint32(env, a.argv[1], &worker) != napi_ok) return throw_type(env, "bad index or worker");
+  if (!typed(env, a.argv[2], napi_biguint64_array, &externals, &n)) return throw_type(env, "externals must be a BigUint64Array");
+  napi_value out;
+  CHECK(napi_create_int32(env, static_cast<int32_t>(ix->remove(worker, externals, n)), &out));
+  return out;
+}
+
+napi_value IndexClear(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  auto* ix = index_of(env, a.argv[0]);
+  uint32_t worker;
+  if (!ix || napi_get_value_uint32(env, a.argv[1], &worker) != napi_ok) return throw_type(env, "bad index or worker");
+  ix->clear(worker);
+  return nullptr;
+}
+
+napi_value IndexTreeSize(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  auto* ix = index_of(env, a.argv[0]);
+  uint32_t worker;
+  if (!ix || napi_get_value_uint32(env, a.argv[1], &worker) != napi_ok) return throw_type(env, "bad index or worker");
+  napi_value out;
+  CHECK(napi_create_double(env, static_cast<double>(ix->tree_size(worker)), &out));
+  return out;
+}
+
+// indexFindMatches(index, locals: BigUint64Array, scores: Uint32Array): number of workers known
+// (scores[w] = leading blocks worker w holds; scores must have room for every worker).
+napi_value IndexFindMatches(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  auto* ix = index_of(env, a.argv[0]);
+  uint64_t* locals;
+  uint32_t* scores;
+  size_t n, room;
+  if (!ix) return throw_type(env, "bad index");
+  if (!typed(env, a.argv[1], napi_biguint64_array, &locals, &n)) return throw_type(env, "locals must be a BigUint64Array");
+  if (!typed(env, a.argv[2], napi_uint32_array, &scores, &room)) return throw_type(env, "scores must be a Uint32Array");
+  size_t workers = ix->workers();
+  if (room < workers) return throw_type(env, "scores is smaller than the number of workers");
+  ix->find_matches(locals, n, scores);
+  napi_value out;
+  CHECK(napi_create_uint32(env, static_cast<uint32_t>(workers), &out));
+  return out;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  const napi_property_descriptor props[] = {
+      {"hashBlocks", nullptr, HashBlocks, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"xxh3", nullptr, Xxh3, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"indexNew", nullptr, IndexNew, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"indexStore", nullptr, IndexStore, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"indexRemove", nullptr, IndexRemove, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"indexClear", nullptr, IndexClear, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"indexTreeSize", nullptr, IndexTreeSize, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"indexFindMatches", nullptr, IndexFindMatches, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return nullptr;
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

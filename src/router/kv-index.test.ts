@@ -1,0 +1,125 @@
+import {describe, expect, it} from 'vitest';
+import {prng} from '../engines/mocker/text.js';
+import {native} from '../native/index.js';
+import {type KvIndex, NativeKvIndex, TsKvIndex} from './kv-index.js';
+
+const big = (xs: number[]) => xs.map(BigInt);
+/** Blocks with content hashes `locals` and engine ids seqBase + position. */
+const chain = (ix: KvIndex, worker: string, locals: number[], seqBase = 1000, parent?: bigint) =>
+  ix.store(worker, parent, big(locals), big(locals.map((_, i) => seqBase + i)));
+const scores = (ix: KvIndex, locals: number[]) => Object.fromEntries(ix.findMatches(big(locals)).scores);
+
+// The addon is built by `npm run setup` and the test setup: its absence is a failure here.
+const nativeIndex = () => new NativeKvIndex(native ?? (() => { throw new Error('the native addon is not built'); })());
+
+describe.each([
+  ['typescript', () => new TsKvIndex()],
+  ['native', nativeIndex],
+] as [string, () => KvIndex][])('prefix index (%s)', (_name, make) => {
+  it('scores each worker by the leading request blocks it holds, with full 64-bit hashes', () => {
+    const ix = make();
+    chain(ix, 'w1', [1, 2, 3, 4]);
+    chain(ix, 'w2', [1, 2]);
+    chain(ix, 'w3', [9]);
+    expect(scores(ix, [1, 2, 3, 5])).toEqual({w1: 3, w2: 2});
+    expect(Object.fromEntries(ix.findMatches(big([1, 2, 3, 5])).treeSizes)).toEqual({w1: 4, w2: 2});
+    expect(ix.findMatches(big([7])).scores.size).toBe(0);
+    expect(ix.findMatches([]).scores.size).toBe(0);
+    const high = 2n ** 64n - 1n;
+    ix.store('w4', undefined, [high], [high - 1n]);
+    expect(Object.fromEntries(ix.findMatches([high]).scores)).toEqual({w4: 1});
+  });
+
+  it('appends stored blocks under their parent, and reports a missing parent', () => {
+    const ix = make();
+    chain(ix, 'w', [1, 2]);
+    expect(ix.store('w', 1001n, [3n], [1002n])).toBe('ok');
+    expect(scores(ix, [1, 2, 3])).toEqual({w: 3});
+    expect(ix.store('w', 4242n, [9n], [5000n])).toBe('parent_block_not_found');
+    expect(ix.treeSize('w')).toBe(3);
+  });
+
+  it('treats a duplicate stored event as a no-op', () => {
+    const ix = make();
+    chain(ix, 'w', [1, 2]);
+    chain(ix, 'w', [1, 2]);
+    expect(ix.treeSize('w')).toBe(2);
+    expect(scores(ix, [1, 2])).toEqual({w: 2});
+  });
+
+  it('removes blocks, pruning nodes nobody holds', () => {
+    const ix = make();
+    chain(ix, 'w1', [1, 2, 3]);
+    chain(ix, 'w2', [1, 2], 2000);
+    expect(ix.remove('w1', [1002n])).toBe('ok');
+    expect(scores(ix, [1, 2, 3])).toEqual({w1: 2, w2: 2});
+    expect(ix.remove('w1', [4242n])).toBe('block_not_found');
+    expect(ix.remove('nobody', [1n])).toBe('block_not_found');
+    ix.remove('w2', [2001n, 2000n]);
+    ix.remove('w1', [1001n, 1000n]);
+    expect(ix.findMatches(big([1])).scores.size).toBe(0);
+    chain(ix, 'w1', [1, 2, 3]); // the pruned path grows back
+    expect(scores(ix, [1, 2, 3])).toEqual({w1: 3});
+  });
+
+  it('forgets a worker that cleared its cache or left, keeping the others', () => {
+    const ix = make();
+    chain(ix, 'w1', [1, 2, 3]);
+    chain(ix, 'w2', [1, 2], 2000);
+    ix.clear('w1');
+    expect(scores(ix, [1, 2, 3])).toEqual({w2: 2});
+    expect(ix.treeSize('w1')).toBe(0);
+    ix.clear('w2');
+    expect(ix.findMatches(big([1])).scores.size).toBe(0);
+    ix.clear('never-seen');
+  });
+
+  it('handles more than 64 workers', () => {
+    const ix = make();
+    for (let w = 0; w < 70; w++) chain(ix, `w${w}`, w % 2 ? [1, 2, 3] : [1, 2], 1000 + w * 10);
+    const s = ix.findMatches(big([1, 2, 3])).scores;
+    expect(s.size).toBe(70);
+    expect(s.get('w69')).toBe(3);
+    expect(s.get('w68')).toBe(2);
+  });
+});
+
+describe('native and TypeScript indexes agree on random event streams', () => {
+  it('same overlaps, tree sizes and statuses after 20,000 random stored/removed/cleared events over 70 workers', () => {
+    const rand = prng(11);
+    const a = new TsKvIndex();
+    const b = nativeIndex();
+    // Engine ids derive from content, as vLLM's do: the same block always has the same id.
+    const idOf = (local: bigint) => local * 7919n + 13n;
+    const held = new Map<string, Map<bigint, number>>(); // worker → id → depth
+    const prefixes = Array.from({length: 40}, (_, p) => Array.from({length: 12}, (_, i) => BigInt(p * 100 + i + 1)));
+    for (let op = 0; op < 20_000; op++) {
+      const w = `w${Math.floor(rand() * 70)}`;
+      let mine = held.get(w);
+      if (!mine) held.set(w, (mine = new Map()));
+      const r = rand();
+      if (r < 0.6) {
+        const p = prefixes[Math.floor(rand() * prefixes.length)]!;
+        const n = 1 + Math.floor(rand() * p.length);
+        const ext = p.slice(0, n).map(idOf);
+        expect(a.store(w, undefined, p.slice(0, n), ext)).toBe(b.store(w, undefined, p.slice(0, n), ext));
+        for (const [depth, id] of ext.entries()) mine.set(id, depth);
+      } else if (r < 0.98) {
+        // Evict some of the deepest blocks (engines evict tails first), sometimes one already gone.
+        const gone = [...mine].sort((x, y) => y[1] - x[1]).slice(0, Math.floor(rand() * 4)).map(([id]) => id);
+        if (rand() < 0.1) gone.push(idOf(99_999n));
+        expect(a.remove(w, gone)).toBe(b.remove(w, gone));
+        for (const id of gone) mine.delete(id);
+      } else {
+        a.clear(w);
+        b.clear(w);
+        mine.clear();
+      }
+      if (op % 250 === 0) {
+        const q = prefixes[Math.floor(rand() * prefixes.length)]!;
+        expect(b.findMatches(q)).toEqual(a.findMatches(q));
+        expect(b.treeSize(w)).toBe(a.treeSize(w));
+      }
+    }
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * The prefix index as the router uses it, with full 64-bit hashes: the native module's when the
+ * addon is built, else the TypeScript one (prefix-index.ts) behind the same interface.
+ */
+import {type NativeAddon, native} from '../native/index.js';
+import {hashKey} from './block-hasher.js';
+import {type EventStatus, type OverlapScores, PrefixIndex} from './prefix-index.js';
+
+export interface KvIndex {
+  /** A `stored` event: blocks (content hash, engine id) appended under `parent` (undefined = root). */
+  store(worker: string, parent: bigint | undefined, locals: ArrayLike<bigint>, externals: ArrayLike<bigint>): EventStatus;
+  /** A `removed` event, by engine ids. */
+  remove(worker: string, externals: ArrayLike<bigint>): EventStatus;
+  /** A `cleared` event, or the worker left. */
+  clear(worker: string): void;
+  treeSize(worker: string): number;
+  findMatches(locals: ArrayLike<bigint>): OverlapScores;
+}
+
+export function createKvIndex(): KvIndex {
+  return native ? new NativeKvIndex(native) : new TsKvIndex();
+}
+
+const keys = (hashes: ArrayLike<bigint>) => Array.from(hashes, hashKey);
+
+/** The TypeScript index: 53-bit keys of the hashes. */
+export class TsKvIndex implements KvIndex {
+  private readonly index = new PrefixIndex();
+
+  store(worker: string, parent: bigint | undefined, locals: ArrayLike<bigint>, externals: ArrayLike<bigint>): EventStatus {
+    const blocks = Array.from(locals, (l, i) => ({local: hashKey(l), seq: hashKey(externals[i]!)}));
+    return this.index.store(worker, parent === undefined ? undefined : hashKey(parent), blocks);
+  }
+  remove(worker: string, externals: ArrayLike<bigint>): EventStatus {
+    return this.index.remove(worker, keys(externals));
+  }
+  clear(worker: string): void {
+    this.index.clear(worker);
+  }
+  treeSize(worker: string): number {
+    return this.index.treeSize(worker);
+  }
+  findMatches(locals: ArrayLike<bigint>): OverlapScores {
+    return this.index.findMatches(keys(locals));
+  }
+}
+
+const STATUS: EventStatus[] = ['ok', 'parent_block_not_found', 'block_not_found'];
+const u64 = (a: ArrayLike<bigint>) => (a instanceof BigUint64Array ? a : BigUint64Array.from(a));
+
+/** The native index; worker names are interned to the small integers it works with. */
+export class NativeKvIndex implements KvIndex {
+  private readonly handle: object;
+  private readonly ids = new Map<string, number>();
+  private readonly names: string[] = [];
+  private scores = new Uint32Array(64);
+
+  constructor(private readonly addon: NativeAddon) {
+    this.handle = addon.indexNew();
+  }
+
+  private id(worker: string): number {
+    let i = this.ids.get(worker);
+    if (i === undefined) {
+      this.ids.set(worker, (i = this.names.length));
+      this.names.push(worker);
+      if (this.names.length > this.scores.length) this.scores = new Uint32Array(this.scores.length * 2);
+    }
+    return i;
+  }
+
+  store(worker: string, parent: bigint | undefined, locals: ArrayLike<bigint>, externals: ArrayLike<bigint>): EventStatus {
+    return STATUS[this.addon.indexStore(this.handle, this.id(worker), parent ?? null, u64(locals), u64(externals))]!;
+  }
+  remove(worker: string, externals: ArrayLike<bigint>): EventStatus {
+    const w = this.ids.get(worker);
+    return w === undefined ? 'block_not_found' : STATUS[this.addon.indexRemove(this.handle, w, u64(externals))]!;
+  }
+  clear(worker: string): void {
+    const w = this.ids.get(worker);
+    if (w !== undefined) this.addon.indexClear(this.handle, w);
+  }
+  treeSize(worker: string): number {
+    const w = this.ids.get(worker);
+    return w === undefined ? 0 : this.addon.indexTreeSize(this.handle, w);
+  }
+  findMatches(locals: ArrayLike<bigint>): OverlapScores {
+    const scores = new Map<string, number>();
+    const treeSizes = new Map<string, number>();
+    if (!locals.length) return {scores, treeSizes};
+    const n = this.addon.indexFindMatches(this.handle, u64(locals), this.scores);
+    for (let w = 0; w < n; w++) {
+      if (!this.scores[w]) continue;
+      scores.set(this.names[w]!, this.scores[w]!);
+      treeSizes.set(this.names[w]!, this.addon.indexTreeSize(this.handle, w));
+    }
+    return {scores, treeSizes};
+  }
+}
