@@ -1,81 +1,99 @@
-// npm run bench:index — the prefix index at Dynamo's scale: 64 workers, 1 M cached blocks, on one
-// core. Measures KV events applied per second (stored blocks, removed blocks) and overlap queries
-// per second (64-block requests), side by side with a plain Map of the same size as the reference
-// for what a JS hash lookup costs. Prints a table and a JSON record.
+// npm run bench:index — the router's hot paths at Dynamo's scale, the native module against the
+// TypeScript fallback side by side in one run, on one core:
+// - prefix index, 64 workers × 1 M cached blocks: stored blocks applied/s (events of 16 blocks
+//   chained to their parent), overlap queries/s (64-block requests), removed blocks/s, and all
+//   of it as ops/s (one op = one block event applied or one query);
+// - block hashing (Dynamo's XXH3 scheme): tokens/s and µs per 1k-token prompt.
+// Prints a table and a JSON record with native/TypeScript ratios.
 import {prng} from '../src/engines/mocker/text.js';
-import {PrefixIndex, type StoredBlock} from '../src/router/prefix-index.js';
+import {native} from '../src/native/index.js';
+import {NativeBlockHasher, WasmBlockHasher} from '../src/router/dynamo-hash.js';
+import {type KvIndex, NativeKvIndex, TsKvIndex} from '../src/router/kv-index.js';
 
+if (!native) throw new Error('the native addon is not built: run `npm run build:native`');
 const WORKERS = 64;
 const BLOCKS = Number(process.env.BLOCKS ?? 1_000_000);
 const CHAIN = 64;
+const EVENT = 16;
 const QUERIES = 200_000;
 
 const rand = prng(1);
-const key = () => Math.floor(rand() * 2 ** 52) + 1;
+const key = () => (BigInt(Math.floor(rand() * 2 ** 32)) << 32n) | BigInt(Math.floor(rand() * 2 ** 32));
 // Shared prefixes: 2,000 root chains of 16 blocks that many workers store, then private suffixes.
 const roots = Array.from({length: 2000}, () => Array.from({length: 16}, key));
-
 interface Seq {
   worker: string;
-  locals: number[];
-  seqs: number[];
+  locals: BigUint64Array;
+  seqs: BigUint64Array;
 }
 const seqs: Seq[] = [];
-let total = 0;
-while (total < BLOCKS) {
-  const worker = `w${seqs.length % WORKERS}`;
+for (let total = 0; total < BLOCKS; total += CHAIN) {
   const root = roots[Math.floor(rand() * roots.length)]!;
-  const locals = [...root, ...Array.from({length: CHAIN - root.length}, key)];
-  seqs.push({worker, locals, seqs: locals.map(key)});
-  total += CHAIN;
+  const locals = BigUint64Array.from([...root, ...Array.from({length: CHAIN - root.length}, key)]);
+  seqs.push({worker: `w${seqs.length % WORKERS}`, locals, seqs: BigUint64Array.from(locals, key)});
 }
-
-const ix = new PrefixIndex();
-let t0 = performance.now();
-for (const s of seqs) {
-  // One stored event per 16 blocks, chained to the previous event's last block.
-  for (let i = 0; i < CHAIN; i += 16) {
-    const blocks: StoredBlock[] = [];
-    for (let j = i; j < i + 16; j++) blocks.push({local: s.locals[j]!, seq: s.seqs[j]!});
-    ix.store(s.worker, i ? s.seqs[i - 1] : undefined, blocks);
-  }
-}
-const storeS = (performance.now() - t0) / 1000;
-
 const queries = Array.from({length: QUERIES}, () => {
   const s = seqs[Math.floor(rand() * seqs.length)]!;
   const cut = 8 + Math.floor(rand() * (CHAIN - 8));
-  return [...s.locals.slice(0, cut), ...Array.from({length: CHAIN - cut}, key)];
+  return BigUint64Array.from([...s.locals.subarray(0, cut), ...Array.from({length: CHAIN - cut}, key)]);
 });
-t0 = performance.now();
-let matched = 0;
-for (const q of queries) matched += ix.findMatches(q).scores.size;
-const queryS = (performance.now() - t0) / 1000;
-
 const victims = seqs.filter((_, i) => i % 10 === 0);
-t0 = performance.now();
-let removed = 0;
-for (const s of victims) {
-  ix.remove(s.worker, s.seqs.slice(CHAIN / 2).reverse());
-  removed += CHAIN / 2;
+
+function timed(fn: () => void): number {
+  const t = performance.now();
+  fn();
+  return (performance.now() - t) / 1000;
 }
-const removeS = (performance.now() - t0) / 1000;
 
-// Reference: the same number of Map lookups on a 1 M-entry Map.
-const ref = new Map<number, number>();
-for (const s of seqs) for (const k of s.seqs) ref.set(k, 1);
-const keys = seqs.flatMap((s) => s.seqs).slice(0, 2_000_000);
-t0 = performance.now();
-let hits = 0;
-for (const k of keys) hits += ref.get(k) ?? 0;
-const mapS = (performance.now() - t0) / 1000;
+function benchIndex(ix: KvIndex) {
+  const storeS = timed(() => {
+    for (const s of seqs) {
+      for (let i = 0; i < CHAIN; i += EVENT) ix.store(s.worker, i ? s.seqs[i - 1] : undefined, s.locals.subarray(i, i + EVENT), s.seqs.subarray(i, i + EVENT));
+    }
+  });
+  let matched = 0;
+  const queryS = timed(() => {
+    for (const q of queries) matched += ix.findMatches(q).scores.size;
+  });
+  const removeS = timed(() => {
+    for (const s of victims) ix.remove(s.worker, s.seqs.subarray(CHAIN / 2).reverse());
+  });
+  const stored = seqs.length * CHAIN;
+  const removed = victims.length * (CHAIN / 2);
+  return {
+    storedPerS: stored / storeS,
+    queriesPerS: QUERIES / queryS,
+    removedPerS: removed / removeS,
+    opsPerS: (stored + QUERIES + removed) / (storeS + queryS + removeS),
+    matchedPerQuery: matched / QUERIES,
+  };
+}
 
-const rows = [
-  {operation: 'stored blocks applied', count: total, per_sec_M: +(total / storeS / 1e6).toFixed(2)},
-  {operation: 'overlap queries (64 blocks)', count: QUERIES, per_sec_M: +(QUERIES / queryS / 1e6).toFixed(3)},
-  {operation: 'removed blocks applied', count: removed, per_sec_M: +(removed / removeS / 1e6).toFixed(2)},
-  {operation: 'reference: Map.get on 1M keys', count: keys.length, per_sec_M: +(keys.length / mapS / 1e6).toFixed(2)},
+const ts = benchIndex(new TsKvIndex());
+const nat = benchIndex(new NativeKvIndex(native));
+
+// Hashing: 1k-token prompts, the whole prompt per call.
+const prompts = Array.from({length: 2000}, () => Uint32Array.from({length: 1024}, () => Math.floor(rand() * 128000)));
+async function benchHash(h: {hashAll(t: ArrayLike<number>): unknown}) {
+  for (const p of prompts.slice(0, 100)) h.hashAll(p); // warm-up
+  const s = timed(() => {
+    for (const p of prompts) h.hashAll(p);
+  });
+  return {tokensPerS: (prompts.length * 1024) / s, usPer1k: (s / prompts.length) * 1e6};
+}
+const wasmHash = await benchHash(await WasmBlockHasher.create(16));
+const nativeHash = await benchHash(NativeBlockHasher.create(native, 16));
+
+const M = (x: number) => `${(x / 1e6).toFixed(2)} M/s`;
+const rows: [string, string, string, string][] = [
+  ['stored blocks applied', M(ts.storedPerS), M(nat.storedPerS), (nat.storedPerS / ts.storedPerS).toFixed(1)],
+  ['overlap queries (64 blocks)', M(ts.queriesPerS), M(nat.queriesPerS), (nat.queriesPerS / ts.queriesPerS).toFixed(1)],
+  ['removed blocks applied', M(ts.removedPerS), M(nat.removedPerS), (nat.removedPerS / ts.removedPerS).toFixed(1)],
+  ['all index ops (events + queries)', M(ts.opsPerS), M(nat.opsPerS), (nat.opsPerS / ts.opsPerS).toFixed(1)],
+  ['hashing, tokens', M(wasmHash.tokensPerS), M(nativeHash.tokensPerS), (nativeHash.tokensPerS / wasmHash.tokensPerS).toFixed(1)],
+  ['hashing, µs per 1k-token prompt', wasmHash.usPer1k.toFixed(1), nativeHash.usPer1k.toFixed(1), (wasmHash.usPer1k / nativeHash.usPer1k).toFixed(1)],
 ];
-console.log(`bench:index — ${WORKERS} workers, ${total.toLocaleString()} blocks, one core (avg ${(matched / QUERIES).toFixed(1)} workers matched per query)\n`);
-for (const r of rows) console.log(`${r.operation.padEnd(32)} ${String(r.count).padStart(9)}  ${String(r.per_sec_M).padStart(7)} M/s`);
-console.log(`\n${JSON.stringify({bench: 'index', workers: WORKERS, blocks: total, results: rows, hits})}`);
+console.log(`bench:index — ${WORKERS} workers, ${(seqs.length * CHAIN).toLocaleString()} blocks, one core (${nat.matchedPerQuery.toFixed(1)} workers matched per query); TypeScript vs native\n`);
+console.log(`${'operation'.padEnd(34)} ${'typescript'.padStart(12)} ${'native'.padStart(12)} ${'× native'.padStart(9)}`);
+for (const [op, a, b, r] of rows) console.log(`${op.padEnd(34)} ${a.padStart(12)} ${b.padStart(12)} ${r.padStart(9)}`);
+console.log(`\n${JSON.stringify({bench: 'index', workers: WORKERS, blocks: seqs.length * CHAIN, typescript: ts, native: nat, hashing: {wasm: wasmHash, native: nativeHash}})}`);
