@@ -7,7 +7,7 @@ export interface NativeAddon {
   indexRemove(index: object, worker: number, externals: BigUint64Array): number;
   indexClear(index: object, worker: number): void;
   indexTreeSize(index: object, worker: number): number;
-  indexFindMatches(index: object, locals: BigUint64Array, scores: Uint32Array): number;
+  indexFindMatches(index: object, locals: BigUint64Array, scores: Uint32Array, sizes: Uint32Array): number;
 }
 declare const addon: Partial<NativeAddon> & {loadError?: string};
 export = addon;

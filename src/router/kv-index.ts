@@ -54,6 +54,7 @@ export class NativeKvIndex implements KvIndex {
   private readonly ids = new Map<string, number>();
   private readonly names: string[] = [];
   private scores = new Uint32Array(64);
+  private sizes = new Uint32Array(64);
 
   constructor(private readonly addon: NativeAddon) {
     this.handle = addon.indexNew();
@@ -64,7 +65,10 @@ export class NativeKvIndex implements KvIndex {
     if (i === undefined) {
       this.ids.set(worker, (i = this.names.length));
       this.names.push(worker);
-      if (this.names.length > this.scores.length) this.scores = new Uint32Array(this.scores.length * 2);
+      if (this.names.length > this.scores.length) {
+        this.scores = new Uint32Array(this.scores.length * 2);
+        this.sizes = new Uint32Array(this.scores.length);
+      }
     }
     return i;
   }
@@ -88,11 +92,11 @@ export class NativeKvIndex implements KvIndex {
     const scores = new Map<string, number>();
     const treeSizes = new Map<string, number>();
     if (!locals.length) return {scores, treeSizes};
-    const n = this.addon.indexFindMatches(this.handle, u64(locals), this.scores);
+    const n = this.addon.indexFindMatches(this.handle, u64(locals), this.scores, this.sizes);
     for (let w = 0; w < n; w++) {
       if (!this.scores[w]) continue;
       scores.set(this.names[w]!, this.scores[w]!);
-      treeSizes.set(this.names[w]!, this.addon.indexTreeSize(this.handle, w));
+      treeSizes.set(this.names[w]!, this.sizes[w]!);
     }
     return {scores, treeSizes};
   }

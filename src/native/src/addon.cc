@@ -160,21 +160,23 @@ napi_value IndexTreeSize(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// indexFindMatches(index, locals: BigUint64Array, scores: Uint32Array): number of workers known
-// (scores[w] = leading blocks worker w holds; scores must have room for every worker).
+// indexFindMatches(index, locals: BigUint64Array, scores: Uint32Array, sizes: Uint32Array): number
+// of workers known (scores[w] = leading blocks worker w holds, sizes[w] = its blocks in all; both
+// must have room for every worker).
 napi_value IndexFindMatches(napi_env env, napi_callback_info info) {
   Args a;
   CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   auto* ix = index_of(env, a.argv[0]);
   uint64_t* locals;
-  uint32_t* scores;
-  size_t n, room;
+  uint32_t *scores, *sizes;
+  size_t n, room, room2;
   if (!ix) return throw_type(env, "bad index");
   if (!typed(env, a.argv[1], napi_biguint64_array, &locals, &n)) return throw_type(env, "locals must be a BigUint64Array");
-  if (!typed(env, a.argv[2], napi_uint32_array, &scores, &room)) return throw_type(env, "scores must be a Uint32Array");
+  if (!typed(env, a.argv[2], napi_uint32_array, &scores, &room) || !typed(env, a.argv[3], napi_uint32_array, &sizes, &room2))
+    return throw_type(env, "scores and sizes must be Uint32Arrays");
   size_t workers = ix->workers();
-  if (room < workers) return throw_type(env, "scores is smaller than the number of workers");
-  ix->find_matches(locals, n, scores);
+  if (room < workers || room2 < workers) return throw_type(env, "scores or sizes is smaller than the number of workers");
+  ix->find_matches(locals, n, scores, sizes);
   napi_value out;
   CHECK(napi_create_uint32(env, static_cast<uint32_t>(workers), &out));
   return out;

@@ -6,23 +6,25 @@
 namespace dynamo {
 
 PrefixIndex::~PrefixIndex() {
-  for (Node* n : all_) {
-    delete n->many;
-    delete n->more;
-    delete n;
+  for (Node* chunk : chunks_) {
+    for (size_t i = 0; i < kChunk; i++) {
+      delete chunk[i].many;
+      delete chunk[i].more;
+    }
+    delete[] chunk;
   }
   delete root_.many;
 }
 
 Node* PrefixIndex::alloc(uint64_t local, Node* parent) {
-  Node* n;
-  if (!free_.empty()) {
-    n = free_.back();
-    free_.pop_back();
-  } else {
-    n = new Node();
-    all_.push_back(n);
+  if (free_.empty()) {
+    // Nodes come in chunks: one allocation per kChunk blocks, and freed nodes are reused.
+    Node* chunk = new Node[kChunk];
+    chunks_.push_back(chunk);
+    for (size_t i = kChunk; i-- > 0;) free_.push_back(&chunk[i]);
   }
+  Node* n = free_.back();
+  free_.pop_back();
   n->local = local;
   n->parent = parent;
   return n;
@@ -155,8 +157,9 @@ void PrefixIndex::clear(uint32_t worker) {
   for (Node* n : nodes) prune(n);
 }
 
-void PrefixIndex::find_matches(const uint64_t* locals, size_t n, uint32_t* scores) const {
+void PrefixIndex::find_matches(const uint64_t* locals, size_t n, uint32_t* scores, uint32_t* sizes) const {
   std::fill(scores, scores + lookup_.size(), 0);
+  for (size_t w = 0; w < lookup_.size(); w++) sizes[w] = static_cast<uint32_t>(lookup_[w].size());
   if (n == 0) return;
   const Node* node = child(&root_, locals[0]);
   if (!node) return;

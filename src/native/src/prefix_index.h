@@ -39,8 +39,9 @@ class PrefixIndex {
   void clear(uint32_t worker);
   size_t tree_size(uint32_t worker) const { return worker < lookup_.size() ? lookup_[worker].size() : 0; }
   size_t workers() const { return lookup_.size(); }
-  // scores[w] = leading blocks of `locals` worker w holds (scores must have workers() entries).
-  void find_matches(const uint64_t* locals, size_t n, uint32_t* scores) const;
+  // scores[w] = leading blocks of `locals` worker w holds, sizes[w] = blocks it holds in all (both
+  // must have workers() entries).
+  void find_matches(const uint64_t* locals, size_t n, uint32_t* scores, uint32_t* sizes) const;
 
  private:
   Node* child(const Node* n, uint64_t local) const;
@@ -58,8 +59,9 @@ class PrefixIndex {
   Node* resolve(FlatMap<NodeRef>& own, uint64_t external);
 
   std::vector<FlatMap<NodeRef>> lookup_;
+  static constexpr size_t kChunk = 1024;
   std::vector<Node*> free_;
-  std::vector<Node*> all_;
+  std::vector<Node*> chunks_;
 };
 
 }  // namespace dynamo
