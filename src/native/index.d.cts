@@ -1,6 +1,6 @@
 export interface NativeAddon {
-  /** [local hashes of every full block…, sequence hashes…] (Dynamo's scheme; chain seed 1337). */
-  hashBlocks(tokens: Uint32Array, blockSize: number, seed: bigint): BigUint64Array;
+  /** [local hashes of every full block…, sequence hashes…] (Dynamo's scheme; chain seed 1337), the first chained to `parent` if given. */
+  hashBlocks(tokens: Uint32Array, blockSize: number, seed: bigint, parent?: bigint): BigUint64Array;
   xxh3(bytes: Uint8Array, seed: bigint): bigint;
   indexNew(): object;
   indexStore(index: object, worker: number, parent: bigint | null, locals: BigUint64Array, externals: BigUint64Array): number;

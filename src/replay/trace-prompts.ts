@@ -5,9 +5,9 @@
  * always follows the same parent and its blocks always hash the same; a trace that breaks the
  * chain (same id after a different parent) is detected and hashed afresh.
  */
-import {type Block, blocksOf, chainBlock} from '../engines/mocker/kv-blocks.js';
+import {type Block, blocksOf} from '../engines/mocker/kv-blocks.js';
 import type {BlockPrompt} from '../engines/mocker/scheduler.js';
-import type {BlockHasher} from '../router/block-hasher.js';
+import {type BlockHasher, hashKey} from '../router/block-hasher.js';
 import type {TraceRequest} from './trace.js';
 
 /**
@@ -57,7 +57,8 @@ export class TracePrompts {
     const blocks: Block[] = [];
     if (Number.isInteger(this.perId)) {
       const tokens = this.idTokens(id, new Uint32Array(this.traceBlockSize));
-      for (let b = 0; b < this.perId; b++) blocks.push(chainBlock(this.hasher, blocks.at(-1) ?? parent, tokens, b * this.hasher.blockSize));
+      const h = this.hasher.hashAll(tokens, parent?.seq);
+      for (let b = 0; b < this.perId; b++) blocks.push({key: hashKey(h.sequence[b]!), local: h.local[b]!, seq: h.sequence[b]!});
     }
     const fresh = {parent: parent?.seq, blocks};
     if (!e) this.ids.set(id, fresh); // the first parent seen is the chain's; a break is hashed every time

@@ -8,8 +8,8 @@ export interface BlockHasher {
   local(tokens: ArrayLike<number>, start?: number, count?: number): bigint;
   /** The chained hash of a block given its parent's sequence hash (undefined for the first block). */
   sequence(parent: bigint | undefined, local: bigint): bigint;
-  /** Local and sequence hashes of every full block of `tokens`. */
-  hashAll(tokens: ArrayLike<number>): {local: ArrayLike<bigint>; sequence: ArrayLike<bigint>};
+  /** Local and sequence hashes of every full block of `tokens`, chained after `parent` if given. */
+  hashAll(tokens: ArrayLike<number>, parent?: bigint): {local: ArrayLike<bigint>; sequence: ArrayLike<bigint>};
 }
 
 const view = new DataView(new ArrayBuffer(8));

@@ -33,6 +33,8 @@ describe.each(implementations)("Dynamo's block hashing, %s (golden vectors from 
       // One block at a time gives the same.
       for (let b = 0; b < v.local.length; b++) expect(String(h.local(v.tokens, b * v.block_size))).toBe(v.local[b]);
       for (let b = 1; b < v.local.length; b++) expect(String(h.sequence(BigInt(v.sequence[b - 1]!), BigInt(v.local[b]!)))).toBe(v.sequence[b]);
+      // A continuation chained to the first block's hash gives the rest of the sequence.
+      if (v.local.length > 1) expect(Array.from(h.hashAll(v.tokens.slice(v.block_size), BigInt(v.sequence[0]!)).sequence, String)).toEqual(v.sequence.slice(1));
     }
   });
 

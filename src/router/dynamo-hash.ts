@@ -61,14 +61,14 @@ export class WasmBlockHasher implements BlockHasher {
     return digest64(this.chain, this.pair);
   }
 
-  /** Local and sequence hashes of every full block of `tokens`. */
-  hashAll(tokens: ArrayLike<number>): {local: bigint[]; sequence: bigint[]} {
+  /** Local and sequence hashes of every full block of `tokens`, chained after `parent` if given. */
+  hashAll(tokens: ArrayLike<number>, parent?: bigint): {local: bigint[]; sequence: bigint[]} {
     const n = Math.floor(tokens.length / this.blockSize);
     const local: bigint[] = new Array(n);
     const sequence: bigint[] = new Array(n);
     for (let b = 0; b < n; b++) {
       local[b] = this.local(tokens, b * this.blockSize);
-      sequence[b] = this.sequence(b ? sequence[b - 1] : undefined, local[b]!);
+      sequence[b] = this.sequence(b ? sequence[b - 1] : parent, local[b]!);
     }
     return {local, sequence};
   }
@@ -90,8 +90,9 @@ export class NativeBlockHasher implements BlockHasher {
     return new NativeBlockHasher(addon, blockSize, seed);
   }
 
-  hashAll(tokens: ArrayLike<number>): {local: BigUint64Array; sequence: BigUint64Array} {
-    const all = this.addon.hashBlocks(tokens instanceof Uint32Array ? tokens : Uint32Array.from(tokens), this.blockSize, this.seed);
+  hashAll(tokens: ArrayLike<number>, parent?: bigint): {local: BigUint64Array; sequence: BigUint64Array} {
+    const u32 = tokens instanceof Uint32Array ? tokens : Uint32Array.from(tokens);
+    const all = parent === undefined ? this.addon.hashBlocks(u32, this.blockSize, this.seed) : this.addon.hashBlocks(u32, this.blockSize, this.seed, parent);
     const n = all.length / 2;
     return {local: all.subarray(0, n), sequence: all.subarray(n)};
   }

@@ -48,8 +48,9 @@ uint64_t chain(uint64_t parent, uint64_t local) {
   return XXH3_64bits_withSeed(pair, sizeof pair, kSeed);
 }
 
-// hashBlocks(tokens: Uint32Array, blockSize: number, seed: bigint): BigUint64Array
-// → [local hashes of every full block…, sequence hashes…]
+// hashBlocks(tokens: Uint32Array, blockSize: number, seed: bigint, parent?: bigint): BigUint64Array
+// → [local hashes of every full block…, sequence hashes…]; with `parent` the first block chains
+// to that sequence hash (a continuation of an earlier prefix).
 napi_value HashBlocks(napi_env env, napi_callback_info info) {
   Args a;
   CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
@@ -61,6 +62,8 @@ napi_value HashBlocks(napi_env env, napi_callback_info info) {
   if (!typed(env, a.argv[0], napi_uint32_array, &tokens, &n)) return throw_type(env, "tokens must be a Uint32Array");
   if (napi_get_value_uint32(env, a.argv[1], &block_size) != napi_ok || block_size == 0) return throw_type(env, "blockSize must be a positive integer");
   if (napi_get_value_bigint_uint64(env, a.argv[2], &seed, &lossless) != napi_ok) return throw_type(env, "seed must be a bigint");
+  uint64_t parent = 0;
+  bool has_parent = a.argc > 3 && napi_get_value_bigint_uint64(env, a.argv[3], &parent, &lossless) == napi_ok;
   size_t blocks = n / block_size;
   napi_value buffer, out;
   void* raw;
@@ -68,7 +71,7 @@ napi_value HashBlocks(napi_env env, napi_callback_info info) {
   auto* h = static_cast<uint64_t*>(raw);
   for (size_t b = 0; b < blocks; b++) {
     h[b] = XXH3_64bits_withSeed(tokens + b * block_size, block_size * sizeof(uint32_t), seed);
-    h[blocks + b] = b ? chain(h[blocks + b - 1], h[b]) : h[b];
+    h[blocks + b] = b ? chain(h[blocks + b - 1], h[b]) : has_parent ? chain(parent, h[b]) : h[b];
   }
   CHECK(napi_create_typedarray(env, napi_biguint64_array, blocks * 2, buffer, 0, &out));
   return out;
