@@ -26,6 +26,8 @@ interface IdEntry {
 export class TracePrompts {
   private readonly ids = new Map<number, IdEntry>();
   private readonly perId: number;
+  /** One id's tokens while they are hashed (typed arrays are costly to allocate by the 100,000). */
+  private readonly scratch: Uint32Array;
 
   constructor(
     private readonly hasher: BlockHasher,
@@ -33,6 +35,7 @@ export class TracePrompts {
     private readonly vocabSize = 32000,
   ) {
     this.perId = traceBlockSize / hasher.blockSize;
+    this.scratch = new Uint32Array(traceBlockSize);
   }
 
   /**
@@ -46,7 +49,7 @@ export class TracePrompts {
       h ^= h >>> 15;
       h = Math.imul(h, 0x2c1b3c6d);
       h ^= h >>> 12;
-      out[at + j - skip] = (h >>> 0) % this.vocabSize;
+      out[at + j - skip] = Math.floor(((h >>> 0) / 4294967296) * this.vocabSize); // not %: a float modulo per token
     }
     return out;
   }
@@ -56,7 +59,7 @@ export class TracePrompts {
     if (e && e.parent === parent?.seq) return e;
     const blocks: Block[] = [];
     if (Number.isInteger(this.perId)) {
-      const tokens = this.idTokens(id, new Uint32Array(this.traceBlockSize));
+      const tokens = this.idTokens(id, this.scratch);
       const h = this.hasher.hashAll(tokens, parent?.seq);
       for (let b = 0; b < this.perId; b++) blocks.push({key: hashKey(h.sequence[b]!), local: h.local[b]!, seq: h.sequence[b]!});
     }
