@@ -68,7 +68,8 @@ export class KvBlockManager {
   constructor(
     readonly totalBlocks: number,
     readonly blockSize: number,
-    private readonly onEvent: (e: KvEventData) => void = () => {},
+    /** Hears every change to the cached set; without one, no event is even built. */
+    private readonly onEvent?: (e: KvEventData) => void,
   ) {}
 
   get freeBlocks(): number {
@@ -127,9 +128,9 @@ export class KvBlockManager {
       const c = this.oldest;
       this.unlinkInactive(c);
       this.cached.delete(c.block.key);
-      evicted.push(c.block.seq);
+      if (this.onEvent) evicted.push(c.block.seq);
     }
-    if (evicted.length) this.onEvent({type: 'removed', blockHashes: evicted});
+    if (evicted.length) this.onEvent?.({type: 'removed', blockHashes: evicted});
     return true;
   }
 
@@ -165,7 +166,7 @@ export class KvBlockManager {
     let run: StoredBlock[] = [];
     let runParent: bigint | undefined;
     const flush = () => {
-      if (run.length) this.onEvent({type: 'stored', ...(runParent === undefined ? {} : {parentHash: runParent}), blocks: run});
+      if (run.length) this.onEvent?.({type: 'stored', ...(runParent === undefined ? {} : {parentHash: runParent}), blocks: run});
       run = [];
     };
     for (let i = 0; i < blocks.length; i++) {
@@ -176,6 +177,7 @@ export class KvBlockManager {
       }
       this.cached.set(b.key, {refs: 1, block: b, parent: i ? blocks[i - 1] : undefined, prev: undefined, next: undefined});
       this.activeFull++;
+      if (!this.onEvent) continue;
       if (!run.length) runParent = i ? blocks[i - 1]!.seq : undefined;
       run.push({blockHash: b.seq, tokensHash: b.local});
     }
@@ -209,7 +211,7 @@ export class KvBlockManager {
       const parent = seq.blocks.at(-1);
       this.cached.set(block.key, {refs: 1, block, parent, prev: undefined, next: undefined});
       this.activeFull++;
-      this.onEvent({type: 'stored', ...(parent ? {parentHash: parent.seq} : {}), blocks: [{blockHash: block.seq, tokensHash: block.local}]});
+      this.onEvent?.({type: 'stored', ...(parent ? {parentHash: parent.seq} : {}), blocks: [{blockHash: block.seq, tokensHash: block.local}]});
     }
     seq.blocks.push(block);
   }
@@ -236,7 +238,7 @@ export class KvBlockManager {
     this.oldest = this.newest = undefined;
     this.inactiveCount = 0;
     this.releases++;
-    this.onEvent({type: 'cleared'});
+    this.onEvent?.({type: 'cleared'});
   }
 
   /**
