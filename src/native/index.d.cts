@@ -3,8 +3,8 @@ export interface NativeAddon {
   hashBlocks(tokens: Uint32Array, blockSize: number, seed: bigint, parent?: bigint): BigUint64Array;
   xxh3(bytes: Uint8Array, seed: bigint): bigint;
   indexNew(): object;
-  indexStore(index: object, worker: number, parent: bigint | null, locals: BigUint64Array, externals: BigUint64Array): number;
-  indexRemove(index: object, worker: number, externals: BigUint64Array): number;
+  indexStore(index: object, worker: number, parent: bigint | null, locals: BigUint64Array, externals: BigUint64Array, count?: number): number;
+  indexRemove(index: object, worker: number, externals: BigUint64Array, count?: number): number;
   indexClear(index: object, worker: number): void;
   indexTreeSize(index: object, worker: number): number;
   indexFindMatches(index: object, locals: BigUint64Array, scores: Uint32Array, sizes: Uint32Array): number;

@@ -105,7 +105,15 @@ napi_value IndexNew(napi_env env, napi_callback_info) {
   return out;
 }
 
-// indexStore(index, worker, parent: bigint | null, locals: BigUint64Array, externals: BigUint64Array): status
+// Optional trailing `count`: use only the first `count` entries (callers reuse scratch arrays, as
+// allocating a typed array per event costs more than applying it).
+size_t count_arg(napi_env env, const Args& a, size_t at, size_t length) {
+  uint32_t count;
+  if (a.argc > at && napi_get_value_uint32(env, a.argv[at], &count) == napi_ok && count <= length) return count;
+  return length;
+}
+
+// indexStore(index, worker, parent: bigint | null, locals: BigUint64Array, externals: BigUint64Array, count?): status
 napi_value IndexStore(napi_env env, napi_callback_info info) {
   Args a;
   CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
@@ -116,6 +124,7 @@ napi_value IndexStore(napi_env env, napi_callback_info info) {
   if (!ix || napi_get_value_uint32(env, a.argv[1], &worker) != napi_ok) return throw_type(env, "bad index or worker");
   if (!typed(env, a.argv[3], napi_biguint64_array, &locals, &nl) || !typed(env, a.argv[4], napi_biguint64_array, &externals, &ne) || nl != ne)
     return throw_type(env, "locals and externals must be BigUint64Arrays of one length");
+  nl = count_arg(env, a, 5, nl);
   napi_valuetype t;
   CHECK(napi_typeof(env, a.argv[2], &t));
   uint64_t parent = 0;
@@ -127,7 +136,7 @@ napi_value IndexStore(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// indexRemove(index, worker, externals: BigUint64Array): status
+// indexRemove(index, worker, externals: BigUint64Array, count?): status
 napi_value IndexRemove(napi_env env, napi_callback_info info) {
   Args a;
   CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
@@ -137,6 +146,7 @@ napi_value IndexRemove(napi_env env, napi_callback_info info) {
   size_t n;
   if (!ix || napi_get_value_uint32(env, a.argv[1], &worker) != napi_ok) return throw_type(env, "bad index or worker");
   if (!typed(env, a.argv[2], napi_biguint64_array, &externals, &n)) return throw_type(env, "externals must be a BigUint64Array");
+  n = count_arg(env, a, 3, n);
   napi_value out;
   CHECK(napi_create_int32(env, static_cast<int32_t>(ix->remove(worker, externals, n)), &out));
   return out;
