@@ -61,7 +61,10 @@ export class TracePrompts {
     if (Number.isInteger(this.perId)) {
       const tokens = this.idTokens(id, this.scratch);
       const h = this.hasher.hashAll(tokens, parent?.seq);
-      for (let b = 0; b < this.perId; b++) blocks.push({key: hashKey(h.sequence[b]!), local: h.local[b]!, seq: h.sequence[b]!});
+      for (let b = 0; b < this.perId; b++) {
+        const seq = h.sequence[b]!; // each read of a BigUint64Array allocates a BigInt
+        blocks.push({key: hashKey(seq), local: h.local[b]!, seq});
+      }
     }
     const fresh = {parent: parent?.seq, blocks};
     if (!e) this.ids.set(id, fresh); // the first parent seen is the chain's; a break is hashed every time
