@@ -98,6 +98,12 @@ dynamo::PrefixIndex* index_of(napi_env env, napi_value v) {
   return static_cast<dynamo::PrefixIndex*>(p);
 }
 
+// Most index calls start with (index, worker).
+bool index_and_worker(napi_env env, const Args& a, dynamo::PrefixIndex** ix, uint32_t* worker) {
+  *ix = index_of(env, a.argv[0]);
+  return *ix && napi_get_value_uint32(env, a.argv[1], worker) == napi_ok;
+}
+
 napi_value IndexNew(napi_env env, napi_callback_info) {
   auto* ix = new dynamo::PrefixIndex();
   napi_value out;
@@ -117,11 +123,11 @@ size_t count_arg(napi_env env, const Args& a, size_t at, size_t length) {
 napi_value IndexStore(napi_env env, napi_callback_info info) {
   Args a;
   CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
-  auto* ix = index_of(env, a.argv[0]);
+  dynamo::PrefixIndex* ix;
   uint32_t worker;
   uint64_t *locals, *externals;
   size_t nl, ne;
-  if (!ix || napi_get_value_uint32(env, a.argv[1], &worker) != napi_ok) return throw_type(env, "bad index or worker");
+  if (!index_and_worker(env, a, &ix, &worker)) return throw_type(env, "bad index or worker");
   if (!typed(env, a.argv[3], napi_biguint64_array, &locals, &nl) || !typed(env, a.argv[4], napi_biguint64_array, &externals, &ne) || nl != ne)
     return throw_type(env, "locals and externals must be BigUint64Arrays of one length");
   nl = count_arg(env, a, 5, nl);
@@ -140,11 +146,11 @@ napi_value IndexStore(napi_env env, napi_callback_info info) {
 napi_value IndexRemove(napi_env env, napi_callback_info info) {
   Args a;
   CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
-  auto* ix = index_of(env, a.argv[0]);
+  dynamo::PrefixIndex* ix;
   uint32_t worker;
   uint64_t* externals;
   size_t n;
-  if (!ix || napi_get_value_uint32(env, a.argv[1], &worker) != napi_ok) return throw_type(env, "bad index or worker");
+  if (!index_and_worker(env, a, &ix, &worker)) return throw_type(env, "bad index or worker");
   if (!typed(env, a.argv[2], napi_biguint64_array, &externals, &n)) return throw_type(env, "externals must be a BigUint64Array");
   n = count_arg(env, a, 3, n);
   napi_value out;
@@ -155,9 +161,9 @@ napi_value IndexRemove(napi_env env, napi_callback_info info) {
 napi_value IndexClear(napi_env env, napi_callback_info info) {
   Args a;
   CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
-  auto* ix = index_of(env, a.argv[0]);
+  dynamo::PrefixIndex* ix;
   uint32_t worker;
-  if (!ix || napi_get_value_uint32(env, a.argv[1], &worker) != napi_ok) return throw_type(env, "bad index or worker");
+  if (!index_and_worker(env, a, &ix, &worker)) return throw_type(env, "bad index or worker");
   ix->clear(worker);
   return nullptr;
 }
@@ -165,9 +171,9 @@ napi_value IndexClear(napi_env env, napi_callback_info info) {
 napi_value IndexTreeSize(napi_env env, napi_callback_info info) {
   Args a;
   CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
-  auto* ix = index_of(env, a.argv[0]);
+  dynamo::PrefixIndex* ix;
   uint32_t worker;
-  if (!ix || napi_get_value_uint32(env, a.argv[1], &worker) != napi_ok) return throw_type(env, "bad index or worker");
+  if (!index_and_worker(env, a, &ix, &worker)) return throw_type(env, "bad index or worker");
   napi_value out;
   CHECK(napi_create_double(env, static_cast<double>(ix->tree_size(worker)), &out));
   return out;
