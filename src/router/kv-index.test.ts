@@ -123,3 +123,64 @@ describe('native and TypeScript indexes agree on random event streams', () => {
     }
   });
 });
+
+describe('native and TypeScript indexes agree where chains branch, resume mid-chain and lose middle blocks', () => {
+  it('same statuses, overlaps and tree sizes over 30,000 random events on branching paths', () => {
+    const rand = prng(23);
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
+    const a = new TsKvIndex();
+    const b = nativeIndex();
+    // Paths that share prefixes of any length and then diverge (the native index splits its edges
+    // there), over a small alphabet of content hashes so that branches reuse the same values.
+    const paths: bigint[][] = [[]];
+    for (let p = 0; p < 60; p++) {
+      const base = pick(paths);
+      const shared = base.slice(0, Math.floor(rand() * (base.length + 1)));
+      paths.push([...shared, ...Array.from({length: 4 + Math.floor(rand() * 20)}, () => BigInt(1 + Math.floor(rand() * 5)))]);
+    }
+    paths.shift();
+    // An engine id per path prefix (as a sequence hash would be), random 64-bit values.
+    const ids = new Map<string, bigint>();
+    const idOf = (path: bigint[], i: number) => {
+      const k = path.slice(0, i + 1).join(',');
+      let id = ids.get(k);
+      if (id === undefined) ids.set(k, (id = BigInt.asUintN(64, BigInt(Math.floor(rand() * 2 ** 32)) * 4294967311n + BigInt(ids.size))));
+      return id;
+    };
+    const held = new Map<string, Set<bigint>>();
+    for (let op = 0; op < 30_000; op++) {
+      const w = `w${Math.floor(rand() * 70)}`;
+      let mine = held.get(w);
+      if (!mine) held.set(w, (mine = new Set()));
+      const r = rand();
+      if (r < 0.55) {
+        // A stored event: part of a path, from the root or after a block the worker may hold.
+        const p = pick(paths);
+        const start = rand() < 0.5 ? 0 : Math.floor(rand() * p.length);
+        const end = start + 1 + Math.floor(rand() * (p.length - start));
+        const parent = start ? idOf(p, start - 1) : undefined;
+        const locals = p.slice(start, end);
+        const ext = locals.map((_, i) => idOf(p, start + i));
+        const status = a.store(w, parent, locals, ext);
+        expect(b.store(w, parent, locals, ext)).toBe(status);
+        if (status === 'ok') for (const id of ext) mine.add(id);
+      } else if (r < 0.97) {
+        // A removed event: any blocks the worker holds (middle ones too), sometimes an unknown one.
+        const gone = [...mine].filter(() => rand() < 0.3).slice(0, 6);
+        if (rand() < 0.1) gone.push(12345n);
+        expect(b.remove(w, gone)).toBe(a.remove(w, gone));
+        for (const id of gone) mine.delete(id);
+      } else {
+        a.clear(w);
+        b.clear(w);
+        mine.clear();
+      }
+      if (op % 50 === 0) {
+        const p = pick(paths);
+        const q = [...p.slice(0, Math.floor(rand() * (p.length + 1))), ...Array.from({length: Math.floor(rand() * 4)}, () => BigInt(1 + Math.floor(rand() * 5)))];
+        expect(b.findMatches(q)).toEqual(a.findMatches(q));
+        for (const name of held.keys()) expect(b.treeSize(name)).toBe(a.treeSize(name));
+      }
+    }
+  });
+});

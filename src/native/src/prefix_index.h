@@ -1,7 +1,14 @@
-// The router's prefix index (Dynamo's RadixTree semantics), in C++ for throughput: nodes keyed by
-// the block's content hash under their parent, each carrying the workers that hold it; per worker,
-// engine block ids → nodes (how `stored` finds its parent and `removed` its block). Same behaviour
-// as src/router/prefix-index.ts, with full 64-bit keys.
+// The router's prefix index: Dynamo's RadixTree semantics (src/router/prefix-index.ts behaves the
+// same, on 53-bit keys), with full 64-bit keys and a compressed layout for throughput:
+// - the tree of blocks (keyed by content hash under their parent, each with the workers holding
+//   it) is stored as edges: runs of blocks without branches, in arrays. A query walks an edge as a
+//   linear scan (content hash + worker bits side by side, 16 bytes a block) instead of chasing a
+//   pointer per block; a stored event that extends a chain appends to its edge. An edge is split
+//   where a new branch leaves it (as Dynamo's ConcurrentRadixTreeCompressed does; never merged).
+// - every block has a stable id (its position can move when an edge splits); per worker, a flat
+//   map from the engine's block id (external hash) to that id, checked by generation so that an
+//   entry outliving its block (one block stored under two ids, one removed) is seen as stale.
+// - workers 0–63 are bits; more workers in a per-block list.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -12,30 +19,66 @@ namespace dynamo {
 
 enum class Status : int32_t { Ok = 0, ParentNotFound = 1, BlockNotFound = 2 };
 
-struct Node {
-  uint64_t local = 0;
-  Node* parent = nullptr;
-  // Most nodes have one child; a map only where chains branch.
-  Node* one = nullptr;
-  FlatMap<Node*>* many = nullptr;
-  // Workers 0–63 as bits; more workers in `more`.
-  uint64_t bits = 0;
-  std::vector<uint32_t>* more = nullptr;
-  // Bumped each time the node is released to the pool: a lookup entry made for an earlier life
-  // of the node (the same block named by two ids, one removed) is recognised as stale.
-  uint32_t gen = 0;
+struct Slot {
+  uint64_t local;  // content hash
+  uint64_t bits;   // workers 0–63 holding the block
 };
 
-struct NodeRef {
-  Node* node = nullptr;
-  uint32_t gen = 0;
+struct Edge;
+
+struct EdgePtrTraits {
+  static bool empty(Edge* e) { return e == nullptr; }
+  static Edge* none() { return nullptr; }
+};
+
+struct Edge {
+  uint64_t key = 0;  // its first block's content hash (its key under the parent)
+  Edge* parent = nullptr;
+  std::vector<Slot> slots;
+  std::vector<uint32_t> ids;  // block ids, beside slots
+  // Workers 64 and up, per block (beside slots), once any block of the edge has one.
+  std::vector<std::vector<uint32_t>>* more = nullptr;
+  // Children by their key: the first inline, a map once there are two.
+  Edge* one = nullptr;
+  FlatMap<Edge*, EdgePtrTraits>* many = nullptr;
+
+  ~Edge() {
+    delete more;
+    delete many;
+  }
+  bool has_children() const { return one || (many && many->size()); }
+};
+
+// Where a block is now, and its generation (bumped when the block is released).
+struct BlockLoc {
+  Edge* edge;
+  uint32_t off;
+  uint32_t gen;
+};
+
+struct Ref {
+  uint32_t id;
+  uint32_t gen;
+};
+
+struct RefTraits {
+  static bool empty(const Ref& r) { return r.id == UINT32_MAX; }
+  static Ref none() { return Ref{UINT32_MAX, 0}; }
 };
 
 class PrefixIndex {
  public:
+  PrefixIndex() = default;
+  PrefixIndex(const PrefixIndex&) = delete;
+  PrefixIndex& operator=(const PrefixIndex&) = delete;
   ~PrefixIndex();
+
+  // A stored event: blocks (content hash, engine id) appended after the worker's block `parent`
+  // (or from the root).
   Status store(uint32_t worker, bool has_parent, uint64_t parent, const uint64_t* locals, const uint64_t* externals, size_t n);
+  // A removed event, by engine ids (BlockNotFound if any was unknown; the others are removed).
   Status remove(uint32_t worker, const uint64_t* externals, size_t n);
+  // A cleared event, or the worker left.
   void clear(uint32_t worker);
   size_t tree_size(uint32_t worker) const { return worker < lookup_.size() ? lookup_[worker].size() : 0; }
   size_t workers() const { return lookup_.size(); }
@@ -43,25 +86,35 @@ class PrefixIndex {
   // must have workers() entries).
   void find_matches(const uint64_t* locals, size_t n, uint32_t* scores, uint32_t* sizes) const;
 
+  // Sizes, for tests and benchmarks: live blocks and edges.
+  size_t blocks() const { return blocks_.size() - free_blocks_.size(); }
+  size_t edges() const { return edges_.size() - free_edges_.size(); }
+
  private:
-  Node* child(const Node* n, uint64_t local) const;
-  void add_child(Node* n, Node* c);
-  void remove_child(Node* n, Node* c);
-  static bool holds(const Node* n, uint32_t w);
-  static void add_worker(Node* n, uint32_t w);
-  static void drop_worker(Node* n, uint32_t w);
-  static bool empty(const Node* n) { return n->bits == 0 && (!n->more || n->more->empty()); }
-  void prune(Node* n);
-  Node* alloc(uint64_t local, Node* parent);
-  void release(Node* n);
+  using Lookup = FlatMap<Ref, RefTraits>;
 
-  Node root_;
-  Node* resolve(FlatMap<NodeRef>& own, uint64_t external);
+  static Edge* child(const Edge* e, uint64_t local);
+  static void add_child(Edge* e, Edge* c);
+  static void remove_child(Edge* e, Edge* c);
+  static void add_worker(Edge* e, size_t off, uint32_t w);
+  static void drop_worker(Edge* e, size_t off, uint32_t w);
+  static bool empty(const Edge* e, size_t off) { return e->slots[off].bits == 0 && (!e->more || (*e->more)[off].empty()); }
 
-  std::vector<FlatMap<NodeRef>> lookup_;
-  static constexpr size_t kChunk = 1024;
-  std::vector<Node*> free_;
-  std::vector<Node*> chunks_;
+  const BlockLoc* resolve(Lookup& own, uint64_t external);
+  void append(Edge* e, uint64_t local);
+  void split(Edge* e, size_t at);
+  void prune(Edge* e);
+  Edge* new_edge(Edge* parent, uint64_t key);
+  void free_edge(Edge* e);
+  uint32_t new_block(Edge* e, uint32_t off);
+  void free_block(uint32_t id);
+
+  Edge root_;
+  std::vector<Lookup> lookup_;
+  std::vector<BlockLoc> blocks_;
+  std::vector<uint32_t> free_blocks_;
+  std::vector<Edge*> edges_;  // every edge allocated (for the destructor)
+  std::vector<Edge*> free_edges_;
 };
 
 }  // namespace dynamo
