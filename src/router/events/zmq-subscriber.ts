@@ -1,152 +1,277 @@
 /**
- * Follows one vLLM/SGLang engine's KV events: a SUB socket on its `endpoint` receives
- * `[topic, seq (u64 BE), msgpack batch]`; batches are applied in seq order. A jump in seq means
- * batches were lost (slow subscriber, late join): with a `replay_endpoint` the missing ones are
- * asked for over DEALER (`["", start_seq]` → `["", seq, batch]`… until an empty batch) while live
- * ones wait; without one the loss is counted and warned about. A seq lower than the last means the
- * engine restarted: its blocks are forgotten. Malformed batches are counted and skipped.
+ * Follows one vLLM/SGLang engine publisher's KV events and hands the router its events.
+ *
+ * A SUB socket on the engine's `endpoint` receives `[topic, seq (u64 BE), msgpack batch]`;
+ * `BatchSequencer` decides the order (gaps, replays over DEALER from `replay_endpoint`, restarts),
+ * `decodeEngineBatch` and `toRouterEvents` turn each batch into router events with Dynamo's content
+ * hashes, and `EventIds` numbers them per DP rank. Work runs through one serial queue so events
+ * leave in seq order even when a LoRA hasher has to be made first.
+ *
+ * Nothing from the wire can throw out of here: malformed messages and batches are counted and
+ * skipped, a throwing consumer is counted, and connection trouble is retried and warned about once.
  */
 import type {BlockHasher} from '../block-hasher.js';
-import type {KvEventData} from './types.js';
-import {type DropReason, EventDecodeError, decodeEngineBatch, toRouterEvents} from './vllm-wire.js';
+import {BatchSequencer, type SeqAction} from './batch-sequencer.js';
+import {EventDecodeError, decodeEngineBatch} from './engine-events.js';
+import {EventIds} from './event-ids.js';
+import {type DropReason, LoraHashers, loraNamesOf, toRouterEvents} from './to-router-events.js';
+import type {KvEvent} from './types.js';
 import {ZmtpSocket} from './zmtp.js';
 
-export interface EngineSubscriberOptions {
+export interface EngineEventSubscriberOptions {
+  /** The engine's PUB address (vLLM `endpoint`; each DP rank's port is the base port + rank). */
   endpoint: string;
+  /** The engine's replay ROUTER (`replay_endpoint`), if it has one: lost batches are asked for there. */
   replayEndpoint?: string;
-  /** Topic prefix to subscribe to ('' = all). */
+  /** Topic prefix (the engine's `topic`; '' takes everything). */
   topic?: string;
-  /** The router's block size (the engine's must match). */
+  /** The router's block size; stored blocks of another size are dropped. */
   blockSize: number;
-  hasherFor: (loraName?: string) => BlockHasher;
-  /** One batch's events, in order. */
-  onEvents: (events: KvEventData[], dpRank: number) => void;
-  /** The engine restarted: forget all it held. */
-  onReset: () => void;
+  /** Names the engine in warnings. */
+  workerId?: string;
+  /** One batch's events in order (or, after a restart, a `cleared` per DP rank). */
+  onEvents: (events: KvEvent[]) => void;
+  /** The engine restarted: what it reported before is void (the `cleared` events say so in band too). */
+  onResync?: (why: string) => void;
   warn?: (msg: string) => void;
-  /** How long to wait for a replay before going on without it. */
+  /** A replay that makes no progress for this long is given up (ms). */
   replayTimeoutMs?: number;
+  /** Live batches held during a replay before giving it up. */
+  maxHeldBatches?: number;
+  reconnectMs?: number;
+  maxReconnectMs?: number;
+  /** Dynamo's hasher by default; tests may inject another. */
+  createHasher?: (blockSize: number, loraName?: string) => Promise<BlockHasher>;
 }
 
 export interface SubscriberStats {
+  /** Batches applied (live or replayed). */
   batches: number;
+  /** Router events emitted. */
   events: number;
+  /** Jumps in seq seen. */
   gaps: number;
+  /** Replay requests sent. */
+  replays: number;
+  /** Batches applied from a replay. */
   replayed: number;
+  /** Batches never recovered. */
+  lost: number;
+  /** Batches skipped because they were already applied. */
+  duplicates: number;
   restarts: number;
+  /** Messages or batches that could not be read. */
   malformed: number;
-  dropped: Partial<Record<DropReason, number>>;
+  /** Engine events not indexed, by reason. */
+  dropped: Record<DropReason, number>;
+  consumerErrors: number;
+  disconnects: number;
+}
+
+export interface SubscriberStatus {
+  connected: boolean;
+  replaying: boolean;
+  lastSeq?: bigint;
+  stats: SubscriberStats;
 }
 
 export class EngineEventSubscriber {
-  readonly stats: SubscriberStats = {batches: 0, events: 0, gaps: 0, replayed: 0, restarts: 0, malformed: 0, dropped: {}};
-  private last: bigint | undefined;
+  readonly stats: SubscriberStats = {
+    batches: 0,
+    events: 0,
+    gaps: 0,
+    replays: 0,
+    replayed: 0,
+    lost: 0,
+    duplicates: 0,
+    restarts: 0,
+    malformed: 0,
+    dropped: {block_size_mismatch: 0, token_count_mismatch: 0, duplicate_hash: 0, not_device_tier: 0},
+    consumerErrors: 0,
+    disconnects: 0,
+  };
+  private readonly seq: BatchSequencer;
+  private readonly ids = new EventIds();
+  private readonly hashers: LoraHashers;
   private readonly sub: ZmtpSocket;
   private dealer?: ZmtpSocket;
-  /** Live batches held while a replay is running. */
-  private held: {seq: bigint; payload: Buffer}[] | undefined;
   private replayTimer?: NodeJS.Timeout;
+  private queue: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly warned = new Set<string>();
 
-  constructor(private readonly opts: EngineSubscriberOptions) {
-    this.sub = new ZmtpSocket('SUB', opts.endpoint, {
+  constructor(private readonly opts: EngineEventSubscriberOptions) {
+    this.seq = new BatchSequencer({replay: opts.replayEndpoint !== undefined, maxHeld: opts.maxHeldBatches});
+    this.hashers = new LoraHashers(opts.blockSize, opts.createHasher);
+    this.enqueue(() => this.hashers.prepare([undefined])); // the base hasher, ahead of the first batch
+    this.sub = new ZmtpSocket({
+      type: 'SUB',
+      endpoint: opts.endpoint,
       subscribe: [opts.topic ?? ''],
+      reconnectMs: opts.reconnectMs,
+      maxReconnectMs: opts.maxReconnectMs,
       onMessage: (frames) => this.onLive(frames),
-      onError: (e) => opts.warn?.(`KV events ${opts.endpoint}: ${e.message}`),
+      onConnect: () => {
+        this.warned.delete('sub');
+        this.seq.reconnected();
+      },
+      onDisconnect: (why) => {
+        this.stats.disconnects++;
+        this.warnOnce('sub', `KV events from ${opts.endpoint}: ${why}; reconnecting`);
+      },
     });
   }
 
-  get lastSeq(): bigint | undefined {
-    return this.last;
+  get status(): SubscriberStatus {
+    return {connected: this.sub.connected, replaying: this.seq.replaying, ...(this.seq.last === undefined ? {} : {lastSeq: this.seq.last}), stats: this.stats};
   }
 
-  close(): void {
+  /** Stops both sockets; no events are emitted afterwards. */
+  async close(): Promise<void> {
+    this.closed = true;
     clearTimeout(this.replayTimer);
-    this.sub.close();
-    this.dealer?.close();
+    await Promise.all([this.sub.close(), this.dealer?.close()]);
+  }
+
+  private get who(): string {
+    return this.opts.workerId ? `worker ${this.opts.workerId} (${this.opts.endpoint})` : this.opts.endpoint;
   }
 
   private onLive(frames: Buffer[]): void {
-    if (frames.length < 3 || frames[1]!.length !== 8) {
+    if (frames.length !== 3 || frames[1]!.length !== 8) {
+      this.stats.malformed++;
+      this.warnOnce('frames', `KV events from ${this.who}: skipping a message that is not [topic, 8-byte seq, batch]`);
+      return;
+    }
+    this.act(this.seq.live(frames[1]!.readBigUInt64BE(0), frames[2]!));
+  }
+
+  private onReplay(frames: Buffer[]): void {
+    if (!this.seq.replaying) return;
+    if (frames.length !== 3 || frames[0]!.length !== 0 || frames[1]!.length !== 8) {
       this.stats.malformed++;
       return;
     }
-    const seq = frames[1]!.readBigUInt64BE(0);
-    const payload = frames[2]!;
-    if (this.held) {
-      this.held.push({seq, payload});
+    if (frames[2]!.length === 0) {
+      // The end marker (seq −1, empty payload).
+      clearTimeout(this.replayTimer);
+      this.act(this.seq.replayEnded());
       return;
     }
-    if (this.last === undefined) {
-      // Joined late: what came before is lost unless the engine can replay it.
-      if (seq > 0n && this.opts.replayEndpoint) {
-        this.replay(0n, {seq, payload});
-        return;
-      }
-    } else if (seq === this.last) return; // a duplicate
-    else if (seq < this.last) {
-      this.stats.restarts++;
-      this.opts.warn?.(`KV events ${this.opts.endpoint}: sequence went back from ${this.last} to ${seq}; the engine restarted, forgetting its blocks`);
-      this.opts.onReset();
-    } else if (seq > this.last + 1n) {
-      this.stats.gaps++;
-      if (this.opts.replayEndpoint) {
-        this.replay(this.last + 1n, {seq, payload});
-        return;
-      }
-      this.opts.warn?.(`KV events ${this.opts.endpoint}: batches ${this.last + 1n}…${seq - 1n} were lost and there is no replay endpoint`);
-    }
-    this.apply(seq, payload);
+    this.armReplayTimer();
+    this.act(this.seq.replayed(frames[1]!.readBigUInt64BE(0), frames[2]!));
   }
 
-  private apply(seq: bigint, payload: Buffer): void {
-    this.last = seq;
+  private act(actions: SeqAction[]): void {
+    for (const a of actions) {
+      switch (a.kind) {
+        case 'apply':
+          this.enqueue(() => this.apply(a.seq, a.payload, a.replayed));
+          break;
+        case 'duplicate':
+          this.stats.duplicates++;
+          break;
+        case 'gap':
+          this.stats.gaps++;
+          break;
+        case 'replay':
+          this.requestReplay(a.from);
+          break;
+        case 'lost':
+          this.stats.lost += Number(a.to - a.from + 1n);
+          this.opts.warn?.(`KV events from ${this.who}: batches ${a.from}–${a.to} were lost${this.opts.replayEndpoint ? ' and the engine could not replay them' : ' (no replay endpoint)'}`);
+          this.enqueue(() => this.ids.skip());
+          break;
+        case 'restart':
+          this.stats.restarts++;
+          this.enqueue(() => this.resync(`the engine's batch seq went back from ${a.from} to ${a.to}: it restarted`));
+          break;
+      }
+    }
+  }
+
+  private resync(why: string): void {
+    this.opts.warn?.(`KV events from ${this.who}: ${why}; forgetting its blocks`);
+    const cleared = this.ids.ranks().map((dpRank): KvEvent => ({eventId: this.ids.take(dpRank), dpRank, data: {type: 'cleared'}}));
+    this.emit(cleared);
+    try {
+      this.opts.onResync?.(why);
+    } catch {
+      this.stats.consumerErrors++;
+    }
+  }
+
+  private async apply(seq: bigint, payload: Buffer, replayed: boolean): Promise<void> {
     let batch: ReturnType<typeof decodeEngineBatch>;
     try {
       batch = decodeEngineBatch(payload);
     } catch (e) {
       if (!(e instanceof EventDecodeError)) throw e;
       this.stats.malformed++;
-      this.opts.warn?.(`KV events ${this.opts.endpoint}: batch ${seq} skipped: ${e.message}`);
+      this.warnOnce('batch', `KV events from ${this.who}: skipping batch ${seq}: ${e.message}`);
       return;
     }
-    const converted = toRouterEvents(batch.events, this.opts.blockSize, this.opts.hasherFor);
-    for (const d of converted.dropped) this.stats.dropped[d.reason] = (this.stats.dropped[d.reason] ?? 0) + 1;
+    const making = this.hashers.prepare(loraNamesOf(batch.events));
+    if (making) await making;
+    const converted = toRouterEvents(batch.events, this.opts.blockSize, (lora) => this.hashers.get(lora));
+    for (const d of converted.dropped) {
+      this.stats.dropped[d.reason]++;
+      this.warnOnce(d.reason, `KV events from ${this.who}: dropping events (${d.reason}): ${d.detail}`);
+    }
     this.stats.batches++;
-    this.stats.events += converted.events.length;
-    if (converted.events.length) this.opts.onEvents(converted.events, batch.dpRank);
+    if (replayed) this.stats.replayed++;
+    this.emit(converted.events.map((data) => ({eventId: this.ids.take(batch.dpRank), dpRank: batch.dpRank, data})));
   }
 
-  private replay(from: bigint, first: {seq: bigint; payload: Buffer}): void {
-    this.held = [first];
-    this.dealer ??= new ZmtpSocket('DEALER', this.opts.replayEndpoint!, {onMessage: (frames) => this.onReplay(frames)});
+  private emit(events: KvEvent[]): void {
+    if (this.closed || !events.length) return;
+    this.stats.events += events.length;
+    try {
+      this.opts.onEvents(events);
+    } catch (e) {
+      this.stats.consumerErrors++;
+      this.warnOnce('consumer', `KV events from ${this.who}: the consumer threw: ${(e as Error).message}`);
+    }
+  }
+
+  private enqueue(task: () => unknown): void {
+    this.queue = this.queue.then(task).then(
+      () => {},
+      (e: Error) => this.opts.warn?.(`KV events from ${this.who}: ${e.message}`),
+    );
+  }
+
+  private requestReplay(from: bigint): void {
+    this.stats.replays++;
+    this.dealer ??= new ZmtpSocket({
+      type: 'DEALER',
+      endpoint: this.opts.replayEndpoint!,
+      reconnectMs: this.opts.reconnectMs,
+      maxReconnectMs: this.opts.maxReconnectMs,
+      onMessage: (frames) => this.onReplay(frames),
+      onConnect: () => this.warned.delete('replay'),
+      onDisconnect: (why) => this.warnOnce('replay', `KV event replay at ${this.opts.replayEndpoint}: ${why}`),
+    });
     const start = Buffer.alloc(8);
     start.writeBigUInt64BE(from);
-    this.dealer.send([Buffer.alloc(0), start]);
+    this.dealer.send(['', start]); // DEALER adds no delimiter itself; the engine's ROUTER wants one
+    this.armReplayTimer();
+  }
+
+  private armReplayTimer(): void {
+    clearTimeout(this.replayTimer);
     this.replayTimer = setTimeout(() => {
-      this.opts.warn?.(`KV events ${this.opts.endpoint}: no replay from ${this.opts.replayEndpoint} in time; going on without it`);
-      this.endReplay();
+      this.opts.warn?.(`KV events from ${this.who}: no replay from ${this.opts.replayEndpoint} in time; going on without it`);
+      // A fresh DEALER next time, so a stale answer cannot end a later replay early.
+      void this.dealer?.close();
+      this.dealer = undefined;
+      this.act(this.seq.replayEnded());
     }, this.opts.replayTimeoutMs ?? 2000);
   }
 
-  private onReplay(frames: Buffer[]): void {
-    if (!this.held) return; // a late answer to a replay we gave up on
-    const [, seqFrame, payload] = frames;
-    if (seqFrame?.length !== 8 || !payload?.length) {
-      this.endReplay(); // the end marker (an empty batch)
-      return;
-    }
-    const seq = seqFrame!.readBigUInt64BE(0);
-    if (this.last !== undefined && seq <= this.last) return;
-    this.stats.replayed++;
-    this.apply(seq, payload);
-  }
-
-  private endReplay(): void {
-    clearTimeout(this.replayTimer);
-    const held = this.held ?? [];
-    this.held = undefined;
-    for (const {seq, payload} of held.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0))) {
-      if (this.last === undefined || seq > this.last) this.apply(seq, payload);
-    }
+  private warnOnce(key: string, msg: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.opts.warn?.(msg);
   }
 }
