@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "arena.h"
+
 namespace dynamo {
 
 inline uint64_t mix64(uint64_t k) {
@@ -25,7 +27,7 @@ class FlatMap {
     V val;
   };
 
-  FlatMap() { resize(8); }
+  explicit FlatMap(Arena* arena) : slots_(ArenaAllocator<Entry>(arena)) { resize(8); }
 
   size_t size() const { return size_; }
 
@@ -80,7 +82,7 @@ class FlatMap {
   }
 
   void clear() {
-    std::vector<Entry>().swap(slots_);
+    ArenaVector<Entry>(slots_.get_allocator()).swap(slots_);
     resize(8);
     size_ = 0;
   }
@@ -92,14 +94,15 @@ class FlatMap {
     mask_ = n - 1;
   }
   void grow() {
-    std::vector<Entry> old = std::move(slots_);
+    ArenaVector<Entry> old(slots_.get_allocator());
+    old.swap(slots_);
     resize(old.size() * 2);
     size_ = 0;
     for (const Entry& e : old)
       if (!Traits::empty(e.val)) set(e.key, e.val);
   }
 
-  std::vector<Entry> slots_;
+  ArenaVector<Entry> slots_;
   size_t mask_ = 0;
   size_t size_ = 0;
 };

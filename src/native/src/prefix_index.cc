@@ -2,17 +2,18 @@
 
 #include <algorithm>
 #include <iterator>
+#include <new>
 
 namespace dynamo {
 
 PrefixIndex::~PrefixIndex() {
-  for (Edge* e : edges_) delete e;
+  for (Edge* e : edges_) e->~Edge();
 }
 
 Edge* PrefixIndex::new_edge(Edge* parent, uint64_t key) {
   Edge* e;
   if (free_edges_.empty()) {
-    e = new Edge();
+    e = new (arena_.alloc(sizeof(Edge))) Edge(&arena_);
     edges_.push_back(e);
   } else {
     e = free_edges_.back();
@@ -81,7 +82,7 @@ void PrefixIndex::add_child(Edge* e, Edge* c) {
     e->one = c;
     return;
   }
-  if (!e->many) e->many = new FlatMap<Edge*, EdgePtrTraits>();
+  if (!e->many) e->many = new FlatMap<Edge*, EdgePtrTraits>(&arena_);
   e->many->set(c->key, c);
 }
 
@@ -163,7 +164,7 @@ void PrefixIndex::prune(Edge* e) {
 }
 
 Status PrefixIndex::store(uint32_t worker, bool has_parent, uint64_t parent, const uint64_t* locals, const uint64_t* externals, size_t n) {
-  if (worker >= lookup_.size()) lookup_.resize(worker + 1);
+  while (worker >= lookup_.size()) lookup_.emplace_back(&arena_);
   Lookup& own = lookup_[worker];
   // The position: the next block goes at e->slots[next] (the root has no blocks of its own).
   Edge* e = &root_;
@@ -174,8 +175,10 @@ Status PrefixIndex::store(uint32_t worker, bool has_parent, uint64_t parent, con
     e = p->edge;
     next = p->off + 1;
   }
+  // The lookup slots the blocks' ids go to, ahead (their cache misses overlap).
+  for (size_t i = 0; i < n && i < kAhead; i++) own.prefetch(externals[i]);
   for (size_t i = 0; i < n; i++) {
-    if (i + 8 < n) own.prefetch(externals[i + 8]);
+    if (i + kAhead < n) own.prefetch(externals[i + kAhead]);
     uint64_t local = locals[i];
     // Inside an edge: follow it, or branch off (split) where the new block differs.
     if (next < e->slots.size() && e->slots[next].local != local) split(e, next);
@@ -206,8 +209,9 @@ Status PrefixIndex::remove(uint32_t worker, const uint64_t* externals, size_t n)
   if (worker >= lookup_.size()) return Status::BlockNotFound;
   Lookup& own = lookup_[worker];
   Status status = Status::Ok;
+  for (size_t i = 0; i < n && i < kAhead; i++) own.prefetch(externals[i]);
   for (size_t i = 0; i < n; i++) {
-    if (i + 8 < n) own.prefetch(externals[i + 8]);
+    if (i + kAhead < n) own.prefetch(externals[i + kAhead]);
     const BlockLoc* b = resolve(own, externals[i]);
     if (!b) {
       status = Status::BlockNotFound;

@@ -9,6 +9,7 @@
 //   map from the engine's block id (external hash) to that id, checked by generation so that an
 //   entry outliving its block (one block stored under two ids, one removed) is seen as stale.
 // - workers 0–63 are bits; more workers in a per-block list.
+// - memory comes from the index's arena (arena.h: huge pages, prefaulted); edges are pooled.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -32,10 +33,14 @@ struct EdgePtrTraits {
 };
 
 struct Edge {
+  explicit Edge(Arena* arena) : slots(ArenaAllocator<Slot>(arena)), ids(ArenaAllocator<uint32_t>(arena)) {}
+  Edge(const Edge&) = delete;
+  Edge& operator=(const Edge&) = delete;
+
   uint64_t key = 0;  // its first block's content hash (its key under the parent)
   Edge* parent = nullptr;
-  std::vector<Slot> slots;
-  std::vector<uint32_t> ids;  // block ids, beside slots
+  ArenaVector<Slot> slots;
+  ArenaVector<uint32_t> ids;  // block ids, beside slots
   // Workers 64 and up, per block (beside slots), once any block of the edge has one.
   std::vector<std::vector<uint32_t>>* more = nullptr;
   // Children by their key: the first inline, a map once there are two.
@@ -94,12 +99,13 @@ class PrefixIndex {
   using Lookup = FlatMap<Ref, RefTraits>;
 
   static Edge* child(const Edge* e, uint64_t local);
-  static void add_child(Edge* e, Edge* c);
+  void add_child(Edge* e, Edge* c);
   static void remove_child(Edge* e, Edge* c);
   static void add_worker(Edge* e, size_t off, uint32_t w);
   static void drop_worker(Edge* e, size_t off, uint32_t w);
   static bool empty(const Edge* e, size_t off) { return e->slots[off].bits == 0 && (!e->more || (*e->more)[off].empty()); }
 
+  static constexpr size_t kAhead = 16;
   const BlockLoc* resolve(Lookup& own, uint64_t external);
   void append(Edge* e, uint64_t local);
   void split(Edge* e, size_t at);
@@ -109,11 +115,12 @@ class PrefixIndex {
   uint32_t new_block(Edge* e, uint32_t off);
   void free_block(uint32_t id);
 
-  Edge root_;
+  Arena arena_;  // first: the last member to go
+  Edge root_{&arena_};
   std::vector<Lookup> lookup_;
-  std::vector<BlockLoc> blocks_;
+  ArenaVector<BlockLoc> blocks_{ArenaAllocator<BlockLoc>(&arena_)};
   std::vector<uint32_t> free_blocks_;
-  std::vector<Edge*> edges_;  // every edge allocated (for the destructor)
+  std::vector<Edge*> edges_;  // every edge made (in the arena; destroyed with the index)
   std::vector<Edge*> free_edges_;
 };
 
