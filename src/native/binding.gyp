@@ -1,11 +1,18 @@
+# dynamo_native: built by scripts/build-native.mjs (node-gyp, headers from the local node install).
+# More sources go in `sources`; optional parts (CUDA, a later task) go under `conditions` keyed by
+# a variable that defaults to off, so that the addon always builds without them.
 {
+  "variables": {"with_cuda%": 0},
   "targets": [
     {
       "target_name": "dynamo_native",
       "sources": ["src/addon.cc", "src/prefix_index.cc"],
       "cflags_cc": ["-std=c++17", "-O3", "-fno-exceptions"],
       "cflags_cc!": ["-fno-rtti"],
-      "defines": ["NAPI_VERSION=8"]
+      "defines": ["NAPI_VERSION=8"],
+      "conditions": [
+        ["with_cuda==1", {"defines": ["DYNAMO_WITH_CUDA=1"]}]
+      ]
     }
   ]
 }

@@ -184,3 +184,27 @@ describe('native and TypeScript indexes agree where chains branch, resume mid-ch
     }
   });
 });
+
+describe('NativeKvIndex', () => {
+  it('gives scores by worker index without Maps, and tree sizes that follow later events', () => {
+    const ix = nativeIndex();
+    chain(ix, 'a', [1, 2, 3]);
+    chain(ix, 'b', [1, 2], 2000);
+    const n = ix.findMatchesInto(big([1, 2, 3]));
+    expect(n).toBe(2);
+    expect(Array.from({length: n}, (_, i) => [ix.workerName(i), ix.matchScores[i], ix.matchTreeSizes[i]])).toEqual([
+      ['a', 3, 3],
+      ['b', 2, 2],
+    ]);
+    expect(ix.treeSize('b')).toBe(2);
+    ix.store('b', 2001n, [3n], [2002n]);
+    expect(ix.treeSize('b')).toBe(3);
+    ix.findMatches(big([1]));
+    ix.remove('a', [1002n]);
+    expect(ix.treeSize('a')).toBe(2);
+    ix.findMatches(big([1]));
+    ix.clear('a');
+    expect(ix.treeSize('a')).toBe(0);
+    expect(ix.findMatchesInto([])).toBe(0);
+  });
+});

@@ -48,29 +48,19 @@ export class TsKvIndex implements KvIndex {
 const STATUS: EventStatus[] = ['ok', 'parent_block_not_found', 'block_not_found'];
 const u64 = (a: ArrayLike<bigint>) => (a instanceof BigUint64Array ? a : BigUint64Array.from(a));
 
-/** The native index; worker names are interned to the small integers it works with. */
+/**
+ * The native index; worker names are interned to the small integers it works with. Besides the
+ * KvIndex methods, `findMatchesInto` gives the scores without building Maps (the router's hot path
+ * can read them by worker index).
+ */
 export class NativeKvIndex implements KvIndex {
   private readonly handle: object;
   private readonly ids = new Map<string, number>();
   private readonly names: string[] = [];
   private scores = new Uint32Array(64);
   private sizes = new Uint32Array(64);
-  /** Reused for events given as plain arrays (a typed array per event costs more than the event). */
-  private scratchA = new BigUint64Array(256);
-  private scratchB = new BigUint64Array(256);
-
-  /** `a` as a BigUint64Array: itself, or copied into scratch (`into` picks which). */
-  private packed(a: ArrayLike<bigint>, into: 'a' | 'b'): BigUint64Array {
-    if (a instanceof BigUint64Array) return a;
-    let s = into === 'a' ? this.scratchA : this.scratchB;
-    if (s.length < a.length) {
-      s = new BigUint64Array(Math.max(a.length, s.length * 2));
-      if (into === 'a') this.scratchA = s;
-      else this.scratchB = s;
-    }
-    for (let i = 0; i < a.length; i++) s[i] = a[i]!;
-    return s;
-  }
+  /** `sizes` holds every worker's tree size: no event since the last query (the router asks for them right after one). */
+  private sizesFresh = false;
 
   constructor(private readonly addon: NativeAddon) {
     this.handle = addon.indexNew();
@@ -90,26 +80,53 @@ export class NativeKvIndex implements KvIndex {
   }
 
   store(worker: string, parent: bigint | undefined, locals: ArrayLike<bigint>, externals: ArrayLike<bigint>): EventStatus {
-    if (locals.length !== externals.length) throw new Error('locals and externals differ in length');
-    return STATUS[this.addon.indexStore(this.handle, this.id(worker), parent ?? null, this.packed(locals, 'a'), this.packed(externals, 'b'), locals.length)]!;
+    this.sizesFresh = false;
+    return STATUS[this.addon.indexStore(this.handle, this.id(worker), parent ?? null, u64(locals), u64(externals))]!;
   }
   remove(worker: string, externals: ArrayLike<bigint>): EventStatus {
+    this.sizesFresh = false;
     const w = this.ids.get(worker);
-    return w === undefined ? 'block_not_found' : STATUS[this.addon.indexRemove(this.handle, w, this.packed(externals, 'b'), externals.length)]!;
+    return w === undefined ? 'block_not_found' : STATUS[this.addon.indexRemove(this.handle, w, u64(externals))]!;
   }
   clear(worker: string): void {
+    this.sizesFresh = false;
     const w = this.ids.get(worker);
     if (w !== undefined) this.addon.indexClear(this.handle, w);
   }
   treeSize(worker: string): number {
     const w = this.ids.get(worker);
-    return w === undefined ? 0 : this.addon.indexTreeSize(this.handle, w);
+    if (w === undefined) return 0;
+    return this.sizesFresh ? this.sizes[w]! : this.addon.indexTreeSize(this.handle, w);
   }
+
+  /**
+   * The overlap without Maps: returns the number of workers n; for i < n, worker `workerName(i)`
+   * holds `matchScores[i]` leading blocks and `matchTreeSizes[i]` blocks in all (valid until the
+   * next call).
+   */
+  findMatchesInto(locals: ArrayLike<bigint>): number {
+    if (!locals.length) {
+      this.scores.fill(0);
+      return 0;
+    }
+    const n = this.addon.indexFindMatches(this.handle, u64(locals), this.scores, this.sizes);
+    this.sizesFresh = true;
+    return n;
+  }
+  get matchScores(): Uint32Array {
+    return this.scores;
+  }
+  get matchTreeSizes(): Uint32Array {
+    return this.sizes;
+  }
+  workerName(i: number): string {
+    return this.names[i]!;
+  }
+
   findMatches(locals: ArrayLike<bigint>): OverlapScores {
     const scores = new Map<string, number>();
     const treeSizes = new Map<string, number>();
-    if (!locals.length) return {scores, treeSizes};
-    const n = this.addon.indexFindMatches(this.handle, u64(locals), this.scores, this.sizes);
+    const n = this.findMatchesInto(locals);
     for (let w = 0; w < n; w++) {
       if (!this.scores[w]) continue;
       scores.set(this.names[w]!, this.scores[w]!);

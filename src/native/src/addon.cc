@@ -201,7 +201,16 @@ napi_value IndexFindMatches(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// What was built, for `DYNAMO_NATIVE_DEBUG=1` (is the addon in the binary, and which one).
+#define DYNAMO_NATIVE_VERSION 2  // bump when the addon's behaviour or API changes
+#define STR2(x) #x
+#define STR(x) STR2(x)
+
 napi_value Init(napi_env env, napi_value exports) {
+  napi_value version;
+  const char* text = "dynamo_native " STR(DYNAMO_NATIVE_VERSION) " (xxHash " STR(XXH_VERSION_MAJOR) "." STR(XXH_VERSION_MINOR) "." STR(XXH_VERSION_RELEASE) ", N-API " STR(NAPI_VERSION) ")";
+  if (napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &version) != napi_ok) return nullptr;
+  if (napi_set_named_property(env, exports, "version", version) != napi_ok) return nullptr;
   const napi_property_descriptor props[] = {
       {"hashBlocks", nullptr, HashBlocks, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"xxh3", nullptr, Xxh3, nullptr, nullptr, nullptr, napi_default, nullptr},
