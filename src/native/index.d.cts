@@ -5,9 +5,9 @@ export interface NativeAddon {
   hashBlocks(tokens: Uint32Array, blockSize: number, seed: bigint, parent?: bigint): BigUint64Array;
   xxh3(bytes: Uint8Array, seed: bigint): bigint;
   indexNew(): object;
-  /** Status: 0 ok, 1 parent block not found, 2 block not found. */
-  indexStore(index: object, worker: number, parent: bigint | null, locals: BigUint64Array, externals: BigUint64Array): number;
-  indexRemove(index: object, worker: number, externals: BigUint64Array): number;
+  /** Status: 0 ok, 1 parent block not found, 2 block not found. `count`: use only the first `count` entries (reused scratch arrays). */
+  indexStore(index: object, worker: number, parent: bigint | null, locals: BigUint64Array, externals: BigUint64Array, count?: number): number;
+  indexRemove(index: object, worker: number, externals: BigUint64Array, count?: number): number;
   indexClear(index: object, worker: number): void;
   indexTreeSize(index: object, worker: number): number;
   /** Writes scores[w] (leading blocks worker w holds) and sizes[w] (its blocks) for every worker; returns how many workers there are. */

@@ -61,6 +61,22 @@ export class NativeKvIndex implements KvIndex {
   private sizes = new Uint32Array(64);
   /** `sizes` holds every worker's tree size: no event since the last query (the router asks for them right after one). */
   private sizesFresh = false;
+  /** Reused for events given as plain arrays (a typed array per event costs more than the event). */
+  private scratchA = new BigUint64Array(256);
+  private scratchB = new BigUint64Array(256);
+
+  /** `a` as a BigUint64Array: itself, or copied into scratch (`into` picks which). */
+  private packed(a: ArrayLike<bigint>, into: 'a' | 'b'): BigUint64Array {
+    if (a instanceof BigUint64Array) return a;
+    let s = into === 'a' ? this.scratchA : this.scratchB;
+    if (s.length < a.length) {
+      s = new BigUint64Array(Math.max(a.length, s.length * 2));
+      if (into === 'a') this.scratchA = s;
+      else this.scratchB = s;
+    }
+    for (let i = 0; i < a.length; i++) s[i] = a[i]!;
+    return s;
+  }
 
   constructor(private readonly addon: NativeAddon) {
     this.handle = addon.indexNew();
@@ -80,13 +96,14 @@ export class NativeKvIndex implements KvIndex {
   }
 
   store(worker: string, parent: bigint | undefined, locals: ArrayLike<bigint>, externals: ArrayLike<bigint>): EventStatus {
+    if (locals.length !== externals.length) throw new Error('locals and externals differ in length');
     this.sizesFresh = false;
-    return STATUS[this.addon.indexStore(this.handle, this.id(worker), parent ?? null, u64(locals), u64(externals))]!;
+    return STATUS[this.addon.indexStore(this.handle, this.id(worker), parent ?? null, this.packed(locals, 'a'), this.packed(externals, 'b'), locals.length)]!;
   }
   remove(worker: string, externals: ArrayLike<bigint>): EventStatus {
     this.sizesFresh = false;
     const w = this.ids.get(worker);
-    return w === undefined ? 'block_not_found' : STATUS[this.addon.indexRemove(this.handle, w, u64(externals))]!;
+    return w === undefined ? 'block_not_found' : STATUS[this.addon.indexRemove(this.handle, w, this.packed(externals, 'b'), externals.length)]!;
   }
   clear(worker: string): void {
     this.sizesFresh = false;
