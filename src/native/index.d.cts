@@ -5,6 +5,8 @@ export interface NativeAddon {
   hashBlocks(tokens: Uint32Array, blockSize: number, seed: bigint, parent?: bigint): BigUint64Array;
   xxh3(bytes: Uint8Array, seed: bigint): bigint;
   indexNew(): object;
+  /** Releases the index's memory now (else the garbage collector does); later calls with it throw. */
+  indexFree(index: object): void;
   /** Status: 0 ok, 1 parent block not found, 2 block not found. `count`: use only the first `count` entries (reused scratch arrays). */
   indexStore(index: object, worker: number, parent: bigint | null, locals: BigUint64Array, externals: BigUint64Array, count?: number): number;
   indexRemove(index: object, worker: number, externals: BigUint64Array, count?: number): number;

@@ -208,3 +208,14 @@ describe('NativeKvIndex', () => {
     expect(ix.findMatchesInto([])).toBe(0);
   });
 });
+
+describe('NativeKvIndex.dispose', () => {
+  it('releases the index; using it after throws instead of crashing', () => {
+    const ix = nativeIndex();
+    chain(ix, 'a', [1, 2, 3]);
+    ix.dispose();
+    expect(() => ix.findMatches(big([1]))).toThrow(TypeError);
+    expect(() => ix.store('a', undefined, [1n], [2n])).toThrow(TypeError);
+    ix.dispose(); // twice is fine
+  });
+});

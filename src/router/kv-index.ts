@@ -140,6 +140,11 @@ export class NativeKvIndex implements KvIndex {
     return this.names[i]!;
   }
 
+  /** Releases the native memory now rather than when the collector finds the index (it must not be used after). */
+  dispose(): void {
+    this.addon.indexFree(this.handle);
+  }
+
   findMatches(locals: ArrayLike<bigint>): OverlapScores {
     const scores = new Map<string, number>();
     const treeSizes = new Map<string, number>();

@@ -92,10 +92,36 @@ napi_value Xxh3(napi_env env, napi_callback_info info) {
   return out;
 }
 
-dynamo::PrefixIndex* index_of(napi_env env, napi_value v) {
+// An index as JS holds it: freed by indexFree or by the garbage collector, whichever comes first.
+// Its memory is reported to the engine (napi_adjust_external_memory), so that the collector knows
+// what an unreachable index costs.
+struct IndexHandle {
+  dynamo::PrefixIndex* ix = nullptr;
+  int64_t reported = 0;
+};
+
+IndexHandle* handle_of(napi_env env, napi_value v) {
   void* p = nullptr;
   if (napi_get_value_external(env, v, &p) != napi_ok) return nullptr;
-  return static_cast<dynamo::PrefixIndex*>(p);
+  return static_cast<IndexHandle*>(p);
+}
+
+dynamo::PrefixIndex* index_of(napi_env env, napi_value v) {
+  IndexHandle* h = handle_of(env, v);
+  return h ? h->ix : nullptr;
+}
+
+void report_memory(napi_env env, IndexHandle* h) {
+  int64_t now = h->ix ? static_cast<int64_t>(h->ix->memory_bytes()) : 0;
+  if (now == h->reported) return;
+  int64_t total;
+  napi_adjust_external_memory(env, now - h->reported, &total);
+  h->reported = now;
+}
+
+// After an event: the index may have taken more memory (it keeps what it frees, for reuse).
+void report_memory(napi_env env, napi_value v) {
+  if (IndexHandle* h = handle_of(env, v)) report_memory(env, h);
 }
 
 // Most index calls start with (index, worker).
@@ -105,10 +131,32 @@ bool index_and_worker(napi_env env, const Args& a, dynamo::PrefixIndex** ix, uin
 }
 
 napi_value IndexNew(napi_env env, napi_callback_info) {
-  auto* ix = new dynamo::PrefixIndex();
+  auto* h = new IndexHandle{new dynamo::PrefixIndex(), 0};
   napi_value out;
-  CHECK(napi_create_external(env, ix, [](napi_env, void* p, void*) { delete static_cast<dynamo::PrefixIndex*>(p); }, nullptr, &out));
+  CHECK(napi_create_external(
+      env, h,
+      [](napi_env env, void* p, void*) {
+        auto* h = static_cast<IndexHandle*>(p);
+        delete h->ix;
+        h->ix = nullptr;
+        report_memory(env, h);
+        delete h;
+      },
+      nullptr, &out));
+  report_memory(env, h);
   return out;
+}
+
+// indexFree(index): releases the index's memory now; later calls with it throw.
+napi_value IndexFree(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  IndexHandle* h = handle_of(env, a.argv[0]);
+  if (!h) return throw_type(env, "bad index");
+  delete h->ix;
+  h->ix = nullptr;
+  report_memory(env, h);
+  return nullptr;
 }
 
 // Optional trailing `count`: use only the first `count` entries (callers reuse scratch arrays, as
@@ -139,6 +187,7 @@ napi_value IndexStore(napi_env env, napi_callback_info info) {
   if (has_parent) CHECK(napi_get_value_bigint_uint64(env, a.argv[2], &parent, &lossless));
   napi_value out;
   CHECK(napi_create_int32(env, static_cast<int32_t>(ix->store(worker, has_parent, parent, locals, externals, nl)), &out));
+  report_memory(env, a.argv[0]);
   return out;
 }
 
@@ -165,6 +214,7 @@ napi_value IndexClear(napi_env env, napi_callback_info info) {
   uint32_t worker;
   if (!index_and_worker(env, a, &ix, &worker)) return throw_type(env, "bad index or worker");
   ix->clear(worker);
+  report_memory(env, a.argv[0]);
   return nullptr;
 }
 
@@ -215,6 +265,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"hashBlocks", nullptr, HashBlocks, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"xxh3", nullptr, Xxh3, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"indexNew", nullptr, IndexNew, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"indexFree", nullptr, IndexFree, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"indexStore", nullptr, IndexStore, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"indexRemove", nullptr, IndexRemove, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"indexClear", nullptr, IndexClear, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -51,6 +51,9 @@ class Arena {
     return out;
   }
 
+  // Bytes mapped (what the index holds, in use or on free lists).
+  size_t mapped() const { return mapped_; }
+
   void free(void* at, size_t bytes) {
     if (!at) return;
     size_t c = size_class(bytes);
@@ -107,6 +110,7 @@ class Arena {
 #endif
     madvise(at, bytes, 23 /* MADV_POPULATE_WRITE; fails harmlessly before Linux 5.14 */);
     maps_.push_back(Mapping{at, bytes});
+    mapped_ += bytes;
     return at;
   }
 
@@ -114,6 +118,7 @@ class Arena {
     for (size_t i = 0; i < maps_.size(); i++) {
       if (maps_[i].at != at) continue;
       munmap(at, maps_[i].bytes);
+      mapped_ -= maps_[i].bytes;
       maps_[i] = maps_.back();
       maps_.pop_back();
       return;
@@ -132,6 +137,7 @@ class Arena {
   char* cur_ = nullptr;
   size_t left_ = 0;
   std::vector<Mapping> maps_;
+  size_t mapped_ = 0;
 };
 
 // A std allocator drawing on an Arena (containers of one index share its arena).

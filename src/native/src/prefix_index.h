@@ -94,6 +94,10 @@ class PrefixIndex {
   // Sizes, for tests and benchmarks: live blocks and edges.
   size_t blocks() const { return blocks_.size() - free_blocks_.size(); }
   size_t edges() const { return edges_.size() - free_edges_.size(); }
+  // Memory held: the arena's mappings and the few arrays outside it.
+  size_t memory_bytes() const {
+    return arena_.mapped() + lookup_.capacity() * sizeof(Lookup) + (edges_.capacity() + free_edges_.capacity()) * sizeof(Edge*) + free_blocks_.capacity() * sizeof(uint32_t);
+  }
 
  private:
   using Lookup = FlatMap<Ref, RefTraits>;
