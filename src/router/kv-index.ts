@@ -142,6 +142,7 @@ export class NativeKvIndex implements KvIndex {
 
   /** Releases the native memory now rather than when the collector finds the index (it must not be used after). */
   dispose(): void {
+    this.sizesFresh = false;
     this.addon.indexFree(this.handle);
   }
 
