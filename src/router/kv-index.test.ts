@@ -219,3 +219,17 @@ describe('NativeKvIndex.dispose', () => {
     ix.dispose(); // twice is fine
   });
 });
+
+describe('native index arguments', () => {
+  it('takes events as typed or plain arrays of any size mix (scratch arrays are reused)', () => {
+    const ix = nativeIndex();
+    const big300 = Array.from({length: 300}, (_, i) => BigInt(i + 1));
+    expect(ix.store('w', undefined, big300, big300.map((x) => x + 10_000n))).toBe('ok');
+    // A typed array next to a plain one: the plain one goes through a scratch array that has grown.
+    expect(ix.store('v', undefined, BigUint64Array.from([1n, 2n, 3n]), [7n, 8n, 9n])).toBe('ok');
+    expect(ix.store('u', undefined, [1n, 2n], BigUint64Array.from([5n, 6n]))).toBe('ok');
+    expect(Object.fromEntries(ix.findMatches([1n, 2n, 3n]).scores)).toEqual({w: 3, v: 3, u: 2});
+    expect(ix.remove('v', [9n, 8n])).toBe('ok');
+    expect(() => ix.store('w', undefined, [1n, 2n], [3n])).toThrow(/length/);
+  });
+});

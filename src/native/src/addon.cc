@@ -161,10 +161,14 @@ napi_value IndexFree(napi_env env, napi_callback_info info) {
 
 // Optional trailing `count`: use only the first `count` entries (callers reuse scratch arrays, as
 // allocating a typed array per event costs more than applying it).
-size_t count_arg(napi_env env, const Args& a, size_t at, size_t length) {
+// False when a count is given that is not an integer within `*length`.
+bool count_arg(napi_env env, const Args& a, size_t at, size_t* length) {
+  napi_valuetype t;
+  if (a.argc <= at || napi_typeof(env, a.argv[at], &t) != napi_ok || t == napi_undefined) return true;
   uint32_t count;
-  if (a.argc > at && napi_get_value_uint32(env, a.argv[at], &count) == napi_ok && count <= length) return count;
-  return length;
+  if (napi_get_value_uint32(env, a.argv[at], &count) != napi_ok || count > *length) return false;
+  *length = count;
+  return true;
 }
 
 // indexStore(index, worker, parent: bigint | null, locals: BigUint64Array, externals: BigUint64Array, count?): status
@@ -176,9 +180,13 @@ napi_value IndexStore(napi_env env, napi_callback_info info) {
   uint64_t *locals, *externals;
   size_t nl, ne;
   if (!index_and_worker(env, a, &ix, &worker)) return throw_type(env, "bad index or worker");
-  if (!typed(env, a.argv[3], napi_biguint64_array, &locals, &nl) || !typed(env, a.argv[4], napi_biguint64_array, &externals, &ne) || nl != ne)
-    return throw_type(env, "locals and externals must be BigUint64Arrays of one length");
-  nl = count_arg(env, a, 5, nl);
+  if (!typed(env, a.argv[3], napi_biguint64_array, &locals, &nl) || !typed(env, a.argv[4], napi_biguint64_array, &externals, &ne))
+    return throw_type(env, "locals and externals must be BigUint64Arrays");
+  // With a count, only that many entries of each are read (scratch arrays may differ in size).
+  bool counted = a.argc > 5;
+  if (!counted && nl != ne) return throw_type(env, "locals and externals must be of one length");
+  if (nl > ne) nl = ne;
+  if (!count_arg(env, a, 5, &nl)) return throw_type(env, "count must be an integer no larger than the arrays");
   napi_valuetype t;
   CHECK(napi_typeof(env, a.argv[2], &t));
   uint64_t parent = 0;
@@ -201,7 +209,7 @@ napi_value IndexRemove(napi_env env, napi_callback_info info) {
   size_t n;
   if (!index_and_worker(env, a, &ix, &worker)) return throw_type(env, "bad index or worker");
   if (!typed(env, a.argv[2], napi_biguint64_array, &externals, &n)) return throw_type(env, "externals must be a BigUint64Array");
-  n = count_arg(env, a, 3, n);
+  if (!count_arg(env, a, 3, &n)) return throw_type(env, "count must be an integer no larger than the array");
   napi_value out;
   CHECK(napi_create_int32(env, static_cast<int32_t>(ix->remove(worker, externals, n)), &out));
   return out;
