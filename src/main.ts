@@ -75,7 +75,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     const parseError = e instanceof Error && /^(Parsing --|Expected |Missing |Unexpected argument|Flag --|The following error occurred|--[a-z-]+=)/.test(e.message);
     if (parseError) {
       // oclif's own parse errors (bad value, missing value, bad option): one line, exit 2.
-      const text = e.message.replace(/\nSee more help with --help/, '').replace(/^The following error occurred:\s*/, '').replace(/\s*\n\s*/g, ': ').trim();
+      const text = e.message.replace(/\nSee more help with --help/, '').replace(/^The following error occurred:\s*/, '').replace(/:?\s*\n\s*/g, ': ').replace(/ {2,}/g, ' — ').trim();
       process.stderr.write(`Error: ${text}. See \`dynamo ${argv[0] ?? ''} --help\`.\n`);
       process.exitCode = 2;
       return;
