@@ -91,7 +91,6 @@ export default class Replay extends Command {
         pruneTargetRatio: 0.8,
         seed: flags.seed,
       },
-      undefined,
       flags.json ? undefined : (r) => err(`replayed with ${r.router} in ${r.wallS.toFixed(2)} s`),
     );
     if (flags.json) return json(outcome);

@@ -19,36 +19,25 @@ export function usageBody(u: Usage) {
   };
 }
 
+/** The fields every response object starts with. */
+const head = (m: ResponseMeta, object: string) => ({id: m.id, object, created: m.created, model: m.model});
+
 export function chatChunk(m: ResponseMeta, delta: Record<string, unknown>, finishReason: string | null = null) {
-  return {id: m.id, object: 'chat.completion.chunk', created: m.created, model: m.model, choices: [{index: 0, delta, logprobs: null, finish_reason: finishReason}]};
+  return {...head(m, 'chat.completion.chunk'), choices: [{index: 0, delta, logprobs: null, finish_reason: finishReason}]};
 }
 
 export function chatUsageChunk(m: ResponseMeta, u: Usage) {
-  return {id: m.id, object: 'chat.completion.chunk', created: m.created, model: m.model, choices: [], usage: usageBody(u)};
+  return {...head(m, 'chat.completion.chunk'), choices: [], usage: usageBody(u)};
 }
 
 export function chatCompletion(m: ResponseMeta, message: Record<string, unknown>, finishReason: string, u: Usage) {
-  return {
-    id: m.id,
-    object: 'chat.completion',
-    created: m.created,
-    model: m.model,
-    choices: [{index: 0, message, logprobs: null, finish_reason: finishReason}],
-    usage: usageBody(u),
-  };
+  return {...head(m, 'chat.completion'), choices: [{index: 0, message, logprobs: null, finish_reason: finishReason}], usage: usageBody(u)};
 }
 
 export function completionChunk(m: ResponseMeta, text: string, finishReason: string | null = null) {
-  return {id: m.id, object: 'text_completion', created: m.created, model: m.model, choices: [{index: 0, text, logprobs: null, finish_reason: finishReason}]};
+  return {...head(m, 'text_completion'), choices: [{index: 0, text, logprobs: null, finish_reason: finishReason}]};
 }
 
 export function completion(m: ResponseMeta, text: string, finishReason: string, u: Usage) {
-  return {
-    id: m.id,
-    object: 'text_completion',
-    created: m.created,
-    model: m.model,
-    choices: [{index: 0, text, logprobs: null, finish_reason: finishReason}],
-    usage: usageBody(u),
-  };
+  return {...completionChunk(m, text, finishReason), usage: usageBody(u)};
 }

@@ -14,7 +14,7 @@ import {type RouterSettings, createRouter} from '../router/policies.js';
 import {createFrontendApp} from './app.js';
 import {frontendMetrics} from './metrics.js';
 import {ModelPipeline} from './model-pipeline.js';
-import {notBusy} from '../router/policy.js';
+import {type BusyThresholds, notBusy} from '../router/policy.js';
 import {RouterQueue} from '../router/queue.js';
 import {followKvEvents} from './kv-event-feed.js';
 import {WorkerPool} from './worker-pool.js';
@@ -41,9 +41,9 @@ export async function runFrontend(opts: FrontendOptions): Promise<void> {
   const router = await createRouter(opts.router);
   const applyEvent = router.applyEvent;
   const feed = applyEvent ? followKvEvents(pool, {applyEvent, removeWorker: (w) => router.removeWorker?.(w)}, (m) => log.warn(`frontend: ${m}`)) : undefined;
+  const thresholds: BusyThresholds = {maxInflight: opts.busyMaxInflight, maxKvUsage: opts.busyKvUsage};
   const saturated = router.saturated?.bind(router);
-  const queue =
-    saturated && opts.router.queueThreshold > 0 ? new RouterQueue(() => saturated(notBusy(pool.snapshot(), {maxInflight: opts.busyMaxInflight, maxKvUsage: opts.busyKvUsage}), opts.router.queueThreshold)) : undefined;
+  const queue = saturated && opts.router.queueThreshold > 0 ? new RouterQueue(() => saturated(notBusy(pool.snapshot(), thresholds), opts.router.queueThreshold)) : undefined;
   pool.start();
   const metrics = frontendMetrics();
   let accepting = true;
@@ -54,7 +54,7 @@ export async function runFrontend(opts: FrontendOptions): Promise<void> {
     metrics,
     router,
     queue,
-    thresholds: {maxInflight: opts.busyMaxInflight, maxKvUsage: opts.busyKvUsage},
+    thresholds,
     apiKey: opts.apiKey,
     bodyLimitBytes: opts.bodyLimitBytes,
     version: pjson.version,

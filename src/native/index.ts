@@ -23,8 +23,13 @@ export function requireNative(): NativeAddon {
 }
 
 /** Dynamo's block hashes of every full block of `tokens` (seed 1337, or a LoRA seed), chained after `parent` if given. */
-export function hashBlocks(tokens: Uint32Array, blockSize: number, seed: bigint, parent?: bigint): {local: BigUint64Array; sequence: BigUint64Array} {
-  const addon = requireNative();
+export function hashBlocks(
+  tokens: Uint32Array,
+  blockSize: number,
+  seed: bigint,
+  parent?: bigint,
+  addon: NativeAddon = requireNative(),
+): {local: BigUint64Array; sequence: BigUint64Array} {
   const all = parent === undefined ? addon.hashBlocks(tokens, blockSize, seed) : addon.hashBlocks(tokens, blockSize, seed, parent);
   const n = all.length / 2;
   return {local: all.subarray(0, n), sequence: all.subarray(n)};

@@ -10,7 +10,6 @@ import {native} from '../native/index.js';
 import {kvCapacity} from '../engines/mocker/capacity.js';
 import {type GpuKind, modelScale, polynomialModel} from '../engines/mocker/perf-model.js';
 import {prng} from '../engines/mocker/text.js';
-import type {BlockHasher} from '../router/block-hasher.js';
 import {DynamoBlockHasher} from '../router/dynamo-hash.js';
 import {KvRouter} from '../router/kv-router.js';
 import {type RequestRouter, policyRouter} from '../router/policy.js';
@@ -83,7 +82,7 @@ async function makeRouter(mode: ReplayRouterMode, s: ReplaySettings, clock: {ms:
   });
 }
 
-export async function runReplay(s: ReplaySettings, hasher?: BlockHasher, onRun?: (r: ReplayRunResult) => void): Promise<ReplayOutcome> {
+export async function runReplay(s: ReplaySettings, onRun?: (r: ReplayRunResult) => void): Promise<ReplayOutcome> {
   const prepStart = performance.now();
   let text: string;
   try {
@@ -92,7 +91,7 @@ export async function runReplay(s: ReplaySettings, hasher?: BlockHasher, onRun?:
     throw new UserError(`cannot read trace ${s.trace}: ${(e as Error).message}`, 'pass a Mooncake JSONL file, e.g. mooncake_fast25_conversation_trace.jsonl');
   }
   const trace = parseMooncakeTrace(text, s.trace, s.traceBlockSize);
-  const h = hasher ?? (await DynamoBlockHasher.create(s.blockSize));
+  const h = await DynamoBlockHasher.create(s.blockSize);
   const prompts = new TracePrompts(h, s.traceBlockSize, s.model.vocabSize);
   const t0 = trace[0]!.arrivalMs;
   const requests: ReplayRequest[] = trace.map((r) => ({

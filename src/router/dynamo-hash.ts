@@ -9,7 +9,7 @@
  * (test/fixtures/xxh3-vectors.json). `DynamoBlockHasher.create` picks the native one.
  */
 import {type IHasher, createXXHash3} from 'hash-wasm';
-import {type NativeAddon, native} from '../native/index.js';
+import {type NativeAddon, hashBlocks, native} from '../native/index.js';
 import type {BlockHasher} from './block-hasher.js';
 
 export const DYNAMO_HASH_SEED = 1337n;
@@ -92,9 +92,7 @@ export class NativeBlockHasher implements BlockHasher {
 
   hashAll(tokens: ArrayLike<number>, parent?: bigint): {local: BigUint64Array; sequence: BigUint64Array} {
     const u32 = tokens instanceof Uint32Array ? tokens : Uint32Array.from(tokens);
-    const all = parent === undefined ? this.addon.hashBlocks(u32, this.blockSize, this.seed) : this.addon.hashBlocks(u32, this.blockSize, this.seed, parent);
-    const n = all.length / 2;
-    return {local: all.subarray(0, n), sequence: all.subarray(n)};
+    return hashBlocks(u32, this.blockSize, this.seed, parent, this.addon);
   }
 
   local(tokens: ArrayLike<number>, start = 0, count = this.blockSize): bigint {

@@ -119,15 +119,10 @@ void report_memory(napi_env env, IndexHandle* h) {
   h->reported = now;
 }
 
-// After an event: the index may have taken more memory (it keeps what it frees, for reuse).
-void report_memory(napi_env env, napi_value v) {
-  if (IndexHandle* h = handle_of(env, v)) report_memory(env, h);
-}
-
 // Most index calls start with (index, worker).
-bool index_and_worker(napi_env env, const Args& a, dynamo::PrefixIndex** ix, uint32_t* worker) {
-  *ix = index_of(env, a.argv[0]);
-  return *ix && napi_get_value_uint32(env, a.argv[1], worker) == napi_ok;
+bool index_and_worker(napi_env env, const Args& a, IndexHandle** h, uint32_t* worker) {
+  *h = handle_of(env, a.argv[0]);
+  return *h && (*h)->ix && napi_get_value_uint32(env, a.argv[1], worker) == napi_ok;
 }
 
 napi_value IndexNew(napi_env env, napi_callback_info) {
@@ -175,11 +170,11 @@ bool count_arg(napi_env env, const Args& a, size_t at, size_t* length) {
 napi_value IndexStore(napi_env env, napi_callback_info info) {
   Args a;
   CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
-  dynamo::PrefixIndex* ix;
+  IndexHandle* h;
   uint32_t worker;
   uint64_t *locals, *externals;
   size_t nl, ne;
-  if (!index_and_worker(env, a, &ix, &worker)) return throw_type(env, "bad index or worker");
+  if (!index_and_worker(env, a, &h, &worker)) return throw_type(env, "bad index or worker");
   if (!typed(env, a.argv[3], napi_biguint64_array, &locals, &nl) || !typed(env, a.argv[4], napi_biguint64_array, &externals, &ne))
     return throw_type(env, "locals and externals must be BigUint64Arrays");
   // With a count, only that many entries of each are read (scratch arrays may differ in size).
@@ -194,8 +189,8 @@ napi_value IndexStore(napi_env env, napi_callback_info info) {
   bool has_parent = t == napi_bigint;
   if (has_parent) CHECK(napi_get_value_bigint_uint64(env, a.argv[2], &parent, &lossless));
   napi_value out;
-  CHECK(napi_create_int32(env, static_cast<int32_t>(ix->store(worker, has_parent, parent, locals, externals, nl)), &out));
-  report_memory(env, a.argv[0]);
+  CHECK(napi_create_int32(env, static_cast<int32_t>(h->ix->store(worker, has_parent, parent, locals, externals, nl)), &out));
+  report_memory(env, h);
   return out;
 }
 
@@ -203,37 +198,37 @@ napi_value IndexStore(napi_env env, napi_callback_info info) {
 napi_value IndexRemove(napi_env env, napi_callback_info info) {
   Args a;
   CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
-  dynamo::PrefixIndex* ix;
+  IndexHandle* h;
   uint32_t worker;
   uint64_t* externals;
   size_t n;
-  if (!index_and_worker(env, a, &ix, &worker)) return throw_type(env, "bad index or worker");
+  if (!index_and_worker(env, a, &h, &worker)) return throw_type(env, "bad index or worker");
   if (!typed(env, a.argv[2], napi_biguint64_array, &externals, &n)) return throw_type(env, "externals must be a BigUint64Array");
   if (!count_arg(env, a, 3, &n)) return throw_type(env, "count must be an integer no larger than the array");
   napi_value out;
-  CHECK(napi_create_int32(env, static_cast<int32_t>(ix->remove(worker, externals, n)), &out));
+  CHECK(napi_create_int32(env, static_cast<int32_t>(h->ix->remove(worker, externals, n)), &out));
   return out;
 }
 
 napi_value IndexClear(napi_env env, napi_callback_info info) {
   Args a;
   CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
-  dynamo::PrefixIndex* ix;
+  IndexHandle* h;
   uint32_t worker;
-  if (!index_and_worker(env, a, &ix, &worker)) return throw_type(env, "bad index or worker");
-  ix->clear(worker);
-  report_memory(env, a.argv[0]);
+  if (!index_and_worker(env, a, &h, &worker)) return throw_type(env, "bad index or worker");
+  h->ix->clear(worker);
+  report_memory(env, h);
   return nullptr;
 }
 
 napi_value IndexTreeSize(napi_env env, napi_callback_info info) {
   Args a;
   CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
-  dynamo::PrefixIndex* ix;
+  IndexHandle* h;
   uint32_t worker;
-  if (!index_and_worker(env, a, &ix, &worker)) return throw_type(env, "bad index or worker");
+  if (!index_and_worker(env, a, &h, &worker)) return throw_type(env, "bad index or worker");
   napi_value out;
-  CHECK(napi_create_double(env, static_cast<double>(ix->tree_size(worker)), &out));
+  CHECK(napi_create_double(env, static_cast<double>(h->ix->tree_size(worker)), &out));
   return out;
 }
 
