@@ -126,6 +126,7 @@ export class KvRouter implements RequestRouter {
   /** The worker left: forget its caches (its requests in flight end with their streams). */
   removeWorker(worker: string): void {
     this.index.clear(worker);
+    this.predictedCount -= this.predicted.get(worker)?.size ?? 0;
     this.predicted.delete(worker);
   }
 
