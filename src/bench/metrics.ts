@@ -18,7 +18,7 @@ import {type Summary, summarize} from '../metrics/stats.js';
 export interface Chunk {
   /** When the chunk arrived. */
   at: number;
-  /** Output tokens in it (from the text re-tokenized, or the server's count when it says). */
+  /** Output tokens in it; the metrics only ask whether it carries any (empty role/usage chunks do not). */
   tokens: number;
 }
 
@@ -86,6 +86,12 @@ export interface Aggregate {
   totalTokenThroughput: number;
   /** Requests per second meeting every SLO (undefined without SLOs). */
   goodput?: number;
+  /** Requests meeting every SLO (all completed ones without SLOs). */
+  goodRequests: number;
+  inputTokens: Summary;
+  outputTokens: Summary;
+  /** Per request 1000 / TPOT: what one user sees (AIPerf "output_token_throughput_per_user"). */
+  outputTokensPerSPerUser: Summary;
   /** Re-tokenized output tokens against the server's usage, over requests that reported usage. */
   tokenCounts: {retokenized: number; usage: number; discrepancyPct: number};
 }
@@ -126,6 +132,10 @@ export function aggregate(timelines: readonly RequestTimeline[], slos: readonly 
     outputTokenThroughput: perS(outputTokens),
     totalTokenThroughput: perS(inputTokens + outputTokens),
     ...(slos.length ? {goodput: perS(good)} : {}),
+    goodRequests: good,
+    inputTokens: summarize(ok.map((m) => m.inputTokens)),
+    outputTokens: summarize(ok.map((m) => m.outputTokens)),
+    outputTokensPerSPerUser: summarize(values('tpotMs').filter((x) => x > 0).map((x) => 1000 / x)),
     tokenCounts: {retokenized: retok, usage, discrepancyPct: usage ? (100 * (retok - usage)) / usage : 0},
   };
 }

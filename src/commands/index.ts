@@ -1,4 +1,5 @@
 /** Every command, in one explicit map (oclif's explicit strategy; required for the single binary). */
+import Bench from './bench.js';
 import ConfigEnv from './config/env.js';
 import ConfigPrint from './config/print.js';
 import ConfigSchema from './config/schema.js';
@@ -22,6 +23,7 @@ export const COMMANDS = {
   init: Init,
   models: Models,
   replay: Replay,
+  bench: Bench,
   'config:print': ConfigPrint,
   'config:schema': ConfigSchema,
   'config:env': ConfigEnv,

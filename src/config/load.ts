@@ -54,7 +54,7 @@ export const CONFIG_SEARCH_PLACES = [
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function parseYamlOrJson(file: string, text: string): unknown {
+export function parseYamlOrJson(file: string, text: string): unknown {
   const doc = parseDocument(text, {prettyErrors: true});
   if (doc.errors.length) {
     const e = doc.errors[0]!;
@@ -136,7 +136,7 @@ function describeSource(s: Source | undefined, file: string | undefined, text: s
   }
 }
 
-function lineOf(text: string, path: (string | number)[]): number | undefined {
+export function lineOf(text: string, path: (string | number)[]): number | undefined {
   const doc = parseDocument(text);
   for (let n = path.length; n > 0; n--) {
     const node = doc.getIn(path.slice(0, n), true) as {range?: [number, number]} | undefined;

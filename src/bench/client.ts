@@ -1,0 +1,138 @@
+/**
+ * The bench's HTTP client: one streamed OpenAI request, every SSE chunk timestamped on the
+ * monotonic clock (performance.now) as it is read. It never throws: a failure is a record with an
+ * error kind (http_<status>, connection, timeout, cancelled, stream_error, incomplete_stream,
+ * bad_chunk), so nothing is lost from the count.
+ */
+import type {ChatMessage} from '../tokenizer/chat-template.js';
+
+export interface Target {
+  /** Base URL ending in /v1. */
+  baseUrl: string;
+  model: string;
+  apiKey?: string;
+  endpoint: 'chat' | 'completions';
+  ignoreEos: boolean;
+  extraBody: Record<string, unknown>;
+  timeoutMs: number;
+}
+
+export interface StreamedChunk {
+  at: number;
+  text: string;
+}
+
+export interface Response {
+  /** performance.now() just before the request was handed to fetch. */
+  start: number;
+  chunks: StreamedChunk[];
+  text: string;
+  usage?: {promptTokens: number; completionTokens: number; cachedTokens?: number};
+  status?: number;
+  error?: {kind: string; message: string};
+}
+
+const contentOf = (m: ChatMessage): string =>
+  typeof m.content === 'string' ? m.content : Array.isArray(m.content) ? m.content.map((p) => p.text ?? '').join('') : '';
+
+/** The prompt as text: message contents in order (how completions endpoints and re-tokenizing see it). */
+export const promptText = (messages: readonly ChatMessage[]): string => messages.map(contentOf).join('');
+
+export function requestBody(t: Target, messages: readonly ChatMessage[], maxTokens: number): Record<string, unknown> {
+  return {
+    model: t.model,
+    ...(t.endpoint === 'chat' ? {messages} : {prompt: promptText(messages)}),
+    max_tokens: maxTokens,
+    stream: true,
+    stream_options: {include_usage: true},
+    ...(t.ignoreEos ? {ignore_eos: true, min_tokens: maxTokens} : {}),
+    ...t.extraBody,
+  };
+}
+
+/** Text a streamed event adds: chat delta content and reasoning, or completion text. */
+function eventText(o: any): string {
+  const c = o?.choices?.[0];
+  if (!c) return '';
+  if (typeof c.text === 'string') return c.text;
+  const d = c.delta ?? {};
+  return (typeof d.reasoning_content === 'string' ? d.reasoning_content : '') + (typeof d.content === 'string' ? d.content : '');
+}
+
+export async function streamChat(t: Target, messages: readonly ChatMessage[], maxTokens: number, cancel?: AbortSignal): Promise<Response> {
+  const url = `${t.baseUrl}/${t.endpoint === 'chat' ? 'chat/completions' : 'completions'}`;
+  const body = JSON.stringify(requestBody(t, messages, maxTokens));
+  const timeout = AbortSignal.timeout(t.timeoutMs);
+  const signal = cancel ? AbortSignal.any([cancel, timeout]) : timeout;
+  const chunks: StreamedChunk[] = [];
+  let text = '';
+  let usage: Response['usage'];
+  const start = performance.now();
+  const fail = (kind: string, message: string, status?: number): Response => ({start, chunks, text, ...(usage ? {usage} : {}), ...(status ? {status} : {}), error: {kind, message}});
+  let status: number | undefined;
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {'content-type': 'application/json', ...(t.apiKey ? {authorization: `Bearer ${t.apiKey}`} : {})},
+      body,
+      signal,
+    });
+    status = res.status;
+    if (!res.ok) {
+      const raw = await res.text().catch(() => '');
+      let message = raw.slice(0, 300);
+      try {
+        message = JSON.parse(raw)?.error?.message ?? message;
+      } catch {}
+      return fail(`http_${res.status}`, message, res.status);
+    }
+    if (!res.body) return fail('incomplete_stream', 'response has no body', status);
+    const decoder = new TextDecoder();
+    let buf = '';
+    let done = false;
+    for await (const bytes of res.body as unknown as AsyncIterable<Uint8Array>) {
+      const at = performance.now();
+      buf += decoder.decode(bytes, {stream: true});
+      let cut = buf.search(/\r?\n\r?\n/);
+      while (cut >= 0) {
+        const event = buf.slice(0, cut);
+        buf = buf.slice(cut + (buf[cut] === '\r' ? 4 : 2));
+        cut = buf.search(/\r?\n\r?\n/);
+        const data = event
+          .split(/\r?\n/)
+          .filter((l) => l.startsWith('data:'))
+          .map((l) => l.slice(5).trimStart())
+          .join('\n');
+        if (!data) continue;
+        if (data === '[DONE]') {
+          done = true;
+          continue;
+        }
+        let o: any;
+        try {
+          o = JSON.parse(data);
+        } catch {
+          return fail('bad_chunk', `not JSON: ${data.slice(0, 120)}`, status);
+        }
+        if (o.error) return fail('stream_error', String(o.error.message ?? JSON.stringify(o.error)), status);
+        if (o.usage) {
+          usage = {
+            promptTokens: o.usage.prompt_tokens ?? 0,
+            completionTokens: o.usage.completion_tokens ?? 0,
+            ...(o.usage.prompt_tokens_details?.cached_tokens !== undefined ? {cachedTokens: o.usage.prompt_tokens_details.cached_tokens} : {}),
+          };
+        }
+        const piece = eventText(o);
+        chunks.push({at, text: piece});
+        text += piece;
+      }
+    }
+    if (!done) return fail('incomplete_stream', 'the stream ended without [DONE]', status);
+    return {start, chunks, text, ...(usage ? {usage} : {}), status};
+  } catch (e) {
+    if (timeout.aborted) return fail('timeout', `no complete reply within ${t.timeoutMs} ms`, status);
+    if (cancel?.aborted) return fail('cancelled', 'cancelled before it finished', status);
+    const cause = (e as {cause?: {code?: string; message?: string}}).cause;
+    return fail('connection', cause?.code ?? cause?.message ?? (e as Error).message, status);
+  }
+}
