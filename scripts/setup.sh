@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# build-essential, python3 and libxxhash-dev build the native addon (node-gyp, Debian's xxHash).
-DEBIAN_PACKAGES=(openssh-server openssh-client nginx-light build-essential python3 libxxhash-dev)
+# build-essential, python3 and libxxhash-dev build the native addon (node-gyp, Debian's xxHash);
+# chromium renders the bench HTML report in a test.
+DEBIAN_PACKAGES=(openssh-server openssh-client nginx-light build-essential python3 libxxhash-dev chromium)
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

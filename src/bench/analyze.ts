@@ -31,21 +31,24 @@ export interface PointResult {
   tokenCountSource: string;
 }
 
-async function timelineOf(r: RequestRecord, counter: TokenCounter | undefined): Promise<RequestTimeline> {
+async function timelineOf(r: RequestRecord, counter: TokenCounter | undefined, preferUsage: boolean): Promise<RequestTimeline> {
   const res = r.response;
   const usage = res.usage ? {promptTokens: res.usage.promptTokens, completionTokens: res.usage.completionTokens} : undefined;
   // Synthetic and trace prompts are one token per word, so the planned count of a first turn is exact.
-  const inputTokens = counter
+  const countedInput = counter
     ? r.turn === 0 && r.plannedInputTokens !== undefined && r.messages.length === 1
       ? r.plannedInputTokens
       : await counter.count(promptText(r.messages))
-    : (usage?.promptTokens ?? r.plannedInputTokens ?? 0);
-  const outputTokens = counter ? await counter.count(res.text) : (usage?.completionTokens ?? res.chunks.filter((c) => c.text).length);
+    : undefined;
+  const retokenized = counter ? await counter.count(res.text) : undefined;
+  const fromUsage = usage?.completionTokens;
+  const useUsage = (preferUsage || retokenized === undefined) && fromUsage !== undefined;
   return {
     start: res.start,
     chunks: res.chunks.map((c) => ({at: c.at, tokens: c.text ? 1 : 0})),
-    inputTokens,
-    outputTokens,
+    inputTokens: (preferUsage ? usage?.promptTokens : countedInput) ?? countedInput ?? usage?.promptTokens ?? r.plannedInputTokens ?? 0,
+    outputTokens: useUsage ? fromUsage : (retokenized ?? res.chunks.filter((c) => c.text).length),
+    ...(useUsage && retokenized !== undefined ? {retokenizedOutputTokens: retokenized} : {}),
     ...(usage ? {usage} : {}),
     ...(res.error ? {error: res.error} : {}),
   };
@@ -58,10 +61,11 @@ export async function analyzeRun(
   slos: readonly Slo[],
   attainment: number,
   counter: TokenCounter | undefined,
+  countTokens: 'tokenizer' | 'usage' = 'tokenizer',
 ): Promise<PointResult> {
   const requests: AnalyzedRequest[] = [];
   for (const record of run.records) {
-    const timeline = await timelineOf(record, counter);
+    const timeline = await timelineOf(record, counter, countTokens === 'usage');
     requests.push({record, timeline, metrics: requestMetrics(timeline)});
   }
   const agg = aggregate(
@@ -79,7 +83,7 @@ export async function analyzeRun(
     wallMs: run.wallMs,
     interrupted: run.interrupted,
     requests,
-    tokenCountSource: counter?.name ?? 'usage',
+    tokenCountSource: countTokens === 'usage' || !counter ? 'usage' : `${counter.name} tokenizer`,
   };
 }
 

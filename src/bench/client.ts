@@ -133,6 +133,8 @@ export async function streamChat(t: Target, messages: readonly ChatMessage[], ma
     if (timeout.aborted) return fail('timeout', `no complete reply within ${t.timeoutMs} ms`, status);
     if (cancel?.aborted) return fail('cancelled', 'cancelled before it finished', status);
     const cause = (e as {cause?: {code?: string; message?: string}}).cause;
+    // Headers came, then the connection broke: the reply is cut short, not unreachable.
+    if (status !== undefined) return fail('incomplete_stream', `the stream broke: ${cause?.code ?? (e as Error).message}`, status);
     return fail('connection', cause?.code ?? cause?.message ?? (e as Error).message, status);
   }
 }

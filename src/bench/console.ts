@@ -41,7 +41,7 @@ function runTable(p: PointResult): string {
   ];
   if (a.goodput !== undefined) lines.push(`Goodput ${f(a.goodput)} req/s · ${f(100 * p.sloAttainment, 1)} % of requests within every SLO${p.meetsSla ? ' (meets the SLA)' : ''}`);
   const tc = a.tokenCounts;
-  if (tc.usage) lines.push(`Output tokens: ${tc.retokenized} by ${p.tokenCountSource}, ${tc.usage} in usage (${tc.discrepancyPct >= 0 ? '+' : ''}${f(tc.discrepancyPct)} %)`);
+  if (tc.usage) lines.push(`Output tokens: ${tc.retokenized} re-tokenized, ${tc.usage} in usage; lengths from ${p.tokenCountSource} (${tc.discrepancyPct >= 0 ? '+' : ''}${f(tc.discrepancyPct)} %)`);
   return lines.join('\n');
 }
 

@@ -110,7 +110,7 @@ svg .legend{cursor:pointer}svg .off{opacity:.15}
 </style></head><body>
 <h1>${esc(meta.title)}</h1>
 <div class="meta">${esc(meta.target)} · model ${esc(meta.model)} · SLOs: ${esc(sloText)} · attainment target ${(100 * meta.attainment).toFixed(0)} % · ${esc(meta.createdAt)}</div>
-<div class="rec ${rec.best ? 'ok' : 'no'}" id="recommendation">${rec.best ? `<strong>Recommended: ${esc(rec.best.label)}</strong> — ` : '<strong>No load met the SLA</strong> — '}${esc(rec.reason)}</div>
+<div class="rec ${rec.best ? 'ok' : 'no'}" id="recommendation"><strong>${rec.best ? 'Recommended:' : 'No load met the SLA:'}</strong> ${esc(rec.reason)}</div>
 ${runTable(points, rec.best)}
 <div class="charts">${charts.join('\n')}</div>
 <script>

@@ -26,8 +26,10 @@ export interface RequestTimeline {
   start: number;
   /** Content-bearing chunks only is not required: empty ones (role, usage) are skipped here. */
   chunks: Chunk[];
-  /** Output tokens by re-tokenizing the returned text. */
+  /** Output tokens: by re-tokenizing the returned text (AIPerf), or the server's usage (vLLM) when chosen. */
   outputTokens: number;
+  /** The re-tokenized count when `outputTokens` came from usage (for the discrepancy). */
+  retokenizedOutputTokens?: number;
   inputTokens: number;
   /** What the server's `usage` said, when it said. */
   usage?: {promptTokens: number; completionTokens: number};
@@ -115,7 +117,7 @@ export function aggregate(timelines: readonly RequestTimeline[], slos: readonly 
   const outputTokens = ok.reduce((a, m) => a + m.outputTokens, 0);
   const inputTokens = ok.reduce((a, m) => a + m.inputTokens, 0);
   const withUsage = timelines.filter((t) => !t.error && t.usage);
-  const retok = withUsage.reduce((a, t) => a + t.outputTokens, 0);
+  const retok = withUsage.reduce((a, t) => a + (t.retokenizedOutputTokens ?? t.outputTokens), 0);
   const usage = withUsage.reduce((a, t) => a + t.usage!.completionTokens, 0);
   const good = ok.filter((m) => slos.every((s) => m[s.metric] !== undefined && m[s.metric]! <= s.maxMs)).length;
   return {

@@ -21,6 +21,10 @@ const target = z
     tokenizer: z.string().min(1).optional().describe('model alias or local model directory whose tokenizer counts tokens (default: the model, when known)'),
     timeoutS: positive.default(600).describe('a request still running after this long is cancelled and counted as a timeout'),
     ignoreEos: z.boolean().default(true).describe('send ignore_eos and min_tokens so every reply has exactly the requested length'),
+    countTokens: z
+      .enum(['tokenizer', 'usage'])
+      .default('tokenizer')
+      .describe('output lengths (and so TPOT) by re-tokenizing the text, as AIPerf does, or from the server\'s usage, as vLLM does'),
     extraBody: z.record(z.string(), z.unknown()).default({}).describe('extra request fields, sent as they are'),
   })
   .prefault({});

@@ -128,7 +128,7 @@ export async function runPoint(b: PreparedBench, at: {point: LoadPoint; label: s
     ...(p.load.durationS !== undefined ? {durationMs: p.load.durationS * 1000} : {}),
     ...(opts.onRecord ? {onRecord: opts.onRecord} : {}),
   });
-  return analyzeRun(at.point, at.label, run, slosOf(p), p.slo.attainment, b.tokenizer.counter);
+  return analyzeRun(at.point, at.label, run, slosOf(p), p.slo.attainment, b.tokenizer.counter, p.target.countTokens);
 }
 
 export function defaultOutputDir(now = new Date()): string {

@@ -10,20 +10,21 @@ export interface Series {
 
 const W = 640;
 const H = 360;
-const M = {left: 64, right: 16, top: 36, bottom: 64};
+const M = {left: 64, right: 16, top: 36, bottom: 76};
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
 
 export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const fmt = (v: number) => (Math.abs(v) >= 1000 ? v.toFixed(0) : Math.abs(v) >= 10 ? String(Number(v.toFixed(1))) : String(Number(v.toPrecision(3))));
 
-/** About `n` round tick values covering [lo, hi]. */
+/** About `n` round tick values, from the last one at or below `lo` to the first at or above `hi`. */
 export function ticks(lo: number, hi: number, n = 5): number[] {
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / n;
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((k) => k * mag).find((s) => s >= raw)!;
   const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  const end = Math.ceil(hi / step - 1e-9) * step;
+  for (let v = Math.floor(lo / step + 1e-9) * step; v <= end + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
   return out;
 }
 
@@ -31,12 +32,12 @@ function frame(title: string, xLabel: string, yLabel: string, xt: number[], yt: 
   const grid = yt.map((v) => `<line x1="${M.left}" x2="${W - M.right}" y1="${sy(v)}" y2="${sy(v)}" class="grid"/><text x="${M.left - 6}" y="${sy(v) + 4}" text-anchor="end">${fmt(v)}</text>`).join('');
   const xs = xt.map((v) => `<line x1="${sx(v)}" x2="${sx(v)}" y1="${H - M.bottom}" y2="${H - M.bottom + 4}" class="axis"/><text x="${sx(v)}" y="${H - M.bottom + 18}" text-anchor="middle">${fmt(v)}</text>`).join('');
   const leg = legend
-    .map((name, i) => `<g class="legend"><rect x="${M.left + (i % 4) * 140}" y="${H - 22 + Math.floor(i / 4) * 14 - 8}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${M.left + (i % 4) * 140 + 14}" y="${H - 22 + Math.floor(i / 4) * 14}">${esc(name)}</text></g>`)
+    .map((name, i) => `<g class="legend"><rect x="${M.left + (i % 4) * 140}" y="${H - 14 + Math.floor(i / 4) * 14 - 8}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${M.left + (i % 4) * 140 + 14}" y="${H - 14 + Math.floor(i / 4) * 14}">${esc(name)}</text></g>`)
     .join('');
   return `<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H + Math.max(0, Math.ceil(legend.length / 4) - 1) * 14}" role="img" aria-label="${esc(title)}">
 <text x="${W / 2}" y="20" text-anchor="middle" class="title">${esc(title)}</text>${grid}${xs}
 <line x1="${M.left}" x2="${W - M.right}" y1="${H - M.bottom}" y2="${H - M.bottom}" class="axis"/><line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${H - M.bottom}" class="axis"/>
-<text x="${(M.left + W - M.right) / 2}" y="${H - M.bottom + 36}" text-anchor="middle">${esc(xLabel)}</text>
+<text x="${(M.left + W - M.right) / 2}" y="${H - M.bottom + 38}" text-anchor="middle">${esc(xLabel)}</text>
 <text transform="translate(16 ${(M.top + H - M.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>
 ${body}${leg}</svg>`;
 }

@@ -1,0 +1,140 @@
+/**
+ * `dynamo bench` on the built binary against `dynamo up` with mocker workers: a concurrency sweep
+ * whose TTFT must agree with what the workers measured (their vllm:time_to_first_token_seconds
+ * histograms), result files, the HTML report rendered by headless Chromium, bad input, Ctrl-C.
+ */
+import {execFileSync} from 'node:child_process';
+import {existsSync, readFileSync, statSync} from 'node:fs';
+import {join} from 'node:path';
+import {execa} from 'execa';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {dynamo, startUntil} from './helpers/cli.js';
+import {BINARY, freePort, freePortRange, hasBinary, tempDir} from './helpers/processes.js';
+
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+
+/** Sum and count of a histogram over every worker's /metrics. */
+async function workerTtft(ports: number[]): Promise<{sum: number; count: number}> {
+  let sum = 0;
+  let count = 0;
+  for (const p of ports) {
+    const text = await (await fetch(`http://127.0.0.1:${p}/metrics`)).text();
+    sum += Number(/^vllm:time_to_first_token_seconds_sum\{[^}]*\} ([\d.e+-]+)/m.exec(text)?.[1] ?? 0);
+    count += Number(/^vllm:time_to_first_token_seconds_count\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+  }
+  return {sum, count};
+}
+
+describe.skipIf(!hasBinary())('dynamo bench', () => {
+  const home = tempDir();
+  const env = {DYN_HOME: home};
+  let up: Awaited<ReturnType<typeof startUntil>> | undefined;
+  let workerMetricPorts: number[] = [];
+
+  beforeAll(async () => {
+    const port = await freePort();
+    up = await startUntil(['up', '--model', 'llama-3.1-8b', '--workers', '2', '--port', String(port), '--name', 'bench'], /ready in/, {
+      env: {...env, DYN_WORKERS_BASE_PORT: String(await freePortRange(4))},
+      timeoutMs: 60_000,
+    });
+    const ps = JSON.parse((await dynamo(['ps', '--json'], {env})).stdout) as {processes: {id: string; ports: Record<string, number>}[]}[];
+    workerMetricPorts = ps[0]!.processes.filter((p) => p.id.startsWith('agg')).map((p) => p.ports.metrics!);
+  }, 90_000);
+  afterAll(async () => {
+    up?.child.kill('SIGTERM');
+    await up?.child;
+  });
+
+  it('sweeps concurrency on the running deployment; its TTFT agrees with the workers\' TTFT histograms', async () => {
+    const out = join(tempDir(), 'results');
+    const before = await workerTtft(workerMetricPorts);
+    const r = await dynamo(['bench', '--concurrency', '1,4', '--isl', '256', '--osl', '16', '--request-count', '24', '--goodput', 'ttft:5000 tpot:1000', '--output-dir', out, '--json'], {env, timeout: 120_000});
+    expect(r.exitCode, r.stderr).toBe(0);
+    const after = await workerTtft(workerMetricPorts);
+    const e = JSON.parse(r.stdout);
+    expect(e.runs.map((x: {label: string}) => x.label)).toEqual(['concurrency 1', 'concurrency 4']);
+    for (const run of e.runs) {
+      expect(run.request_count.avg).toBe(24);
+      expect(run.error_request_count.avg).toBe(0);
+      expect(run.input_sequence_length).toMatchObject({avg: 256, min: 256, max: 256}); // token-exact prompts
+      expect(run.output_sequence_length.count).toBe(24);
+      expect(run.token_counts.output_usage).toBe(24 * 16); // ignore_eos + min_tokens: every reply is 16 tokens
+      expect(run.inter_token_latency.avg).toBeGreaterThan(0);
+      expect(run.meets_sla).toBe(true);
+    }
+    expect(e.recommendation.label).toBe('concurrency 4');
+    // The workers saw exactly the bench's 48 requests; mean TTFT from the client includes the
+    // frontend (tokenize, route) and HTTP, so it is a little above the workers' own.
+    const n = after.count - before.count;
+    expect(n).toBe(48);
+    const workerMs = (1000 * (after.sum - before.sum)) / n;
+    const benchMs = e.runs.reduce((a: number, x: {time_to_first_token: {avg: number; count: number}}) => a + x.time_to_first_token.avg * x.time_to_first_token.count, 0) / 48;
+    console.log(`bench TTFT mean ${benchMs.toFixed(2)} ms vs workers' histogram ${workerMs.toFixed(2)} ms (tolerance: ≥ worker − 1 ms, ≤ worker + 10 ms + 15 %)`);
+    expect(benchMs).toBeGreaterThanOrEqual(workerMs - 1);
+    expect(benchMs).toBeLessThanOrEqual(workerMs * 1.15 + 10);
+
+    for (const f of ['profile_export.json', 'profile_export.csv', 'profile_export.jsonl', 'report.html']) expect(existsSync(join(out, f)), f).toBe(true);
+    expect(readFileSync(join(out, 'profile_export.jsonl'), 'utf8').trim().split('\n')).toHaveLength(48);
+    expect(readFileSync(join(out, 'profile_export.csv'), 'utf8')).toContain('concurrency 4,time_to_first_token,ms,');
+  }, 180_000);
+
+  it.skipIf(!CHROMIUM)('the HTML report renders in headless Chromium with its charts and no console errors', async () => {
+    const out = join(tempDir(), 'results');
+    const r = await dynamo(['bench', '--concurrency', '1,2', '--isl', '64', '--osl', '8', '--request-count', '8', '--goodput', 'ttft:5000', '--output-dir', out], {env, timeout: 120_000});
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Time to first token \(ms\)/);
+    expect(r.stdout).toMatch(/★ Recommended: concurrency 2 is the highest load meeting every SLO/);
+    const page = `file://${join(out, 'report.html')}`;
+    const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--enable-logging=stderr', '--v=0', '--user-data-dir=' + tempDir('chromium-')];
+    const dom = await execa(CHROMIUM!, [...flags, '--dump-dom', page], {reject: false, timeout: 60_000});
+    expect(dom.exitCode, dom.stderr).toBe(0);
+    // Chromium logs every console message and uncaught exception as "CONSOLE"; the report has none.
+    expect(dom.stderr.split('\n').filter((l) => l.includes(':CONSOLE'))).toEqual([]);
+    const charts = dom.stdout.match(/<svg class="chart"[\s\S]*?<\/svg>/g) ?? [];
+    expect(charts).toHaveLength(5);
+    for (const c of charts.slice(0, 4)) expect(c).toMatch(/<path d="M[\d.]+,[\d.]+L/); // every line chart drew a line
+    expect(charts[4]).toMatch(/<rect /); // the SLO bars
+    const png = join(out, 'report.png');
+    await execa(CHROMIUM!, [...flags, `--screenshot=${png}`, '--window-size=1400,1800', page], {reject: false, timeout: 60_000});
+    expect(statSync(png).size).toBeGreaterThan(20_000);
+    const header = readFileSync(png);
+    expect([header.readUInt32BE(16), header.readUInt32BE(20)]).toEqual([1400, 1800]);
+  }, 180_000);
+
+  it('answers bad input with one clear line and no stack trace', async () => {
+    const cases: [string[], RegExp][] = [
+      [['bench', '--concurrency', 'lots'], /--concurrency must be a number or a comma-separated list/],
+      [['bench', '--profile', '/nonexistent/sla.yaml'], /profile not found: \/nonexistent\/sla\.yaml/],
+      [['bench', '--goodput', 'latency=3'], /--goodput: cannot read "latency=3"/],
+      [['bench', '--arrival', 'bursty'], /Expected --arrival=bursty to be one of: poisson, constant, gamma|--arrival/],
+      [['bench', '--url', 'http://127.0.0.1:9/v1'], /cannot reach http:\/\/127\.0\.0\.1:9\/v1/],
+      [['bench', '--trace', '/nonexistent.jsonl', '--url', 'http://127.0.0.1:9/v1', '--model', 'llama-3.1-8b'], /trace not found/],
+    ];
+    for (const [args, msg] of cases) {
+      const r = await dynamo(args, {env});
+      expect([1, 2], `${args.join(" ")}: ${r.stderr}`).toContain(r.exitCode); // 2: oclif's own flag checks
+      expect(r.stderr).toMatch(msg);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    const none = await dynamo(['bench'], {env: {DYN_HOME: tempDir()}});
+    expect(none.stderr).toMatch(/no target: pass --url, or start a deployment with `dynamo up`/);
+  });
+
+  it('Ctrl-C stops the run, writes the results so far and exits 130', async () => {
+    const out = join(tempDir(), 'results');
+    const child = execa(BINARY, ['bench', '--concurrency', '2', '--isl', '64', '--osl', '200', '--request-count', '1000', '--output-dir', out, '--json'], {env: {...env, NO_COLOR: '1', CI: '1'}, reject: false, all: true});
+    let seen = '';
+    child.all?.on('data', (c: Buffer) => (seen += c.toString()));
+    await new Promise((r) => setTimeout(r, 4000));
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode, seen).toBe(130);
+    const e = JSON.parse(readFileSync(join(out, 'profile_export.json'), 'utf8'));
+    expect(e.runs[0].was_cancelled).toBe(true);
+    expect(e.runs[0].request_count.avg + e.runs[0].error_request_count.avg).toBeLessThan(1000);
+    expect(r.stderr).toMatch(/bench stopped; the results so far are written/);
+    // Nothing is left running: the deployment still answers and has no request in flight.
+    const running = execFileSync('bash', ['-c', `curl -s http://127.0.0.1:${workerMetricPorts[0]}/metrics | grep '^vllm:num_requests_running' || true`]).toString();
+    expect(running).toMatch(/ 0$/m);
+  }, 60_000);
+});
