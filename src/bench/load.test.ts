@@ -74,7 +74,7 @@ describe('load modes', () => {
     const r = await run({firstTokenMs: 100}, {point: {mode: 'rate', requestRate: 200}, requestCount: 20});
     expect(r.records).toHaveLength(20);
     const sched = r.records.map((x) => x.scheduledMs!).sort((a, b) => a - b);
-    sched.forEach((s, i) => expect(s).toBeCloseTo(i * 5, 6)); // constant arrivals at 200/s
+    for (const [i, s] of sched.entries()) expect(s).toBeCloseTo(i * 5, 6); // constant arrivals at 200/s
     expect(r.records.every((x) => x.lagMs! >= 0)).toBe(true);
     // Replies take 100 ms but sends are 5 ms apart: the server saw many at once (not a closed loop).
     expect(server!.maxInflight()).toBeGreaterThan(5);
