@@ -53,15 +53,28 @@ export interface RunResult {
 }
 
 /**
- * Resolves at `due` (performance.now() ms) with sub-millisecond precision: timers sleep until
- * ~2 ms before (they fire late by up to a millisecond), then setImmediate turns poll the clock
- * while I/O keeps being served between them.
+ * How early a timer must wake to be on time: timers fire late, by up to ~10 ms on a busy or
+ * virtualized machine. Learned from the lateness seen: it jumps up at once and decays slowly
+ * (half-life ~1,400 wakes), because one late wake per hundred already spoils p99 lag. The price is
+ * CPU: up to one core spinning at high rates (measured by `npm run bench:loadgen`).
+ */
+let timerSlackMs = 10;
+
+/**
+ * Resolves at `due` (performance.now() ms) with sub-millisecond precision: a timer sleeps until
+ * `timerSlackMs` before, then setImmediate turns poll the clock while I/O keeps being served
+ * between them (a short spin, the price of precise open-loop sends).
  */
 export async function sleepUntil(due: number, signal?: AbortSignal): Promise<void> {
   for (;;) {
     const left = due - performance.now();
     if (left <= 0 || signal?.aborted) return;
-    await new Promise<void>((r) => (left > 3 ? setTimeout(r, left - 2) : setImmediate(r)));
+    if (left > timerSlackMs + 1) {
+      const wake = due - timerSlackMs;
+      await new Promise<void>((r) => setTimeout(r, wake - performance.now()));
+      const late = performance.now() - wake;
+      timerSlackMs = Math.min(50, Math.max(2, late + 1, timerSlackMs * 0.9995));
+    } else await new Promise<void>((r) => setImmediate(r));
   }
 }
 

@@ -161,13 +161,18 @@ export default class Bench extends Command {
           const started = performance.now();
           let done = 0;
           let errors = 0;
+          let drawn = 0;
           const planned = profile.load.requestCount ?? (at.point.mode === 'schedule' ? bench.workload.size : undefined) ?? (profile.load.durationS ? undefined : 100);
           const r = await runPoint(bench, at, {
             stop: stop.signal,
             onRecord: (rec) => {
               done++;
               if (rec.response.error) errors++;
-              task.title = progressLine(at.label, {done, errors, planned, elapsedMs: performance.now() - started, durationMs: profile.load.durationS ? profile.load.durationS * 1000 : undefined});
+              // A redraw at most every 100 ms, and none without a terminal: the loop must stay free to send on time.
+              const now = performance.now();
+              if (!tty || now - drawn < 100) return;
+              drawn = now;
+              task.title = progressLine(at.label, {done, errors, planned, elapsedMs: now - started, durationMs: profile.load.durationS ? profile.load.durationS * 1000 : undefined});
             },
           });
           results.push(r);
