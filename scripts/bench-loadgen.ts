@@ -1,8 +1,9 @@
 // npm run bench:loadgen — how fast can `dynamo bench` send on schedule? The built binary sends
 // open-loop Poisson arrivals at rising rates to an infinitely fast streaming server (another
-// process); a rate is sustained when p99 schedule lag (actual − planned send) stays under 1 ms
-// and nothing fails. Two reply sizes side by side (8 and 128 streamed tokens: more chunks = more
-// client work per request), then their ratio. Table, then a JSON record.
+// process), after 100 warm-up requests; a rate is sustained when p99 schedule lag (actual − planned
+// send) stays under 1 ms and nothing fails. Two reply sizes side by side (8 and 128 streamed tokens:
+// more chunks = more client work per request), next to the pacer alone (no I/O) on this machine.
+// Table, then a JSON record.
 import {type ChildProcess, execFile, spawn} from 'node:child_process';
 import {existsSync, mkdtempSync} from 'node:fs';
 import {tmpdir} from 'node:os';
@@ -56,7 +57,7 @@ async function measureOnce(url: string, osl: number, rate: number): Promise<Poin
   const out = mkdtempSync(join(tmpdir(), 'loadgen-'));
   const {stdout} = await promisify(execFile)(
     bin,
-    ['bench', '--url', url, '--model', 'test-model', '--request-rate', String(rate), '--request-count', String(count), '--isl', '32', '--osl', String(osl), '--output-dir', out, '--json'],
+    ['bench', '--url', url, '--model', 'test-model', '--request-rate', String(rate), '--request-count', String(count), '--isl', '32', '--osl', String(osl), '--warmup-request-count', '100', '--output-dir', out, '--json'],
     {maxBuffer: 64 << 20, env: {...process.env, CI: '1'}},
   );
   const run = JSON.parse(stdout).runs[0];

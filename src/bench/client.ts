@@ -50,6 +50,14 @@ export function requestBody(t: Target, messages: readonly ChatMessage[], maxToke
   };
 }
 
+/** The data of a multi-line SSE event (its data: lines joined). */
+const dataOf = (event: string) =>
+  event
+    .split('\n')
+    .filter((l) => l.startsWith('data:'))
+    .map((l) => l.slice(5).trimStart())
+    .join('\n');
+
 /** Text a streamed event adds: chat delta content and reasoning, or completion text. */
 function eventText(o: any): string {
   const c = o?.choices?.[0];
@@ -62,14 +70,24 @@ function eventText(o: any): string {
 export async function streamChat(t: Target, messages: readonly ChatMessage[], maxTokens: number, cancel?: AbortSignal): Promise<Response> {
   const url = `${t.baseUrl}/${t.endpoint === 'chat' ? 'chat/completions' : 'completions'}`;
   const body = JSON.stringify(requestBody(t, messages, maxTokens));
-  const timeout = AbortSignal.timeout(t.timeoutMs);
-  const signal = cancel ? AbortSignal.any([cancel, timeout]) : timeout;
+  // One controller, a plain timer and a listener: AbortSignal.timeout/any cost enough per request
+  // (timers and signal graphs for the collector) to show in p99 schedule lag at high rates.
+  const abort = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    abort.abort();
+  }, t.timeoutMs);
+  const onCancel = () => abort.abort();
+  cancel?.addEventListener('abort', onCancel, {once: true});
+  const signal = abort.signal;
   const chunks: StreamedChunk[] = [];
   let text = '';
   let usage: Response['usage'];
   const start = performance.now();
   const fail = (kind: string, message: string, status?: number): Response => ({start, chunks, text, ...(usage ? {usage} : {}), ...(status ? {status} : {}), error: {kind, message}});
   let status: number | undefined;
+  if (cancel?.aborted) abort.abort();
   try {
     const res = await fetch(url, {
       method: 'POST',
@@ -92,17 +110,12 @@ export async function streamChat(t: Target, messages: readonly ChatMessage[], ma
     let done = false;
     for await (const bytes of res.body as unknown as AsyncIterable<Uint8Array>) {
       const at = performance.now();
-      buf += decoder.decode(bytes, {stream: true});
-      let cut = buf.search(/\r?\n\r?\n/);
-      while (cut >= 0) {
+      // Servers may end lines with \r\n; normalized once so events split on a plain indexOf.
+      buf = (buf + decoder.decode(bytes, {stream: true})).replace(/\r\n/g, '\n');
+      for (let cut = buf.indexOf('\n\n'); cut >= 0; cut = buf.indexOf('\n\n')) {
         const event = buf.slice(0, cut);
-        buf = buf.slice(cut + (buf[cut] === '\r' ? 4 : 2));
-        cut = buf.search(/\r?\n\r?\n/);
-        const data = event
-          .split(/\r?\n/)
-          .filter((l) => l.startsWith('data:'))
-          .map((l) => l.slice(5).trimStart())
-          .join('\n');
+        buf = buf.slice(cut + 2);
+        const data = event.startsWith('data:') && !event.includes('\n') ? event.slice(5).trimStart() : dataOf(event);
         if (!data) continue;
         if (data === '[DONE]') {
           done = true;
@@ -130,11 +143,14 @@ export async function streamChat(t: Target, messages: readonly ChatMessage[], ma
     if (!done) return fail('incomplete_stream', 'the stream ended without [DONE]', status);
     return {start, chunks, text, ...(usage ? {usage} : {}), status};
   } catch (e) {
-    if (timeout.aborted) return fail('timeout', `no complete reply within ${t.timeoutMs} ms`, status);
+    if (timedOut) return fail('timeout', `no complete reply within ${t.timeoutMs} ms`, status);
     if (cancel?.aborted) return fail('cancelled', 'cancelled before it finished', status);
     const cause = (e as {cause?: {code?: string; message?: string}}).cause;
     // Headers came, then the connection broke: the reply is cut short, not unreachable.
     if (status !== undefined) return fail('incomplete_stream', `the stream broke: ${cause?.code ?? (e as Error).message}`, status);
     return fail('connection', cause?.code ?? cause?.message ?? (e as Error).message, status);
+  } finally {
+    clearTimeout(timer);
+    cancel?.removeEventListener('abort', onCancel);
   }
 }

@@ -45,6 +45,24 @@ describe('streaming client', () => {
     expect(c.text).toBe(' w0 w1');
   });
 
+  it('reads events with CRLF line ends, split anywhere across reads, and multi-line data', async () => {
+    const {createServer} = await import('node:http');
+    const srv = createServer(async (_req, res) => {
+      res.writeHead(200, {'content-type': 'text/event-stream'});
+      const wire = 'data: {"choices":[{"delta":{"content":"a"}}]}\r\n\r\ndata: {"choices":[{"delta":\r\ndata: {"content":"b"}}]}\r\n\r\ndata: [DONE]\r\n\r\n';
+      for (const piece of wire.match(/[\s\S]{1,7}/g)!) {
+        res.write(piece);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      res.end();
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const r = await streamChat(target(`http://127.0.0.1:${(srv.address() as {port: number}).port}/v1`), [{role: 'user', content: 'x'}], 2);
+    srv.close();
+    expect(r.error).toBeUndefined();
+    expect(r.text).toBe('ab');
+  });
+
   it('never throws: every failure is a record with its kind', async () => {
     const faults = ['http_500', 'hang', 'cut', 'stream_error', 'bad_json'] as const;
     server = await startSseServer({fault: (b) => b.messages[0].content});
