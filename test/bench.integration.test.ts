@@ -125,7 +125,9 @@ describe.skipIf(!hasBinary())('dynamo bench', () => {
     const child = execa(BINARY, ['bench', '--concurrency', '2', '--isl', '64', '--osl', '200', '--request-count', '1000', '--output-dir', out, '--json'], {env: {...env, NO_COLOR: '1', CI: '1'}, reject: false, all: true});
     let seen = '';
     child.all?.on('data', (c: Buffer) => (seen += c.toString()));
-    await new Promise((r) => setTimeout(r, 4000));
+    // Once the run has started (the tokenizer loads first), let some requests finish, then Ctrl-C.
+    for (const t0 = Date.now(); !seen.includes('bench: deployment') && Date.now() - t0 < 30_000; ) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 2000));
     child.kill('SIGINT');
     const r = await child;
     expect(r.exitCode, seen).toBe(130);
