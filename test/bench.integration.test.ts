@@ -13,26 +13,30 @@ import {BINARY, freePort, freePortRange, hasBinary, tempDir} from './helpers/pro
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
-/** Sum and count of a histogram over every worker's /metrics. */
-async function workerTtft(ports: number[]): Promise<{sum: number; count: number}> {
+/** Sum and count of a TTFT histogram over the /metrics of every port given. */
+async function ttftHistogram(ports: number[], name: string): Promise<{sum: number; count: number}> {
   let sum = 0;
   let count = 0;
   for (const p of ports) {
     const text = await (await fetch(`http://127.0.0.1:${p}/metrics`)).text();
-    sum += Number(/^vllm:time_to_first_token_seconds_sum\{[^}]*\} ([\d.e+-]+)/m.exec(text)?.[1] ?? 0);
-    count += Number(/^vllm:time_to_first_token_seconds_count\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+    sum += Number(new RegExp(`^${name}_sum(?:\\{[^}]*\\})? ([\\d.e+-]+)`, 'm').exec(text)?.[1] ?? 0);
+    count += Number(new RegExp(`^${name}_count(?:\\{[^}]*\\})? (\\d+)`, 'm').exec(text)?.[1] ?? 0);
   }
   return {sum, count};
 }
+const WORKER_TTFT = 'vllm:time_to_first_token_seconds';
+const FRONTEND_TTFT = 'dynamo_frontend_time_to_first_token_seconds';
 
 describe.skipIf(!hasBinary())('dynamo bench', () => {
   const home = tempDir();
   const env = {DYN_HOME: home};
   let up: Awaited<ReturnType<typeof startUntil>> | undefined;
   let workerMetricPorts: number[] = [];
+  let frontendPort = 0;
 
   beforeAll(async () => {
     const port = await freePort();
+    frontendPort = port;
     up = await startUntil(['up', '--model', 'llama-3.1-8b', '--workers', '2', '--port', String(port), '--name', 'bench'], /ready in/, {
       env: {...env, DYN_WORKERS_BASE_PORT: String(await freePortRange(4))},
       timeoutMs: 60_000,
@@ -47,10 +51,12 @@ describe.skipIf(!hasBinary())('dynamo bench', () => {
 
   it('sweeps concurrency on the running deployment; its TTFT agrees with the workers\' TTFT histograms', async () => {
     const out = join(tempDir(), 'results');
-    const before = await workerTtft(workerMetricPorts);
+    const before = await ttftHistogram(workerMetricPorts, WORKER_TTFT);
+    const frontBefore = await ttftHistogram([frontendPort], FRONTEND_TTFT);
     const r = await dynamo(['bench', '--concurrency', '1,4', '--isl', '256', '--osl', '16', '--request-count', '24', '--goodput', 'ttft:5000 tpot:1000', '--output-dir', out, '--json'], {env, timeout: 120_000});
     expect(r.exitCode, r.stderr).toBe(0);
-    const after = await workerTtft(workerMetricPorts);
+    const after = await ttftHistogram(workerMetricPorts, WORKER_TTFT);
+    const frontAfter = await ttftHistogram([frontendPort], FRONTEND_TTFT);
     const e = JSON.parse(r.stdout);
     expect(e.runs.map((x: {label: string}) => x.label)).toEqual(['concurrency 1', 'concurrency 4']);
     for (const run of e.runs) {
@@ -63,15 +69,21 @@ describe.skipIf(!hasBinary())('dynamo bench', () => {
       expect(run.meets_sla).toBe(true);
     }
     expect(e.recommendation.label).toBe('concurrency 4');
-    // The workers saw exactly the bench's 48 requests; mean TTFT from the client includes the
-    // frontend (tokenize, route) and HTTP, so it is a little above the workers' own.
+    // The workers saw exactly the bench's 48 requests. Mean TTFT from the client includes the
+    // frontend (tokenize, route) and HTTP, so it sits above the workers' own: within 25 % + 25 ms of
+    // it on a busy 2-core CI runner (other test files run alongside), and within 10 % + 10 ms of
+    // the frontend's own TTFT histogram (only HTTP and the client between them).
     const n = after.count - before.count;
     expect(n).toBe(48);
+    expect(frontAfter.count - frontBefore.count).toBe(48);
     const workerMs = (1000 * (after.sum - before.sum)) / n;
+    const frontendMs = (1000 * (frontAfter.sum - frontBefore.sum)) / n;
     const benchMs = e.runs.reduce((a: number, x: {time_to_first_token: {avg: number; count: number}}) => a + x.time_to_first_token.avg * x.time_to_first_token.count, 0) / 48;
-    console.log(`bench TTFT mean ${benchMs.toFixed(2)} ms vs workers' histogram ${workerMs.toFixed(2)} ms (tolerance: ≥ worker − 1 ms, ≤ worker + 10 ms + 15 %)`);
+    console.log(`bench TTFT mean ${benchMs.toFixed(2)} ms vs frontend histogram ${frontendMs.toFixed(2)} ms vs workers' histograms ${workerMs.toFixed(2)} ms`);
     expect(benchMs).toBeGreaterThanOrEqual(workerMs - 1);
-    expect(benchMs).toBeLessThanOrEqual(workerMs * 1.15 + 10);
+    expect(benchMs).toBeLessThanOrEqual(workerMs * 1.25 + 25);
+    expect(benchMs).toBeGreaterThanOrEqual(frontendMs - 1);
+    expect(benchMs).toBeLessThanOrEqual(frontendMs * 1.1 + 10);
 
     for (const f of ['profile_export.json', 'profile_export.csv', 'profile_export.jsonl', 'report.html']) expect(existsSync(join(out, f)), f).toBe(true);
     expect(readFileSync(join(out, 'profile_export.jsonl'), 'utf8').trim().split('\n')).toHaveLength(48);
