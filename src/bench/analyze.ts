@@ -46,7 +46,7 @@ async function timelineOf(r: RequestRecord, counter: TokenCounter | undefined, p
   return {
     start: res.start,
     chunks: res.chunks.map((c) => ({at: c.at, tokens: c.text ? 1 : 0})),
-    inputTokens: (preferUsage ? usage?.promptTokens : countedInput) ?? countedInput ?? usage?.promptTokens ?? r.plannedInputTokens ?? 0,
+    inputTokens: (preferUsage ? (usage?.promptTokens ?? countedInput) : (countedInput ?? usage?.promptTokens)) ?? r.plannedInputTokens ?? 0,
     outputTokens: useUsage ? fromUsage : (retokenized ?? res.chunks.filter((c) => c.text).length),
     ...(useUsage && retokenized !== undefined ? {retokenizedOutputTokens: retokenized} : {}),
     ...(usage ? {usage} : {}),

@@ -80,6 +80,13 @@ export async function sleepUntil(due: number, signal?: AbortSignal): Promise<voi
 
 const DEFAULT_COUNT = 100;
 
+/** Requests a run will send: the count asked for, else a trace's length or 100; undefined when only a duration bounds it. */
+export function plannedRequests(point: LoadPoint, workload: Workload, requestCount?: number, durationMs?: number): number | undefined {
+  if (requestCount !== undefined) return requestCount;
+  if (durationMs) return undefined;
+  return point.mode === 'schedule' ? (workload.size ?? DEFAULT_COUNT) : DEFAULT_COUNT;
+}
+
 /** A trace's send offsets (ms from the first request), compressed by `speedup`. */
 function scheduleOffsets(w: Workload, first: number, count: number, speedup: number): number[] {
   const at = Array.from({length: count}, (_, i) => w.arrivalMs?.(first + i) ?? 0);
@@ -98,8 +105,8 @@ export async function runLoad(o: RunOptions): Promise<RunResult> {
   };
   o.stop?.addEventListener('abort', onStop, {once: true});
   const scheduled = point.mode !== 'concurrency';
-  let budget = o.requestCount ?? (o.durationMs ? Number.POSITIVE_INFINITY : point.mode === 'schedule' ? (workload.size ?? DEFAULT_COUNT) : DEFAULT_COUNT);
-  const planned = Number.isFinite(budget) ? budget : undefined;
+  const planned = plannedRequests(point, workload, o.requestCount, o.durationMs);
+  let budget = planned ?? Number.POSITIVE_INFINITY;
   const startedAt = performance.now();
   const deadline = o.durationMs ? startedAt + o.durationMs : Number.POSITIVE_INFINITY;
   const canSend = () => budget > 0 && !dispatchStop.signal.aborted && performance.now() < deadline;

@@ -7,6 +7,7 @@ import {type PointResult, recommend} from '../bench/analyze.js';
 import {consoleTable, progressLine} from '../bench/console.js';
 import {type ProfileOverride, loadProfile} from '../bench/profile-load.js';
 import {ARRIVALS, ENDPOINTS, profileJsonSchema} from '../bench/profile.js';
+import {plannedRequests} from '../bench/load.js';
 import {defaultOutputDir, prepareBench, runPoint, writeOutputs} from '../bench/run.js';
 import {EMBEDDED_TEMPLATES} from '../templates/embedded.js';
 import {dynamoHome} from '../runtime/run-dir.js';
@@ -162,7 +163,7 @@ export default class Bench extends Command {
           let done = 0;
           let errors = 0;
           let drawn = 0;
-          const planned = profile.load.requestCount ?? (at.point.mode === 'schedule' ? bench.workload.size : undefined) ?? (profile.load.durationS ? undefined : 100);
+          const planned = plannedRequests(at.point, bench.workload, profile.load.requestCount, profile.load.durationS && profile.load.durationS * 1000);
           const r = await runPoint(bench, at, {
             stop: stop.signal,
             onRecord: (rec) => {
