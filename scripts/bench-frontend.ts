@@ -12,7 +12,7 @@ import {spawn} from 'node:child_process';
 import {readFileSync, readdirSync} from 'node:fs';
 import {join} from 'node:path';
 import {resolveModel} from '../src/config/models.js';
-import {prng} from '../src/engines/mocker/text.js';
+import {prng} from '../src/shared/prng.js';
 import {loadTokenizerFiles} from '../src/tokenizer/bundled.js';
 import {ChatTemplate} from '../src/tokenizer/chat-template.js';
 import {PromptEncoder} from '../src/tokenizer/encoder.js';

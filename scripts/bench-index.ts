@@ -15,9 +15,9 @@
 // a shared machine vary. Queries are prebuilt arrays (100 MB of them): their first read is a
 // cache miss, which a router's freshly hashed request does not pay.
 // Prints a table and one JSON record with native/TypeScript ratios.
-import {prng} from '../src/engines/mocker/text.js';
+import {prng} from '../src/shared/prng.js';
 import {native} from '../src/native/index.js';
-import {NativeBlockHasher, WasmBlockHasher} from '../src/router/dynamo-hash.js';
+import {NativeBlockHasher, WasmBlockHasher} from '../src/kv/dynamo-hash.js';
 import {type KvIndex, NativeKvIndex, TsKvIndex} from '../src/router/kv-index.js';
 
 if (!native) throw new Error('the native addon is not built: run `npm run build:native`');

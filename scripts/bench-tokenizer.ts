@@ -3,7 +3,7 @@
 // word cache; warm: after the first pass) vs the full PromptEncoder on multi-turn conversations
 // (segment cache). 1k-token prompts. Prints a table and a JSON record.
 import {resolveModel} from '../src/config/models.js';
-import {prng} from '../src/engines/mocker/text.js';
+import {prng} from '../src/shared/prng.js';
 import {BpeEncoder} from '../src/tokenizer/bpe.js';
 import {loadTokenizerFiles} from '../src/tokenizer/bundled.js';
 import {ChatTemplate} from '../src/tokenizer/chat-template.js';

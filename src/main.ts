@@ -6,8 +6,8 @@
 import {Config, Errors, Plugin, flush, run} from '@oclif/core';
 import {dirname} from 'node:path';
 import pjson from '../package.json' with {type: 'json'};
-import {renderError} from './cli/errors.js';
-import {closestMatch} from './cli/suggest.js';
+import {renderError} from './shared/errors.js';
+import {closestMatch} from './shared/suggest.js';
 import {COMMANDS} from './commands/index.js';
 
 const commandIds = () => Object.keys(COMMANDS).map((id) => id.replace(/:/g, ' '));

@@ -1,10 +1,10 @@
 import {execFileSync} from 'node:child_process';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {closeSshMasters} from '../src/runtime/child.js';
-import type {ProcessSpec} from '../src/runtime/plan.js';
-import {controlPath} from '../src/runtime/ssh.js';
-import {Supervisor} from '../src/runtime/supervisor.js';
+import {closeSshMasters} from '../src/supervisor/child.js';
+import type {ProcessSpec} from '../src/supervisor/plan.js';
+import {controlPath} from '../src/supervisor/ssh.js';
+import {Supervisor} from '../src/supervisor/supervisor.js';
 import {BINARY, fixture, fixturePlan, freePort, hasBinary, pidAlive, pidsIn, tempDir, until} from './helpers/processes.js';
 import {type LoopbackSshd, hasSshd, startSshd} from './helpers/sshd.js';
 

@@ -1,7 +1,7 @@
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
-import type {DeploymentPlan} from '../src/runtime/plan.js';
+import type {DeploymentPlan} from '../src/supervisor/plan.js';
 import {dynamo, startUntil} from './helpers/cli.js';
 import {BINARY, fixture, freePort, hasBinary, pidAlive, pidsIn, tempDir, until} from './helpers/processes.js';
 

@@ -7,7 +7,7 @@
  *   variation is 1/√shape (shape < 1 burstier than Poisson, > 1 smoother; vLLM's `--burstiness`,
  *   AIPerf's `--arrival-smoothness`).
  */
-import {prng} from '../engines/mocker/text.js';
+import {prng} from '../shared/prng.js';
 
 export type ArrivalPattern = {kind: 'constant'} | {kind: 'poisson'} | {kind: 'gamma'; shape: number};
 

@@ -1,5 +1,5 @@
 /** What `dynamo bench` prints: a progress line while a run goes, AIPerf-style tables after. */
-import {table} from '../cli/output.js';
+import {table} from '../shared/output.js';
 import type {Summary} from '../metrics/stats.js';
 import type {PointResult} from './analyze.js';
 

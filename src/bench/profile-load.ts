@@ -2,8 +2,8 @@
 import {readFileSync} from 'node:fs';
 import {resolve} from 'node:path';
 import type {z} from 'zod';
-import {UserError} from '../cli/errors.js';
-import {closestMatch} from '../cli/suggest.js';
+import {UserError} from '../shared/errors.js';
+import {closestMatch} from '../shared/suggest.js';
 import {lineOf, parseYamlOrJson} from '../config/load.js';
 import {type BenchProfile, profileSchema} from './profile.js';
 

@@ -5,9 +5,9 @@
  */
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join, resolve} from 'node:path';
-import {UserError} from '../cli/errors.js';
-import {parseMooncakeTrace} from '../replay/trace.js';
-import {listRuns} from '../runtime/run-dir.js';
+import {UserError} from '../shared/errors.js';
+import {parseMooncakeTrace} from '../traces/mooncake.js';
+import {listRuns} from '../supervisor/run-dir.js';
 import {type PointResult, analyzeRun} from './analyze.js';
 import {type Target, streamChat} from './client.js';
 import {type BenchExport, benchExport, requestLines, toCsv} from './export.js';

@@ -6,7 +6,7 @@
  * known tokenizer a list of common English words stands in and token counts come from `usage`.
  */
 import {existsSync} from 'node:fs';
-import {UserError} from '../cli/errors.js';
+import {UserError} from '../shared/errors.js';
 import {MODEL_ALIASES, type ModelInfo, catalogModels, resolveModel} from '../config/models.js';
 import {loadTokenizerFiles} from '../tokenizer/bundled.js';
 import {PromptEncoder} from '../tokenizer/encoder.js';

@@ -9,9 +9,9 @@
  *   (0, blockSize] as AIPerf requires; arrival offsets come from the timestamps;
  * - prompts: JSONL of {"messages": [...]} or {"prompt": "..."} with optional max_tokens.
  */
-import {UserError} from '../cli/errors.js';
-import {prng} from '../engines/mocker/text.js';
-import type {TraceRequest} from '../replay/trace.js';
+import {UserError} from '../shared/errors.js';
+import {prng} from '../shared/prng.js';
+import type {TraceRequest} from '../traces/mooncake.js';
 import type {ChatMessage} from '../tokenizer/chat-template.js';
 import type {BenchProfile} from './profile.js';
 import {wordsText} from './tokens.js';

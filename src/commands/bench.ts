@@ -1,8 +1,8 @@
 import {resolve} from 'node:path';
 import {Command, Flags} from '@oclif/core';
 import {Listr, ProcessOutput} from 'listr2';
-import {Cancelled, UserError} from '../cli/errors.js';
-import {err, json, out} from '../cli/output.js';
+import {Cancelled, UserError} from '../shared/errors.js';
+import {err, json, out} from '../shared/output.js';
 import {type PointResult, recommend} from '../bench/analyze.js';
 import {consoleTable, progressLine} from '../bench/console.js';
 import {type ProfileOverride, loadProfile} from '../bench/profile-load.js';
@@ -10,7 +10,7 @@ import {ARRIVALS, ENDPOINTS, profileJsonSchema} from '../bench/profile.js';
 import {plannedRequests} from '../bench/load.js';
 import {defaultOutputDir, prepareBench, runPoint, writeOutputs} from '../bench/run.js';
 import {EMBEDDED_TEMPLATES} from '../templates/embedded.js';
-import {dynamoHome} from '../runtime/run-dir.js';
+import {dynamoHome} from '../supervisor/run-dir.js';
 
 /** "1,2,4" → [1, 2, 4]; "8" → 8. */
 function numberList(name: string, v: string | undefined): number | number[] | undefined {

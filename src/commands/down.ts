@@ -1,7 +1,7 @@
 import {Args, Command, Flags} from '@oclif/core';
-import {err, json} from '../cli/output.js';
-import {down} from '../runtime/manage.js';
-import {dynamoHome} from '../runtime/run-dir.js';
+import {err, json} from '../shared/output.js';
+import {down} from '../supervisor/manage.js';
+import {dynamoHome} from '../supervisor/run-dir.js';
 
 export default class Down extends Command {
   static override summary = 'Stop a running deployment (phased: frontend first, then workers).';

@@ -2,7 +2,7 @@ import {Command, Flags} from '@oclif/core';
 import {resolveModel} from '../config/models.js';
 import {ROUTER_MODES} from '../config/schema.js';
 import {runFrontend} from '../frontend/server.js';
-import {dynamoHome, runDirOf} from '../runtime/run-dir.js';
+import {dynamoHome, runDirOf} from '../supervisor/run-dir.js';
 
 export default class Frontend extends Command {
   static override summary = 'Run the OpenAI-compatible HTTP frontend (started by `dynamo up`; runnable by hand).';

@@ -1,5 +1,5 @@
 import {Command, Flags} from '@oclif/core';
-import {err} from '../cli/output.js';
+import {err} from '../shared/output.js';
 import {writeInitialConfig} from '../config/init.js';
 import {CONFIG_TEMPLATES} from '../templates/index.js';
 

@@ -1,7 +1,7 @@
 import {Args, Command, Flags} from '@oclif/core';
-import {out, prefixer} from '../cli/output.js';
-import {follow, lastLines, selectLogs} from '../runtime/manage.js';
-import {dynamoHome} from '../runtime/run-dir.js';
+import {out, prefixer} from '../shared/output.js';
+import {follow, lastLines, selectLogs} from '../supervisor/manage.js';
+import {dynamoHome} from '../supervisor/run-dir.js';
 
 export default class Logs extends Command {
   static override summary = 'Show the logs of a deployment, or of one process or role.';

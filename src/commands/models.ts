@@ -1,5 +1,5 @@
 import {Command, Flags} from '@oclif/core';
-import {json, out, table} from '../cli/output.js';
+import {json, out, table} from '../shared/output.js';
 import {catalogModels} from '../config/models.js';
 
 const fmtParams = (n: number) => (n >= 1e9 ? `${+(n / 1e9).toFixed(1)}B` : `${+(n / 1e6).toFixed(0)}M`);

@@ -1,7 +1,7 @@
 import {Command, Flags} from '@oclif/core';
-import {err, json, out, table} from '../cli/output.js';
-import {psRows} from '../runtime/manage.js';
-import {dynamoHome} from '../runtime/run-dir.js';
+import {err, json, out, table} from '../shared/output.js';
+import {psRows} from '../supervisor/manage.js';
+import {dynamoHome} from '../supervisor/run-dir.js';
 
 export default class Ps extends Command {
   static override summary = 'List running deployments and their processes.';

@@ -1,6 +1,6 @@
 import {Args, Command, Flags} from '@oclif/core';
-import {UserError} from '../cli/errors.js';
-import {err, json, out, table} from '../cli/output.js';
+import {UserError} from '../shared/errors.js';
+import {err, json, out, table} from '../shared/output.js';
 import {resolveModel} from '../config/models.js';
 import {GPU_FACTORS, type GpuKind} from '../engines/mocker/perf-model.js';
 import {REPLAY_ROUTERS, type ReplayOutcome, type ReplayRouterMode, type ReplayRunResult, runReplay} from '../replay/run.js';

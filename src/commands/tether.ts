@@ -1,5 +1,5 @@
 import {Args, Command, Flags} from '@oclif/core';
-import {runTethered} from '../runtime/tether.js';
+import {runTethered} from '../supervisor/tether.js';
 
 export default class Tether extends Command {
   static override hidden = true;

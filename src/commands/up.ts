@@ -1,11 +1,11 @@
 import {Command, Flags} from '@oclif/core';
-import {configFlagValues, configFlags} from '../cli/config-flags.js';
-import {json, out} from '../cli/output.js';
-import {describePlan, planFromConfig, readPlanFile} from '../runtime/deployment.js';
-import {redactPlan} from '../runtime/plan.js';
-import {dynamoHome} from '../runtime/run-dir.js';
-import {selfArgv} from '../runtime/self.js';
-import {runDetached, runUp} from '../runtime/up.js';
+import {configFlagValues, configFlags} from './flags/config-flags.js';
+import {json, out} from '../shared/output.js';
+import {describePlan, planFromConfig, readPlanFile} from '../supervisor/deployment.js';
+import {redactPlan} from '../supervisor/plan.js';
+import {dynamoHome} from '../supervisor/run-dir.js';
+import {selfArgv} from '../shared/self.js';
+import {runDetached, runUp} from '../supervisor/up.js';
 
 export default class Up extends Command {
   static override summary = 'Start a deployment: OpenAI frontend, router and workers, supervised.';

@@ -1,8 +1,8 @@
 import {Command, Flags} from '@oclif/core';
 import {ENGINES, WORKER_ROLES} from '../config/schema.js';
 import {resolveModel} from '../config/models.js';
-import {runWorker} from '../engines/worker.js';
-import {dynamoHome, runDirOf} from '../runtime/run-dir.js';
+import {runWorker} from '../worker/worker.js';
+import {dynamoHome, runDirOf} from '../supervisor/run-dir.js';
 
 export default class Worker extends Command {
   static override summary = 'Run one engine worker (started by `dynamo up`; runnable by hand for debugging).';

@@ -2,7 +2,7 @@
 import {existsSync, writeFileSync} from 'node:fs';
 import {resolve} from 'node:path';
 import {parse} from 'yaml';
-import {UserError} from '../cli/errors.js';
+import {UserError} from '../shared/errors.js';
 import {type TemplateValues, renderTemplate} from '../templates/index.js';
 import {configSchema} from './schema.js';
 

@@ -2,7 +2,7 @@ import {mkdtempSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {UserError} from '../cli/errors.js';
+import {UserError} from '../shared/errors.js';
 import {envTwins} from './env-twins.js';
 import {explainConfig, loadConfig} from './load.js';
 

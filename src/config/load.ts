@@ -8,8 +8,8 @@ import {resolve} from 'node:path';
 import {cosmiconfigSync} from 'cosmiconfig';
 import {parseDocument} from 'yaml';
 import type {z} from 'zod';
-import {UserError} from '../cli/errors.js';
-import {closestMatch} from '../cli/suggest.js';
+import {UserError} from '../shared/errors.js';
+import {closestMatch} from '../shared/suggest.js';
 import {coerceEnv, envTwins, keysAt} from './env-twins.js';
 import {type DynamoConfig, configSchema} from './schema.js';
 

@@ -8,8 +8,8 @@
  */
 import {existsSync, readFileSync, statSync} from 'node:fs';
 import {join, resolve} from 'node:path';
-import {UserError} from '../cli/errors.js';
-import {closestMatch} from '../cli/suggest.js';
+import {UserError} from '../shared/errors.js';
+import {closestMatch} from '../shared/suggest.js';
 
 export type KvDtype = 'fp16' | 'bf16' | 'fp8' | 'fp32';
 export const DTYPE_BYTES: Record<KvDtype, number> = {fp32: 4, fp16: 2, bf16: 2, fp8: 1};

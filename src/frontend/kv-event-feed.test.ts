@@ -1,7 +1,7 @@
 import {afterEach, describe, expect, it} from 'vitest';
-import {KvEventPublisher} from '../engines/kv-event-publisher.js';
-import type {KvEventData} from '../router/events/types.js';
-import type {WireMessage} from '../runtime/event-plane/kv-wire.js';
+import {KvEventPublisher} from '../worker/kv-event-publisher.js';
+import type {KvEventData} from '../kv/events.js';
+import type {WireMessage} from '../kv/wire.js';
 import {type EventSource, KvEventFeed} from './kv-event-feed.js';
 
 const stored = (h: bigint, parent?: bigint): KvEventData => ({type: 'stored', ...(parent === undefined ? {} : {parentHash: parent}), blocks: [{blockHash: h, tokensHash: h + 1000n}]});

@@ -5,9 +5,9 @@
  * resets and sends a snapshot when those are gone). A dropped stream is resubscribed the same way;
  * a worker that leaves has its blocks forgotten.
  */
-import type {KvEventData} from '../router/events/types.js';
+import type {KvEventData} from '../kv/events.js';
 import type {WorkerPool} from './worker-pool.js';
-import {type WireMessage, eventFromWire, fromWire} from '../runtime/event-plane/kv-wire.js';
+import {type WireMessage, eventFromWire, fromWire} from '../kv/wire.js';
 
 export interface EventSink {
   applyEvent(worker: string, e: KvEventData): void;

@@ -5,10 +5,10 @@
  */
 import {createServer} from 'node:http';
 import pjson from '../../package.json' with {type: 'json'};
-import {logger} from '../cli/log.js';
+import {logger} from '../shared/log.js';
 import type {ModelInfo} from '../config/models.js';
 import {FileDiscovery} from '../runtime/discovery/file-store.js';
-import {UserError} from '../cli/errors.js';
+import {UserError} from '../shared/errors.js';
 import {roleLifecycle} from '../runtime/role-lifecycle.js';
 import {type RouterSettings, createRouter} from '../router/policies.js';
 import {createFrontendApp} from './app.js';

@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
-import {prng} from '../engines/mocker/text.js';
-import {DYNAMO_HASH_SEED, WasmBlockHasher} from '../router/dynamo-hash.js';
+import {prng} from '../shared/prng.js';
+import {DYNAMO_HASH_SEED, WasmBlockHasher} from '../kv/dynamo-hash.js';
 import {hashBlocks, requireNative} from './index.js';
 
 const vectors = JSON.parse(readFileSync(new URL('../../test/fixtures/xxh3-vectors.json', import.meta.url), 'utf8')) as {

@@ -4,20 +4,20 @@
  * shared by all runs; each run's wall time covers the simulation only (preparation is timed apart).
  */
 import {readFileSync} from 'node:fs';
-import {UserError} from '../cli/errors.js';
+import {UserError} from '../shared/errors.js';
 import type {ModelInfo} from '../config/models.js';
 import {native} from '../native/index.js';
 import {kvCapacity} from '../engines/mocker/capacity.js';
 import {type GpuKind, modelScale, polynomialModel} from '../engines/mocker/perf-model.js';
-import {prng} from '../engines/mocker/text.js';
-import {DynamoBlockHasher} from '../router/dynamo-hash.js';
+import {prng} from '../shared/prng.js';
+import {DynamoBlockHasher} from '../kv/dynamo-hash.js';
 import {KvRouter} from '../router/kv-router.js';
 import {type RequestRouter, policyRouter} from '../router/policy.js';
 import {RandomPolicy} from '../router/random.js';
 import {RoundRobinPolicy} from '../router/round-robin.js';
 import {type ReplayReport, reportReplay} from './report.js';
 import {type EngineSpec, type ReplayRequest, replay} from './simulate.js';
-import {parseMooncakeTrace} from './trace.js';
+import {parseMooncakeTrace} from '../traces/mooncake.js';
 import {TracePrompts} from './trace-prompts.js';
 
 export const REPLAY_ROUTERS = ['kv', 'approx', 'round-robin', 'random'] as const;

@@ -1,13 +1,13 @@
 import {beforeAll, describe, expect, it} from 'vitest';
 import {polynomialModel} from '../engines/mocker/perf-model.js';
-import {prng} from '../engines/mocker/text.js';
-import {DynamoBlockHasher} from '../router/dynamo-hash.js';
+import {prng} from '../shared/prng.js';
+import {DynamoBlockHasher} from '../kv/dynamo-hash.js';
 import {KvRouter} from '../router/kv-router.js';
 import {type RequestRouter, policyRouter} from '../router/policy.js';
 import {RoundRobinPolicy} from '../router/round-robin.js';
 import {reportReplay} from './report.js';
 import {type ReplayRequest, replay} from './simulate.js';
-import type {TraceRequest} from './trace.js';
+import type {TraceRequest} from '../traces/mooncake.js';
 import {TracePrompts} from './trace-prompts.js';
 
 let hasher: DynamoBlockHasher;

@@ -9,8 +9,8 @@
 import {type Block, KvBlockManager} from '../engines/mocker/kv-blocks.js';
 import type {PerfModel} from '../engines/mocker/perf-model.js';
 import {type BlockPrompt, MockScheduler, type Step} from '../engines/mocker/scheduler.js';
-import type {BlockHasher} from '../router/block-hasher.js';
-import type {KvEventData} from '../router/events/types.js';
+import type {BlockHasher} from '../kv/block-hasher.js';
+import type {KvEventData} from '../kv/events.js';
 import type {RequestRouter, WorkerSnapshot} from '../router/policy.js';
 
 export interface EngineSpec {

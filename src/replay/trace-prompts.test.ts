@@ -1,6 +1,6 @@
 import {beforeAll, describe, expect, it} from 'vitest';
 import {blocksOf} from '../engines/mocker/kv-blocks.js';
-import {DynamoBlockHasher} from '../router/dynamo-hash.js';
+import {DynamoBlockHasher} from '../kv/dynamo-hash.js';
 import {TracePrompts} from './trace-prompts.js';
 
 let h64: DynamoBlockHasher;

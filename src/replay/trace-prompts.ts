@@ -7,8 +7,8 @@
  */
 import {type Block, blocksOf} from '../engines/mocker/kv-blocks.js';
 import type {BlockPrompt} from '../engines/mocker/scheduler.js';
-import {type BlockHasher, hashKey} from '../router/block-hasher.js';
-import type {TraceRequest} from './trace.js';
+import {type BlockHasher, hashKey} from '../kv/block-hasher.js';
+import type {TraceRequest} from '../traces/mooncake.js';
 
 /**
  * A prompt as the mocker takes it: every full engine block, then the tokens after the last one.

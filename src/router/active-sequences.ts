@@ -7,7 +7,7 @@
  * Blocks are indexed block → holders (a short list: a block is rarely active on many workers), so
  * a request's shared blocks on every worker come from one pass over its blocks.
  */
-import {KeyTable} from '../util/key-table.js';
+import {KeyTable} from '../shared/key-table.js';
 import type {HashKey} from './prefix-index.js';
 
 /** One worker's hold on one block, linked to the next worker holding it. */

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {prng} from '../engines/mocker/text.js';
+import {prng} from '../shared/prng.js';
 import {native} from '../native/index.js';
 import {type KvIndex, NativeKvIndex, TsKvIndex} from './kv-index.js';
 

@@ -3,7 +3,7 @@
  * addon is built, else the TypeScript one (prefix-index.ts) behind the same interface.
  */
 import {type NativeAddon, native} from '../native/index.js';
-import {hashKey} from './block-hasher.js';
+import {hashKey} from '../kv/block-hasher.js';
 import {type EventStatus, type OverlapScores, PrefixIndex} from './prefix-index.js';
 
 export interface KvIndex {

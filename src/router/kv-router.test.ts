@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {DynamoBlockHasher} from './dynamo-hash.js';
+import {DynamoBlockHasher} from '../kv/dynamo-hash.js';
 import {KvRouter} from './kv-router.js';
 
 const workers = (n: number) => Array.from({length: n}, (_, i) => ({id: `w${i}`, inFlight: 0, kvUsage: 0}));

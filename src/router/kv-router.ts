@@ -10,11 +10,11 @@
  * (deeper blocks first on ties).
  */
 import {ActiveSequences} from './active-sequences.js';
-import {DynamoBlockHasher} from './dynamo-hash.js';
-import type {KvEventData} from './events/types.js';
+import {DynamoBlockHasher} from '../kv/dynamo-hash.js';
+import type {KvEventData} from '../kv/events.js';
 import {scoreWorkersKv, selectKvWorker} from './kv-cost.js';
 import type {RequestRouter, RouteDecision, RouteRequest, WorkerSnapshot} from './policy.js';
-import {hashKey} from './block-hasher.js';
+import {hashKey} from '../kv/block-hasher.js';
 import {type KvIndex, createKvIndex} from './kv-index.js';
 import type {HashKey} from './prefix-index.js';
 

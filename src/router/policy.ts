@@ -3,7 +3,7 @@
  * (busy ones already filtered out). One file per policy; the KV-aware policy implements the same
  * interface with its prefix index.
  */
-import type {KvEventData} from './events/types.js';
+import type {KvEventData} from '../kv/events.js';
 
 export interface WorkerSnapshot {
   id: string;

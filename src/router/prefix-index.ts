@@ -9,7 +9,7 @@
  * are interned to small integers; a node's holders are bits (workers 0–30) plus a set beyond, so
  * the walk intersects with one AND per level; per-worker lookups are open-addressing tables.
  */
-import {KeyTable} from '../util/key-table.js';
+import {KeyTable} from '../shared/key-table.js';
 
 export type HashKey = number;
 

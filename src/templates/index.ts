@@ -2,8 +2,8 @@
  * Config templates for `dynamo init`, embedded in the binary from templates/config/.
  * Placeholders: {{name}}, {{model}}, {{engine}}.
  */
-import {UserError} from '../cli/errors.js';
-import {closestMatch} from '../cli/suggest.js';
+import {UserError} from '../shared/errors.js';
+import {closestMatch} from '../shared/suggest.js';
 import {EMBEDDED_TEMPLATES} from './embedded.js';
 
 export const CONFIG_TEMPLATES: Record<string, string> = Object.fromEntries(

@@ -7,7 +7,7 @@ import {readFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import {join} from 'node:path';
 import type {ModelInfo} from '../config/models.js';
-import {isCompiledBinary} from '../runtime/self.js';
+import {isCompiledBinary} from '../shared/self.js';
 
 export interface TokenizerFiles {
   tokenizerJson: string;

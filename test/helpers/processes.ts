@@ -3,7 +3,7 @@ import {existsSync, mkdtempSync} from 'node:fs';
 import {createServer} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
-import type {DeploymentPlan, ProcessSpec} from '../../src/runtime/plan.js';
+import type {DeploymentPlan, ProcessSpec} from '../../src/supervisor/plan.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const BINARY = join(ROOT, 'dist/dynamo');

@@ -1,5 +1,5 @@
 import {Command, Flags} from '@oclif/core';
-import {json, out, table} from '../../cli/output.js';
+import {json, out, table} from '../../shared/output.js';
 import {envTwins} from '../../config/env-twins.js';
 
 export default class ConfigEnv extends Command {

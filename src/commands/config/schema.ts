@@ -1,5 +1,5 @@
 import {Command} from '@oclif/core';
-import {json} from '../../cli/output.js';
+import {json} from '../../shared/output.js';
 import {configJsonSchema} from '../../config/schema.js';
 
 export default class ConfigSchema extends Command {

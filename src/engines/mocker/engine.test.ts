@@ -1,6 +1,6 @@
 import {beforeAll, describe, expect, it} from 'vitest';
-import type {BlockHasher} from '../../router/block-hasher.js';
-import {DynamoBlockHasher} from '../../router/dynamo-hash.js';
+import type {BlockHasher} from '../../kv/block-hasher.js';
+import {DynamoBlockHasher} from '../../kv/dynamo-hash.js';
 import {MockerEngine} from './engine.js';
 import {KvBlockManager} from './kv-blocks.js';
 import {polynomialModel} from './perf-model.js';

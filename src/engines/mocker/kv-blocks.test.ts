@@ -1,7 +1,7 @@
 import {beforeAll, describe, expect, it} from 'vitest';
-import type {BlockHasher} from '../../router/block-hasher.js';
-import {DynamoBlockHasher} from '../../router/dynamo-hash.js';
-import type {KvEventData} from '../../router/events/types.js';
+import type {BlockHasher} from '../../kv/block-hasher.js';
+import {DynamoBlockHasher} from '../../kv/dynamo-hash.js';
+import type {KvEventData} from '../../kv/events.js';
 import {type Block, KvBlockManager, type SequenceBlocks, blocksOf} from './kv-blocks.js';
 
 const seq = (): SequenceBlocks => ({blocks: [], partial: 0});

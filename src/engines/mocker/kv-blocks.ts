@@ -10,9 +10,9 @@
  *   (stored with parent / removed / cleared), carrying Dynamo's hashes.
  * Invariant: free + active + inactive + private = total.
  */
-import {type BlockHasher, hashKey} from '../../router/block-hasher.js';
-import type {KvEventData, StoredBlock} from '../../router/events/types.js';
-import {KeyTable} from '../../util/key-table.js';
+import {type BlockHasher, hashKey} from '../../kv/block-hasher.js';
+import type {KvEventData, StoredBlock} from '../../kv/events.js';
+import {KeyTable} from '../../shared/key-table.js';
 
 /** One full block: Dynamo's content hash, its sequence hash, and the latter as a Map key. */
 export interface Block {

@@ -7,7 +7,7 @@
  * blocks are released and it is recomputed later. `schedule()` returns a step with its modelled
  * duration; `complete()` applies it and returns the tokens it produced.
  */
-import type {BlockHasher} from '../../router/block-hasher.js';
+import type {BlockHasher} from '../../kv/block-hasher.js';
 import {type Block, type KvBlockManager, type SequenceBlocks, blocksOf, chainBlock} from './kv-blocks.js';
 import type {PerfModel} from './perf-model.js';
 

@@ -3,6 +3,7 @@
  * in sentences, drawn from a PRNG seeded by the request's seed and prompt. The same request gives
  * the same text; a reply ends naturally (EOS) after a seeded length unless EOS is ignored.
  */
+import {prng} from '../../shared/prng.js';
 import type {Vocab} from '../../tokenizer/vocab.js';
 
 const WORDS = (
@@ -14,18 +15,6 @@ const WORDS = (
   'large simple clear better every light water world number part place work long great little old ' +
   'right still find here thing give same another know while last might us great since against'
 ).split(' ');
-
-/** mulberry32: small, fast, good enough for text. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function seedFor(seed: number | undefined, prompt: readonly number[]): number {
   let h = (seed ?? 0) ^ 0x9e3779b9 ^ prompt.length;

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {prng} from '../engines/mocker/text.js';
+import {prng} from './prng.js';
 import {KeyTable} from './key-table.js';
 
 describe('KeyTable', () => {

@@ -5,7 +5,7 @@
  */
 import {spawn} from 'node:child_process';
 import {constants} from 'node:os';
-import {watchParent} from './parent-watch.js';
+import {watchParent} from '../runtime/parent-watch.js';
 
 export function runTethered(argv: string[], graceMs: number): Promise<number> {
   return new Promise((resolve) => {

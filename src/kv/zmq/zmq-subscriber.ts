@@ -15,7 +15,7 @@ import {BatchSequencer, type SeqAction} from './batch-sequencer.js';
 import {EventDecodeError, decodeEngineBatch} from './engine-events.js';
 import {EventIds} from './event-ids.js';
 import {type DropReason, LoraHashers, loraNamesOf, toRouterEvents} from './to-router-events.js';
-import type {KvEvent} from './types.js';
+import type {KvEvent} from '../events.js';
 import {ZmtpSocket} from './zmtp.js';
 
 export interface EngineEventSubscriberOptions {

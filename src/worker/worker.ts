@@ -5,8 +5,8 @@
  */
 import {type Server, createServer} from 'node:http';
 import type {Server as NetServer} from 'node:net';
-import {UserError} from '../cli/errors.js';
-import {logger} from '../cli/log.js';
+import {UserError} from '../shared/errors.js';
+import {logger} from '../shared/log.js';
 import type {ModelInfo} from '../config/models.js';
 import type {WorkerRole} from '../config/schema.js';
 import {PROMETHEUS_CONTENT_TYPE} from '../metrics/prometheus.js';
@@ -18,15 +18,15 @@ import {loadTokenizerFiles} from '../tokenizer/bundled.js';
 import {ChatTemplate} from '../tokenizer/chat-template.js';
 import {PromptEncoder} from '../tokenizer/encoder.js';
 import {Vocab} from '../tokenizer/vocab.js';
-import {DynamoBlockHasher} from '../router/dynamo-hash.js';
-import {kvCapacity} from './mocker/capacity.js';
-import {MockerEngine} from './mocker/engine.js';
+import {DynamoBlockHasher} from '../kv/dynamo-hash.js';
+import {kvCapacity} from '../engines/mocker/capacity.js';
+import {MockerEngine} from '../engines/mocker/engine.js';
 import {KvEventPublisher} from './kv-event-publisher.js';
-import {KvBlockManager} from './mocker/kv-blocks.js';
-import {workerMetrics} from './mocker/metrics.js';
-import {modelScale, polynomialModel} from './mocker/perf-model.js';
-import {MockScheduler} from './mocker/scheduler.js';
-import {ReadableText, seedFor} from './mocker/text.js';
+import {KvBlockManager} from '../engines/mocker/kv-blocks.js';
+import {workerMetrics} from '../engines/mocker/metrics.js';
+import {modelScale, polynomialModel} from '../engines/mocker/perf-model.js';
+import {MockScheduler} from '../engines/mocker/scheduler.js';
+import {ReadableText, seedFor} from '../engines/mocker/text.js';
 import {isKvEventSubscription, validateGenerateRequest} from './protocol.js';
 
 export interface WorkerOptions {

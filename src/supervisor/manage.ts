@@ -3,8 +3,8 @@
  */
 import {closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync} from 'node:fs';
 import {join} from 'node:path';
-import {UserError} from '../cli/errors.js';
-import {closestMatch} from '../cli/suggest.js';
+import {UserError} from '../shared/errors.js';
+import {closestMatch} from '../shared/suggest.js';
 import {type RunEntry, isSameProcess, listRuns, logsDir, readState, removeState, runDirOf} from './run-dir.js';
 
 export interface PsRow {

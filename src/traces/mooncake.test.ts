@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {parseMooncakeTrace} from './trace.js';
+import {parseMooncakeTrace} from './mooncake.js';
 
 describe('parseMooncakeTrace', () => {
   it('reads Mooncake lines and Dynamo’s alternative names, in arrival order', () => {

@@ -3,7 +3,7 @@
  * concurrent task per process titled `id@host :port`. Tests run it with the silent renderer.
  */
 import {Listr, type ListrRendererValue, type ProcessOutput} from 'listr2';
-import {Cancelled} from '../cli/errors.js';
+import {Cancelled} from '../shared/errors.js';
 import {startWaves} from './plan.js';
 import type {Supervisor} from './supervisor.js';
 

@@ -6,8 +6,8 @@ import {mkdirSync, readFileSync} from 'node:fs';
 import {createServer} from 'node:net';
 import {join} from 'node:path';
 import {ProcessOutput} from 'listr2';
-import {ExternalError, UserError} from '../cli/errors.js';
-import {err, out, prefixer} from '../cli/output.js';
+import {ExternalError, UserError} from '../shared/errors.js';
+import {err, out, prefixer} from '../shared/output.js';
 import type {DeploymentPlan} from './plan.js';
 import {
   type RunState,

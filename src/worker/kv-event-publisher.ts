@@ -5,8 +5,8 @@
  * buffered (or it asks from nothing, as a new router does) it gets a reset and a snapshot of the
  * engine's cached blocks first (Dynamo's "dump the worker's state on discovery").
  */
-import type {KvEventData} from '../router/events/types.js';
-import {type WireEvent, type WireMessage, toWire} from '../runtime/event-plane/kv-wire.js';
+import type {KvEventData} from '../kv/events.js';
+import {type WireEvent, type WireMessage, toWire} from '../kv/wire.js';
 
 export class KvEventPublisher {
   private readonly buffer: WireEvent[] = [];

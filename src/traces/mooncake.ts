@@ -5,7 +5,7 @@
  * (an equal id means the same block *and* the same blocks before it). Dynamo's replay also takes
  * `created_time` / `input_tokens` / `output_tokens`; so do we.
  */
-import {UserError} from '../cli/errors.js';
+import {UserError} from '../shared/errors.js';
 
 export interface TraceRequest {
   /** Arrival, ms since the trace started. */

@@ -8,7 +8,7 @@
  *   {events: WireEvent[]}   consecutive events
  * A snapshot is a reset followed by stored events without ids (they are state, not history).
  */
-import type {KvEvent, KvEventData} from '../../router/events/types.js';
+import type {KvEvent, KvEventData} from './events.js';
 
 export interface WireEvent {
   /** Event id; absent for snapshot entries. */

@@ -12,7 +12,7 @@
 import type {BlockHasher} from '../block-hasher.js';
 import {DynamoBlockHasher} from '../dynamo-hash.js';
 import type {EngineEvent} from './engine-events.js';
-import type {KvEventData} from './types.js';
+import type {KvEventData} from '../events.js';
 
 export type DropReason = 'block_size_mismatch' | 'token_count_mismatch' | 'duplicate_hash' | 'not_device_tier';
 

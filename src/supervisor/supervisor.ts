@@ -4,7 +4,7 @@
  * exits or a worker crash-loops, and stops in reverse order with SIGTERM → grace → SIGKILL.
  * It renders nothing: callers subscribe to lines and status changes.
  */
-import {Cancelled, ExternalError} from '../cli/errors.js';
+import {Cancelled, ExternalError} from '../shared/errors.js';
 import {type ChildHandle, type ExitInfo, spawnChild, stopChild} from './child.js';
 import {type DeploymentPlan, type ProcessSpec, startWaves} from './plan.js';
 import {NotReady, waitReady} from './readiness.js';

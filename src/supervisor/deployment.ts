@@ -4,7 +4,7 @@
  */
 import {readFileSync} from 'node:fs';
 import {z} from 'zod';
-import {UserError} from '../cli/errors.js';
+import {UserError} from '../shared/errors.js';
 import {type FlagValue, type LoadedConfig, loadConfig} from '../config/load.js';
 import {resolveModel} from '../config/models.js';
 import {sshHostSchema} from '../config/schema.js';

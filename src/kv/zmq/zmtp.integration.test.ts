@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import * as zmq from 'zeromq';
 import {afterEach, describe, expect, it} from 'vitest';
-import {Inbox, withTimeout} from './testing.js';
+import {Inbox, withTimeout} from '../../../test/helpers/gates.js';
 import {encodeCommand, encodeGreeting, encodeProperties} from './zmtp-codec.js';
 import {ZmtpSocket, type ZmtpSocketOptions, parseEndpoint} from './zmtp.js';
 

@@ -1,7 +1,7 @@
 import {encode, decode} from '@msgpack/msgpack';
 import {describe, expect, it} from 'vitest';
-import type {KvEventData} from '../../router/events/types.js';
-import {eventFromWire, fromWire, toWire} from './kv-wire.js';
+import type {KvEventData} from './events.js';
+import {eventFromWire, fromWire, toWire} from './wire.js';
 
 describe('KV events on the wire', () => {
   it('round-trips every event type through msgpack with full 64-bit hashes, from unaligned Buffers too', () => {

@@ -4,8 +4,8 @@
  * provenance can say "env" or "flag" exactly.
  */
 import {Flags} from '@oclif/core';
-import type {FlagValue} from '../config/load.js';
-import {ENGINES, LOG_LEVELS, ROUTER_MODES} from '../config/schema.js';
+import type {FlagValue} from '../../config/load.js';
+import {ENGINES, LOG_LEVELS, ROUTER_MODES} from '../../config/schema.js';
 
 const group = 'CONFIG';
 

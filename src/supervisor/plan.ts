@@ -5,7 +5,8 @@
  * process started and no file touched.
  */
 import {join} from 'node:path';
-import {UserError} from '../cli/errors.js';
+import {UserError} from '../shared/errors.js';
+import {maskSecret} from '../shared/secrets.js';
 import type {DynamoConfig, SshHost, WorkerRole} from '../config/schema.js';
 
 export type HostRef = {name: 'local'} | {name: string; ssh: SshHost};
@@ -64,9 +65,6 @@ export interface PlanInputs {
   /** How to start this same executable locally (binary path, or node + script under development). */
   selfArgv: string[];
 }
-
-/** Env keys whose values must not be shown in plans or logs. */
-export const SECRET_ENV = new Set(['DYN_FRONTEND_API_KEY']);
 
 function hostRef(config: DynamoConfig, name: string, where: string): HostRef {
   if (name === 'local') return {name: 'local'};
@@ -279,7 +277,7 @@ export function redactPlan(plan: DeploymentPlan): DeploymentPlan {
     ...plan,
     processes: plan.processes.map((p) => ({
       ...p,
-      env: Object.fromEntries(Object.entries(p.env).map(([k, v]) => [k, SECRET_ENV.has(k) ? '***' : v])),
+      env: Object.fromEntries(Object.entries(p.env).map(([k, v]) => [k, maskSecret(k, v) as string])),
     })),
   };
 }

@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {fixturePlan, fixtureProcess, freePort, pidAlive, pidsIn, tempDir, until} from '../../test/helpers/processes.js';
-import {ExternalError} from '../cli/errors.js';
+import {ExternalError} from '../shared/errors.js';
 import {startupTasks} from './startup-tasks.js';
 import {Supervisor} from './supervisor.js';
 

@@ -5,8 +5,8 @@ import * as zmq from 'zeromq';
 import {afterEach, beforeAll, describe, expect, it} from 'vitest';
 import type {BlockHasher} from '../block-hasher.js';
 import {DynamoBlockHasher} from '../dynamo-hash.js';
-import {Inbox, withTimeout} from './testing.js';
-import type {KvEvent} from './types.js';
+import {Inbox, withTimeout} from '../../../test/helpers/gates.js';
+import type {KvEvent} from '../events.js';
 import {EngineEventSubscriber, type EngineEventSubscriberOptions} from './zmq-subscriber.js';
 
 const cleanups: (() => unknown)[] = [];
