@@ -7,6 +7,7 @@ import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join, resolve} from 'node:path';
 import {UserError} from '../shared/errors.js';
 import {parseMooncakeTrace} from '../traces/mooncake.js';
+import {findDeployment} from '../supervisor/find-deployment.js';
 import {listRuns} from '../supervisor/run-dir.js';
 import {type PointResult, analyzeRun} from './analyze.js';
 import {type Target, streamChat} from './client.js';
@@ -36,15 +37,10 @@ export function normalizeBaseUrl(url: string): string {
 }
 
 function deploymentTarget(name: string | undefined, home: string): {url: string; model: string; name: string} {
-  const running = listRuns(home).filter((r) => r.alive && (!name || r.state.name === name));
-  if (!running.length) {
-    throw new UserError(
-      name ? `no running deployment named "${name}"` : 'no target: pass --url, or start a deployment with `dynamo up`',
-      name ? 'see `dynamo ps` for the running ones' : 'e.g. `dynamo bench --url http://127.0.0.1:8000/v1 --model <name>`',
-    );
+  if (name === undefined && !listRuns(home).some((r) => r.alive)) {
+    throw new UserError('no target: pass --url, or start a deployment with `dynamo up`', 'e.g. `dynamo bench --url http://127.0.0.1:8000/v1 --model <name>`');
   }
-  if (running.length > 1) throw new UserError(`${running.length} deployments are running (${running.map((r) => r.state.name).join(', ')})`, 'choose one with --deployment NAME, or pass --url');
-  const s = running[0]!.state;
+  const s = findDeployment(home, name, {nameFlag: '--deployment'}).state;
   return {url: s.url, model: s.model, name: s.name};
 }
 

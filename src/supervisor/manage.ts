@@ -4,7 +4,7 @@
 import {closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync} from 'node:fs';
 import {join} from 'node:path';
 import {UserError} from '../shared/errors.js';
-import {closestMatch} from '../shared/suggest.js';
+import {findDeployment} from './find-deployment.js';
 import {type RunEntry, isSameProcess, listRuns, logsDir, readState, removeState, runDirOf} from './run-dir.js';
 
 export interface PsRow {
@@ -65,25 +65,6 @@ function killLeftovers(e: RunEntry): number {
   return n;
 }
 
-function entryFor(home: string, name: string | undefined): RunEntry {
-  const all = listRuns(home);
-  if (name === undefined) {
-    const alive = all.filter((e) => e.alive);
-    if (alive.length === 1) return alive[0]!;
-    if (!alive.length) {
-      if (all.length === 1) return all[0]!;
-      throw new UserError('no deployment is running', 'start one with `dynamo up`');
-    }
-    throw new UserError(`${alive.length} deployments are running: ${alive.map((e) => e.state.name).join(', ')}`, 'name the one you mean');
-  }
-  const e = all.find((x) => x.state.name === name);
-  if (!e) {
-    const near = closestMatch(name, all.map((x) => x.state.name));
-    throw new UserError(`no deployment named "${name}"${near ? ` (did you mean "${near}"?)` : ''}`, 'see `dynamo ps`');
-  }
-  return e;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -91,7 +72,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * escalates to SIGKILL (supervisor and every recorded process) if it overstays.
  */
 export async function down(home: string, name: string | undefined, graceMs = 15_000): Promise<{name: string; stale: boolean; forced: boolean}> {
-  const e = entryFor(home, name);
+  const e = findDeployment(home, name, {includeStale: true});
   const {state} = e;
   if (!e.alive) {
     killLeftovers(e);
@@ -124,7 +105,7 @@ export interface LogSelection {
 export function selectLogs(home: string, name: string | undefined, which?: string): LogSelection {
   let runDir: string;
   try {
-    runDir = entryFor(home, name).runDir;
+    runDir = findDeployment(home, name, {includeStale: true}).runDir;
   } catch (err) {
     // A stopped deployment has no state but keeps its logs.
     const dir = name ? runDirOf(home, name) : undefined;
