@@ -7,7 +7,9 @@
 //   latency:    one request at a time (no queueing): added latency = (b|c) − (a) at p50/p99;
 //   throughput: CONCURRENCY lanes: requests/s and input tokens/s, and tokens/s per core, which
 //               divides by the CPU the serving processes used (from /proc), not by wall time.
-// Prints a table and a JSON record. Env: REQUESTS (per throughput run), CONCURRENCY, LATENCY_REQUESTS.
+// Prints a table and a JSON record. Env: REQUESTS (per throughput run), CONCURRENCY, LATENCY_REQUESTS,
+// BASELINE_BIN (another build of dynamo, e.g. from the previous commit: measured as target
+// `baseline` in the same run, interleaved with `dynamo`, and compared as ratios).
 import {spawn} from 'node:child_process';
 import {readFileSync, readdirSync} from 'node:fs';
 import {join} from 'node:path';
@@ -99,6 +101,37 @@ async function waitForLine(p: ReturnType<typeof spawn>, re: RegExp, ms = 60_000)
   });
 }
 
+/** `dynamo up` with one mocker worker at infinite speed, from the given binary; resolves when ready. */
+async function startDynamo(bin: string, home: string, name: string) {
+  const port = await freePort();
+  const proc = spawn(bin, ['up', '--model', MODEL, '--workers', '1', '--port', String(port), '--name', 'bench'], {
+    env: {...process.env, DYN_HOME: home, DYN_MOCKER_SPEEDUP_RATIO: '0', DYN_WORKERS_BASE_PORT: String(await freePortRange(2)), NO_COLOR: '1', CI: '1'},
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  await waitForLine(proc, /ready in/);
+  const state = JSON.parse(readFileSync(join(home, 'runs/bench/state.json'), 'utf8')) as {processes: {id: string; pid: number}[]};
+  return {name, port, process: proc, frontendPid: state.processes.find((p) => p.id === 'frontend')!.pid};
+}
+
+/** Per workload: this build against the baseline build measured in the same run. */
+function baselineRatios(rows: Record<string, unknown>[]) {
+  const out: Record<string, string | number>[] = [];
+  for (const r of rows.filter((x) => x.target === 'dynamo')) {
+    const b = rows.find((x) => x.target === 'baseline' && x.workload === r.workload);
+    if (!b) continue;
+    out.push({
+      workload: String(r.workload),
+      added_p50_ms_dynamo: r.added_p50_ms as number,
+      added_p50_ms_baseline: b.added_p50_ms as number,
+      added_p99_ms_dynamo: r.added_p99_ms as number,
+      added_p99_ms_baseline: b.added_p99_ms as number,
+      req_s_ratio: +((r.req_s as number) / (b.req_s as number)).toFixed(3),
+      Mtok_s_per_core_ratio: +((r.Mtok_s_per_core as number) / (b.Mtok_s_per_core as number)).toFixed(3),
+    });
+  }
+  return out;
+}
+
 async function main() {
   const info = resolveModel(MODEL);
   const files = await loadTokenizerFiles(info);
@@ -132,20 +165,13 @@ async function main() {
   const nginxPort = await freePort();
   const stopNginx = await startNginxProxy(join(dir, 'nginx'), nginxPort, floorPort);
   const nginxMaster = Number(readFileSync(join(dir, 'nginx', 'nginx.pid'), 'utf8'));
-  const dynPort = await freePort();
-  const home = join(dir, 'home');
-  const up = spawn(join(ROOT, 'dist/dynamo'), ['up', '--model', MODEL, '--workers', '1', '--port', String(dynPort), '--name', 'bench'], {
-    env: {...process.env, DYN_HOME: home, DYN_MOCKER_SPEEDUP_RATIO: '0', DYN_WORKERS_BASE_PORT: String(await freePortRange(2)), NO_COLOR: '1', CI: '1'},
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  await waitForLine(up, /ready in/);
-  const state = JSON.parse(readFileSync(join(home, 'runs/bench/state.json'), 'utf8')) as {processes: {id: string; pid: number}[]};
-  const frontendPid = state.processes.find((p) => p.id === 'frontend')!.pid;
+  const deployments = [await startDynamo(join(ROOT, 'dist/dynamo'), join(dir, 'home'), 'dynamo')];
+  if (process.env.BASELINE_BIN) deployments.push(await startDynamo(process.env.BASELINE_BIN, join(dir, 'home-baseline'), 'baseline'));
 
   const targets = [
     {name: 'floor', port: floorPort, pids: () => [floor.pid!]},
     {name: 'nginx', port: nginxPort, pids: () => [nginxMaster, ...childrenOf(nginxMaster), floor.pid!]},
-    {name: 'dynamo', port: dynPort, pids: () => [frontendPid]},
+    ...deployments.map((d) => ({name: d.name, port: d.port, pids: () => [d.frontendPid]})),
   ];
   const rows: Record<string, unknown>[] = [];
   try {
@@ -181,7 +207,7 @@ async function main() {
       }
     }
   } finally {
-    up.kill('SIGTERM');
+    for (const d of deployments) d.process.kill('SIGTERM');
     stopNginx();
     floor.kill('SIGTERM');
   }
@@ -190,7 +216,12 @@ async function main() {
   console.log(`bench:frontend — ${MODEL} chat, max_tokens 16; latency: ${LATENCY_REQUESTS} requests one at a time; throughput: ${REQUESTS} requests, ${CONCURRENCY} concurrent\n`);
   console.log(cols.map((c, i) => c.padEnd(widths[i]!)).join('  '));
   for (const r of rows) console.log(cols.map((c, i) => String(r[c]).padEnd(widths[i]!)).join('  '));
-  console.log(`\n${JSON.stringify({bench: 'frontend', model: MODEL, requests: REQUESTS, concurrency: CONCURRENCY, results: rows})}`);
+  const ratios = baselineRatios(rows);
+  if (ratios.length) {
+    console.log('\ndynamo ÷ baseline (same run): added latency and throughput per core');
+    for (const r of ratios) console.log(`  ${r.workload.padEnd(18)} added p50 ${r.added_p50_ms_dynamo} vs ${r.added_p50_ms_baseline} ms · input tok/s per core ×${r.Mtok_s_per_core_ratio}`);
+  }
+  console.log(`\n${JSON.stringify({bench: 'frontend', model: MODEL, requests: REQUESTS, concurrency: CONCURRENCY, results: rows, ...(ratios.length ? {baseline: process.env.BASELINE_BIN, vs_baseline: ratios} : {})})}`);
   process.exit(0);
 }
 
