@@ -1,35 +1,44 @@
 import {Command, Flags} from '@oclif/core';
-import {ENGINES, WORKER_ROLES} from '../config/schema.js';
+import {configDefaults, configDescription as doc} from '../config/defaults.js';
 import {resolveModel} from '../config/models.js';
-import {runWorker} from '../worker/worker.js';
+import {engineNotAvailable} from '../config/not-yet.js';
+import {ENGINES, WORKER_ROLES} from '../config/schema.js';
 import {dynamoHome, runDirOf} from '../supervisor/run-dir.js';
+import {runWorker} from '../worker/worker.js';
+import {numberFlag} from './flags/numbers.js';
+
+// Defaults and meanings come from the config schema, so a worker started by hand behaves like one
+// `dynamo up` starts from an empty config.
+const D = configDefaults();
 
 export default class Worker extends Command {
   static override summary = 'Run one engine worker (started by `dynamo up`; runnable by hand for debugging).';
   static override examples = ['<%= config.bin %> worker --model qwen3-0.6b --rpc-port 8100 --metrics-port 8101'];
   static override flags = {
-    engine: Flags.string({options: [...ENGINES], default: 'mocker', description: 'engine to run'}),
+    engine: Flags.string({options: [...ENGINES], default: D.engine, description: doc(['engine'])}),
     role: Flags.string({options: [...WORKER_ROLES], default: 'agg', description: 'serving role'}),
     model: Flags.string({char: 'm', required: true, description: 'model alias or local model directory'}),
     'served-model-name': Flags.string({description: 'name clients use (default: the --model value)'}),
     'worker-id': Flags.string({default: 'worker-0', description: 'unique id in the deployment'}),
     host: Flags.string({default: '127.0.0.1', description: 'address to listen on'}),
     'advertise-host': Flags.string({description: 'address the frontend connects to (default: --host)'}),
-    'rpc-port': Flags.integer({default: 8100, description: 'request-plane port'}),
-    'metrics-port': Flags.integer({default: 8101, description: 'health and Prometheus metrics port'}),
-    'block-size': Flags.integer({default: 16, description: 'KV block size in tokens'}),
+    'rpc-port': Flags.integer({default: D.workers.basePort, description: 'request-plane port'}),
+    // Each worker takes two ports from workers.basePort: request plane, then metrics.
+    'metrics-port': Flags.integer({default: D.workers.basePort + 1, description: 'health and Prometheus metrics port'}),
+    'block-size': Flags.integer({default: D.router.blockSize, min: 1, description: doc(['router', 'blockSize'])}),
     'discovery-dir': Flags.string({description: 'file discovery store (default: the default deployment run directory)'}),
-    'num-gpu-blocks': Flags.integer({description: 'KV blocks (default: from the model and --gpu-memory-gb)'}),
-    'gpu-memory-gb': Flags.integer({default: 80, description: 'simulated memory per GPU'}),
-    'max-num-seqs': Flags.integer({default: 256, description: 'most sequences in a batch'}),
-    'max-num-batched-tokens': Flags.integer({default: 8192, description: 'token budget per engine step'}),
-    'speedup-ratio': Flags.string({default: '1', description: 'mocker time divisor (0 or inf: as fast as possible)'}),
+    'num-gpu-blocks': Flags.integer({min: 1, description: doc(['mocker', 'numGpuBlocks'])}),
+    'gpu-memory-gb': Flags.integer({default: D.mocker.gpuMemoryGb, min: 1, description: doc(['mocker', 'gpuMemoryGb'])}),
+    'max-num-seqs': Flags.integer({default: D.mocker.maxNumSeqs, min: 1, description: doc(['mocker', 'maxNumSeqs'])}),
+    'max-num-batched-tokens': Flags.integer({default: D.mocker.maxNumBatchedTokens, min: 1, description: doc(['mocker', 'maxNumBatchedTokens'])}),
+    'speedup-ratio': numberFlag({default: D.mocker.speedupRatio, min: 0, allowInfinity: true, description: `${doc(['mocker', 'speedupRatio'])}; inf is the same`}),
     'drain-ms': Flags.integer({default: 3000, description: 'on stop, time to let in-flight requests finish'}),
   };
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Worker);
-    const speed = flags['speedup-ratio'] === 'inf' ? Number.POSITIVE_INFINITY : Number(flags['speedup-ratio']);
+    const refused = engineNotAvailable(flags.engine);
+    if (refused) throw refused;
     await runWorker({
       engine: flags.engine,
       role: flags.role as (typeof WORKER_ROLES)[number],
@@ -46,7 +55,7 @@ export default class Worker extends Command {
       gpuMemoryGb: flags['gpu-memory-gb'],
       maxNumSeqs: flags['max-num-seqs'],
       maxNumBatchedTokens: flags['max-num-batched-tokens'],
-      speedupRatio: Number.isNaN(speed) ? 1 : speed,
+      speedupRatio: flags['speedup-ratio'],
       drainMs: flags['drain-ms'],
     });
   }

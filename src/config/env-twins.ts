@@ -23,7 +23,6 @@ type JsonSchema = {
   enum?: unknown[];
   description?: string;
   default?: unknown;
-  additionalProperties?: unknown;
 };
 
 export function envName(path: readonly string[]): string {
@@ -61,17 +60,6 @@ export function envTwins(): EnvTwin[] {
     return out;
   })();
   return cached;
-}
-
-/** Keys the schema allows at `path` (for "did you mean" on unknown keys). */
-export function keysAt(path: readonly (string | number)[]): string[] {
-  let s = configJsonSchema() as JsonSchema;
-  for (const p of path) {
-    if (s.properties && typeof p === 'string' && s.properties[p]) s = s.properties[p];
-    else if (s.additionalProperties && typeof s.additionalProperties === 'object') s = s.additionalProperties as JsonSchema;
-    else return [];
-  }
-  return Object.keys(s.properties ?? {});
 }
 
 /** Turns an env string into the leaf's type; returns an error message when it cannot. */

@@ -4,6 +4,7 @@ import {resolve} from 'node:path';
 import {parse} from 'yaml';
 import {UserError} from '../shared/errors.js';
 import {type TemplateValues, renderTemplate} from '../templates/index.js';
+import {issueFix} from './layered.js';
 import {configSchema} from './schema.js';
 
 export function writeInitialConfig(opts: {template: string; output: string; force?: boolean; values: TemplateValues; cwd?: string}): string {
@@ -13,7 +14,7 @@ export function writeInitialConfig(opts: {template: string; output: string; forc
   const r = configSchema.safeParse(parse(text));
   if (!r.success) {
     const i = r.error.issues[0]!;
-    throw new UserError(`the values given make an invalid config: ${i.path.join('.')}: ${i.message}`, 'check --name, --model and --engine');
+    throw new UserError(`the values given make an invalid config: ${i.path.join('.')}: ${i.message}`, issueFix(configSchema, i, () => 'check --name, --model and --engine'));
   }
   writeFileSync(file, text);
   return file;

@@ -82,6 +82,26 @@ describe('loadConfig', () => {
     expect(errorOf(() => loadConfig({cwd: dir, env: {}})).message).toMatch(/not valid YAML/);
   });
 
+  it('refuses values nothing runs yet, at load time, naming where they were set and what to do instead', () => {
+    const dir = dirWith('dynamo.config.yaml', 'model: deepseek-r1\nengine: vllm\nworkers:\n  agg:\n    engineArgs: [--gpu-memory-utilization, "0.9"]\ndiscovery:\n  backend: etcd\n  etcdEndpoints: [http://10.0.0.10:2379]\n');
+    const file = join(dir, 'dynamo.config.yaml');
+    const e = errorOf(() => loadConfig({cwd: dir, env: {}}));
+    expect(e.message).toContain('invalid config (4 problems)');
+    expect(e.message).toContain(`${file}:2: engine: "vllm" is not available yet in this build\n  → use engine: mocker`);
+    expect(e.message).toContain(`${file}:5: workers.agg.engineArgs: not available yet: the mocker takes no engine arguments\n  → remove it`);
+    expect(e.message).toContain(`${file}:7: discovery.backend: "etcd" is not available yet: deployments run on one machine with the file store`);
+    expect(e.message).toContain(`${file}:8: discovery.etcdEndpoints: not available yet`);
+    expect(errorOf(() => loadConfig({cwd: tmpdir(), env: {DYN_MODEL: 'x', DYN_ENGINE: 'sglang'}})).message).toContain('env DYN_ENGINE: engine: "sglang" is not available yet');
+    expect(errorOf(() => loadConfig({cwd: tmpdir(), env: {DYN_MODEL: 'x'}, flags: [{flag: '--engine', path: ['engine'], value: 'trtllm'}]})).message).toContain('flag --engine: engine: "trtllm" is not available yet');
+  });
+
+  it('loads a config that leaves every not-yet key at its default', () => {
+    const {config} = loadConfig({cwd: tmpdir(), env: {DYN_MODEL: 'x', DYN_DISCOVERY_BACKEND: 'file'}});
+    expect(config.engine).toBe('mocker');
+    expect(config.discovery).toEqual({backend: 'file'});
+    expect(config.workers.agg.engineArgs).toEqual([]);
+  });
+
   it('says when an explicit config file does not exist', () => {
     expect(errorOf(() => loadConfig({cwd: tmpdir(), configFile: 'nope.yaml', env: {}})).message).toContain('config file not found');
   });

@@ -4,7 +4,9 @@
  * file is an error, not silently ignored.
  */
 import {z} from 'zod';
+import {AVAILABLE_ENGINES, NOT_YET} from './not-yet.js';
 
+/** Every engine name a config may hold; only AVAILABLE_ENGINES (not-yet.ts) load in this build. */
 export const ENGINES = ['mocker', 'cpu', 'vllm', 'sglang', 'trtllm'] as const;
 export const ROUTER_MODES = ['round-robin', 'random', 'kv'] as const;
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -22,7 +24,11 @@ const workerGroup = (count: number) =>
         .min(1)
         .default(['local'])
         .describe('hosts to place workers on, round-robin; "local" or a name under `hosts`'),
-      engineArgs: z.array(z.string()).default([]).describe('extra arguments passed to the engine as-is'),
+      engineArgs: z
+        .array(z.string())
+        .refine((args) => args.length === 0, NOT_YET.engineArgs)
+        .default([])
+        .describe('extra arguments passed to the engine as-is (not available yet: the mocker takes none)'),
     })
     .prefault({});
 
@@ -47,7 +53,11 @@ export const configSchema = z.strictObject({
     .default('default')
     .describe('deployment name; several deployments run side by side under different names'),
   model: z.string({error: (iss) => (iss.input === undefined ? 'model is required' : 'expected a string')}).min(1).describe('model alias from `dynamo models` or a local model directory'),
-  engine: z.enum(ENGINES).default('mocker').describe('engine the workers run'),
+  engine: z
+    .enum(ENGINES)
+    .refine((e) => AVAILABLE_ENGINES.includes(e), NOT_YET.engine)
+    .default('mocker')
+    .describe(`engine the workers run (this build: ${AVAILABLE_ENGINES.join(', ')})`),
   disagg: z.boolean().default(false).describe('disaggregated serving: separate prefill and decode workers'),
   workers: z
     .strictObject({
@@ -69,22 +79,30 @@ export const configSchema = z.strictObject({
   router: z
     .strictObject({
       mode: z.enum(ROUTER_MODES).default('kv').describe('how a worker is chosen: kv (KV-cache aware), round-robin, random'),
-      blockSize: z.number().int().min(1).max(1024).default(16).describe('KV block size in tokens'),
-      overlapWeight: z.number().min(0).default(1).describe('weight of prefill blocks vs decode blocks in the KV cost'),
-      temperature: z.number().min(0).default(0).describe('softmax temperature over worker costs (0 = argmin)'),
-      kvEvents: z.boolean().default(true).describe('use KV events (false = approximate mode)'),
-      ttlSecs: z.number().positive().default(120).describe('approximate-mode block TTL'),
-      maxTreeSize: z.number().int().positive().default(1048576).describe('approximate-mode prune trigger'),
-      pruneTargetRatio: z.number().gt(0).lte(1).default(0.8),
-      queueThreshold: z.number().min(0).default(4).describe('park requests while every worker has more pending prefill tokens than this × its max_num_batched_tokens (0 = off)'),
+      blockSize: z.number().int().min(1).max(1024).default(16).describe('KV block size in tokens (workers and router must agree)'),
+      overlapWeight: z.number().min(0).default(1).describe('kv: weight of prefill blocks against decode blocks in the KV cost'),
+      temperature: z.number().min(0).default(0).describe('kv: softmax temperature over worker costs (0 = argmin)'),
+      kvEvents: z.boolean().default(true).describe('kv: learn worker caches from KV events (false = approximate mode)'),
+      ttlSecs: z.number().positive().default(120).describe('approximate mode: how long a routed prefix counts as cached'),
+      maxTreeSize: z.number().int().positive().default(1048576).describe('approximate mode: blocks tracked before pruning'),
+      pruneTargetRatio: z.number().gt(0).lte(1).default(0.8).describe('approximate mode: prune down to this share of the max'),
+      queueThreshold: z.number().min(0).default(4).describe('kv: park requests while every worker has more pending prefill tokens than this × its max_num_batched_tokens (0 = off)'),
       busyMaxInflight: z.number().int().min(0).default(0).describe('requests in flight that make a worker busy (0 = off)'),
       busyKvUsage: z.number().gt(0).lte(1).default(1).describe('KV usage that makes a worker busy (1 = off); all busy → 503'),
     })
     .prefault({}),
   discovery: z
     .strictObject({
-      backend: z.enum(['file', 'etcd']).default('file'),
-      etcdEndpoints: z.array(z.string().url()).default(['http://127.0.0.1:2379']),
+      backend: z
+        .enum(['file', 'etcd'])
+        .refine((b) => b === 'file', NOT_YET.discoveryBackend)
+        .default('file')
+        .describe('where workers register and the frontend finds them (this build: file, in the run directory)'),
+      etcdEndpoints: z
+        .array(z.string().url())
+        .optional()
+        .refine((v) => v === undefined, NOT_YET.etcdEndpoints)
+        .describe('etcd endpoints for backend etcd (not available yet)'),
     })
     .prefault({}),
   supervisor: z
@@ -101,8 +119,8 @@ export const configSchema = z.strictObject({
       speedupRatio: z.number().min(0).default(1).describe('divides modelled step times; 0 = as fast as possible'),
       gpuMemoryGb: z.number().int().positive().default(80).describe('simulated memory per GPU (sizes the KV cache)'),
       numGpuBlocks: z.number().int().positive().optional().describe('KV blocks per worker (default: from the model and GPU memory)'),
-      maxNumSeqs: z.number().int().positive().default(256),
-      maxNumBatchedTokens: z.number().int().positive().default(8192),
+      maxNumSeqs: z.number().int().positive().default(256).describe('most sequences in a batch'),
+      maxNumBatchedTokens: z.number().int().positive().default(8192).describe('token budget per engine step'),
     })
     .prefault({}),
   logLevel: z.enum(LOG_LEVELS).default('info'),

@@ -72,8 +72,11 @@ describe('planDeployment', () => {
     expect(JSON.stringify(redactPlan(p))).not.toContain('s3cret');
   });
 
-  it('passes engine arguments through unchanged after --', () => {
-    const p = plan({workers: {agg: {count: 1, engineArgs: ['--gpu-memory-utilization', '0.9']}}});
-    expect(p.processes[0]!.argv.slice(-3)).toEqual(['--', '--gpu-memory-utilization', '0.9']);
+  it('never emits worker argv the worker cannot parse: engine arguments are refused before planning', () => {
+    expect(() => plan({workers: {agg: {count: 1, engineArgs: ['--gpu-memory-utilization', '0.9']}}})).toThrow(/not available yet/);
+    // A config built without the schema still gets no `--` passthrough the worker would reject.
+    const config = configSchema.parse({model: 'deepseek-r1'});
+    const p = planDeployment({...config, workers: {...config.workers, agg: {...config.workers.agg, engineArgs: ['--gpu-memory-utilization', '0.9']}}}, inputs);
+    for (const w of p.processes.filter((x) => x.role === 'worker')) expect(w.argv).not.toContain('--');
   });
 });

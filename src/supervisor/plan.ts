@@ -157,8 +157,9 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
           discoveryDir,
           // Remote workers listen on every interface and tell the frontend their host's address.
           ...('ssh' in host ? ['--host', '0.0.0.0', '--advertise-host', host.ssh.address] : []),
+          // workers.<role>.engineArgs are refused at load time until an engine takes them: the worker
+          // command has no `--` passthrough, so emitting them would fail its argv parse.
           ...mockerArgs,
-          ...(group.engineArgs.length ? ['--', ...group.engineArgs] : []),
         ],
         env: {...common, DYN_PROCESS_ID: id},
         ports: {rpc, metrics},
@@ -203,8 +204,6 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
       String(r.maxTreeSize),
       '--router-prune-target-ratio',
       String(r.pruneTargetRatio),
-      '--discovery',
-      config.discovery.backend,
       '--discovery-dir',
       discoveryDir,
       '--busy-max-inflight',

@@ -4,25 +4,23 @@
  * provenance can say "env" or "flag" exactly.
  */
 import {Flags} from '@oclif/core';
+import {configDefaults, configDescription} from '../../config/defaults.js';
 import type {FlagValue} from '../../config/load.js';
 import {ENGINES, LOG_LEVELS, ROUTER_MODES} from '../../config/schema.js';
+import {numberFlag} from './numbers.js';
 
 const group = 'CONFIG';
 
-/** A decimal number flag; the config schema checks its range. */
-const number = Flags.custom<number>({
-  parse: async (input) => {
-    const n = Number(input);
-    if (input.trim() === '' || !Number.isFinite(n)) throw new Error(`expected a number, got "${input}"`);
-    return n;
-  },
-});
+const D = configDefaults();
+/** A key's meaning from the schema, with its default (these flags have none of their own: unset = the lower layers). */
+const about = (path: string[], value: unknown) => `${configDescription(path)} (default ${value})`;
 
 export const configFlags = {
   config: Flags.string({char: 'c', description: 'config file (default: dynamo.config.yaml or .dynamorc* here); env DYN_CONFIG', helpGroup: group}),
   name: Flags.string({char: 'n', description: 'deployment name (several can run side by side)', helpGroup: group}),
   model: Flags.string({char: 'm', description: 'model alias (see `dynamo models`) or local model directory', helpGroup: group}),
-  engine: Flags.string({description: 'engine the workers run', options: [...ENGINES], helpGroup: group}),
+  // Every engine name is an option: the loader says which are not available yet, and what to use.
+  engine: Flags.string({description: configDescription(['engine']), options: [...ENGINES], helpGroup: group}),
   disagg: Flags.boolean({description: 'disaggregated prefill/decode workers', allowNo: true, helpGroup: group}),
   workers: Flags.integer({description: 'number of aggregated workers', min: 0, helpGroup: group}),
   'prefill-workers': Flags.integer({description: 'number of prefill workers (with --disagg)', min: 0, helpGroup: group}),
@@ -32,13 +30,13 @@ export const configFlags = {
   'api-key': Flags.string({description: 'require this bearer token on API requests', helpGroup: group}),
   'router-mode': Flags.string({description: 'how the router picks a worker', options: [...ROUTER_MODES], helpGroup: group}),
   'router-block-size': Flags.integer({description: 'KV block size the router hashes in', min: 1, helpGroup: group}),
-  'router-kv-overlap-score-weight': number({description: 'kv routing: weight of prefill blocks against decode blocks (default 1)', helpGroup: group}),
-  'router-temperature': number({description: 'kv routing: softmax temperature over worker costs (default 0 = argmin)', helpGroup: group}),
+  'router-kv-overlap-score-weight': numberFlag({description: about(['router', 'overlapWeight'], D.router.overlapWeight), helpGroup: group}),
+  'router-temperature': numberFlag({description: about(['router', 'temperature'], D.router.temperature), helpGroup: group}),
   'router-kv-events': Flags.boolean({description: 'kv routing: learn caches from KV events (--no-router-kv-events: approximate mode)', allowNo: true, helpGroup: group}),
-  'router-ttl-secs': number({description: 'approximate mode: how long a routed prefix counts as cached (default 120)', helpGroup: group}),
-  'router-max-tree-size': Flags.integer({description: 'approximate mode: blocks tracked before pruning (default 1048576)', min: 1, helpGroup: group}),
-  'router-prune-target-ratio': number({description: 'approximate mode: prune down to this share of the max (default 0.8)', helpGroup: group}),
-  'router-queue-threshold': number({description: 'kv routing: queue while every worker has more pending prefill than this × max_num_batched_tokens (default 4, 0 = off)', helpGroup: group}),
+  'router-ttl-secs': numberFlag({description: about(['router', 'ttlSecs'], D.router.ttlSecs), helpGroup: group}),
+  'router-max-tree-size': Flags.integer({description: about(['router', 'maxTreeSize'], D.router.maxTreeSize), min: 1, helpGroup: group}),
+  'router-prune-target-ratio': numberFlag({description: about(['router', 'pruneTargetRatio'], D.router.pruneTargetRatio), helpGroup: group}),
+  'router-queue-threshold': numberFlag({description: about(['router', 'queueThreshold'], D.router.queueThreshold), helpGroup: group}),
   'log-level': Flags.string({description: 'log level of every process', options: [...LOG_LEVELS], helpGroup: group}),
 };
 

@@ -1,0 +1,138 @@
+/**
+ * The plan's contract with the commands it starts: every argv `dynamo up` would run parses with
+ * the real command class (the one the binary dispatches to), strictly, and gives back the values
+ * the plan meant. Checked for every config template, every engine that loads, agg and disagg.
+ */
+import {mkdtempSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {Config, Parser, Plugin} from '@oclif/core';
+import {afterEach, describe, expect, it, vi} from 'vitest';
+import pjson from '../../package.json' with {type: 'json'};
+import {COMMANDS} from '../commands/index.js';
+import {loadConfig} from '../config/load.js';
+import {AVAILABLE_ENGINES} from '../config/not-yet.js';
+import {type DynamoConfig, ENGINES} from '../config/schema.js';
+import {CONFIG_TEMPLATES, renderTemplate} from '../templates/index.js';
+import {type ProcessSpec, planDeployment} from './plan.js';
+
+const SELF = ['/usr/local/bin/dynamo'];
+const RUN_DIR = '/runs/demo';
+
+function loadFrom(text: string, flags: {flag: string; path: string[]; value: unknown}[] = []): DynamoConfig {
+  const dir = mkdtempSync(join(tmpdir(), 'dyn-contract-'));
+  writeFileSync(join(dir, 'dynamo.config.yaml'), text);
+  return loadConfig({cwd: dir, env: {}, flags}).config;
+}
+
+/** Parses a process's argv as the binary would: the subcommand, then its flags, strictly. */
+async function parseAsBinary(p: ProcessSpec) {
+  const [id, ...argv] = p.argv.slice('ssh' in p.host ? 1 : SELF.length);
+  const Cmd = COMMANDS[id as keyof typeof COMMANDS];
+  expect(Cmd, `${p.id} runs \`dynamo ${id}\`, a registered command`).toBeDefined();
+  return (await Parser.parse(argv, {flags: Cmd.flags, args: Cmd.args ?? {}, strict: true})).flags as Record<string, unknown>;
+}
+
+/** An oclif Config holding the command map, as src/main.ts builds it for the binary. */
+async function oclifConfig(): Promise<Config> {
+  const root = process.cwd();
+  const plugin = new Plugin({root, isRoot: true, pjson: pjson as never, ignoreManifest: true});
+  (plugin as unknown as {commandCache: unknown}).commandCache = COMMANDS;
+  await plugin.load();
+  return Config.load({root, pjson: pjson as never, plugins: new Map([[plugin.name, plugin]])});
+}
+
+/** Each planned process's argv parses, and every value the config sets comes back as the config has it. */
+async function expectPlanParses(config: DynamoConfig): Promise<void> {
+  const plan = planDeployment(config, {runDir: RUN_DIR, selfArgv: SELF});
+  const discoveryDirs = new Set<unknown>();
+  for (const p of plan.processes) {
+    // The frontend's API key travels in its environment; the parser reads it from there.
+    for (const [k, v] of Object.entries(p.env)) vi.stubEnv(k, v);
+    const flags = await parseAsBinary(p);
+    vi.unstubAllEnvs();
+    discoveryDirs.add(flags['discovery-dir']);
+    if (p.role === 'worker') {
+      const m = config.mocker;
+      const remote = 'ssh' in p.host ? p.host.ssh.address : undefined;
+      expect(flags).toMatchObject({
+        engine: config.engine,
+        role: p.workerRole,
+        model: config.model,
+        'worker-id': p.id,
+        'rpc-port': p.ports.rpc,
+        'metrics-port': p.ports.metrics,
+        'block-size': config.router.blockSize,
+        host: remote ? '0.0.0.0' : '127.0.0.1',
+        'speedup-ratio': m.speedupRatio,
+        'gpu-memory-gb': m.gpuMemoryGb,
+        'max-num-seqs': m.maxNumSeqs,
+        'max-num-batched-tokens': m.maxNumBatchedTokens,
+      });
+      expect(flags['advertise-host']).toBe(remote);
+      expect(flags['num-gpu-blocks']).toBe(m.numGpuBlocks);
+      // Readiness probes the port the worker was told to serve metrics on.
+      expect(p.readiness.port).toBe(flags['metrics-port']);
+    } else {
+      const r = config.router;
+      expect(flags).toMatchObject({
+        host: config.frontend.host,
+        port: config.frontend.port,
+        model: config.model,
+        'router-mode': r.mode,
+        'router-block-size': r.blockSize,
+        'router-kv-overlap-score-weight': r.overlapWeight,
+        'router-temperature': r.temperature,
+        'router-kv-events': r.kvEvents,
+        'router-ttl-secs': r.ttlSecs,
+        'router-max-tree-size': r.maxTreeSize,
+        'router-prune-target-ratio': r.pruneTargetRatio,
+        'router-queue-threshold': r.queueThreshold,
+        'busy-max-inflight': r.busyMaxInflight,
+        'busy-kv-usage': r.busyKvUsage,
+        'body-limit-mb': config.frontend.bodyLimitMb,
+      });
+      expect(flags['api-key']).toBe(config.frontend.apiKey);
+      expect(p.ports.http).toBe(flags.port);
+    }
+  }
+  // Workers register where the frontend looks.
+  expect([...discoveryDirs]).toEqual([join(RUN_DIR, 'discovery')]);
+}
+
+describe('the plan and the commands it starts', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  for (const template of Object.keys(CONFIG_TEMPLATES)) {
+    for (const engine of AVAILABLE_ENGINES) {
+      for (const disagg of [false, true]) {
+        it(`template ${template}, engine ${engine}, ${disagg ? 'disagg' : 'agg'}: every process's argv parses with its real command`, async () => {
+          const text = renderTemplate(template, {name: 'demo', model: 'deepseek-r1', engine});
+          await expectPlanParses(loadFrom(text, [{flag: '--disagg', path: ['disagg'], value: disagg}]));
+        });
+      }
+    }
+  }
+
+  it('values away from every default reach the frontend and the workers as the config has them', async () => {
+    const config = loadFrom(
+      [
+        'model: deepseek-r1',
+        'frontend: {host: 0.0.0.0, port: 9000, bodyLimitMb: 7, apiKey: s3cret}',
+        'router: {mode: random, blockSize: 32, overlapWeight: 0.5, temperature: 0.25, kvEvents: false, ttlSecs: 30, maxTreeSize: 4096, pruneTargetRatio: 0.5, queueThreshold: 0, busyMaxInflight: 8, busyKvUsage: 0.9}',
+        'mocker: {speedupRatio: 0, gpuMemoryGb: 40, numGpuBlocks: 512, maxNumSeqs: 64, maxNumBatchedTokens: 2048}',
+        'workers: {basePort: 9100, agg: {count: 3}}',
+      ].join('\n'),
+    );
+    await expectPlanParses(config);
+    await expectPlanParses({...config, mocker: {...config.mocker, speedupRatio: 2.5}, router: {...config.router, kvEvents: true}});
+  });
+
+  for (const engine of ENGINES.filter((e) => !AVAILABLE_ENGINES.includes(e))) {
+    it(`engine ${engine} is refused by the config and by \`dynamo worker\`, saying what to use`, async () => {
+      expect(() => loadFrom(`model: deepseek-r1\nengine: ${engine}\n`)).toThrow(new RegExp(`dynamo\\.config\\.yaml:2: engine: "${engine}" is not available yet in this build\\n {2}→ use engine: mocker`));
+      const worker = new COMMANDS.worker(['--engine', engine, '--model', 'deepseek-r1'], await oclifConfig());
+      await expect(worker.run()).rejects.toThrow(`engine "${engine}" is not available yet in this build`);
+    });
+  }
+});
