@@ -2,11 +2,12 @@ import {existsSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {dynamo} from './helpers/cli.js';
-import {hasBinary, tempDir} from './helpers/processes.js';
+import {requireBinary, tempDir} from './helpers/processes.js';
 
 const noStack = (s: string) => expect(s).not.toMatch(/\n\s+at /);
 
-describe.skipIf(!hasBinary())('the dynamo binary', () => {
+describe('the dynamo binary', () => {
+  requireBinary();
   it('prints its version and help with examples', async () => {
     const v = await dynamo(['--version']);
     expect(v.exitCode).toBe(0);

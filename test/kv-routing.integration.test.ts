@@ -6,7 +6,7 @@
 import OpenAI from 'openai';
 import {describe, expect, it} from 'vitest';
 import {startUntil} from './helpers/cli.js';
-import {freePort, freePortRange, hasBinary, tempDir} from './helpers/processes.js';
+import {freePort, freePortRange, requireBinary, tempDir} from './helpers/processes.js';
 
 // 7 groups on 4 workers: coprime, so round-robin is not accidentally prefix-affine.
 const GROUPS = 7;
@@ -80,7 +80,8 @@ async function run(mode: string, kvEvents = true): Promise<{cachedShare: number;
   }
 }
 
-describe.skipIf(!hasBinary())('KV-aware routing vs round-robin (4 mocker workers)', () => {
+describe('KV-aware routing vs round-robin (4 mocker workers)', () => {
+  requireBinary();
   // Two deployments at modelled (real-time) speed: give it room on a shared 2-core machine.
   it('serves more cached prompt tokens and a faster first token with --router-mode kv (KV events, and approximate)', {timeout: 300_000}, async () => {
     const rr = await run('round-robin');

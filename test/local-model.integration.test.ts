@@ -2,9 +2,10 @@ import {join} from 'node:path';
 import OpenAI from 'openai';
 import {describe, expect, it} from 'vitest';
 import {startUntil} from './helpers/cli.js';
-import {ROOT, freePort, freePortRange, hasBinary, tempDir} from './helpers/processes.js';
+import {ROOT, freePort, freePortRange, requireBinary, tempDir} from './helpers/processes.js';
 
-describe.skipIf(!hasBinary())('dynamo up --model <local directory>', () => {
+describe('dynamo up --model <local directory>', () => {
+  requireBinary();
   it('serves a model directory with its own tokenizer and chat template', async () => {
     const dir = join(ROOT, 'test/fixtures/tiny-model');
     const port = await freePort();

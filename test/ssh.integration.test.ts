@@ -5,10 +5,12 @@ import {closeSshMasters} from '../src/supervisor/child.js';
 import type {ProcessSpec} from '../src/supervisor/plan.js';
 import {controlPath} from '../src/supervisor/ssh.js';
 import {Supervisor} from '../src/supervisor/supervisor.js';
-import {BINARY, fixture, fixturePlan, freePort, hasBinary, pidAlive, pidsIn, tempDir, until} from './helpers/processes.js';
-import {type LoopbackSshd, hasSshd, startSshd} from './helpers/sshd.js';
+import {BINARY, fixture, fixturePlan, freePort, pidAlive, pidsIn, requireBinary, tempDir, until} from './helpers/processes.js';
+import {type LoopbackSshd, requireSshd, startSshd} from './helpers/sshd.js';
 
-describe.skipIf(!hasSshd() || !hasBinary())('processes on an SSH host (loopback sshd)', () => {
+describe('processes on an SSH host (loopback sshd)', () => {
+  requireBinary();
+  requireSshd();
   let sshd: LoopbackSshd;
   beforeAll(async () => {
     sshd = await startSshd(BINARY);

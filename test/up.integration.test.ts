@@ -3,7 +3,7 @@ import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import type {DeploymentPlan} from '../src/supervisor/plan.js';
 import {dynamo, startUntil} from './helpers/cli.js';
-import {BINARY, fixture, freePort, hasBinary, pidAlive, pidsIn, tempDir, until} from './helpers/processes.js';
+import {BINARY, fixture, freePort, pidAlive, pidsIn, requireBinary, tempDir, until} from './helpers/processes.js';
 
 /** A plan of tethered fixture programs (what `up --dry-run --json` writes, with test programs). */
 async function fixturePlanFile(home: string, name: string, opts: {stubborn?: boolean} = {}): Promise<{file: string; plan: DeploymentPlan}> {
@@ -38,7 +38,8 @@ afterEach(() => {
   for (const f of cleanup.splice(0)) f();
 });
 
-describe.skipIf(!hasBinary())('dynamo up (built binary, fixture processes)', () => {
+describe('dynamo up (built binary, fixture processes)', () => {
+  requireBinary();
   it('streams prefixed output once ready, and Ctrl-C stops everything (checked by pid)', async () => {
     const home = tempDir();
     const {file, plan} = await fixturePlanFile(home, 'ctrlc');

@@ -1,6 +1,6 @@
 import {Command, Flags} from '@oclif/core';
 import {err, json, out, table} from '../shared/output.js';
-import {psRows} from '../supervisor/manage.js';
+import {cleanStaleDeployments, listDeployments} from '../supervisor/manage.js';
 import {dynamoHome} from '../supervisor/run-dir.js';
 
 export default class Ps extends Command {
@@ -10,8 +10,9 @@ export default class Ps extends Command {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Ps);
-    const {rows, cleaned} = psRows(dynamoHome());
-    for (const name of cleaned) err(`cleaned up stale deployment ${name} (its supervisor is gone)`);
+    const home = dynamoHome();
+    for (const {name} of cleanStaleDeployments(home)) err(`cleaned up stale deployment ${name} (its supervisor is gone)`);
+    const rows = listDeployments(home);
     if (flags.json) return json(rows);
     if (!rows.length) return err('no deployment is running (start one with `dynamo up`)');
     const flat = rows.flatMap((r) => [

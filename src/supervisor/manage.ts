@@ -22,19 +22,11 @@ function fmtUptime(ms: number): string {
   return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${s % 60}s` : `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
 }
 
-/** Live deployments; stale state (supervisor dead) is cleaned up, leftovers killed. */
-export function psRows(home: string, now = Date.now()): {rows: PsRow[]; cleaned: string[]} {
-  const rows: PsRow[] = [];
-  const cleaned: string[] = [];
-  for (const e of listRuns(home)) {
-    if (!e.alive) {
-      killLeftovers(e);
-      removeState(e.runDir);
-      cleaned.push(e.state.name);
-      continue;
-    }
-    const s = e.state;
-    rows.push({
+/** Running deployments (supervisor alive), as `ps` shows them. Reads only: stale state stays. */
+export function listDeployments(home: string, now = Date.now()): PsRow[] {
+  return listRuns(home)
+    .filter((e) => e.alive)
+    .map(({state: s}) => ({
       name: s.name,
       status: s.status,
       pid: s.supervisorPid,
@@ -42,27 +34,47 @@ export function psRows(home: string, now = Date.now()): {rows: PsRow[]; cleaned:
       url: s.url,
       model: s.model,
       processes: s.processes.map((p) => ({id: p.id, host: p.host, status: p.status, pid: p.pid, restarts: p.restarts, ports: p.ports})),
-    });
-  }
-  return {rows, cleaned};
+    }));
+}
+
+/** A deployment whose supervisor was gone: its state removed, and the local pids that were killed. */
+export interface StaleCleanup {
+  name: string;
+  killedPids: number[];
+}
+
+/**
+ * Cleans up after deployments whose supervisor died (e.g. SIGKILL): kills the local processes it
+ * left behind, by recorded pid and start time only, and removes the state so `ps` stops listing it.
+ */
+export function cleanStaleDeployments(home: string): StaleCleanup[] {
+  return listRuns(home)
+    .filter((e) => !e.alive)
+    .map(cleanStale);
+}
+
+function cleanStale(e: RunEntry): StaleCleanup {
+  const killedPids = killLeftovers(e);
+  removeState(e.runDir);
+  return {name: e.state.name, killedPids};
 }
 
 /** Kills local processes a dead supervisor left behind, by recorded pid and start time only. */
-function killLeftovers(e: RunEntry): number {
-  let n = 0;
+function killLeftovers(e: RunEntry): number[] {
+  const killed: number[] = [];
   for (const p of e.state.processes) {
     if (p.host !== 'local' || !isSameProcess(p.pid, p.pidStartTime)) continue;
     try {
       process.kill(-p.pid!, 'SIGKILL');
-      n++;
+      killed.push(p.pid!);
     } catch {
       try {
         process.kill(p.pid!, 'SIGKILL');
-        n++;
+        killed.push(p.pid!);
       } catch {}
     }
   }
-  return n;
+  return killed;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -75,8 +87,7 @@ export async function down(home: string, name: string | undefined, graceMs = 15_
   const e = findDeployment(home, name, {includeStale: true});
   const {state} = e;
   if (!e.alive) {
-    killLeftovers(e);
-    removeState(e.runDir);
+    cleanStale(e);
     return {name: state.name, stale: true, forced: false};
   }
   process.kill(state.supervisorPid, 'SIGTERM');

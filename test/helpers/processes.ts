@@ -8,7 +8,25 @@ import type {DeploymentPlan, ProcessSpec} from '../../src/supervisor/plan.js';
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const BINARY = join(ROOT, 'dist/dynamo');
 export const fixture = (name: string) => join(ROOT, 'test/fixtures', name);
-export const hasBinary = () => existsSync(BINARY);
+
+/**
+ * The built binary, for suites that drive it. test/global-setup.ts builds it before any test runs,
+ * so a missing binary means a broken build: the suite fails with this message rather than being
+ * skipped (a skipped suite reads as green in CI). Call it first thing in the suite's describe.
+ */
+export function requireBinary(): string {
+  if (!existsSync(BINARY)) throw new Error('dist/dynamo is missing: run npm run build');
+  return BINARY;
+}
+
+/**
+ * For suites still written `describe.skipIf(!hasBinary())`: fails the same way instead of
+ * skipping. Prefer `requireBinary()`; this goes once no suite uses it.
+ */
+export function hasBinary(): true {
+  requireBinary();
+  return true;
+}
 
 export function tempDir(prefix = 'dyn-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));

@@ -1,7 +1,7 @@
 /**
  * A real OpenSSH server on 127.0.0.1 for tests: fresh host and user keys in a temp dir, key-only
  * login, and a known_hosts file so the client keeps strict host key checking on.
- * Debian's openssh-server is installed by scripts/install-system-deps.sh.
+ * Debian's openssh-server is installed by scripts/setup.sh (the CI's first step).
  */
 import {execFileSync, spawn} from 'node:child_process';
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
@@ -11,7 +11,11 @@ import type {SshHost} from '../../src/config/schema.js';
 import {freePort, tempDir, until} from './processes.js';
 
 export const SSHD = '/usr/sbin/sshd';
-export const hasSshd = () => existsSync(SSHD) && existsSync('/usr/bin/ssh-keygen');
+
+/** Fails (never skips) a suite when OpenSSH is missing: setup installs it, so its absence is a broken setup. */
+export function requireSshd(): void {
+  if (!existsSync(SSHD) || !existsSync('/usr/bin/ssh-keygen')) throw new Error(`${SSHD} or ssh-keygen is missing: run npm run setup (installs openssh-server)`);
+}
 
 export interface LoopbackSshd {
   host: SshHost;

@@ -1,5 +1,8 @@
-import {describe, expect, it} from 'vitest';
+import {statSync} from 'node:fs';
+import {join} from 'node:path';
 import {execa} from 'execa';
+import {describe, expect, it} from 'vitest';
+import {withTimeout} from '../../../test/helpers/gates.js';
 import {ROOT, fixture, tempDir, until} from '../../../test/helpers/processes.js';
 import {sampleWorkerRecord} from '../../../test/helpers/records.js';
 import {FileDiscovery} from './file-store.js';
@@ -19,11 +22,23 @@ describe('FileDiscovery', () => {
   it('keeps a lease alive with heartbeats, and drops it within the TTL after its owner is killed', async () => {
     const dir = tempDir();
     const owner = execa(process.execPath, ['--import', 'tsx', fixture('register-worker.ts'), dir, 'w', '400'], {reject: false, cwd: ROOT});
-    await new Promise<void>((r) => owner.stdout?.on('data', (c) => String(c).includes('registered') && r()));
+    const registered = new Promise<void>((r) => owner.stdout?.on('data', (c) => String(c).includes('registered') && r()));
+    await withTimeout(registered, 15_000, 'the owner to register');
     const reader = new FileDiscovery(dir, 400, 20);
     const seen: string[][] = [];
     const stop = reader.watch((ws) => seen.push(ws.map((w) => w.id)));
-    await new Promise((r) => setTimeout(r, 1000)); // well past the TTL: heartbeats keep it
+    // Gate on the heartbeats themselves: wait until they have renewed the lease over twice its TTL.
+    const lease = join(dir, 'instances', 'w.json');
+    const renewals = new Set<number>();
+    await until(
+      () => {
+        const renewed = statSync(lease, {throwIfNoEntry: false})?.mtimeMs;
+        if (renewed !== undefined) renewals.add(renewed);
+        return renewals.size > 1 && Math.max(...renewals) - Math.min(...renewals) > 2 * 400;
+      },
+      5000,
+      'heartbeats to renew the lease past twice its TTL',
+    );
     expect((await reader.list()).map((w) => w.id)).toEqual(['w']);
     owner.kill('SIGKILL');
     const killedAt = Date.now();

@@ -1,5 +1,6 @@
 import type {Server, Socket} from 'node:net';
 import {afterEach, describe, expect, it} from 'vitest';
+import {withTimeout} from '../../../test/helpers/gates.js';
 import {RequestPlaneError, WorkerConnection} from './client.js';
 import {FrameReader, encodeFrame} from './frames.js';
 import {StreamError, serveRequestPlane} from './server.js';
@@ -36,7 +37,7 @@ describe('request plane', () => {
     const conn = await serve(async function* (body) {
       const {n, tag} = body as {n: number; tag: string};
       for (let i = 0; i < n; i++) {
-        await new Promise((r) => setTimeout(r, 1));
+        await new Promise((r) => setImmediate(r)); // let the other stream's handler run in between
         yield `${tag}${i}`;
       }
     });
@@ -55,12 +56,13 @@ describe('request plane', () => {
   });
 
   it('cancels the handler when the caller aborts', async () => {
-    let aborted = false;
+    let handlerAborted!: () => void;
+    const aborted = new Promise<void>((r) => (handlerAborted = r));
     const conn = await serve(async function* (_b, ctx) {
-      ctx.signal.addEventListener('abort', () => (aborted = true));
+      ctx.signal.addEventListener('abort', () => handlerAborted());
       for (let i = 0; ; i++) {
         yield i;
-        await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setImmediate(r));
         if (ctx.signal.aborted) return;
       }
     });
@@ -74,8 +76,7 @@ describe('request plane', () => {
         }
       })(),
     ).rejects.toMatchObject({kind: 'cancelled'});
-    await new Promise((r) => setTimeout(r, 50));
-    expect(aborted).toBe(true);
+    await withTimeout(aborted, 2000, "the worker's handler to see the cancel");
     conn.close();
   });
 

@@ -1,0 +1,27 @@
+/**
+ * A worker's phased stop: leave discovery first (the frontend routes elsewhere), stop accepting
+ * request-plane connections, let in-flight requests finish for up to `drainMs`, then close the
+ * status port last so health checks see "draining" until the end.
+ */
+import type {Server as HttpServer} from 'node:http';
+import type {Server as NetServer} from 'node:net';
+import type {Lease} from '../runtime/discovery/types.js';
+
+export interface DrainTargets {
+  lease: Lease;
+  rpc: NetServer;
+  status: HttpServer;
+  inFlight: () => number;
+  drainMs: number;
+}
+
+/** How often the drain looks at the in-flight count. */
+const DRAIN_POLL_MS = 20;
+
+export async function drainWorker(t: DrainTargets): Promise<void> {
+  await t.lease.revoke();
+  t.rpc.close();
+  const deadline = Date.now() + t.drainMs;
+  while (t.inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
+  t.status.close();
+}

@@ -1,0 +1,24 @@
+/** What a worker process is started with (the `dynamo worker` flags, parsed). */
+import type {ModelInfo} from '../config/models.js';
+import type {WorkerRole} from '../config/schema.js';
+
+export interface WorkerOptions {
+  engine: string;
+  role: WorkerRole;
+  model: ModelInfo;
+  /** Name clients use in `model`. */
+  servedModelName: string;
+  workerId: string;
+  host: string;
+  advertiseHost: string;
+  rpcPort: number;
+  metricsPort: number;
+  blockSize: number;
+  discoveryDir: string;
+  numGpuBlocks?: number;
+  gpuMemoryGb: number;
+  maxNumSeqs: number;
+  maxNumBatchedTokens: number;
+  speedupRatio: number;
+  drainMs: number;
+}

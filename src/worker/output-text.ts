@@ -1,0 +1,45 @@
+/**
+ * What the simulated model writes: readable words from the model's own vocabulary, wrapped in
+ * `<think>` tags for reasoning models and in a `<tool_call>` block when the request asks for one.
+ * Token ids of those tags come from the real tokenizer, so the frontend's parsers see what a real
+ * engine would send.
+ */
+import type {ModelInfo} from '../config/models.js';
+import {ReadableText, seedFor} from '../engines/mocker/text.js';
+import {loadTokenizerFiles} from '../tokenizer/bundled.js';
+import {ChatTemplate} from '../tokenizer/chat-template.js';
+import {PromptEncoder} from '../tokenizer/encoder.js';
+import {Vocab} from '../tokenizer/vocab.js';
+import type {GenerateRequest} from './protocol.js';
+
+export interface OutputText {
+  eosTokenId: number | undefined;
+  /** The token source of one request (deterministic for its seed and prompt). */
+  tokenSource(req: GenerateRequest, maxTokens: number): Promise<() => number>;
+}
+
+export async function loadOutputText(model: ModelInfo): Promise<OutputText> {
+  const files = await loadTokenizerFiles(model);
+  const vocab = Vocab.fromJson(files.tokenizerJson);
+  const text = ReadableText.fromVocab(vocab, new ChatTemplate(files.tokenizerConfig).eosToken);
+  const encoder = await PromptEncoder.create(files.tokenizerJson, vocab);
+  const think = model.reasoningParser ? {open: await encoder.encode('<think>\n'), close: await encoder.encode('\n</think>\n\n')} : undefined;
+  // Encoded once per tool name: requests offering the same tool share it.
+  const toolCalls = new Map<string, number[]>();
+  const toolCallTokens = async (name: string) => {
+    let ids = toolCalls.get(name);
+    if (!ids) toolCalls.set(name, (ids = await encoder.encode(`<tool_call>\n${JSON.stringify({name, arguments: {}})}\n</tool_call>`)));
+    return ids;
+  };
+  return {
+    eosTokenId: text.eosTokenId,
+    tokenSource: async (req, maxTokens) =>
+      text.tokens(seedFor(req.seed, req.tokenIds), {
+        ignoreEos: req.ignoreEos,
+        minTokens: req.minTokens,
+        maxTokens,
+        think,
+        toolCall: req.mockToolCall ? await toolCallTokens(req.mockToolCall) : undefined,
+      }),
+  };
+}

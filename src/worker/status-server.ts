@@ -1,0 +1,42 @@
+/**
+ * The worker's HTTP port: `/health` (200 ready, 503 while draining, so load balancers and the
+ * supervisor's readiness check see the state) and `/metrics` (Prometheus text).
+ */
+import {type Server, createServer} from 'node:http';
+import {PROMETHEUS_CONTENT_TYPE} from '../metrics/prometheus.js';
+
+export interface WorkerHealth {
+  draining: boolean;
+  workerId: string;
+  inFlight: number;
+  kvUsage: number;
+}
+
+export interface StatusServerOptions {
+  host: string;
+  port: number;
+  health: () => WorkerHealth;
+  /** Prometheus text, up to date at the time of the scrape. */
+  metrics: () => string;
+}
+
+export function serveWorkerStatus(opts: StatusServerOptions): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.url === '/health') {
+      const h = opts.health();
+      res.writeHead(h.draining ? 503 : 200, {'content-type': 'application/json'});
+      res.end(JSON.stringify({status: h.draining ? 'draining' : 'ready', worker: h.workerId, in_flight: h.inFlight, kv_usage: h.kvUsage}));
+    } else if (req.url === '/metrics') {
+      const text = opts.metrics();
+      res.writeHead(200, {'content-type': PROMETHEUS_CONTENT_TYPE});
+      res.end(text);
+    } else {
+      res.writeHead(404, {'content-type': 'application/json'});
+      res.end(JSON.stringify({error: 'not found'}));
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve(server));
+  });
+}
