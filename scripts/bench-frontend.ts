@@ -115,7 +115,7 @@ async function startDynamo(bin: string, home: string, name: string) {
 
 /** Per workload: this build against the baseline build measured in the same run. */
 function baselineRatios(rows: Record<string, unknown>[]) {
-  const out: Record<string, string | number>[] = [];
+  const out: {workload: string; [k: string]: string | number}[] = [];
   for (const r of rows.filter((x) => x.target === 'dynamo')) {
     const b = rows.find((x) => x.target === 'baseline' && x.workload === r.workload);
     if (!b) continue;
