@@ -6,9 +6,9 @@
  * This is the composition root: each piece (engine, request handler, status port, registration,
  * drain) lives in its own module; here they are built in order and wired together.
  */
+import {engineNotAvailable} from '../config/not-yet.js';
 import {roleLifecycle} from '../runtime/role-lifecycle.js';
 import {serveRequestPlane} from '../runtime/request-plane/server.js';
-import {UserError} from '../shared/errors.js';
 import {logger} from '../shared/log.js';
 import {drainWorker} from './drain.js';
 import {buildMockerEngine} from './mocker-engine.js';
@@ -23,9 +23,8 @@ export type {WorkerOptions} from './options.js';
 export async function runWorker(opts: WorkerOptions): Promise<void> {
   const log = logger();
   const life = roleLifecycle((why) => log.info(`worker ${opts.workerId}: ${why} while starting; exiting`));
-  if (opts.engine !== 'mocker') {
-    throw new UserError(`engine "${opts.engine}" cannot run here: this build serves with the built-in mocker engine only`, 'use --engine mocker (the default)');
-  }
+  const refused = engineNotAvailable(opts.engine);
+  if (refused) throw refused;
   const mocker = await buildMockerEngine(opts);
   const metrics = feedWorkerMetrics(mocker, opts.servedModelName, opts.blockSize);
   let draining = false;
