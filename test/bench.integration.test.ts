@@ -115,7 +115,7 @@ describe.skipIf(!hasBinary())('dynamo bench', () => {
 
   it('answers bad input with one clear line and no stack trace', async () => {
     const cases: [string[], RegExp][] = [
-      [['bench', '--concurrency', 'lots'], /--concurrency must be a number or a comma-separated list/],
+      [['bench', '--concurrency', 'lots'], /--concurrency: expected a number or a comma-separated list of numbers, got "lots"/],
       [['bench', '--profile', '/nonexistent/sla.yaml'], /profile not found: \/nonexistent\/sla\.yaml/],
       [['bench', '--goodput', 'latency=3'], /--goodput: cannot read "latency=3"/],
       [['bench', '--arrival', 'bursty'], /Expected --arrival=bursty to be one of: poisson, constant, gamma|--arrival/],

@@ -40,15 +40,17 @@ describe.skipIf(!hasBinary())('dynamo replay', () => {
     const dir = tempDir();
     const bad = join(dir, 'bad.jsonl');
     writeFileSync(bad, '{"timestamp": 0, "input_length": 100, "output_length": 1, "hash_ids": [0]}\n{"timestamp": 1}\n');
-    const cases: [string[], RegExp][] = [
-      [['replay', join(dir, 'missing.jsonl')], /cannot read trace .*missing\.jsonl/],
-      [['replay', bad], /bad\.jsonl:2: "input_length" must be a positive integer/],
-      [['replay', TRACE, '--router', 'kv,fastest'], /unknown router "fastest"/],
-      [['replay', TRACE, '--speedup', 'fast'], /--speedup must be a number/],
+    // Exit 2: oclif's own flag checks (a value that is not a number), as for every number flag.
+    const cases: [string[], RegExp, number][] = [
+      [['replay', join(dir, 'missing.jsonl')], /cannot read trace .*missing\.jsonl/, 1],
+      [['replay', bad], /bad\.jsonl:2: "input_length" must be a positive integer/, 1],
+      [['replay', TRACE, '--router', 'kv,fastest'], /unknown router "fastest"/, 1],
+      [['replay', TRACE, '--speedup', 'fast'], /--speedup: expected a number, got "fast"/, 2],
+      [['replay', TRACE, '--speedup', '0'], /--speedup must be a number > 0, got "0"/, 1],
     ];
-    for (const [args, expected] of cases) {
+    for (const [args, expected, exitCode] of cases) {
       const r = await dynamo(args);
-      expect(r.exitCode).toBe(1);
+      expect(r.exitCode, r.stderr).toBe(exitCode);
       expect(r.stderr).toMatch(expected);
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }

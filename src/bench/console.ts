@@ -1,7 +1,9 @@
 /** What `dynamo bench` prints: a progress line while a run goes, AIPerf-style tables after. */
 import {table} from '../shared/output.js';
 import type {Summary} from '../metrics/stats.js';
-import type {PointResult} from './analyze.js';
+import {type PointResult, recommend} from './analyze.js';
+import {type BenchProfile, slosOf} from './profile.js';
+import type {PreparedBench} from './run.js';
 
 const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '-');
 
@@ -14,6 +16,21 @@ export function progressLine(label: string, p: {done: number; errors: number; pl
   const rate = p.elapsedMs > 0 ? (1000 * p.done) / p.elapsedMs : 0;
   return `${label}  ${bar} ${of} requests · ${p.errors} errors · ${rate.toFixed(1)} req/s · ${(p.elapsedMs / 1000).toFixed(0)} s`;
 }
+
+/** The line before the runs start: what is loaded, with what, and who counts tokens. */
+export function headerLine(b: PreparedBench): string {
+  const runs = `${b.points.length} run${b.points.length > 1 ? 's' : ''}`;
+  const tokens = b.tokenizer.counter ? `tokens counted by the ${b.tokenizer.counter.name} tokenizer` : 'tokens from usage (unknown tokenizer)';
+  return `bench: ${b.targetLabel} · model ${b.target.model} · ${b.workload.kind} workload · ${runs} · ${tokens}`;
+}
+
+/** A finished run in one line (its progress line's last state). */
+export function finishedLine(p: PointResult): string {
+  const a = p.aggregate;
+  return `${p.label}: ${a.completed}/${a.requests} ok · ${a.requestThroughput.toFixed(2)} req/s · TTFT p50 ${a.ttftMs.p50.toFixed(1)} ms${p.meetsSla ? ' · meets SLA' : ''}`;
+}
+
+export const resultsLine = (dir: string): string => `results: ${dir}/ (profile_export.json, profile_export.csv, profile_export.jsonl, report.html)`;
 
 /** One run as AIPerf's console shows it: a row per metric, columns avg min max p99 p90 p50 std. */
 function runTable(p: PointResult): string {
@@ -65,4 +82,14 @@ export function consoleTable(points: readonly PointResult[]): string {
     );
   }
   return parts.join('\n\n');
+}
+
+/** The console report: every table, then the recommendation when there is something to judge (a sweep or SLOs). */
+export function benchSummary(points: readonly PointResult[], profile: BenchProfile): string {
+  const lines = [consoleTable(points)];
+  if (points.length > 1 || slosOf(profile).length) {
+    const rec = recommend(points);
+    lines.push(rec.best ? `\n★ Recommended: ${rec.reason}` : `\n✗ ${rec.reason}`);
+  }
+  return lines.join('\n');
 }

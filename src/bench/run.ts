@@ -1,7 +1,7 @@
 /**
  * `dynamo bench` from profile to files: resolve the target (a URL, or the running `dynamo up`
  * deployment), build the workload, run each load point (warm-up first), analyze, write outputs.
- * The command only renders progress and the console table.
+ * session.ts drives these steps for the command; progress.ts shows them.
  */
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join, resolve} from 'node:path';

@@ -82,7 +82,22 @@ async function makeRouter(mode: ReplayRouterMode, s: ReplaySettings, clock: {ms:
   });
 }
 
-export async function runReplay(s: ReplaySettings, onRun?: (r: ReplayRunResult) => void): Promise<ReplayOutcome> {
+/** Why a replay may be slow, or nothing: trace ids that do not split into whole engine blocks. */
+export function replayNote(s: Pick<ReplaySettings, 'traceBlockSize' | 'blockSize'>): string | undefined {
+  if (s.traceBlockSize % s.blockSize === 0) return undefined;
+  return `note: --trace-block-size ${s.traceBlockSize} is not a multiple of --block-size ${s.blockSize}: every prompt is hashed in full (slower)`;
+}
+
+export interface ReplayHooks {
+  /** Something the user should know before the replay starts (e.g. why it will be slow). */
+  onNote?: (note: string) => void;
+  /** Each router's run as it finishes. */
+  onRun?: (r: ReplayRunResult) => void;
+}
+
+export async function runReplay(s: ReplaySettings, hooks: ReplayHooks = {}): Promise<ReplayOutcome> {
+  const note = replayNote(s);
+  if (note) hooks.onNote?.(note);
   const prepStart = performance.now();
   let text: string;
   try {
@@ -118,7 +133,7 @@ export async function runReplay(s: ReplaySettings, onRun?: (r: ReplayRunResult) 
     const report = reportReplay(run, s.blockSize);
     const result = {router: mode, report, wallS, speed: report.durationS / wallS};
     runs.push(result);
-    onRun?.(result);
+    hooks.onRun?.(result);
   }
   return {
     trace: s.trace,
