@@ -2,11 +2,12 @@ import {writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {dynamo} from './helpers/cli.js';
-import {hasBinary, tempDir} from './helpers/processes.js';
+import {requireBinary, tempDir} from './helpers/processes.js';
 
 const TRACE = join(import.meta.dirname, 'fixtures/traces/mooncake-conversation-head400.jsonl');
 
-describe.skipIf(!hasBinary())('dynamo replay', () => {
+describe('dynamo replay', () => {
+  requireBinary();
   it('replays a Mooncake trace through four routers side by side; kv hits the cache far more than round-robin', async () => {
     const r = await dynamo(['replay', TRACE, '--workers', '4', '--router', 'kv,approx,round-robin,random', '--num-gpu-blocks', '200000', '--json']);
     expect(r.exitCode, r.stderr).toBe(0);

@@ -154,8 +154,12 @@ describe('load modes', () => {
 
   it('stopping (Ctrl-C) ends the run at once, cancelling requests in flight', async () => {
     const stop = new AbortController();
-    setTimeout(() => stop.abort(), 50);
-    const r = await run({fault: () => 'hang'}, {point: {mode: 'concurrency', concurrency: 4}, requestCount: 100, stop: stop.signal});
+    // Ctrl-C once all four lanes have a request hanging on the server.
+    const seen: unknown[] = [];
+    const r = await run(
+      {fault: () => 'hang', onRequest: (b) => void (seen.push(b) === 4 && setImmediate(() => stop.abort()))},
+      {point: {mode: 'concurrency', concurrency: 4}, requestCount: 100, stop: stop.signal},
+    );
     expect(r.interrupted).toBe(true);
     expect(r.records).toHaveLength(4);
     expect(r.records.every((x) => x.response.error?.kind === 'cancelled')).toBe(true);

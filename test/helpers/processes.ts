@@ -19,15 +19,6 @@ export function requireBinary(): string {
   return BINARY;
 }
 
-/**
- * For suites still written `describe.skipIf(!hasBinary())`: fails the same way instead of
- * skipping. Prefer `requireBinary()`; this goes once no suite uses it.
- */
-export function hasBinary(): true {
-  requireBinary();
-  return true;
-}
-
 export function tempDir(prefix = 'dyn-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
