@@ -1,3 +1,98 @@
+/** One NVLink of a GPU as NVML reports it; links the GPU does not have are left out. */
+export interface RawNvLink {
+  link: number;
+  active: boolean;
+  /** nvmlDeviceGetNvLinkVersion: an nvmlNvlinkVersion_t (6 = NVLink 4.0), not the generation itself. Active links only. */
+  version?: number;
+  /** NVML's form, "00000000:18:00.0". Active links only. */
+  remotePciBusId?: string;
+  /** The far end is an NVSwitch (nvmlDeviceGetNvLinkRemoteDeviceType); absent on drivers without that call. */
+  remoteIsSwitch?: boolean;
+}
+
+/** One GPU as NVML reports it. Fields whose call failed or is missing from the driver are absent. */
+export interface RawNvmlDevice {
+  /** NVML's index (the order of nvidia-smi, not CUDA's unless CUDA_DEVICE_ORDER=PCI_BUS_ID). */
+  index: number;
+  /** Set when NVML could not open the GPU (e.g. "nvmlDeviceGetHandleByIndex_v2: GPU is lost"); then only `index` and `nvlinks` are. */
+  error?: string;
+  name?: string;
+  uuid?: string;
+  /** NVML's form, "00000000:18:00.0". */
+  pciBusId?: string;
+  /** Bytes; `reserved` (driver and firmware) from drivers with nvmlDeviceGetMemoryInfo_v2, which leave it out of `used`. */
+  memory?: {total: number; used: number; free: number; reserved?: number};
+  computeCapability?: [major: number, minor: number];
+  /** Current MIG mode: 1 enabled, 0 disabled; absent when the GPU has no MIG. */
+  migMode?: number;
+  /** Current ECC mode: 1 enabled, 0 disabled; absent when the GPU has no ECC. */
+  eccMode?: number;
+  eccVolatileUncorrected?: number;
+  eccAggregateUncorrected?: number;
+  persistenceMode?: boolean;
+  powerDrawMw?: number;
+  powerLimitMw?: number;
+  clocks?: {sm?: number; mem?: number; maxSm?: number};
+  /** NUMA node nearest the GPU's PCIe root (NVML's memory affinity, else sysfs); absent when unknown. */
+  numaNode?: number;
+  /** nvmlDeviceGetNumaNodeId: the NUMA node that is the GPU's own memory, on coherent platforms (Grace Hopper) only. */
+  gpuNumaNode?: number;
+  nvlinks: RawNvLink[];
+}
+
+/** Two GPUs (i < j, NVML indices) as NVML relates them. */
+export interface RawNvmlPair {
+  i: number;
+  j: number;
+  /** nvmlGpuTopologyLevel_t: 0 internal, 10 single switch, 20 multiple switches, 30 host bridge, 40 NUMA node, 50 system. */
+  commonAncestor?: number;
+  /** nvmlDeviceGetP2PStatus(NVML_P2P_CAPS_INDEX_NVLINK) == NVML_P2P_STATUS_OK. */
+  p2pNvlink?: boolean;
+}
+
+export type RawNvml =
+  /** `error`: dlerror's text when the library cannot be opened, else "call: NVML's message" with its nvmlReturn_t `code`. */
+  | {loaded: false; error: string; code?: number}
+  | {
+      loaded: true;
+      /** "550.54.15" */
+      driverVersion?: string;
+      /** "12.550.54.15" */
+      nvmlVersion?: string;
+      /** The newest CUDA the driver supports: 12040 for 12.4. */
+      cudaDriverVersion?: number;
+      devices: RawNvmlDevice[];
+      pairs: RawNvmlPair[];
+    };
+
+/** One GPU as the CUDA driver API sees it (CUDA_VISIBLE_DEVICES applies; ordinals are CUDA's). */
+export interface RawCudaDevice {
+  ordinal: number;
+  error?: string;
+  name?: string;
+  /** "0000:18:00.0" */
+  pciBusId?: string;
+  ccMajor?: number;
+  ccMinor?: number;
+  multiprocessors?: number;
+  totalMemBytes?: number;
+}
+
+export type RawCuda =
+  /** `code`: cuInit's CUresult (e.g. 802 CUDA_ERROR_SYSTEM_NOT_READY: fabric manager not running). */
+  | {loaded: false; error: string; code?: number}
+  | {loaded: true; driverVersion?: number; deviceCount: number; devices: RawCudaDevice[]; canAccessPeer: boolean[][]};
+
+export interface RawGpuProbe {
+  nvml: RawNvml;
+  /** Absent when asked for without it ({cuda: false}). */
+  cuda?: RawCuda;
+}
+
+export type RawGpuBandwidth =
+  | {ok: true; ordinal: number; sizeMiB: number; pinned: boolean; h2dGBps: number; d2dGBps: number}
+  | {ok: false; error: string};
+
 export interface NativeAddon {
   /** "dynamo_native N (xxHash x.y.z, N-API 8)". */
   readonly version: string;
@@ -14,6 +109,10 @@ export interface NativeAddon {
   indexTreeSize(index: object, worker: number): number;
   /** Writes scores[w] (leading blocks worker w holds) and sizes[w] (its blocks) for every worker; returns how many workers there are. */
   indexFindMatches(index: object, locals: BigUint64Array, scores: Uint32Array, sizes: Uint32Array): number;
+  /** NVML (and, unless {cuda: false}, the CUDA driver) opened with dlopen; never throws: a missing driver is a value. */
+  gpuProbe(options?: {cuda?: boolean}): RawGpuProbe;
+  /** Host→device (pinned) and device→device copies of sizeMiB (default 64, 1–16384) on CUDA device `ordinal` (default 0); never throws. */
+  gpuBandwidth(sizeMiB?: number, ordinal?: number): RawGpuBandwidth;
 }
 declare const addon: Partial<NativeAddon> & {loadError?: string};
 export = addon;
