@@ -10,6 +10,7 @@ import Logs from './logs.js';
 import Models from './models.js';
 import Ps from './ps.js';
 import Replay from './replay.js';
+import Sanity from './sanity.js';
 import Tether from './tether.js';
 import Up from './up.js';
 import Worker from './worker.js';
@@ -24,6 +25,7 @@ export const COMMANDS = {
   models: Models,
   replay: Replay,
   bench: Bench,
+  sanity: Sanity,
   'config:print': ConfigPrint,
   'config:schema': ConfigSchema,
   'config:env': ConfigEnv,

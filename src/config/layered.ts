@@ -63,15 +63,18 @@ export function parseYamlOrJson(file: string, text: string): unknown {
 
 /** Reads and parses a file that must hold a mapping; the caller words the two ways it can fail. */
 export function readFileLayer(file: string, errors: {missing: () => UserError; notMapping: () => UserError}): FileLayer {
+  // "-" is standard input (how `dynamo sanity` hands an SSH host the deployment's config).
+  const fromStdin = file === '-';
+  const name = fromStdin ? 'stdin' : file;
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(fromStdin ? 0 : file, 'utf8');
   } catch {
     throw errors.missing();
   }
-  const data = parseYamlOrJson(file, text);
+  const data = parseYamlOrJson(name, text);
   if (!isObj(data)) throw errors.notMapping();
-  return {file, text, data};
+  return {file: name, text, data};
 }
 
 /** The 1-based line of the deepest part of `path` the document has (the key itself when present). */

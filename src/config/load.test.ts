@@ -4,7 +4,7 @@ import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {UserError} from '../shared/errors.js';
 import {envTwins} from './env-twins.js';
-import {explainConfig, loadConfig} from './load.js';
+import {configSetsModel, explainConfig, loadConfig} from './load.js';
 
 function dirWith(name: string, text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'dyn-cfg-'));
@@ -102,6 +102,34 @@ describe('loadConfig', () => {
     expect(config.workers.agg.engineArgs).toEqual([]);
   });
 
+  it('loads what is not available yet only when asked to (dynamo sanity judges a box for it)', () => {
+    const dir = dirWith('dynamo.config.yaml', 'model: deepseek-r1\nengine: vllm\ndiscovery:\n  backend: etcd\n  etcdEndpoints: [http://10.0.0.10:2379]\n');
+    const {config} = loadConfig({cwd: dir, env: {}, allowUnavailable: true});
+    expect(config.engine).toBe('vllm');
+    expect(config.discovery).toEqual({backend: 'etcd', etcdEndpoints: ['http://10.0.0.10:2379']});
+    // Everything else is still checked.
+    expect(errorOf(() => loadConfig({cwd: dir, env: {DYN_FRONTEND_PORT: '0'}, allowUnavailable: true})).message).toContain('env DYN_FRONTEND_PORT: frontend.port');
+    expect(() => loadConfig({cwd: dir, env: {}})).toThrow(/"vllm" is not available yet/);
+  });
+
+  it('takes the tensor parallel size per role from the file, its env twin or the flag, and leaves it unset by default', () => {
+    const dir = dirWith('dynamo.config.yaml', 'model: llama-3.1-70b\nworkers:\n  prefill:\n    tensorParallelSize: 2\n');
+    const loaded = loadConfig({cwd: dir, env: {DYN_WORKERS_DECODE_TENSOR_PARALLEL_SIZE: '4'}});
+    expect(loaded.config.workers.agg.tensorParallelSize).toBeUndefined();
+    expect(loaded.config.workers.prefill.tensorParallelSize).toBe(2);
+    expect(loaded.config.workers.decode.tensorParallelSize).toBe(4);
+    const e = errorOf(() => loadConfig({cwd: dir, env: {}, flags: [{flag: '--tensor-parallel-size', path: ['workers', 'agg', 'tensorParallelSize'], value: 128}]}));
+    expect(e.message).toContain('flag --tensor-parallel-size: workers.agg.tensorParallelSize');
+  });
+
+  it('tells whether a model is given at all, by file, env or flag', () => {
+    expect(configSetsModel({cwd: tmpdir(), env: {}})).toBe(false);
+    expect(configSetsModel({cwd: tmpdir(), env: {DYN_MODEL: 'x'}})).toBe(true);
+    expect(configSetsModel({cwd: tmpdir(), env: {}, flags: [{flag: '--model', path: ['model'], value: 'x'}]})).toBe(true);
+    expect(configSetsModel({cwd: dirWith('dynamo.config.yaml', 'model: x\n'), env: {}})).toBe(true);
+    expect(configSetsModel({cwd: dirWith('dynamo.config.yaml', 'engine: mocker\n'), env: {}})).toBe(false);
+  });
+
   it('says when an explicit config file does not exist', () => {
     expect(errorOf(() => loadConfig({cwd: tmpdir(), configFile: 'nope.yaml', env: {}})).message).toContain('config file not found');
   });
@@ -113,6 +141,7 @@ describe('env twins', () => {
     expect(names).toContain('DYN_MODEL');
     expect(names).toContain('DYN_ROUTER_OVERLAP_WEIGHT');
     expect(names).toContain('DYN_WORKERS_PREFILL_COUNT');
+    expect(names).toContain('DYN_WORKERS_AGG_TENSOR_PARALLEL_SIZE');
     expect(names).toContain('DYN_SUPERVISOR_STOP_GRACE_MS');
     expect(new Set(names).size).toBe(names.length);
   });

@@ -8,7 +8,7 @@ import {cosmiconfigSync} from 'cosmiconfig';
 import {UserError} from '../shared/errors.js';
 import {coerceEnv, envTwins} from './env-twins.js';
 import {type Override, type Source, invalidInput, parseLayered, parseYamlOrJson, readFileLayer, sourceFor} from './layered.js';
-import {type DynamoConfig, configSchema} from './schema.js';
+import {type DynamoConfig, buildConfigSchema, configSchema} from './schema.js';
 
 export type {Source} from './layered.js';
 
@@ -25,6 +25,12 @@ export interface LoadOptions {
   configFile?: string;
   env?: NodeJS.ProcessEnv;
   flags?: FlagValue[];
+  /**
+   * Accept what this build cannot run yet (engines other than mocker, engine arguments, etcd):
+   * `dynamo sanity` judges a box for the deployment the user means, and says itself what is missing.
+   * Never set by commands that start processes.
+   */
+  allowUnavailable?: boolean;
 }
 
 export interface LoadedConfig {
@@ -52,7 +58,7 @@ const FILE_ERRORS = (file: string) => ({
 });
 
 function findConfigFile(cwd: string, explicit?: string): string | undefined {
-  if (explicit) return resolve(cwd, explicit);
+  if (explicit) return explicit === '-' ? '-' : resolve(cwd, explicit);
   return cosmiconfigSync('dynamo', {
     searchPlaces: CONFIG_SEARCH_PLACES,
     searchStrategy: 'none',
@@ -75,14 +81,28 @@ function envOverrides(env: NodeJS.ProcessEnv): Override[] {
   return out;
 }
 
-export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
+// Built on first use: only `dynamo sanity` loads with it.
+let permissive: typeof configSchema | undefined;
+const permissiveSchema = () => (permissive ??= buildConfigSchema({allowUnavailable: true}));
+
+function configFileOf(opts: LoadOptions) {
   const cwd = opts.cwd ?? process.cwd();
   const env = opts.env ?? process.env;
   const path = findConfigFile(cwd, opts.configFile ?? env.DYN_CONFIG);
-  const file = path ? readFileLayer(path, FILE_ERRORS(path)) : undefined;
+  return {path, env, file: path ? readFileLayer(path, FILE_ERRORS(path)) : undefined};
+}
+
+/** Whether a model is given at all (file, DYN_MODEL or --model): without one there is no deployment to judge. */
+export function configSetsModel(opts: LoadOptions = {}): boolean {
+  const {env, file} = configFileOf(opts);
+  return file?.data.model !== undefined || env.DYN_MODEL !== undefined || (opts.flags ?? []).some((f) => f.path.join('.') === 'model' && f.value !== undefined);
+}
+
+export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
+  const {path, env, file} = configFileOf(opts);
   const flags: Override[] = (opts.flags ?? []).map((f) => ({path: f.path, value: f.value, source: {kind: 'flag', name: f.flag}}));
   const r = parseLayered({
-    schema: configSchema,
+    schema: opts.allowUnavailable ? permissiveSchema() : configSchema,
     file,
     overrides: [...envOverrides(env), ...flags],
     fix: (issue, key) => (issue.code === 'invalid_type' && key === 'model' ? 'set `model:` in the config file, DYN_MODEL, or --model (aliases: `dynamo models`)' : undefined),

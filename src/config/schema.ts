@@ -15,7 +15,17 @@ export type WorkerRole = (typeof WORKER_ROLES)[number];
 
 const port = z.number().int().min(1).max(65535);
 
-const workerGroup = (count: number) =>
+/** Options of the schema: `dynamo sanity` judges a box for a deployment this build cannot run yet. */
+export interface SchemaOptions {
+  /** Accept the values not-yet.ts refuses (real engines, engine arguments, etcd); only sanity asks for this. */
+  allowUnavailable?: boolean;
+}
+
+/** A refinement from not-yet.ts, applied unless the schema allows what is not available yet. */
+const refusing = <T extends z.ZodType>(opts: SchemaOptions, schema: T, ok: (v: z.output<T>) => boolean, refusal: Parameters<T['refine']>[1]): T =>
+  opts.allowUnavailable ? schema : (schema.refine(ok, refusal) as T);
+
+const workerGroup = (opts: SchemaOptions, count: number) =>
   z
     .strictObject({
       count: z.number().int().min(0).max(1024).default(count).describe('number of workers of this role'),
@@ -24,9 +34,14 @@ const workerGroup = (count: number) =>
         .min(1)
         .default(['local'])
         .describe('hosts to place workers on, round-robin; "local" or a name under `hosts`'),
-      engineArgs: z
-        .array(z.string())
-        .refine((args) => args.length === 0, NOT_YET.engineArgs)
+      tensorParallelSize: z
+        .number()
+        .int()
+        .min(1)
+        .max(64)
+        .optional()
+        .describe('GPUs each worker spans (tensor parallelism); unset = the fewest, a power of two, that hold the weights within 60% of GPU memory'),
+      engineArgs: refusing(opts, z.array(z.string()), (args) => args.length === 0, NOT_YET.engineArgs)
         .default([])
         .describe('extra arguments passed to the engine as-is (not available yet: the mocker takes none)'),
     })
@@ -46,24 +61,23 @@ export const sshHostSchema = z.strictObject({
 });
 export type SshHost = z.infer<typeof sshHostSchema>;
 
-export const configSchema = z.strictObject({
+/** The config schema; `allowUnavailable` builds the variant `dynamo sanity` loads with. */
+export const buildConfigSchema = (opts: SchemaOptions = {}) => z.strictObject({
   name: z
     .string()
     .regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'use lowercase letters, digits, ".", "_" or "-" (max 63)')
     .default('default')
     .describe('deployment name; several deployments run side by side under different names'),
   model: z.string({error: (iss) => (iss.input === undefined ? 'model is required' : 'expected a string')}).min(1).describe('model alias from `dynamo models` or a local model directory'),
-  engine: z
-    .enum(ENGINES)
-    .refine((e) => AVAILABLE_ENGINES.includes(e), NOT_YET.engine)
+  engine: refusing(opts, z.enum(ENGINES), (e) => AVAILABLE_ENGINES.includes(e), NOT_YET.engine)
     .default('mocker')
     .describe(`engine the workers run (this build: ${AVAILABLE_ENGINES.join(', ')})`),
   disagg: z.boolean().default(false).describe('disaggregated serving: separate prefill and decode workers'),
   workers: z
     .strictObject({
-      agg: workerGroup(2),
-      prefill: workerGroup(1),
-      decode: workerGroup(1),
+      agg: workerGroup(opts, 2),
+      prefill: workerGroup(opts, 1),
+      decode: workerGroup(opts, 1),
       basePort: port.default(8100).describe('first port for workers; each takes two (request plane, metrics)'),
     })
     .prefault({}),
@@ -93,15 +107,10 @@ export const configSchema = z.strictObject({
     .prefault({}),
   discovery: z
     .strictObject({
-      backend: z
-        .enum(['file', 'etcd'])
-        .refine((b) => b === 'file', NOT_YET.discoveryBackend)
+      backend: refusing(opts, z.enum(['file', 'etcd']), (b) => b === 'file', NOT_YET.discoveryBackend)
         .default('file')
         .describe('where workers register and the frontend finds them (this build: file, in the run directory)'),
-      etcdEndpoints: z
-        .array(z.string().url())
-        .optional()
-        .refine((v) => v === undefined, NOT_YET.etcdEndpoints)
+      etcdEndpoints: refusing(opts, z.array(z.string().url()).optional(), (v) => v === undefined, NOT_YET.etcdEndpoints)
         .describe('etcd endpoints for backend etcd (not available yet)'),
     })
     .prefault({}),
@@ -125,6 +134,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   logLevel: z.enum(LOG_LEVELS).default('info'),
 });
+
+export const configSchema = buildConfigSchema();
 
 export type DynamoConfig = z.infer<typeof configSchema>;
 export type DynamoConfigInput = z.input<typeof configSchema>;

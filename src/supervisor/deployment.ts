@@ -18,10 +18,13 @@ export interface PlanRequest {
   configFile?: string;
   flags: FlagValue[];
   cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Plan what this build cannot run yet (real engines, etcd): `dynamo sanity` only (see LoadOptions). */
+  allowUnavailable?: boolean;
 }
 
 export function planFromConfig(req: PlanRequest): {plan: DeploymentPlan; loaded: LoadedConfig} {
-  const loaded = loadConfig({cwd: req.cwd, configFile: req.configFile, flags: req.flags});
+  const loaded = loadConfig({cwd: req.cwd, env: req.env, configFile: req.configFile, flags: req.flags, allowUnavailable: req.allowUnavailable});
   const {config} = loaded;
   // Remote-only models are resolved on their hosts; a local alias or directory is checked here.
   resolveModel(config.model, req.cwd);

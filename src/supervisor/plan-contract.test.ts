@@ -71,6 +71,7 @@ async function expectPlanParses(config: DynamoConfig): Promise<void> {
       });
       expect(flags['advertise-host']).toBe(remote);
       expect(flags['num-gpu-blocks']).toBe(m.numGpuBlocks);
+      expect(flags['tensor-parallel-size']).toBe(config.workers[p.workerRole!].tensorParallelSize);
       // Readiness probes the port the worker was told to serve metrics on.
       expect(p.readiness.port).toBe(flags['metrics-port']);
     } else {
@@ -109,6 +110,8 @@ describe('the plan and the commands it starts', () => {
         it(`template ${template}, engine ${engine}, ${disagg ? 'disagg' : 'agg'}: every process's argv parses with its real command`, async () => {
           const text = renderTemplate(template, {name: 'demo', model: 'deepseek-r1', engine});
           await expectPlanParses(loadFrom(text, [{flag: '--disagg', path: ['disagg'], value: disagg}]));
+          const tp = [1, 2].map((n) => ({flag: '--tensor-parallel-size', path: ['workers', disagg ? 'decode' : 'agg', 'tensorParallelSize'], value: n}));
+          for (const f of tp) await expectPlanParses(loadFrom(text, [{flag: '--disagg', path: ['disagg'], value: disagg}, f]));
         });
       }
     }
@@ -121,7 +124,7 @@ describe('the plan and the commands it starts', () => {
         'frontend: {host: 0.0.0.0, port: 9000, bodyLimitMb: 7, apiKey: s3cret}',
         'router: {mode: random, blockSize: 32, overlapWeight: 0.5, temperature: 0.25, kvEvents: false, ttlSecs: 30, maxTreeSize: 4096, pruneTargetRatio: 0.5, queueThreshold: 0, busyMaxInflight: 8, busyKvUsage: 0.9}',
         'mocker: {speedupRatio: 0, gpuMemoryGb: 40, numGpuBlocks: 512, maxNumSeqs: 64, maxNumBatchedTokens: 2048}',
-        'workers: {basePort: 9100, agg: {count: 3}}',
+        'workers: {basePort: 9100, agg: {count: 3, tensorParallelSize: 2}}',
       ].join('\n'),
     );
     await expectPlanParses(config);

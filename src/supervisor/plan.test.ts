@@ -64,6 +64,17 @@ describe('planDeployment', () => {
     expect(() => plan({disagg: true, workers: {prefill: {count: 0}}})).toThrow(/at least one prefill worker/);
   });
 
+  it('passes each role its tensor parallel size, and none when it is left to the worker', () => {
+    const p = plan({disagg: true, workers: {prefill: {count: 1, tensorParallelSize: 2}, decode: {count: 2, tensorParallelSize: 8}}});
+    const tpOf = (id: string) => {
+      const argv = p.processes.find((x) => x.id === id)!.argv;
+      const i = argv.indexOf('--tensor-parallel-size');
+      return i < 0 ? undefined : argv[i + 1];
+    };
+    expect([tpOf('prefill-0'), tpOf('decode-0'), tpOf('decode-1')]).toEqual(['2', '8', '8']);
+    expect(plan({}).processes.filter((x) => x.role === 'worker').every((w) => !w.argv.includes('--tensor-parallel-size'))).toBe(true);
+  });
+
   it('keeps the API key out of argv and masks it when printed', () => {
     const p = plan({frontend: {apiKey: 's3cret'}});
     const f = p.processes.find((x) => x.id === 'frontend')!;

@@ -155,6 +155,8 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
           String(config.router.blockSize),
           '--discovery-dir',
           discoveryDir,
+          // Unset = auto: the worker picks the fewest GPUs that hold the weights (engines/mocker/capacity.ts).
+          ...(group.tensorParallelSize ? ['--tensor-parallel-size', String(group.tensorParallelSize)] : []),
           // Remote workers listen on every interface and tell the frontend their host's address.
           ...('ssh' in host ? ['--host', '0.0.0.0', '--advertise-host', host.ssh.address] : []),
           // workers.<role>.engineArgs are refused at load time until an engine takes them: the worker

@@ -1,6 +1,6 @@
 /**
  * Builds the worker's engine: the built-in mocker sized like the real model (KV capacity from the
- * model and GPU memory unless given, step times from its active parameters), with its KV events
+ * model, tensor parallelism and GPU memory unless given, step times from its active parameters), with its KV events
  * numbered and buffered for routers, and the text it writes.
  */
 import {DynamoBlockHasher} from '../kv/dynamo-hash.js';
@@ -13,7 +13,7 @@ import {KvEventPublisher} from './kv-event-publisher.js';
 import type {WorkerOptions} from './options.js';
 import {type OutputText, loadOutputText} from './output-text.js';
 
-export type MockerEngineOptions = Pick<WorkerOptions, 'model' | 'blockSize' | 'numGpuBlocks' | 'gpuMemoryGb' | 'maxNumSeqs' | 'maxNumBatchedTokens' | 'speedupRatio'>;
+export type MockerEngineOptions = Pick<WorkerOptions, 'model' | 'blockSize' | 'numGpuBlocks' | 'tensorParallelSize' | 'gpuMemoryGb' | 'maxNumSeqs' | 'maxNumBatchedTokens' | 'speedupRatio'>;
 
 export interface MockerWorkerEngine {
   engine: MockerEngine;
@@ -26,8 +26,10 @@ export interface MockerWorkerEngine {
 
 /** `output` may be passed in when already loaded (it depends on the model only). */
 export async function buildMockerEngine(opts: MockerEngineOptions, preloaded?: OutputText): Promise<MockerWorkerEngine> {
+  // Sized even when the block count is given: an explicit TP that cannot hold the weights fails first, as vLLM would.
+  const capacity = kvCapacity(opts.model, {gpuMemoryGb: opts.gpuMemoryGb, blockSize: opts.blockSize, tensorParallelSize: opts.tensorParallelSize});
+  const blocksTotal = opts.numGpuBlocks ?? capacity.blocks;
   const output = preloaded ?? (await loadOutputText(opts.model));
-  const blocksTotal = opts.numGpuBlocks ?? kvCapacity(opts.model, {gpuMemoryGb: opts.gpuMemoryGb, blockSize: opts.blockSize}).blocks;
   // KV events: numbered and buffered here, served to routers over the request plane. A new
   // subscriber starts from a snapshot of the cached blocks.
   const kvEvents: KvEventPublisher = new KvEventPublisher(() => blocks.snapshot());

@@ -16,6 +16,8 @@ export interface WorkerOptions {
   blockSize: number;
   discoveryDir: string;
   numGpuBlocks?: number;
+  /** GPUs this worker spans; undefined = auto (engines/mocker/capacity.ts). */
+  tensorParallelSize?: number;
   gpuMemoryGb: number;
   maxNumSeqs: number;
   maxNumBatchedTokens: number;

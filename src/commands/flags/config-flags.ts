@@ -6,7 +6,7 @@
 import {Flags} from '@oclif/core';
 import {configDefaults, configDescription} from '../../config/defaults.js';
 import type {FlagValue} from '../../config/load.js';
-import {ENGINES, LOG_LEVELS, ROUTER_MODES} from '../../config/schema.js';
+import {ENGINES, LOG_LEVELS, ROUTER_MODES, WORKER_ROLES} from '../../config/schema.js';
 import {numberFlag} from './numbers.js';
 
 const group = 'CONFIG';
@@ -16,7 +16,7 @@ const D = configDefaults();
 const about = (path: string[], value: unknown) => `${configDescription(path)} (default ${value})`;
 
 export const configFlags = {
-  config: Flags.string({char: 'c', description: 'config file (default: dynamo.config.yaml or .dynamorc* here); env DYN_CONFIG', helpGroup: group}),
+  config: Flags.string({char: 'c', description: 'config file (default: dynamo.config.yaml or .dynamorc* here; - reads it from stdin); env DYN_CONFIG', helpGroup: group}),
   name: Flags.string({char: 'n', description: 'deployment name (several can run side by side)', helpGroup: group}),
   model: Flags.string({char: 'm', description: 'model alias (see `dynamo models`) or local model directory', helpGroup: group}),
   // Every engine name is an option: the loader says which are not available yet, and what to use.
@@ -25,6 +25,13 @@ export const configFlags = {
   workers: Flags.integer({description: 'number of aggregated workers', min: 0, helpGroup: group}),
   'prefill-workers': Flags.integer({description: 'number of prefill workers (with --disagg)', min: 0, helpGroup: group}),
   'decode-workers': Flags.integer({description: 'number of decode workers (with --disagg)', min: 0, helpGroup: group}),
+  'tensor-parallel-size': Flags.integer({
+    aliases: ['tp'],
+    description: 'GPUs each worker spans, for every role (workers.<role>.tensorParallelSize); unset = the fewest that hold the weights',
+    min: 1,
+    max: 64,
+    helpGroup: group,
+  }),
   host: Flags.string({description: 'address the frontend listens on', helpGroup: group}),
   port: Flags.integer({char: 'p', description: 'port the frontend listens on', helpGroup: group}),
   'api-key': Flags.string({description: 'require this bearer token on API requests', helpGroup: group}),
@@ -40,7 +47,8 @@ export const configFlags = {
   'log-level': Flags.string({description: 'log level of every process', options: [...LOG_LEVELS], helpGroup: group}),
 };
 
-const PATHS: Record<Exclude<keyof typeof configFlags, 'config'>, string[]> = {
+/** Each flag's key path; a flag that sets the same key of every worker role lists them all. */
+const PATHS: Record<Exclude<keyof typeof configFlags, 'config'>, string[] | string[][]> = {
   name: ['name'],
   model: ['model'],
   engine: ['engine'],
@@ -48,6 +56,7 @@ const PATHS: Record<Exclude<keyof typeof configFlags, 'config'>, string[]> = {
   workers: ['workers', 'agg', 'count'],
   'prefill-workers': ['workers', 'prefill', 'count'],
   'decode-workers': ['workers', 'decode', 'count'],
+  'tensor-parallel-size': WORKER_ROLES.map((role) => ['workers', role, 'tensorParallelSize']),
   host: ['frontend', 'host'],
   port: ['frontend', 'port'],
   'api-key': ['frontend', 'apiKey'],
@@ -67,5 +76,5 @@ const PATHS: Record<Exclude<keyof typeof configFlags, 'config'>, string[]> = {
 export function configFlagValues(flags: Record<string, unknown>): FlagValue[] {
   return Object.entries(PATHS)
     .filter(([flag]) => flags[flag] !== undefined)
-    .map(([flag, path]) => ({flag: `--${flag}`, path, value: flags[flag]}));
+    .flatMap(([flag, p]) => (Array.isArray(p[0]) ? (p as string[][]) : [p as string[]]).map((path) => ({flag: `--${flag}`, path, value: flags[flag]})));
 }

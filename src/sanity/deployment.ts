@@ -1,0 +1,28 @@
+/**
+ * The deployment `dynamo sanity` judges: the one `dynamo up` would start with the same config
+ * file, DYN_* variables and flags, loaded and planned on the same path (supervisor/deployment.ts),
+ * except that values this build cannot run yet (`--engine vllm`, etcd) load too: sanity says
+ * itself what is missing for them, instead of refusing to look.
+ */
+import {type FlagValue, configSetsModel} from '../config/load.js';
+import {planFromConfig} from '../supervisor/deployment.js';
+import type {SanityDeployment} from './check.js';
+import {NO_MODEL_FINDING} from './runner.js';
+
+export interface SanityDeploymentRequest {
+  home: string;
+  /** --config / DYN_CONFIG; otherwise searched for in cwd. */
+  configFile?: string;
+  /** The config flags given to `dynamo sanity` (configFlagValues). */
+  flags: FlagValue[];
+  selfArgv: string[];
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The config and plan to judge, or why there is none (no model given anywhere). A config error throws, as in `up`. */
+export function sanityDeployment(req: SanityDeploymentRequest): SanityDeployment | {skipped: string} {
+  if (!configSetsModel({cwd: req.cwd, env: req.env, configFile: req.configFile, flags: req.flags})) return {skipped: NO_MODEL_FINDING};
+  const {plan, loaded} = planFromConfig({...req, allowUnavailable: true});
+  return {config: loaded.config, plan};
+}

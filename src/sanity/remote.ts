@@ -1,0 +1,97 @@
+/**
+ * Sanity on an SSH host: run `<dynamoPath> sanity --json --local <args>` there through the SSH
+ * layer `dynamo up` uses (supervisor/ssh.ts: ControlMaster shared with the deployment, BatchMode,
+ * host key checking on, every word quoted), read its report, and give back its results as this
+ * host's. Whatever goes wrong on the way (no connection, no dynamo there, no report) is one failed
+ * result that says what and how to fix it, so a dead host never hides the others.
+ */
+import {join} from 'node:path';
+import type {SshHost} from '../config/schema.js';
+import {dynamoHome} from '../supervisor/run-dir.js';
+import {ensureControlDir, shellQuote, sshArgv} from '../supervisor/ssh.js';
+import type {CheckResult, CommandResult} from './check.js';
+import {runCommand} from './facts/run.js';
+import {sanityReportSchema} from './report.js';
+
+/** Runs argv locally within a timeout and never throws (facts/run.ts's runCommand by default; tests inject answers). */
+export type RemoteExec = (argv: string[], timeoutMs: number, input?: string) => Promise<CommandResult>;
+
+export interface RemoteSanityOptions {
+  /** SSH control sockets; default the one `dynamo up` uses (~/.dynamo/ssh). */
+  controlDir?: string;
+  /** Connection (10 s at most) plus the remote run. */
+  timeoutMs?: number;
+  /** Standard input of the remote command (the deployment's config, for `--config -`). */
+  input?: string;
+}
+
+export const REMOTE_TIMEOUT_MS = 30_000;
+
+const defaultExec: RemoteExec = (argv, timeoutMs, input) => runCommand(argv[0]!, argv.slice(1), timeoutMs, input);
+
+const lastLine = (s: string) =>
+  s
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .pop() ?? '';
+
+function target(ssh: SshHost): string {
+  return `${ssh.user ? `${ssh.user}@` : ''}${ssh.address}${ssh.port !== 22 ? ` -p ${ssh.port}` : ''}`;
+}
+
+/** The one result a host gets when its report cannot be had. */
+function unreachable(host: string, finding: string, fix: string): CheckResult[] {
+  return [{id: 'remote.ssh', area: 'system', title: 'Reachable over SSH', host, status: 'fail', finding, fix, durationMs: 0}];
+}
+
+/** A remote `dynamo sanity --json --local` report's results, as `host`'s; undefined when stdout holds no report. */
+export function parseRemoteReport(host: string, stdout: string): CheckResult[] | undefined {
+  const start = stdout.indexOf('{');
+  if (start < 0) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(stdout.slice(start));
+  } catch {
+    return undefined;
+  }
+  const r = sanityReportSchema.safeParse(raw);
+  if (!r.success) return undefined;
+  return r.data.hosts.flatMap((h) => h.results.map((x) => ({...x, host})));
+}
+
+/** Runs sanity on one SSH host; never throws. */
+export async function runRemoteSanity(
+  hostName: string,
+  ssh: SshHost,
+  args: string[],
+  exec: RemoteExec = defaultExec,
+  opts: RemoteSanityOptions = {},
+): Promise<CheckResult[]> {
+  const controlDir = opts.controlDir ?? ensureControlDir(join(dynamoHome(), 'ssh'));
+  const timeoutMs = opts.timeoutMs ?? REMOTE_TIMEOUT_MS;
+  const command = [ssh.dynamoPath, 'sanity', '--json', '--local', ...args].map(shellQuote).join(' ');
+  const r = await exec(sshArgv(ssh, controlDir, command), timeoutMs, opts.input);
+  const said = lastLine(r.stderr);
+  const sshFix = `check that \`ssh ${target(ssh)}\` logs in without a prompt (a key or agent; the host key in known_hosts), or fix hosts.${hostName}`;
+  if (!r.ok && r.code === null) {
+    if (/ENOENT/.test(r.stderr)) return unreachable(hostName, `cannot reach host ${hostName} over SSH: ssh not found`, 'install the OpenSSH client (apt-get install openssh-client)');
+    return unreachable(hostName, `host ${hostName} gave no report within ${Math.round(timeoutMs / 1000)} s${said ? `: ${said}` : ''}`, sshFix);
+  }
+  const results = parseRemoteReport(hostName, r.stdout);
+  if (results) return results;
+  // ssh exits 255 for its own errors; a remote shell 127 when the program is not there.
+  if (r.code === 255) return unreachable(hostName, `cannot reach host ${hostName} over SSH: ${said || 'ssh exited 255'}`, sshFix);
+  if (r.code === 127) {
+    return unreachable(
+      hostName,
+      `dynamo not found on ${hostName} at ${ssh.dynamoPath}`,
+      `copy the dynamo binary there, or set hosts.${hostName}.dynamoPath to where it is`,
+    );
+  }
+  return unreachable(
+    hostName,
+    `${ssh.dynamoPath} sanity on ${hostName} printed no report (exit ${r.code})${said ? `: ${said}` : ''}`,
+    `run \`${ssh.dynamoPath} sanity --local\` there: its dynamo may predate \`sanity\` (update it, or set hosts.${hostName}.dynamoPath)`,
+  );
+}
