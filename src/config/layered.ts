@@ -61,6 +61,9 @@ export function parseYamlOrJson(file: string, text: string): unknown {
   return doc.toJS() ?? {};
 }
 
+/** Standard input, read once: the config is looked at more than once (does it set a model? then load it). */
+let stdinText: string | undefined;
+
 /** Reads and parses a file that must hold a mapping; the caller words the two ways it can fail. */
 export function readFileLayer(file: string, errors: {missing: () => UserError; notMapping: () => UserError}): FileLayer {
   // "-" is standard input (how `dynamo sanity` hands an SSH host the deployment's config).
@@ -68,7 +71,7 @@ export function readFileLayer(file: string, errors: {missing: () => UserError; n
   const name = fromStdin ? 'stdin' : file;
   let text: string;
   try {
-    text = readFileSync(fromStdin ? 0 : file, 'utf8');
+    text = fromStdin ? (stdinText ??= readFileSync(0, 'utf8')) : readFileSync(file, 'utf8');
   } catch {
     throw errors.missing();
   }

@@ -82,7 +82,7 @@ const ports: Check = {
       return holder ? [{port: w.port, use: w.use, holder}] : [];
     });
     const list = wanted.map((w) => w.port).sort((a, b) => a - b);
-    if (!taken.length) return {status: 'pass', finding: `ports ${list.join(', ')} are free`, data: {ports: list}};
+    if (!taken.length) return {status: 'pass', finding: list.length === 1 ? `port ${list[0]} is free` : `ports ${list.join(', ')} are free`, data: {ports: list}};
     const findings = taken.map((t) => `port ${t.port} (${t.use}) is in use by ${holderWords(t.holder)}`);
     const fixes = [...new Set(taken.map((t) => portFix(t, here, listeners, d.config.workers.basePort)))];
     return {
