@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # build-essential, python3 and libxxhash-dev build the native addon (node-gyp, Debian's xxHash);
-# chromium renders the bench HTML report in a test.
-DEBIAN_PACKAGES=(openssh-server openssh-client nginx-light build-essential python3 libxxhash-dev chromium)
+# chromium renders the bench HTML report in a test; tmux gives `dynamo top` a real terminal in its tests.
+DEBIAN_PACKAGES=(openssh-server openssh-client nginx-light build-essential python3 libxxhash-dev chromium tmux)
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
