@@ -26,7 +26,7 @@ const source = z.object({
   outputTokensPerS: z.number().optional(),
   ttftMs: percentiles.optional(),
   itlMs: percentiles.optional(),
-  history: z.object({outputTokensPerS: z.array(z.number()), kvUsage: z.array(z.number())}),
+  history: z.object({outputTokensPerS: z.array(z.number().nullable()), kvUsage: z.array(z.number().nullable())}),
   understood: z.array(z.string()),
   logFile: z.string().optional(),
 });

@@ -45,8 +45,8 @@ export interface SourceView {
   outputTokensPerS?: number;
   ttftMs?: Percentiles;
   itlMs?: Percentiles;
-  /** Recent values, oldest first, one per refresh, for sparklines (NaN where the source was down). */
-  history: {outputTokensPerS: number[]; kvUsage: number[]};
+  /** Recent values, oldest first, one per refresh, for sparklines (null where the source was down or the figure unknown: JSON has no NaN). */
+  history: {outputTokensPerS: (number | null)[]; kvUsage: (number | null)[]};
   /** Metric families of this source that top understands (shown for unknown endpoints). */
   understood: string[];
   /** The process's log file, from the run directory. */

@@ -120,7 +120,7 @@ describe('TopStore when a source stops answering', () => {
     expect(v).toMatchObject({state: 'down', downSince: at(5), error: 'connection refused', kind: 'dynamo-worker'});
     expect(v.outputTokensPerS).toBeUndefined();
     expect(v.running).toBeUndefined();
-    expect(v.history.outputTokensPerS.slice(-3).every(Number.isNaN)).toBe(true);
+    expect(v.history.outputTokensPerS.slice(-3)).toEqual([null, null, null]);
     expect(store.snapshot().warnings).toEqual([{at: at(5), text: 'agg-1 down (connection refused)'}]);
     feed(store, 'agg-1', [pages[11]!], 11);
     v = store.snapshot().sources[0]!;
@@ -273,17 +273,17 @@ describe('TopStore as the views use it', () => {
     expect(calls).toBe(1);
   });
 
-  it('keeps one history value per refresh, bounded, NaN until a rate is known', () => {
+  it('keeps one history value per refresh, bounded, null until a rate is known', () => {
     const {store, pages} = load();
     feed(store, 'agg-0', pages.slice(0, 7));
     const h = store.snapshot().sources[0]!.history;
     expect(h.outputTokensPerS).toHaveLength(5);
-    expect(h.outputTokensPerS.every((v) => Math.abs(v - 100) < 1e-6)).toBe(true);
+    expect(h.outputTokensPerS.every((v) => v !== null && Math.abs(v - 100) < 1e-6)).toBe(true);
     expect(h.kvUsage).toEqual([0.25, 0.25, 0.25, 0.25, 0.25]);
     const fresh = new TopStore();
     fresh.setSources([worker('agg-0')], at(0));
     feed(fresh, 'agg-0', pages.slice(0, 1));
-    expect(fresh.snapshot().sources[0]!.history.outputTokensPerS).toEqual([Number.NaN]);
+    expect(fresh.snapshot().sources[0]!.history.outputTokensPerS).toEqual([null]);
   });
 
   it('while paused, shows the frozen figures; resuming shows the present', () => {

@@ -5,7 +5,7 @@
  *
  * Rules:
  * - A refresh is `ingest` for each source, then `commit(at)`: the snapshot is rebuilt once, each
- *   source's history (for sparklines) gains one value (NaN while it is down or unknown), and
+ *   source's history (for sparklines) gains one value (null while it is down or unknown), and
  *   subscribers hear of it once.
  * - A source that stops answering is `down` from its first failed scrape (`downSince`), with the
  *   reason; its figures are undefined, never zeros of the last answer. One that never answered
@@ -214,8 +214,8 @@ export class TopStore {
   commit(at: number): void {
     for (const s of this.sources.values()) {
       s.figures = s.state === 'up' && s.dialect ? computeFigures(s.book, s.dialect) : undefined;
-      pushBounded(s.history.outputTokensPerS, s.figures?.outputTokensPerS ?? Number.NaN, this.historyLength);
-      pushBounded(s.history.kvUsage, s.figures?.kvUsage ?? Number.NaN, this.historyLength);
+      pushBounded(s.history.outputTokensPerS, finiteOrNull(s.figures?.outputTokensPerS), this.historyLength);
+      pushBounded(s.history.kvUsage, finiteOrNull(s.figures?.kvUsage), this.historyLength);
     }
     this.lastAt = at;
     if (this.paused) return;
@@ -271,7 +271,9 @@ function newSource(info: SourceInfo): SourceState {
   };
 }
 
-function pushBounded(list: number[], v: number, max: number): void {
+const finiteOrNull = (v: number | undefined): number | null => (v !== undefined && Number.isFinite(v) ? v : null);
+
+function pushBounded(list: (number | null)[], v: number | null, max: number): void {
   list.push(v);
   if (list.length > max) list.splice(0, list.length - max);
 }

@@ -28,7 +28,7 @@ export function detailSparkWidth(intervalS: number, width: number): number {
   return Math.max(0, Math.min(minute, width - LABEL - 22));
 }
 
-function sparkRow(label: string, values: readonly number[], spark: number, now: Seg, max?: number): Seg[] {
+function sparkRow(label: string, values: readonly (number | null)[], spark: number, now: Seg, max?: number): Seg[] {
   return [{text: padEnd(label, LABEL)}, {text: sparkline(values, spark, max)}, {text: '  now '}, now];
 }
 
