@@ -12,6 +12,7 @@ import Ps from './ps.js';
 import Replay from './replay.js';
 import Sanity from './sanity.js';
 import Tether from './tether.js';
+import Top from './top.js';
 import Up from './up.js';
 import Worker from './worker.js';
 
@@ -26,6 +27,7 @@ export const COMMANDS = {
   replay: Replay,
   bench: Bench,
   sanity: Sanity,
+  top: Top,
   'config:print': ConfigPrint,
   'config:schema': ConfigSchema,
   'config:env': ConfigEnv,
