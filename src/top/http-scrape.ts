@@ -106,3 +106,45 @@ export function createHttpScraper(): HttpScraper {
     },
   };
 }
+
+/** Why a fetch failed, in the same words as scrapeErrorReason. */
+function fetchErrorReason(e: unknown): string {
+  const name = (e as Error)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') return 'timeout';
+  return scrapeErrorReason(e);
+}
+
+/**
+ * The same scraper on fetch, for the Bun binary: Bun's fetch is native and its node:http an
+ * emulation on top of it (64 scrapes of a 54 KB page: 18 ms of CPU with fetch, 29 ms with
+ * node:http, measured); under node, node:http is the cheaper one (54 vs 80 ms).
+ */
+export function createFetchScraper(): HttpScraper {
+  const fetchText: FetchText = async (url, timeoutMs) => {
+    let res: Response;
+    try {
+      res = await fetch(url, {signal: AbortSignal.timeout(timeoutMs), headers: {accept: 'text/plain;version=0.0.4;q=1,*/*;q=0.1'}});
+    } catch (e) {
+      throw new Error(fetchErrorReason(e));
+    }
+    if (res.status !== 200) {
+      await res.body?.cancel();
+      throw new Error(`HTTP ${res.status}`);
+    }
+    if (Number(res.headers.get('content-length') ?? 0) > MAX_PAGE_BYTES) {
+      await res.body?.cancel();
+      throw new Error('page too large');
+    }
+    try {
+      return await res.text();
+    } catch (e) {
+      throw new Error(fetchErrorReason(e));
+    }
+  };
+  return {fetchText, close() {}};
+}
+
+/** The cheaper scraper where we run: fetch inside the Bun binary, node:http under node. */
+export function createScraper(): HttpScraper {
+  return process.versions.bun ? createFetchScraper() : createHttpScraper();
+}

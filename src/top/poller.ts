@@ -10,7 +10,7 @@
  * - Time, the scraper and the timer are injected: tests drive rounds on a fake clock against real
  *   HTTP servers, or against canned pages with no network at all.
  */
-import {type FetchText, createHttpScraper} from './http-scrape.js';
+import {type FetchText, createScraper} from './http-scrape.js';
 import type {SourceProvider} from './source-provider.js';
 import type {TopStore} from './store.js';
 
@@ -56,7 +56,7 @@ export class Poller {
     this.timers = opts.timers ?? realTimers;
     if (opts.fetchText) this.fetchText = opts.fetchText;
     else {
-      const scraper = createHttpScraper();
+      const scraper = createScraper();
       this.fetchText = scraper.fetchText;
       this.closeScraper = scraper.close;
     }
