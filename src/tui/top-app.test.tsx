@@ -50,12 +50,13 @@ function replayStore(snaps: TopSnapshot[]) {
 async function start(fixture: Parameters<typeof loadTopFixture>[0], onQuit?: () => void) {
   const store = replayStore(loadTopFixture(fixture));
   const app = render(<TopApp store={store} color={false} onQuit={onQuit} />);
-  await vi.waitFor(() => expect(app.stdin.listenerCount('readable')).toBeGreaterThan(0));
+  await vi.waitFor(() => expect(app.stdin.listenerCount('readable')).toBeGreaterThan(0), {timeout: 10_000});
   const frame = () => app.lastFrame() ?? '';
   const selectedRow = () => frame().split('\n').find((l) => l.startsWith('›')) ?? '';
   const press = async (key: string, until: (f: string) => boolean) => {
     app.stdin.write(key);
-    await vi.waitFor(() => expect(until(frame())).toBe(true));
+    // Generous: on a loaded 2-core runner a render can take far longer than vi.waitFor's 1 s default.
+    await vi.waitFor(() => expect(until(frame())).toBe(true), {timeout: 10_000});
   };
   return {app, store, frame, selectedRow, press};
 }

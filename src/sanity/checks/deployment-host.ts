@@ -94,12 +94,17 @@ const ports: Check = {
   },
 };
 
+/** How long python3 may take to name a package's version. */
+const PYTHON_TIMEOUT_MS = 3000;
+
 const notYet = (engine: string) => `this build cannot drive ${engine} yet (\`dynamo up\` runs --engine mocker)`;
 
 const engineCheck: Check = {
   id: 'deployment.engine',
   area: 'deployment',
   title: 'Engine installed',
+  // Python starts in ~50 ms, but on a loaded 2-core machine it has taken over a second.
+  timeoutMs: PYTHON_TIMEOUT_MS + 500,
   async run(ctx) {
     const d = ctx.deployment;
     if (!d) return NO_DEPLOYMENT;
@@ -107,7 +112,7 @@ const engineCheck: Check = {
     if (engine === 'mocker') return {status: 'pass', finding: 'the mocker is built in'};
     const pkg = ENGINE_PACKAGES[engine];
     if (!pkg) return {status: 'warn', finding: `engine ${engine}: ${notYet(engine)}`, fix: 'use --engine mocker'};
-    const r = await ctx.facts.run('python3', ['-c', `import importlib.metadata as m; print(m.version(${JSON.stringify(pkg.dist)}))`], 1200);
+    const r = await ctx.facts.run('python3', ['-c', `import importlib.metadata as m; print(m.version(${JSON.stringify(pkg.dist)}))`], PYTHON_TIMEOUT_MS);
     const data = {engine, package: pkg.dist, pin: pkg.pin};
     if (!r.ok && r.code === null && /ENOENT|not found/i.test(r.stderr)) {
       return {status: 'fail', finding: `python3 not found: ${engine} is a Python package`, fix: `install Python 3.10+, then ${pkg.install}`, data};
