@@ -7,8 +7,9 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Two cores: process-heavy integration files would starve each other's readiness checks.
-    maxWorkers: 2,
-    fileParallelism: true,
+    // One file at a time: on two cores, process-heavy integration files starved each other's
+    // readiness checks, and the live-view key tests lost keys while a tmux test ran beside them.
+    maxWorkers: 1,
+    fileParallelism: false,
   },
 });

@@ -84,6 +84,13 @@ describe('dynamo top', () => {
     expect(hit, second).not.toBeNull();
     await until(() => Number(/prefix hit router (\d+)%/.exec(screen())?.[1] ?? 0) > 0, 30_000, 'a prefix-cache hit rate above zero');
 
+    // The arrow keys move the selection (the rows are sorted by role: frontend, then agg-0, agg-1).
+    expect(screen()).toMatch(/^› frontend /m);
+    tmux('send-keys', '-t', 'top', 'Down');
+    await until(() => /^› agg-0 /m.test(screen()), 10_000, 'the selection to move down');
+    tmux('send-keys', '-t', 'top', 'Up');
+    await until(() => /^› frontend /m.test(screen()), 10_000, 'the selection to move back up');
+
     const ps = JSON.parse((await dynamo(['ps', '--json'], {env})).stdout) as {processes: {id: string; pid: number}[]}[];
     process.kill(ps[0]!.processes.find((p) => p.id === 'agg-1')!.pid, 'SIGKILL');
     await until(() => / down /.test(row(screen(), 'agg-1')), 10_000, 'agg-1 to show as down');

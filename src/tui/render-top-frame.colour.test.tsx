@@ -38,3 +38,27 @@ describe('colours', () => {
     expect(strip(renderTopFrame(down, {width: 80, color: true}))).toBe(plain);
   });
 });
+
+describe('painted lines', () => {
+  it('carry the escape codes Ink’s <Text> would give the same styles, so the frame reads the same', async () => {
+    const React = await import('react');
+    const {renderToString, Text} = await import('ink');
+    const {paintLine} = await import('./line.js');
+    const {FrameText} = await import('./top-view.js');
+    for (const color of [undefined, 'red', 'green', 'yellow', 'gray'] as const) {
+      for (const bold of [false, true]) {
+        for (const inverse of [false, true]) {
+          const ink = renderToString(
+            React.createElement(Text, null, 'a ', React.createElement(Text, {color, bold, inverse}, 'styled'), ' z'),
+            {columns: 20},
+          );
+          const ours = renderToString(
+            React.createElement(FrameText, {lines: [paintLine([{text: 'a '}, {text: 'styled', color, bold, inverse}, {text: ' z'}], 20, true)]}),
+            {columns: 20},
+          );
+          expect(ours, `${color} bold=${bold} inverse=${inverse}`).toBe(ink);
+        }
+      }
+    }
+  });
+});

@@ -1,15 +1,20 @@
 /**
  * The live `dynamo top` view. State lives outside React, in the store (src/top/): this component
- * reads its snapshot with useSyncExternalStore and keeps only what belongs to the view (selected
- * row, sort order, help shown). The selection stays on its source when the order changes. Keys: q / Ctrl-C quit, ↑ ↓ (or k j) select, s next sort order,
- * p pause / resume, r reset the window, ? help (Esc closes it too). Width and height follow the
- * terminal's resize events. Keys are read only where stdin supports raw mode (a TTY).
+ * reads it with useSyncExternalStore and keeps only what belongs to the view (selected row, sort
+ * order, help shown). The selection stays on its source when the order changes. Keys: q / Ctrl-C
+ * quit, ↑ ↓ (or k j) select, s next sort order, p pause / resume, r reset the window, ? help (Esc
+ * closes it too). Width and height follow the terminal's resize events. Keys are read only where
+ * stdin supports raw mode (a TTY).
+ *
+ * What React sees of a refresh is the painted frame, not the snapshot: the external store is read
+ * through a selector that paints the frame for the current view, so a refresh that paints the same
+ * lines as the last one renders nothing at all (docs/top.md, "Cost").
  */
 import {useApp, useInput, useStdin, useStdout} from 'ink';
-import {useCallback, useEffect, useState, useSyncExternalStore} from 'react';
+import {useCallback, useEffect, useMemo, useState, useSyncExternalStore} from 'react';
 import type {TopSnapshot} from '../top/snapshot.js';
 import {nextSortKey, type SortKey, sortSources} from './sort.js';
-import {TopView} from './top-view.js';
+import {FrameText, paintFrame} from './top-view.js';
 
 /** What the view needs of the store. */
 export interface TopStoreLike {
@@ -38,7 +43,8 @@ function useTerminalSize(): {columns: number; rows?: number} {
   const [size, setSize] = useState(read);
   useEffect(() => {
     const onResize = () => setSize(read());
-    stdout.on('resize', onResize);
+    // Ahead of Ink's own resize handler, so the frame it redraws is already cut to the new width.
+    stdout.prependListener('resize', onResize);
     return () => {
       stdout.off('resize', onResize);
     };
@@ -46,10 +52,49 @@ function useTerminalSize(): {columns: number; rows?: number} {
   return size;
 }
 
+interface ViewState {
+  color: boolean;
+  width: number;
+  height?: number;
+  sort: SortKey;
+  help: boolean;
+  /** The source the user picked; the first row when none or gone. */
+  picked?: string;
+}
+
+/** One painted frame and what the keys need of it. */
+interface Frame {
+  lines: string[];
+  /** Source ids in table order. */
+  ids: string[];
+  selected?: string;
+}
+
+/**
+ * snapshot → Frame for one view state, remembering the last answer: the same snapshot gives the
+ * same Frame (useSyncExternalStore asks more than once), and so do equal lines from a new one.
+ */
+function frameSelector(view: ViewState): (snap: TopSnapshot) => Frame {
+  let lastSnap: TopSnapshot | undefined;
+  let last: Frame | undefined;
+  let lastText = '';
+  return (snap) => {
+    if (snap === lastSnap && last) return last;
+    const sorted = sortSources(snap.sources, view.sort);
+    const selected = sorted.some((s) => s.id === view.picked) ? view.picked : sorted[0]?.id;
+    const lines = paintFrame({snapshot: snap, sorted, width: view.width, height: view.height, color: view.color, selected, sort: view.sort, help: view.help, keys: true});
+    const text = lines.join('\n');
+    const ids = sorted.map((s) => s.id);
+    lastSnap = snap;
+    if (!last || text !== lastText || selected !== last.selected || ids.join('\n') !== last.ids.join('\n')) {
+      last = {lines, ids, selected};
+      lastText = text;
+    }
+    return last;
+  };
+}
+
 export function TopApp({store, color, initialSort = 'role', onQuit}: TopAppProps) {
-  const subscribe = useCallback((fn: () => void) => store.subscribe(fn), [store]);
-  const getSnapshot = useCallback(() => store.snapshot(), [store]);
-  const snapshot = useSyncExternalStore(subscribe, getSnapshot, getSnapshot);
   const {exit} = useApp();
   const {isRawModeSupported} = useStdin();
   const {columns, rows} = useTerminalSize();
@@ -57,12 +102,16 @@ export function TopApp({store, color, initialSort = 'role', onQuit}: TopAppProps
   const [help, setHelp] = useState(false);
   const [picked, setPicked] = useState<string>();
 
-  const sorted = sortSources(snapshot.sources, sort);
-  const selected = sorted.some((s) => s.id === picked) ? picked : sorted[0]?.id;
+  const height = rows === undefined ? undefined : rows - 1;
+  const select = useMemo(() => frameSelector({color, width: columns, height, sort, help, picked}), [color, columns, height, sort, help, picked]);
+  const subscribe = useCallback((fn: () => void) => store.subscribe(fn), [store]);
+  const getFrame = useCallback(() => select(store.snapshot()), [store, select]);
+  const frame = useSyncExternalStore(subscribe, getFrame, getFrame);
+
   const move = (by: number) => {
-    if (!sorted.length) return;
-    const at = Math.max(0, sorted.findIndex((s) => s.id === selected));
-    setPicked(sorted[Math.min(sorted.length - 1, Math.max(0, at + by))]!.id);
+    if (!frame.ids.length) return;
+    const at = Math.max(0, frame.ids.indexOf(frame.selected ?? ''));
+    setPicked(frame.ids[Math.min(frame.ids.length - 1, Math.max(0, at + by))]);
   };
 
   useInput(
@@ -73,7 +122,7 @@ export function TopApp({store, color, initialSort = 'role', onQuit}: TopAppProps
       } else if (key.upArrow || input === 'k') move(-1);
       else if (key.downArrow || input === 'j') move(1);
       else if (input === 's') {
-        setPicked(selected);
+        setPicked(frame.selected);
         setSort(nextSortKey(sort));
       }
       else if (input === 'p') (store.snapshot().paused ? store.resume() : store.pause());
@@ -84,16 +133,5 @@ export function TopApp({store, color, initialSort = 'role', onQuit}: TopAppProps
     {isActive: isRawModeSupported},
   );
 
-  return (
-    <TopView
-      snapshot={snapshot}
-      width={columns}
-      height={rows === undefined ? undefined : rows - 1}
-      color={color}
-      selected={selected}
-      sort={sort}
-      help={help}
-      keys
-    />
-  );
+  return <FrameText lines={frame.lines} />;
 }

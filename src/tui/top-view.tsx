@@ -6,21 +6,28 @@
  * Height (when given, the live view): the table gets what the header, warnings and key hint leave;
  * the detail pane is shown only while the table can still show at least MIN_TABLE_LINES lines (or
  * all its rows), so on a short terminal the table wins.
+ *
+ * How it reaches Ink (docs/top.md, "Cost"): the frame is built as lines of segments (`frameLines`,
+ * pure), each painted to one string cut to the width (`paintLine`), and the lines go to Ink as ONE
+ * text node (`FrameText`), so React reconciles a handful of nodes and Yoga lays out one, whatever
+ * the number of sources.
  */
-import {Box} from 'ink';
-import type {TopSnapshot} from '../top/snapshot.js';
+import {Text, Transform, useIsScreenReaderEnabled} from 'ink';
+import type {SourceView, TopSnapshot} from '../top/snapshot.js';
 import {detailLines} from './detail-pane.js';
 import {headerLines} from './header.js';
 import {helpLines, keyHint} from './help-overlay.js';
-import {Line, Lines, type Seg} from './line.js';
-import type {SortKey} from './sort.js';
+import {paintLine, type Seg} from './line.js';
+import {type SortKey, sortSources} from './sort.js';
 import {warningLines} from './warnings.js';
-import {WorkerTable} from './worker-table.js';
+import {tableLines} from './worker-table.js';
 
 export const MIN_TABLE_LINES = 4;
 
 export interface TopViewProps {
   snapshot: TopSnapshot;
+  /** The snapshot's sources in the order of `sort`, when the caller has sorted them already. */
+  sorted?: readonly SourceView[];
   /** Columns; every line is cut to it. */
   width: number;
   /** Rows of the terminal; unlimited when undefined (the --once frame). */
@@ -36,7 +43,8 @@ export interface TopViewProps {
   keys?: boolean;
 }
 
-export function TopView({snapshot, width, height, color, selected, sort = 'role', help, keys}: TopViewProps) {
+/** Every line of the frame, top to bottom, as segments not yet cut to the width. */
+export function frameLines({snapshot, sorted, width, height, selected, sort = 'role', help, keys}: Omit<TopViewProps, 'color'>): Seg[][] {
   const header = headerLines(snapshot, width);
   const warnings = warningLines(snapshot.warnings);
   const footer: Seg[][] = keys ? [keyHint(sort, snapshot.paused)] : [];
@@ -45,33 +53,50 @@ export function TopView({snapshot, width, height, color, selected, sort = 'role'
   const blank = (xs: unknown[]) => (xs.length ? 1 : 0);
   const fixed = (d: unknown[]) =>
     header.length + 1 + d.length + blank(d) + warnings.length + blank(warnings) + footer.length;
-  let tableLines: number | undefined;
+  let tableMax: number | undefined;
   if (height !== undefined) {
     const wanted = Math.min(snapshot.sources.length + 1, MIN_TABLE_LINES);
     if (height - fixed(detail) < wanted) detail = [];
-    tableLines = Math.max(2, height - fixed(detail));
+    tableMax = Math.max(2, height - fixed(detail));
   }
+  const middle = help
+    ? helpLines({width, sort, paused: snapshot.paused})
+    : tableLines({snapshot, sorted: sorted ?? sortSources(snapshot.sources, sort), width, sort, selected, maxLines: tableMax});
+  const none: Seg[] = [];
+  return [
+    ...header,
+    none,
+    ...middle,
+    ...(detail.length ? [none, ...detail] : []),
+    ...(warnings.length ? [none, ...warnings] : []),
+    ...footer,
+  ];
+}
+
+/** The frame as the terminal shows it: one string per line, cut to the width, styled when `color`. */
+export function paintFrame(props: TopViewProps): string[] {
+  return frameLines(props).map((segs) => paintLine(segs, props.width, props.color));
+}
+
+export function TopView(props: TopViewProps) {
+  return <FrameText lines={paintFrame(props)} />;
+}
+
+/**
+ * Finished lines as one Ink node. Yoga measures a placeholder of one space per line, and a
+ * <Transform> puts each painted line in its place as Ink writes the output: Ink keeps every text
+ * it has ever measured in a cache for the life of the process, so measuring the frame itself
+ * would keep one copy of every frame shown (about 40 MB an hour at 64 sources), where the
+ * placeholder is measured once per frame height. A screen reader gets the lines as the label.
+ */
+export function FrameText({lines}: {lines: readonly string[]}) {
+  const screenReader = useIsScreenReaderEnabled();
+  if (!lines.length) return null;
   return (
-    <Box flexDirection="column">
-      <Lines lines={header} width={width} color={color} />
-      <Line segs={[]} width={width} color={color} />
-      {help ? (
-        <Lines lines={helpLines({width, sort, paused: snapshot.paused})} width={width} color={color} />
-      ) : (
-        <WorkerTable
-          snapshot={snapshot}
-          width={width}
-          color={color}
-          sort={sort}
-          selected={selected}
-          maxLines={tableLines}
-        />
-      )}
-      {detail.length > 0 && <Line segs={[]} width={width} color={color} />}
-      {detail.length > 0 && <Lines lines={detail} width={width} color={color} />}
-      {warnings.length > 0 && <Line segs={[]} width={width} color={color} />}
-      {warnings.length > 0 && <Lines lines={warnings} width={width} color={color} />}
-      {footer.length > 0 && <Lines lines={footer} width={width} color={color} />}
-    </Box>
+    <Transform transform={(_, index) => lines[index] ?? ''} accessibilityLabel={screenReader ? lines.join('\n') : undefined}>
+      <Text>{placeholder(lines.length)}</Text>
+    </Transform>
   );
 }
+
+const placeholder = (n: number) => `${' \n'.repeat(n - 1)} `;

@@ -4,21 +4,21 @@
  * state (up green, starting yellow, down red), KV usage from 80% yellow and from 95% red, restarts
  * yellow when there were any.
  */
-import {Box} from 'ink';
 import type {SourceView, TopSnapshot} from '../top/snapshot.js';
 import {DASH, fmtClock, fmtDuration, fmtInt, fmtNum, fmtPct, padEnd, padStart} from './format.js';
 import {type Column, type ColumnId, GAP, MARKER_WIDTH, planColumns, WIDE_STATE_AT} from './layout.js';
-import {type Hue, Line, type Seg} from './line.js';
-import {type SortKey, sortSources} from './sort.js';
+import type {Hue, Seg} from './line.js';
+import type {SortKey} from './sort.js';
 import {sparkline} from './sparkline.js';
 
 export const KV_WARN = 0.8;
 export const KV_HIGH = 0.95;
 
-export interface WorkerTableProps {
+export interface WorkerTableInput {
   snapshot: TopSnapshot;
+  /** The snapshot's sources in the order of `sort` (sortSources). */
+  sorted: readonly SourceView[];
   width: number;
-  color: boolean;
   sort: SortKey;
   /** Id of the selected source; none is marked when undefined or gone. */
   selected?: string;
@@ -61,25 +61,39 @@ export function stateText(s: SourceView, now: number, wide: boolean): string {
   return wide ? `down since ${fmtClock(s.downSince)} (${ago})` : `down ${ago.split(' ').slice(0, 2).join('')}`;
 }
 
+function content(col: Column, s: SourceView, snap: TopSnapshot, wide: boolean): Seg {
+  switch (col.id) {
+    case 'id':
+      return {text: s.id};
+    case 'role':
+      return {text: s.role ?? KIND_LABEL[s.kind]};
+    case 'host':
+      return {text: s.host ?? DASH};
+    case 'state':
+      return {text: stateText(s, snap.at, wide), color: stateHue(s.state)};
+    case 'running':
+      return {text: fmtInt(s.running)};
+    case 'waiting':
+      return {text: fmtInt(s.waiting)};
+    case 'kv':
+      return {text: fmtPct(s.kvUsage), color: kvHue(s.kvUsage)};
+    case 'kvSpark':
+      return {text: s.history.kvUsage.length ? sparkline(s.history.kvUsage, col.width, 1) : ''};
+    case 'hitRate':
+      return {text: fmtPct(s.hitRate)};
+    case 'tokens':
+      return {text: fmtNum(s.outputTokensPerS)};
+    case 'tokSpark':
+      return {text: s.history.outputTokensPerS.length ? sparkline(s.history.outputTokensPerS, col.width) : ''};
+    case 'restarts':
+      return {text: fmtInt(s.restarts), color: s.restarts ? 'yellow' : undefined};
+  }
+}
+
 function cell(col: Column, s: SourceView, snap: TopSnapshot, wide: boolean): Seg {
-  const kv = s.history.kvUsage;
-  const tok = s.history.outputTokensPerS;
-  const v: Record<ColumnId, () => Seg> = {
-    id: () => ({text: s.id}),
-    role: () => ({text: s.role ?? KIND_LABEL[s.kind]}),
-    host: () => ({text: s.host ?? DASH}),
-    state: () => ({text: stateText(s, snap.at, wide), color: stateHue(s.state)}),
-    running: () => ({text: fmtInt(s.running)}),
-    waiting: () => ({text: fmtInt(s.waiting)}),
-    kv: () => ({text: fmtPct(s.kvUsage), color: kvHue(s.kvUsage)}),
-    kvSpark: () => ({text: kv.length ? sparkline(kv, col.width, 1) : ''}),
-    hitRate: () => ({text: fmtPct(s.hitRate)}),
-    tokens: () => ({text: fmtNum(s.outputTokensPerS)}),
-    tokSpark: () => ({text: tok.length ? sparkline(tok, col.width) : ''}),
-    restarts: () => ({text: fmtInt(s.restarts), color: s.restarts ? 'yellow' : undefined}),
-  };
-  const seg = v[col.id]();
-  return {...seg, text: (col.align === 'right' ? padStart : padEnd)(seg.text, col.width)};
+  const seg = content(col, s, snap, wide);
+  seg.text = (col.align === 'right' ? padStart : padEnd)(seg.text, col.width);
+  return seg;
 }
 
 /** The segments of one line: marker, then cells with GAP spaces between. */
@@ -93,8 +107,8 @@ function joinCells(marker: string, cells: Seg[], inverse: boolean): Seg[] {
   return inverse ? segs.map((s) => ({...s, inverse: true})) : segs;
 }
 
-export function WorkerTable({snapshot, width, color, sort, selected, maxLines}: WorkerTableProps) {
-  const sources = sortSources(snapshot.sources, sort);
+/** The table's lines: heading, the rows that fit around the selection, and "… n more" when some do not. */
+export function tableLines({snapshot, sorted: sources, width, sort, selected, maxLines}: WorkerTableInput): Seg[][] {
   const cols = planColumns(width, {
     ids: sources.map((s) => s.id),
     hosts: sources.map((s) => s.host ?? DASH),
@@ -110,22 +124,11 @@ export function WorkerTable({snapshot, width, color, sort, selected, maxLines}: 
   const visible = overflow ? Math.max(1, room - 1) : sources.length;
   const selIdx = Math.max(0, sources.findIndex((s) => s.id === selected));
   const start = overflow ? Math.min(Math.max(0, selIdx - Math.floor(visible / 2)), sources.length - visible) : 0;
-  const rows = sources.slice(start, start + visible);
-  return (
-    <Box flexDirection="column">
-      <Line width={width} color={color} segs={joinCells('', heading, false)} />
-      {rows.map((s) => {
-        const isSel = s.id === selected;
-        const segs = joinCells(isSel ? '›' : '', cols.map((c) => cell(c, s, snapshot, wide)), isSel);
-        return <Line key={s.id} width={width} color={color} segs={segs} />;
-      })}
-      {overflow && (
-        <Line
-          width={width}
-          color={color}
-          segs={[{text: `  … ${sources.length - visible} more of ${sources.length} (↑↓ scroll)`, color: 'gray'}]}
-        />
-      )}
-    </Box>
-  );
+  const lines: Seg[][] = [joinCells('', heading, false)];
+  for (const s of sources.slice(start, start + visible)) {
+    const isSel = s.id === selected;
+    lines.push(joinCells(isSel ? '›' : '', cols.map((c) => cell(c, s, snapshot, wide)), isSel));
+  }
+  if (overflow) lines.push([{text: `  … ${sources.length - visible} more of ${sources.length} (↑↓ scroll)`, color: 'gray'}]);
+  return lines;
 }

@@ -7,15 +7,9 @@
  */
 import type {TopSnapshot} from '../top/snapshot.js';
 import {clip, fmtDuration, fmtInt, fmtMs, fmtNum, fmtPct, widthOf} from './format.js';
-import {Lines, packGroups, type Seg} from './line.js';
+import {packGroups, type Seg} from './line.js';
 
 const TITLE = 'dynamo top';
-
-export interface HeaderProps {
-  snapshot: TopSnapshot;
-  width: number;
-  color: boolean;
-}
 
 /** "demo · Qwen/Qwen3-0.6B · up 1 h 2 m", or the watched URLs (no scheme, no "/metrics"). */
 export function watchedLabel(snap: TopSnapshot): string {
@@ -75,8 +69,4 @@ export function disaggText(snap: TopSnapshot): string | undefined {
 export function headerLines(snap: TopSnapshot, width: number): Seg[][] {
   const disagg = disaggText(snap);
   return [titleSegs(snap, width), ...packGroups(totalsGroups(snap), width), ...(disagg ? [[{text: disagg}]] : [])];
-}
-
-export function Header({snapshot, width, color}: HeaderProps) {
-  return <Lines lines={headerLines(snapshot, width)} width={width} color={color} />;
 }

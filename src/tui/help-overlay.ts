@@ -2,17 +2,10 @@
  * The keys, shown in place of the table and detail pane while `?` is on, and the one-line key
  * hint at the bottom of the live view.
  */
-import {Lines, type Seg} from './line.js';
+import type {Seg} from './line.js';
 import {SORT_LABELS, type SortKey} from './sort.js';
 
-export interface HelpProps {
-  width: number;
-  color: boolean;
-  sort: SortKey;
-  paused: boolean;
-}
-
-export function helpLines({width, sort, paused}: Omit<HelpProps, 'color'>): Seg[][] {
+export function helpLines({width, sort, paused}: {width: number; sort: SortKey; paused: boolean}): Seg[][] {
   const keys: [string, string][] = [
     ['q, Ctrl-C', 'quit'],
     ['↑ ↓, k j', 'select a source (its details show below the table)'],
@@ -26,10 +19,6 @@ export function helpLines({width, sort, paused}: Omit<HelpProps, 'color'>): Seg[
     [{text: title + '─'.repeat(Math.max(0, width - title.length)), bold: true}],
     ...keys.map(([k, what]): Seg[] => [{text: `  ${k.padEnd(11)}`, bold: true}, {text: what}]),
   ];
-}
-
-export function HelpOverlay(props: HelpProps) {
-  return <Lines lines={helpLines(props)} width={props.width} color={props.color} />;
 }
 
 export function keyHint(sort: SortKey, paused: boolean): Seg[] {

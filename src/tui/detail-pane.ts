@@ -6,16 +6,9 @@
  */
 import type {Percentiles, SourceView, TopSnapshot} from '../top/snapshot.js';
 import {fmtInt, fmtMs, fmtNum, fmtPct, padEnd, widthOf} from './format.js';
-import {Lines, packGroups, type Seg} from './line.js';
+import {packGroups, type Seg} from './line.js';
 import {sparkline} from './sparkline.js';
 import {kvHue, stateHue, stateText} from './worker-table.js';
-
-export interface DetailPaneProps {
-  snapshot: TopSnapshot;
-  source: SourceView;
-  width: number;
-  color: boolean;
-}
 
 const LABEL = 11;
 
@@ -74,8 +67,4 @@ export function detailLines(snapshot: TopSnapshot, s: SourceView, width: number)
     );
   }
   return lines;
-}
-
-export function DetailPane({snapshot, source, width, color}: DetailPaneProps) {
-  return <Lines lines={detailLines(snapshot, source, width)} width={width} color={color} />;
 }
