@@ -9,9 +9,13 @@
  * What React sees of a refresh is the painted frame, not the snapshot: the external store is read
  * through a selector that paints the frame for the current view, so a refresh that paints the same
  * lines as the last one renders nothing at all (docs/top.md, "Cost").
+ *
+ * Keys act on the frame last drawn (read from a ref) through functional state updates, so a key
+ * that arrives before React has handed Ink the new handler (keys held down, a loaded machine) still
+ * moves from where the selection is, not from where it was one render ago.
  */
 import {useApp, useInput, useStdin, useStdout} from 'ink';
-import {useCallback, useEffect, useMemo, useState, useSyncExternalStore} from 'react';
+import {useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore} from 'react';
 import type {TopSnapshot} from '../top/snapshot.js';
 import {nextSortKey, type SortKey, sortSources} from './sort.js';
 import {FrameText, paintFrame} from './top-view.js';
@@ -107,12 +111,21 @@ export function TopApp({store, color, initialSort = 'role', onQuit}: TopAppProps
   const subscribe = useCallback((fn: () => void) => store.subscribe(fn), [store]);
   const getFrame = useCallback(() => select(store.snapshot()), [store, select]);
   const frame = useSyncExternalStore(subscribe, getFrame, getFrame);
+  const drawn = useRef(frame);
+  drawn.current = frame;
 
-  const move = (by: number) => {
-    if (!frame.ids.length) return;
-    const at = Math.max(0, frame.ids.indexOf(frame.selected ?? ''));
-    setPicked(frame.ids[Math.min(frame.ids.length - 1, Math.max(0, at + by))]);
+  /** The selected id as the table shows it: the pick while it is listed, else the first row. */
+  const shown = (pick: string | undefined) => {
+    const {ids} = drawn.current;
+    return pick !== undefined && ids.includes(pick) ? pick : ids[0];
   };
+  const move = (by: number) =>
+    setPicked((pick) => {
+      const {ids} = drawn.current;
+      if (!ids.length) return pick;
+      const at = Math.max(0, ids.indexOf(shown(pick) ?? ''));
+      return ids[Math.min(ids.length - 1, Math.max(0, at + by))];
+    });
 
   useInput(
     (input, key) => {
@@ -122,12 +135,13 @@ export function TopApp({store, color, initialSort = 'role', onQuit}: TopAppProps
       } else if (key.upArrow || input === 'k') move(-1);
       else if (key.downArrow || input === 'j') move(1);
       else if (input === 's') {
-        setPicked(frame.selected);
-        setSort(nextSortKey(sort));
+        // The selection stays on its source in the new order.
+        setPicked(shown);
+        setSort(nextSortKey);
       }
       else if (input === 'p') (store.snapshot().paused ? store.resume() : store.pause());
       else if (input === 'r') store.resetWindow();
-      else if (input === '?') setHelp(!help);
+      else if (input === '?') setHelp((on) => !on);
       else if (key.escape) setHelp(false);
     },
     {isActive: isRawModeSupported},
