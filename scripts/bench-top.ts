@@ -2,8 +2,11 @@
 // in a real terminal (tmux), refreshing every second, against 8 and against 64 fake metrics
 // endpoints in the same run. Each endpoint serves a recorded vLLM page (or, one in eight, a Dynamo
 // frontend page) advanced second by second, as a loaded server would. Measured from /proc over
-// SECONDS after a warm-up: CPU (% of one core, and ms per refresh) and resident memory.
+// SECONDS after WARMUP seconds: CPU (% of one core, and ms per refresh) and resident memory (at the
+// end, and the most seen, read every second). A third run at 64 sources is paused (key p): scrapes
+// go on and no frame is drawn, so it shows what the data side costs apart from drawing.
 // Target (issue 12): < 5 % of one core and < 100 MB RSS at 64 sources. Prints a table and a JSON record.
+// WARMUP=40 measures after the 30 s window has filled and the JIT has settled (docs/top.md, "Cost").
 import {execFileSync} from 'node:child_process';
 import {existsSync, readFileSync} from 'node:fs';
 import {type Server, createServer} from 'node:http';
@@ -12,14 +15,15 @@ import {type Advance, metricsSeries} from '../test/helpers/metrics-series.js';
 import {freePort} from '../test/helpers/processes.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const BIN = join(ROOT, 'dist/dynamo');
+// BIN=path/to/another/dynamo compares a build with the current one under the same conditions.
+const BIN = process.env.BIN ?? join(ROOT, 'dist/dynamo');
 const SECONDS = Number(process.env.SECONDS ?? 20);
-const WARMUP_S = 5;
+const WARMUP_S = Number(process.env.WARMUP ?? 5);
 const TICKS = 100; // USER_HZ
 const SOCKET = `dynamo-bench-top-${process.pid}`;
 
 if (!existsSync(BIN)) {
-  console.error('dist/dynamo is missing: run `npm run build` first');
+  console.error(`${BIN} is missing: run \`npm run build\` first`);
   process.exit(1);
 }
 
@@ -73,22 +77,38 @@ const cpuTicks = (pid: number) => {
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function measure(n: number) {
+async function measure(n: number, paused = false) {
   const {urls, close} = await endpoints(n);
   try {
     tmux('new-session', '-d', '-s', 'top', '-x', '160', '-y', '50', `exec ${BIN} top --interval 1 ${urls.map((u) => `--url ${u}`).join(' ')}`);
     const pid = Number(tmux('list-panes', '-t', 'top', '-F', '#{pane_pid}').trim());
     await sleep(WARMUP_S * 1000);
+    if (paused) {
+      tmux('send-keys', '-t', 'top', 'p');
+      await sleep(1000);
+    }
     const t0 = performance.now();
     const c0 = cpuTicks(pid);
-    await sleep(SECONDS * 1000);
+    let rssMax = 0;
+    for (let s = 0; s < SECONDS; s++) {
+      await sleep(1000);
+      rssMax = Math.max(rssMax, rssMb(pid));
+    }
     const wallS = (performance.now() - t0) / 1000;
     const cpuS = (cpuTicks(pid) - c0) / TICKS;
     const rss = rssMb(pid);
     const screen = tmux('capture-pane', '-p', '-t', 'top');
     tmux('send-keys', '-t', 'top', 'q');
     const up = (screen.match(/ up /g) ?? []).length;
-    return {sources: n, sources_up_on_screen: up, cpu_pct_of_core: +((100 * cpuS) / wallS).toFixed(2), cpu_ms_per_refresh: +((1000 * cpuS) / wallS).toFixed(1), rss_mb: +rss.toFixed(1)};
+    return {
+      sources: n,
+      paused,
+      sources_up_on_screen: up,
+      cpu_pct_of_core: +((100 * cpuS) / wallS).toFixed(2),
+      cpu_ms_per_refresh: +((1000 * cpuS) / wallS).toFixed(1),
+      rss_mb: +rss.toFixed(1),
+      rss_mb_max: +Math.max(rssMax, rss).toFixed(1),
+    };
   } finally {
     try {
       tmux('kill-server');
@@ -98,14 +118,18 @@ async function measure(n: number) {
 }
 
 async function main() {
-  const rows = [await measure(8), await measure(64)];
+  const rows = [await measure(8), await measure(64), await measure(64, true)];
   const ratio = {cpu: +(rows[1]!.cpu_ms_per_refresh / rows[0]!.cpu_ms_per_refresh).toFixed(2), rss: +(rows[1]!.rss_mb / rows[0]!.rss_mb).toFixed(2)};
   const target = {cpu_pct: 5, rss_mb: 100, met: rows[1]!.cpu_pct_of_core < 5 && rows[1]!.rss_mb < 100};
-  console.log(`bench:top — dist/dynamo top --interval 1 in tmux, ${SECONDS} s measured after ${WARMUP_S} s\n`);
-  console.log(`${'sources'.padEnd(8)} ${'CPU % of a core'.padStart(16)} ${'CPU ms/refresh'.padStart(15)} ${'RSS MB'.padStart(8)}`);
-  for (const r of rows) console.log(`${String(r.sources).padEnd(8)} ${String(r.cpu_pct_of_core).padStart(16)} ${String(r.cpu_ms_per_refresh).padStart(15)} ${String(r.rss_mb).padStart(8)}`);
+  console.log(`bench:top — ${BIN} top --interval 1 in tmux, ${SECONDS} s measured after ${WARMUP_S} s\n`);
+  console.log(`${'sources'.padEnd(16)} ${'CPU % of a core'.padStart(16)} ${'CPU ms/refresh'.padStart(15)} ${'RSS MB'.padStart(8)} ${'max RSS MB'.padStart(11)}`);
+  for (const r of rows) {
+    const label = `${r.sources}${r.paused ? ' (paused)' : ''}`;
+    console.log(`${label.padEnd(16)} ${String(r.cpu_pct_of_core).padStart(16)} ${String(r.cpu_ms_per_refresh).padStart(15)} ${String(r.rss_mb).padStart(8)} ${String(r.rss_mb_max).padStart(11)}`);
+  }
   console.log(`\n64 vs 8 sources: CPU ×${ratio.cpu}, RSS ×${ratio.rss}; target at 64: < ${target.cpu_pct} % of a core and < ${target.rss_mb} MB: ${target.met ? 'met' : 'NOT met'}`);
-  console.log(`\n${JSON.stringify({bench: 'top', seconds: SECONDS, results: rows, ratio_64_vs_8: ratio, target})}`);
+  console.log(`paused at 64 (scrapes only, no frames): ${rows[2]!.cpu_ms_per_refresh} of ${rows[1]!.cpu_ms_per_refresh} ms per refresh`);
+  console.log(`\n${JSON.stringify({bench: 'top', seconds: SECONDS, warmup_s: WARMUP_S, results: rows, ratio_64_vs_8: ratio, target})}`);
 }
 
 void main();

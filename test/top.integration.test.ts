@@ -12,6 +12,21 @@ const SOCKET = `dynamo-top-test-${process.pid}`;
 const tmux = (...args: string[]) => execFileSync(TMUX, ['-L', SOCKET, ...args], {encoding: 'utf8'});
 const screen = () => tmux('capture-pane', '-p', '-t', 'top');
 
+/**
+ * Waits until the screen satisfies `test`, reading it five times a second (each read is a tmux
+ * process: polling faster loads a 2-core runner that is already running top, up and the bench).
+ * On time-out the error carries the last screen, so a failure says what top was showing.
+ */
+async function untilScreen(test: (text: string) => boolean, ms: number, what: string): Promise<string> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const text = screen();
+    if (test(text)) return text;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the screen was:\n${text}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** The table row of a source: "agg-1  agg  local  up  3  0  0%  …". */
 const row = (text: string, id: string) => text.split('\n').find((l) => l.replace(/^[›\s]+/, '').startsWith(`${id} `)) ?? '';
 const tokensPerS = (text: string) => Number(/out ([\d.]+)(k?) tok\/s/.exec(text)?.[1] ?? Number.NaN) * (/out [\d.]+k tok\/s/.test(text) ? 1000 : 1);
@@ -30,7 +45,7 @@ describe('dynamo top', () => {
       timeoutMs: 60_000,
     });
     // Load with shared prefixes, so the prefix-cache hit rate is above zero.
-    load = execa(BINARY, ['bench', '--concurrency', '4', '--isl', '256', '--osl', '64', '--duration', '120', '--prefix-groups', '4', '--prefix-length', '200', '--output-dir', tempDir()], {
+    load = execa(BINARY, ['bench', '--concurrency', '4', '--isl', '256', '--osl', '64', '--duration', '600', '--prefix-groups', '4', '--prefix-length', '200', '--output-dir', tempDir()], {
       env: {...env, NO_COLOR: '1', CI: '1'},
       reject: false,
     });
@@ -75,35 +90,32 @@ describe('dynamo top', () => {
 
   it('live in a terminal: figures move, hit rate and tokens/s are above zero, a killed worker shows down then back, q exits 0 and restores the terminal', async () => {
     tmux('new-session', '-d', '-s', 'top', '-x', '140', '-y', '40', `env DYN_HOME=${home} NO_COLOR=1 ${BINARY} top --interval 0.5; echo EXIT=$?; stty -a; sleep 600`);
-    await until(() => tokensPerS(screen()) > 0 && row(screen(), 'agg-1').includes(' up '), 30_000, 'top to show the loaded deployment');
-    const first = screen();
-    await until(() => screen().split('\n')[1] !== first.split('\n')[1], 10_000, 'the header figures to change');
-    const second = screen();
+    const first = await untilScreen((t) => tokensPerS(t) > 0 && row(t, 'agg-1').includes(' up '), 60_000, 'top to show the loaded deployment');
+    const second = await untilScreen((t) => t.split('\n')[1] !== first.split('\n')[1], 10_000, 'the header figures to change');
     expect(tokensPerS(second)).toBeGreaterThan(0);
     const hit = /prefix hit router (\d+)%/.exec(second);
     expect(hit, second).not.toBeNull();
-    await until(() => Number(/prefix hit router (\d+)%/.exec(screen())?.[1] ?? 0) > 0, 30_000, 'a prefix-cache hit rate above zero');
+    await untilScreen((t) => Number(/prefix hit router (\d+)%/.exec(t)?.[1] ?? 0) > 0, 30_000, 'a prefix-cache hit rate above zero');
 
     // The arrow keys move the selection (the rows are sorted by role: frontend, then agg-0, agg-1).
     expect(screen()).toMatch(/^› frontend /m);
     tmux('send-keys', '-t', 'top', 'Down');
-    await until(() => /^› agg-0 /m.test(screen()), 10_000, 'the selection to move down');
+    await untilScreen((t) => /^› agg-0 /m.test(t), 10_000, 'the selection to move down');
     tmux('send-keys', '-t', 'top', 'Up');
-    await until(() => /^› frontend /m.test(screen()), 10_000, 'the selection to move back up');
+    await untilScreen((t) => /^› frontend /m.test(t), 10_000, 'the selection to move back up');
 
     const ps = JSON.parse((await dynamo(['ps', '--json'], {env})).stdout) as {processes: {id: string; pid: number}[]}[];
     process.kill(ps[0]!.processes.find((p) => p.id === 'agg-1')!.pid, 'SIGKILL');
-    await until(() => / down /.test(row(screen(), 'agg-1')), 10_000, 'agg-1 to show as down');
+    await untilScreen((t) => / down /.test(row(t, 'agg-1')), 10_000, 'agg-1 to show as down');
     expect(row(screen(), 'agg-1')).not.toMatch(/ up /);
     // The supervisor restarts it: back up, with one restart counted.
-    await until(() => / up .* 1$/.test(row(screen(), 'agg-1').trimEnd()), 30_000, 'agg-1 to come back with a restart');
+    await untilScreen((t) => / up .* 1$/.test(row(t, 'agg-1').trimEnd()), 30_000, 'agg-1 to come back with a restart');
 
     tmux('send-keys', '-t', 'top', 'q');
-    await until(() => screen().includes('EXIT='), 10_000, 'top to exit');
-    const after = screen();
+    const after = await untilScreen((t) => t.includes('EXIT='), 10_000, 'top to exit');
     expect(after).toMatch(/EXIT=0/);
     // Raw mode is off again: the terminal reads lines and echoes.
     expect(after).toMatch(/(^|\s)icanon(\s|$)/m);
     expect(after).toMatch(/(^|\s)echo(\s|$)/m);
-  }, 120_000);
+  }, 180_000);
 });

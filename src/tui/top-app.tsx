@@ -66,12 +66,11 @@ interface ViewState {
   picked?: string;
 }
 
-/** One painted frame and what the keys need of it. */
+/** One painted frame, and the order of its rows for the arrow keys. */
 interface Frame {
   lines: string[];
   /** Source ids in table order. */
   ids: string[];
-  selected?: string;
 }
 
 /**
@@ -90,8 +89,8 @@ function frameSelector(view: ViewState): (snap: TopSnapshot) => Frame {
     const text = lines.join('\n');
     const ids = sorted.map((s) => s.id);
     lastSnap = snap;
-    if (!last || text !== lastText || selected !== last.selected || ids.join('\n') !== last.ids.join('\n')) {
-      last = {lines, ids, selected};
+    if (!last || text !== lastText || ids.join('\n') !== last.ids.join('\n')) {
+      last = {lines, ids};
       lastText = text;
     }
     return last;
