@@ -88,8 +88,8 @@ describe('dynamo top', () => {
     expect(r.stderr).toMatch(/needs a terminal[\s\S]*--once[\s\S]*--json/);
   });
 
-  it('live in a terminal: figures move, hit rate and tokens/s are above zero, a killed worker shows down then back, q exits 0 and restores the terminal', async () => {
-    tmux('new-session', '-d', '-s', 'top', '-x', '140', '-y', '40', `env DYN_HOME=${home} NO_COLOR=1 ${BINARY} top --interval 0.5; echo EXIT=$?; stty -a; sleep 600`);
+  it('live in a terminal: figures move, hit rate and tokens/s are above zero, a killed worker shows down then back, q exits 0 and restores the terminal and its screen', async () => {
+    tmux('new-session', '-d', '-s', 'top', '-x', '140', '-y', '40', `echo BEFORE-TOP; env DYN_HOME=${home} NO_COLOR=1 ${BINARY} top --interval 0.5; echo EXIT=$?; stty -a; sleep 600`);
     const first = await untilScreen((t) => tokensPerS(t) > 0 && row(t, 'agg-1').includes(' up '), 60_000, 'top to show the loaded deployment');
     const second = await untilScreen((t) => t.split('\n')[1] !== first.split('\n')[1], 10_000, 'the header figures to change');
     expect(tokensPerS(second)).toBeGreaterThan(0);
@@ -114,6 +114,9 @@ describe('dynamo top', () => {
     tmux('send-keys', '-t', 'top', 'q');
     const after = await untilScreen((t) => t.includes('EXIT='), 10_000, 'top to exit');
     expect(after).toMatch(/EXIT=0/);
+    // top drew on the alternate screen: the shell's screen is back as it was, with no frame left on it.
+    expect(after).toContain('BEFORE-TOP');
+    expect(after).not.toContain('dynamo top ·');
     // Raw mode is off again: the terminal reads lines and echoes.
     expect(after).toMatch(/(^|\s)icanon(\s|$)/m);
     expect(after).toMatch(/(^|\s)echo(\s|$)/m);

@@ -50,6 +50,18 @@ export interface ParseOptions {
 }
 
 const LABEL_CACHE_MAX = 4096;
+
+// Each filter's names as the filter holds them. A name sliced from a page keeps the whole page in
+// memory while it lives (JavaScriptCore substrings share their base string), and a family name
+// outlives its scrape (the store keeps the latest names): one held name is enough to have every
+// page promoted to the old generation and kept there until a full collection, which comes late
+// because the page bytes sit outside the heap (top at 64 sources grew ~3.5 MB per refresh).
+const canonicalNames = new WeakMap<ReadonlySet<string>, Map<string, string>>();
+function canonical(only: ReadonlySet<string>): Map<string, string> {
+  let names = canonicalNames.get(only);
+  if (!names) canonicalNames.set(only, (names = new Map([...only].map((n) => [n, n]))));
+  return names;
+}
 const NO_LABELS: Labels = Object.freeze({}) as Labels;
 
 const SUFFIXES: Record<FamilyType, readonly string[]> = {
@@ -154,10 +166,13 @@ class PageParser {
     }
     const type = typeAt(text, q, stop);
     const wire = text.slice(p, nameEnd);
-    const name = familyName(wire, type);
+    let name = familyName(wire, type);
     let skip: boolean;
-    if (this.only) skip = !this.only.has(name);
-    else {
+    if (this.only) {
+      const kept = canonical(this.only).get(name);
+      skip = kept === undefined;
+      if (kept !== undefined) name = kept;
+    } else {
       this.declared.add(wire);
       this.declared.add(name);
       skip = type === 'gauge' && this.isCreatedTwin(wire);

@@ -47,9 +47,12 @@ function replayStore(snaps: TopSnapshot[]) {
 /** Renders the app and waits until it reads keys (Ink attaches stdin in an effect): a gate, not a sleep. */
 async function start(fixture: Parameters<typeof loadTopFixture>[0], onQuit?: () => void) {
   const store = replayStore(loadTopFixture(fixture));
-  const app = render(<TopApp store={store} color={false} onQuit={onQuit} />);
+  // The frames as the terminal would get them (TerminalScreen in the binary).
+  let drawn: readonly string[] = [];
+  const screen = {draw: (lines: readonly string[]) => void (drawn = lines)};
+  const app = render(<TopApp store={store} screen={screen} color={false} onQuit={onQuit} />);
   await vi.waitFor(() => expect(app.stdin.listenerCount('readable')).toBeGreaterThan(0), {timeout: 10_000});
-  const frame = () => app.lastFrame() ?? '';
+  const frame = () => drawn.join('\n');
   const selectedRow = () => frame().split('\n').find((l) => l.startsWith('›')) ?? '';
   const press = async (key: string, until: (f: string) => boolean) => {
     app.stdin.write(key);

@@ -8,17 +8,20 @@
  *
  * What React sees of a refresh is the painted frame, not the snapshot: the external store is read
  * through a selector that paints the frame for the current view, so a refresh that paints the same
- * lines as the last one renders nothing at all (docs/top.md, "Cost").
+ * lines as the last one renders nothing at all. The frame goes to `screen` (the terminal's
+ * alternate screen, changed lines only: terminal-screen.ts), not to Ink's output: this component
+ * renders nothing (docs/top.md, "Cost").
  *
  * Keys act on the frame last drawn (read from a ref) through functional state updates, so a key
  * that arrives before React has handed Ink the new handler (keys held down, a loaded machine) still
  * moves from where the selection is, not from where it was one render ago.
  */
 import {useApp, useInput, useStdin, useStdout} from 'ink';
-import {useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore} from 'react';
+import {useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore} from 'react';
 import type {TopSnapshot} from '../top/snapshot.js';
 import {nextSortKey, type SortKey, sortSources} from './sort.js';
-import {FrameText, paintFrame} from './top-view.js';
+import type {FrameSink} from './terminal-screen.js';
+import {paintFrame} from './top-view.js';
 
 /** What the view needs of the store. */
 export interface TopStoreLike {
@@ -34,6 +37,8 @@ export interface TopStoreLike {
 
 export interface TopAppProps {
   store: TopStoreLike;
+  /** Where frames are drawn: the terminal (TerminalScreen), or a recorder in tests. */
+  screen: FrameSink;
   /** false under NO_COLOR or when stdout is not a TTY. */
   color: boolean;
   initialSort?: SortKey;
@@ -97,7 +102,7 @@ function frameSelector(view: ViewState): (snap: TopSnapshot) => Frame {
   };
 }
 
-export function TopApp({store, color, initialSort = 'role', onQuit}: TopAppProps) {
+export function TopApp({store, screen, color, initialSort = 'role', onQuit}: TopAppProps) {
   const {exit} = useApp();
   const {isRawModeSupported} = useStdin();
   const {columns, rows} = useTerminalSize();
@@ -146,5 +151,6 @@ export function TopApp({store, color, initialSort = 'role', onQuit}: TopAppProps
     {isActive: isRawModeSupported},
   );
 
-  return <FrameText lines={frame.lines} />;
+  useLayoutEffect(() => screen.draw(frame.lines), [screen, frame]);
+  return null;
 }
