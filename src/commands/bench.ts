@@ -1,10 +1,8 @@
 import {Command, Flags} from '@oclif/core';
 import {json, out} from '../shared/output.js';
-import {benchSummary} from '../bench/console.js';
 import {loadProfile} from '../bench/profile-load.js';
 import {profileOverrides} from '../bench/profile-flags.js';
 import {ARRIVALS, ENDPOINTS, profileJsonSchema} from '../bench/profile.js';
-import {runBench} from '../bench/session.js';
 import {EMBEDDED_TEMPLATES} from '../templates/embedded.js';
 import {dynamoHome} from '../supervisor/run-dir.js';
 import {numberFlag, numberListFlag, oneOrList} from './flags/numbers.js';
@@ -67,6 +65,7 @@ export default class Bench extends Command {
     // A one-element list is one run, recorded in the export as the number it is.
     const lists = {concurrency: oneOrList(flags.concurrency), 'request-rate': oneOrList(flags['request-rate'])};
     const profile = loadProfile(flags.profile, profileOverrides({...flags, ...lists}));
+    const [{runBench}, {benchSummary}] = await Promise.all([import('../bench/session.js'), import('../bench/console.js')]);
     await runBench(profile, {home: dynamoHome(), onResults: (r) => (flags.json ? json(r.exported) : out(benchSummary(r.results, profile)))});
   }
 }

@@ -2,7 +2,6 @@ import {Command, Flags} from '@oclif/core';
 import {configDefaults, configDescription as doc} from '../config/defaults.js';
 import {resolveModel} from '../config/models.js';
 import {ROUTER_MODES} from '../config/schema.js';
-import {runFrontend} from '../frontend/server.js';
 import {dynamoHome, runDirOf} from '../supervisor/run-dir.js';
 import {numberFlag} from './flags/numbers.js';
 
@@ -37,6 +36,7 @@ export default class Frontend extends Command {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Frontend);
+    const {runFrontend} = await import('../frontend/server.js');
     await runFrontend({
       host: flags.host,
       port: flags.port,

@@ -1,9 +1,7 @@
 import {Args, Command, Flags} from '@oclif/core';
 import {err, json, out} from '../shared/output.js';
 import {GPU_FACTORS} from '../engines/mocker/perf-model.js';
-import {describeReplay, replayedLine} from '../replay/console.js';
-import {replayOptions} from '../replay/options.js';
-import {REPLAY_ROUTERS, runReplay} from '../replay/run.js';
+import {REPLAY_ROUTERS, replayOptions} from '../replay/options.js';
 import {numberFlag} from './flags/numbers.js';
 
 export default class Replay extends Command {
@@ -37,6 +35,7 @@ export default class Replay extends Command {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Replay);
+    const [{runReplay}, {describeReplay, replayedLine}] = await Promise.all([import('../replay/run.js'), import('../replay/console.js')]);
     const outcome = await runReplay(replayOptions(args.trace, flags), {onNote: err, onRun: flags.json ? undefined : (r) => err(replayedLine(r))});
     return flags.json ? json(outcome) : out(describeReplay(outcome));
   }

@@ -3,7 +3,6 @@ import {configFlagValues, configFlags} from './flags/config-flags.js';
 import {json, out} from '../shared/output.js';
 import {AREAS, type CheckArea} from '../sanity/check.js';
 import {renderReport, sanityExitCode, sanityReportJsonSchema} from '../sanity/report.js';
-import {runSanity} from '../sanity/run.js';
 
 export default class Sanity extends Command {
   static override summary = 'Check that this machine (and the SSH hosts) can run the deployment, and say what to fix.';
@@ -30,6 +29,7 @@ export default class Sanity extends Command {
   async run(): Promise<void> {
     const {flags} = await this.parse(Sanity);
     if (flags['print-schema']) return json(sanityReportJsonSchema());
+    const {runSanity} = await import('../sanity/run.js');
     const report = await runSanity({
       configFile: flags.config,
       flags: configFlagValues(flags),

@@ -1,5 +1,4 @@
 import {Args, Command, Flags} from '@oclif/core';
-import {runTethered} from '../supervisor/tether.js';
 
 export default class Tether extends Command {
   static override hidden = true;
@@ -11,6 +10,7 @@ export default class Tether extends Command {
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Tether);
+    const {runTethered} = await import('../supervisor/tether.js');
     process.exitCode = await runTethered(argv as string[], flags['grace-ms']);
   }
 }

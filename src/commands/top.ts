@@ -2,10 +2,7 @@ import {Command, Flags} from '@oclif/core';
 import {UserError} from '../shared/errors.js';
 import {json, out} from '../shared/output.js';
 import {topSnapshotJsonSchema} from '../top/snapshot-schema.js';
-import {topOnce} from '../top/watch.js';
 import {dynamoHome} from '../supervisor/run-dir.js';
-import {renderTopFrame} from '../tui/render-top-frame.js';
-import {watchLive} from '../tui/watch-live.js';
 import {numberFlag} from './flags/numbers.js';
 
 export default class Top extends Command {
@@ -33,9 +30,11 @@ export default class Top extends Command {
     const {flags} = await this.parse(Top);
     if (flags['print-schema']) return json(topSnapshotJsonSchema());
     const opts = {home: dynamoHome(), name: flags.name, urls: flags.url, intervalS: flags.interval, windowS: flags.window, nameFlag: '--name'};
+    const {topOnce} = await import('../top/watch.js');
     if (flags.json) return json(await topOnce(opts));
-    if (flags.once) return out(renderTopFrame(await topOnce(opts), {width: process.stdout.columns || Number(process.env.COLUMNS) || 120}));
+    if (flags.once) return out((await import('../tui/render-top-frame.js')).renderTopFrame(await topOnce(opts), {width: process.stdout.columns || Number(process.env.COLUMNS) || 120}));
     if (!process.stdout.isTTY || !process.stdin.isTTY) throw new UserError('dynamo top needs a terminal', 'for scripts and CI use --once (a text frame) or --json (a snapshot)');
+    const {watchLive} = await import('../tui/watch-live.js');
     await watchLive({...opts, color: !process.env.NO_COLOR});
   }
 }

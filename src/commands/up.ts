@@ -5,7 +5,6 @@ import {describePlan, planFromConfig, readPlanFile} from '../supervisor/deployme
 import {redactPlan} from '../supervisor/plan.js';
 import {dynamoHome} from '../supervisor/run-dir.js';
 import {selfArgv} from '../shared/self.js';
-import {runDetached, runUp} from '../supervisor/up.js';
 
 export default class Up extends Command {
   static override summary = 'Start a deployment: OpenAI frontend, router and workers, supervised.';
@@ -32,6 +31,7 @@ export default class Up extends Command {
     const self = selfArgv();
     const plan = flags.plan ? readPlanFile(flags.plan) : planFromConfig({home, selfArgv: self, configFile: flags.config, flags: configFlagValues(flags)}).plan;
     if (flags['dry-run']) return flags.json ? json(redactPlan(plan)) : out(describePlan(redactPlan(plan)));
+    const {runDetached, runUp} = await import('../supervisor/up.js');
     if (flags.detach) return runDetached({plan, home, selfArgv: self, argv: this.argv.length ? ['up', ...this.argv] : ['up']});
     process.exitCode = await runUp({plan, home, configFile: flags.config, echo: process.env.DYN_DETACHED !== '1'});
   }

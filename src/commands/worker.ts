@@ -4,7 +4,6 @@ import {resolveModel} from '../config/models.js';
 import {engineNotAvailable} from '../config/not-yet.js';
 import {ENGINES, WORKER_ROLES} from '../config/schema.js';
 import {dynamoHome, runDirOf} from '../supervisor/run-dir.js';
-import {runWorker} from '../worker/worker.js';
 import {numberFlag} from './flags/numbers.js';
 
 // Defaults and meanings come from the config schema, so a worker started by hand behaves like one
@@ -40,6 +39,7 @@ export default class Worker extends Command {
     const {flags} = await this.parse(Worker);
     const refused = engineNotAvailable(flags.engine);
     if (refused) throw refused;
+    const {runWorker} = await import('../worker/worker.js');
     await runWorker({
       engine: flags.engine,
       role: flags.role as (typeof WORKER_ROLES)[number],

@@ -5,7 +5,11 @@
 import {UserError} from '../shared/errors.js';
 import {resolveModel} from '../config/models.js';
 import type {GpuKind} from '../engines/mocker/perf-model.js';
-import {REPLAY_ROUTERS, type ReplayRouterMode, type ReplaySettings} from './run.js';
+
+/** The routers replay can compare (flag --router). */
+export const REPLAY_ROUTERS = ['kv', 'approx', 'round-robin', 'random'] as const;
+export type ReplayRouterMode = (typeof REPLAY_ROUTERS)[number];
+import type {ReplaySettings} from './run.js';
 
 /** The command's flag values, as oclif parsed them (defaults filled in). */
 export interface ReplayFlags {

@@ -19,9 +19,8 @@ import {type ReplayReport, reportReplay} from './report.js';
 import {type EngineSpec, type ReplayRequest, replay} from './simulate.js';
 import {parseMooncakeTrace} from '../traces/mooncake.js';
 import {TracePrompts} from './trace-prompts.js';
+import type {ReplayRouterMode} from './options.js';
 
-export const REPLAY_ROUTERS = ['kv', 'approx', 'round-robin', 'random'] as const;
-export type ReplayRouterMode = (typeof REPLAY_ROUTERS)[number];
 
 export interface ReplaySettings {
   trace: string;
