@@ -118,7 +118,7 @@ async function measure(n: number, paused = false) {
 }
 
 async function main() {
-  const rows = process.env.ONLY64 ? [await measure(64), await measure(64), await measure(64, true)] : [await measure(8), await measure(64), await measure(64, true)];
+  const rows = [await measure(8), await measure(64), await measure(64, true)];
   const ratio = {cpu: +(rows[1]!.cpu_ms_per_refresh / rows[0]!.cpu_ms_per_refresh).toFixed(2), rss: +(rows[1]!.rss_mb / rows[0]!.rss_mb).toFixed(2)};
   const target = {cpu_pct: 5, rss_mb: 100, met: rows[1]!.cpu_pct_of_core < 5 && rows[1]!.rss_mb < 100};
   console.log(`bench:top — ${BIN} top --interval 1 in tmux, ${SECONDS} s measured after ${WARMUP_S} s\n`);

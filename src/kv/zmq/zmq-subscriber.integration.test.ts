@@ -123,10 +123,13 @@ describe('EngineEventSubscriber against a libzmq engine', () => {
     await sub.storedUpTo(4);
     expect(await e.requests.next('the replay request')).toBe(2n);
     expect(sub.stored()).toEqual([0, 1, 2, 3, 4].map((n) => [n, n]));
-    // The replay also brings batch 4, which came live too: applied once, the live copy skipped.
-    expect(sub.s.stats).toMatchObject({gaps: 1, replays: 1, replayed: 3, lost: 0, duplicates: 1});
+    expect(sub.s.stats).toMatchObject({gaps: 1, replays: 1, replayed: 3, lost: 0});
     await e.publish(batch(5));
     await sub.storedUpTo(5);
+    // The replay also brought batch 4, which came live too: applied once, the live copy skipped.
+    // Counted by now whatever the timing: the PUB delivers live 4 before live 5.
+    expect(sub.stored()).toEqual([0, 1, 2, 3, 4, 5].map((n) => [n, n]));
+    expect(sub.s.stats).toMatchObject({gaps: 1, replays: 1, replayed: 3, lost: 0, duplicates: 1});
     expect(sub.s.status.replaying).toBe(false);
   });
 
