@@ -44,6 +44,10 @@ export interface Recipe {
   errors?: readonly Reading[];
   rejected?: readonly Reading[];
   routerQueue?: readonly Reading[];
+  /** Tokens of KV moved prefill → decode, per second (disaggregated serving). */
+  transferTokens?: readonly Reading[];
+  /** KV transfers waiting or in flight. */
+  transferQueue?: readonly Reading[];
 }
 
 export type Figure = keyof Recipe;
@@ -53,6 +57,18 @@ export const REJECTED_ERROR_TYPES: ReadonlySet<string> = new Set(['overload', 'o
 
 const isError = (l: Labels) => l.status === 'error';
 const isRejected = (l: Labels) => l.status === 'error' && REJECTED_ERROR_TYPES.has(l.error_type ?? '');
+
+/**
+ * KV transfer of disaggregated serving, as this project's workers export it (the decode side that
+ * pulls counts the tokens; the queue is transfers waiting or in flight). Engines have no common
+ * names for it, so these are ours, on every worker page whatever its engine dialect.
+ */
+export const KV_TRANSFER_TOKENS = 'dynamo_component_kv_transfer_tokens_total';
+export const KV_TRANSFER_PENDING = 'dynamo_component_kv_transfer_pending';
+const TRANSFER: Recipe = {
+  transferTokens: [{rate: KV_TRANSFER_TOKENS}],
+  transferQueue: [{gauge: KV_TRANSFER_PENDING, combine: 'sum'}],
+};
 
 const FRONTEND: Recipe = {
   running: [{gauge: 'dynamo_frontend_inflight_requests', combine: 'sum'}],
@@ -72,6 +88,7 @@ const FRONTEND: Recipe = {
 };
 
 const VLLM: Recipe = {
+  ...TRANSFER,
   running: [{gauge: 'vllm:num_requests_running', combine: 'sum'}],
   // Some releases add per-reason series beside the total: those are a breakdown, not more requests.
   waiting: [{gauge: 'vllm:num_requests_waiting', combine: 'sum', breakdown: 'reason'}],
@@ -88,6 +105,7 @@ const VLLM: Recipe = {
 };
 
 const SGLANG: Recipe = {
+  ...TRANSFER,
   running: [{gauge: 'sglang:num_running_reqs', combine: 'sum'}],
   waiting: [{gauge: 'sglang:num_queue_reqs', combine: 'sum'}],
   kvUsage: [{gauge: 'sglang:token_usage', combine: 'mean'}],
@@ -100,6 +118,7 @@ const SGLANG: Recipe = {
 };
 
 const COMPONENT: Recipe = {
+  ...TRANSFER,
   running: [{gauge: 'dynamo_component_inflight_requests', combine: 'sum'}],
   requests: [{rate: 'dynamo_component_requests_total'}],
 };

@@ -32,6 +32,8 @@ export interface SourceFigures {
   errorsPerS?: number;
   rejectedPerS?: number;
   routerQueue?: number;
+  transferTokensPerS?: number;
+  transferQueue?: number;
 }
 
 type Value = {number?: number; delta?: BucketDelta; counts?: {hits: number; total: number}};
@@ -101,5 +103,7 @@ export function computeFigures(book: SeriesBook, dialect: Dialect): SourceFigure
     errorsPerS: get('errors').number,
     rejectedPerS: get('rejected').number,
     routerQueue: get('routerQueue').number,
+    transferTokensPerS: get('transferTokens').number,
+    transferQueue: get('transferQueue').number,
   };
 }

@@ -315,3 +315,35 @@ describe('TopStore as the views use it', () => {
     expect(store.snapshot()).toMatchObject({windowS: 60, intervalS: 2});
   });
 });
+
+describe('TopStore on a disaggregated deployment', () => {
+  /** A decode worker's page: its engine's families plus the KV transfer it pulls. */
+  const page = (tokens: number, pending: number) =>
+    [
+      '# TYPE vllm:num_requests_running gauge',
+      'vllm:num_requests_running 3',
+      '# TYPE dynamo_component_kv_transfer_tokens_total counter',
+      `dynamo_component_kv_transfer_tokens_total ${tokens}`,
+      '# TYPE dynamo_component_kv_transfer_pending gauge',
+      `dynamo_component_kv_transfer_pending ${pending}`,
+      '',
+    ].join('\n');
+
+  it('sums the transfer rate and queue of the workers that export them', () => {
+    const store = new TopStore({windowS: 10});
+    store.setSources([worker('decode-0', {role: 'decode'}), worker('decode-1', {role: 'decode'}), worker('agg-0')], at(0));
+    feed(store, 'decode-0', [page(0, 1), page(1000, 2), page(2000, 2)]);
+    feed(store, 'decode-1', [page(0, 0), page(500, 1), page(1000, 1)]);
+    feed(store, 'agg-0', [fixture('vllm.prom'), fixture('vllm.prom'), fixture('vllm.prom')]);
+    const {disagg} = store.snapshot();
+    expect(disagg?.transferTokensPerS).toBeCloseTo(1500, 6);
+    expect(disagg?.transferQueue).toBe(3);
+  });
+
+  it('shows no transfer line where no worker transfers KV', () => {
+    const store = new TopStore({windowS: 10});
+    store.setSources([worker('agg-0')], at(0));
+    feed(store, 'agg-0', [fixture('vllm.prom'), fixture('vllm.prom')]);
+    expect(store.snapshot().disagg).toBeUndefined();
+  });
+});

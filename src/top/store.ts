@@ -240,7 +240,7 @@ export class TopStore {
       views.push(view(s));
       if (s.figures) up.push({frontend: s.dialect === 'frontend', figures: s.figures});
     }
-    const {totals, routerQueue} = clusterTotals(up);
+    const {totals, routerQueue, disagg} = clusterTotals(up);
     return {
       at,
       intervalS: this.intervalS,
@@ -249,6 +249,7 @@ export class TopStore {
       ...(this.deployment ? {deployment: this.deployment} : {}),
       totals,
       ...(routerQueue !== undefined ? {routerQueue} : {}),
+      ...(disagg ? {disagg} : {}),
       sources: views,
       warnings: this.warnings.slice(),
     };

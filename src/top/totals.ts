@@ -8,11 +8,13 @@
  *   bucket increases merged (never an average of percentiles).
  * - Hit rate, router: cached / prompt tokens routed over the window. Workers: hits / queries summed
  *   over workers that count them (vLLM); otherwise the mean of their hit-rate gauges (SGLang).
+ * - Disaggregation (KV moved prefill → decode): the workers' transfer rates and queues summed, shown
+ *   only when some worker exports them.
  * - A total of nothing known is undefined.
  */
 import type {SourceFigures} from './figures.js';
 import {type BucketDelta, histogramQuantile, mergeBuckets} from './series.js';
-import type {ClusterTotals, Percentiles} from './snapshot.js';
+import type {ClusterTotals, Percentiles, TopSnapshot} from './snapshot.js';
 
 export interface TotalsInput {
   frontend: boolean;
@@ -50,7 +52,7 @@ function workersHitRate(workers: SourceFigures[]): number | undefined {
   return gauges.length ? gauges.reduce((a, v) => a + v, 0) / gauges.length : undefined;
 }
 
-export function clusterTotals(up: TotalsInput[]): {totals: ClusterTotals; routerQueue?: number} {
+export function clusterTotals(up: TotalsInput[]): {totals: ClusterTotals; routerQueue?: number; disagg?: TopSnapshot['disagg']} {
   const frontends = up.filter((s) => s.frontend).map((s) => s.figures);
   const workers = up.filter((s) => !s.frontend).map((s) => s.figures);
   const base = frontends.length ? frontends : workers;
@@ -71,5 +73,8 @@ export function clusterTotals(up: TotalsInput[]): {totals: ClusterTotals; router
     errorsPerS: sum(frontends.map((f) => f.errorsPerS)),
     rejectedPerS: sum(frontends.map((f) => f.rejectedPerS)),
   };
-  return {totals, routerQueue: sum(frontends.map((f) => f.routerQueue))};
+  const transferTokensPerS = sum(workers.map((f) => f.transferTokensPerS));
+  const transferQueue = sum(workers.map((f) => f.transferQueue));
+  const disagg = transferTokensPerS === undefined && transferQueue === undefined ? undefined : {transferTokensPerS, transferQueue};
+  return {totals, routerQueue: sum(frontends.map((f) => f.routerQueue)), disagg};
 }
