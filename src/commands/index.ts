@@ -3,6 +3,7 @@ import Bench from './bench.js';
 import ConfigEnv from './config/env.js';
 import ConfigPrint from './config/print.js';
 import ConfigSchema from './config/schema.js';
+import DebugTransferBench from './debug/transfer-bench.js';
 import Down from './down.js';
 import Frontend from './frontend.js';
 import Init from './init.js';
@@ -32,5 +33,6 @@ export const COMMANDS = {
   'config:schema': ConfigSchema,
   'config:env': ConfigEnv,
   tether: Tether,
+  'debug:transfer-bench': DebugTransferBench,
   worker: Worker,
 };

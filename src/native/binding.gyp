@@ -6,12 +6,12 @@
   "targets": [
     {
       "target_name": "dynamo_native",
-      "sources": ["src/addon.cc", "src/prefix_index.cc", "src/gpu.cc"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fno-exceptions"],
+      "sources": ["src/addon.cc", "src/prefix_index.cc", "src/gpu.cc", "src/transfer.cc", "src/transfer_napi.cc"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fno-exceptions", "-pthread"],
       "cflags_cc!": ["-fno-rtti"],
       "defines": ["NAPI_VERSION=8"],
       # dlopen (NVML and libcuda are opened at run time, never linked); part of libc from glibc 2.34.
-      "libraries": ["-ldl"],
+      "libraries": ["-ldl", "-pthread"],
       "conditions": [
         ["with_cuda==1", {"defines": ["DYNAMO_WITH_CUDA=1"]}]
       ]

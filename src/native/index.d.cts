@@ -113,6 +113,32 @@ export interface NativeAddon {
   gpuProbe(options?: {cuda?: boolean}): RawGpuProbe;
   /** Host→device (pinned) and device→device copies of sizeMiB (default 64, 1–16384) on CUDA device `ordinal` (default 0); never throws. */
   gpuBandwidth(sizeMiB?: number, ordinal?: number): RawGpuBandwidth;
+
+  // The KV transfer agent (src/native/transfer.ts is the typed face; see transfer.h).
+  /** Throws with the reason when it cannot listen. */
+  xferAgentNew(name: string, listenHost: string, advertiseHost: string, port: number, timeoutMs: number): object;
+  xferAgentClose(agent: object): void;
+  xferPort(agent: object): number;
+  /** A zero-filled region of `bytes`; its id. */
+  xferAllocate(agent: object, bytes: number): number;
+  xferRelease(agent: object, region: number): boolean;
+  xferMetadata(agent: object): string;
+  /** The peer's name. */
+  xferLoadPeer(agent: object, metadata: string): string;
+  xferRemovePeer(agent: object, name: string): boolean;
+  xferSameHost(agent: object, name: string): boolean;
+  /** op: 1 READ, 2 WRITE, 3 NOTIFY; ranges as [region, offset, length]*; backend: 0 auto, 1 shm, 2 tcp. */
+  xferPost(agent: object, op: number, peer: string, local: Float64Array, remote: Float64Array, notif: string, backend: number): {id: number} | {status: number; error: string};
+  /** status 1 while in progress; then 0 or a negative NIXL status, with bytes moved, ns on the agent's thread and the backend used. */
+  xferStatus(agent: object, id: number): {status: number; error?: string; bytes?: number; ns?: number; backend?: string};
+  xferWait(agent: object, id: number, timeoutMs: number): number;
+  xferForget(agent: object, id: number): void;
+  /** [agent, message, agent, message, …], taken. */
+  xferNotifications(agent: object): string[];
+  xferFill(agent: object, region: number, offset: number, length: number, seed: bigint): void;
+  /** -1 when the range holds the pattern of `seed`, else the offset of the first wrong byte. */
+  xferVerify(agent: object, region: number, offset: number, length: number, seed: bigint): number;
+  xferMemcpyNs(bytes: number, iterations: number): number;
 }
 declare const addon: Partial<NativeAddon> & {loadError?: string};
 export = addon;

@@ -1,5 +1,5 @@
 // dynamo_native: the router's hot paths for Node and Bun (Node-API, synchronous calls only, so it
-// runs inside the Bun binary too). Block hashing is Dynamo's scheme on Debian's xxHash; the prefix
+// runs inside the Bun binary too; the KV transfer agent works on its own threads and is polled). Block hashing is Dynamo's scheme on Debian's xxHash; the prefix
 // index is prefix_index.h; the GPU probe (NVML and the CUDA driver, opened with dlopen) is gpu.h. Batches cross in typed arrays: one call per request or event, not per block.
 #define XXH_INLINE_ALL
 #include <node_api.h>
@@ -10,6 +10,7 @@
 
 #include "gpu.h"
 #include "prefix_index.h"
+#include "transfer_napi.h"
 
 namespace {
 
@@ -256,7 +257,7 @@ napi_value IndexFindMatches(napi_env env, napi_callback_info info) {
 }
 
 // What was built, for `DYNAMO_NATIVE_DEBUG=1` (is the addon in the binary, and which one).
-#define DYNAMO_NATIVE_VERSION 3  // bump when the addon's behaviour or API changes
+#define DYNAMO_NATIVE_VERSION 4  // bump when the addon's behaviour or API changes
 #define STR2(x) #x
 #define STR(x) STR2(x)
 
@@ -279,6 +280,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"gpuBandwidth", nullptr, dynamo::GpuBandwidth, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return nullptr;
+  dynamo::register_transfer(env, exports);
   return exports;
 }
 

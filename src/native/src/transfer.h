@@ -1,0 +1,164 @@
+// The KV transfer agent: NIXL's model in a small form. One agent per worker process owns memory
+// regions, exports metadata that peers load, and moves lists of byte ranges between its regions
+// and a peer's (READ pulls from the peer, WRITE pushes to it) on its own thread, with an optional
+// notification delivered to the peer when a transfer is done. The bytes never reach JavaScript.
+//
+// Backends:
+// - shm: same host. Regions are memfd-backed; a peer maps them through /proc/<pid>/fd/<fd>, so a
+//   transfer is one memcpy per range and nothing is left in /dev/shm when a process dies.
+// - tcp: any host. Each agent serves its regions on a listening socket; a READ asks for ranges and
+//   receives them straight into the local ones, a WRITE sends them.
+// Notifications always travel on the TCP connection (the shm path has no channel of its own).
+//
+// Status codes are NIXL's (nixl_types.h): 1 in progress, 0 done, negative errors.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace dynamo::xfer {
+
+enum Status : int32_t {
+  kInProgress = 1,
+  kSuccess = 0,
+  kNotPosted = -1,
+  kInvalidParam = -2,
+  kBackendError = -3,
+  kNotFound = -4,
+  kMismatch = -5,
+  kNotAllowed = -6,
+  kUnknown = -8,
+  kNotSupported = -9,
+  kRemoteDisconnect = -10,
+  kCanceled = -11,
+};
+
+enum class Op : uint8_t { kRead = 1, kWrite = 2, kNotify = 3 };
+enum class Backend : uint8_t { kAuto = 0, kShm = 1, kTcp = 2 };
+
+const char* backend_name(Backend b);
+
+// One byte range of a region.
+struct Desc {
+  uint32_t region;
+  uint64_t offset;
+  uint64_t length;
+};
+
+struct Region {
+  int fd = -1;
+  uint8_t* base = nullptr;
+  uint64_t size = 0;
+};
+
+// What an agent learns of a peer from its metadata, and its open channels.
+struct Peer {
+  std::string name;
+  std::string host_id;
+  int pid = 0;
+  std::string tcp_host;
+  int tcp_port = 0;
+  std::vector<std::pair<int, uint64_t>> regions;  // (fd in the peer, size)
+  std::map<uint32_t, uint8_t*> mapped;             // shm mappings, by region
+  int sock = -1;                                   // the TCP connection, opened on first use
+  ~Peer();  // closes the connection and unmaps: when the last transfer using it lets go
+};
+
+struct Transfer {
+  uint32_t id = 0;
+  Op op = Op::kRead;
+  Backend backend = Backend::kAuto;
+  std::string peer;
+  std::vector<Desc> local, remote;
+  std::string notif;
+  std::atomic<int32_t> status{kInProgress};
+  std::string error;     // written before status leaves kInProgress
+  uint64_t bytes = 0;
+  uint64_t ns = 0;       // from the start of the work to its end, on the agent's thread
+  Backend used = Backend::kAuto;
+};
+
+class Agent {
+ public:
+  // Listens on listen_host:port (0: any free port) and advertises advertise_host to peers.
+  static std::unique_ptr<Agent> create(const std::string& name, const std::string& listen_host, const std::string& advertise_host, int port, int timeout_ms, std::string* error);
+  ~Agent();
+
+  const std::string& name() const { return name_; }
+  int port() const { return port_; }
+
+  // A new zero-filled region of `size` bytes; its id, or -1 with `error`.
+  int64_t allocate(uint64_t size, std::string* error);
+  bool release(uint32_t region);
+  uint8_t* region_base(uint32_t region, uint64_t* size);
+
+  std::string metadata() const;
+  // Loads (or replaces) a peer; its name, or "" with `error`.
+  std::string load_peer(const std::string& metadata, std::string* error);
+  bool remove_peer(const std::string& name);
+  bool same_host(const std::string& peer);
+
+  // Queues a transfer; its id, or 0 with `error` when it cannot even start.
+  uint32_t post(Op op, const std::string& peer, std::vector<Desc> local, std::vector<Desc> remote, std::string notif, Backend backend, std::string* error);
+  std::shared_ptr<Transfer> find(uint32_t id);
+  void forget(uint32_t id);
+  // Blocks until the transfer leaves kInProgress or timeout_ms passes; its status.
+  int32_t wait(uint32_t id, int timeout_ms);
+
+  // Notifications received so far, as (peer name, message), oldest first; taken.
+  std::vector<std::pair<std::string, std::string>> take_notifications();
+
+ private:
+  Agent() = default;
+  void work_loop();
+  void accept_loop();
+  void serve(int sock);
+  void run(Transfer& t);
+  int32_t run_shm(Transfer& t, Peer& p, std::string* error);
+  int32_t run_tcp(Transfer& t, Peer& p, std::string* error);
+  int32_t send_notif(Peer& p, const std::string& msg, std::string* error);
+  bool connect_peer(Peer& p, std::string* error);
+  bool check_local(const std::vector<Desc>& d, std::string* error);
+  // The local ranges' addresses, or false when a region was released since the post.
+  bool local_ranges(const std::vector<Desc>& d, std::vector<std::pair<uint8_t*, uint64_t>>* out, std::string* error);
+
+  std::string name_, host_id_, advertise_;
+  int port_ = 0, listen_fd_ = -1, timeout_ms_ = 30000;
+  std::atomic<bool> stopping_{false};
+
+  mutable std::mutex regions_mu_;
+  std::vector<Region> regions_;
+
+  std::mutex peers_mu_;  // guards peers_; a Peer's channels are used only on the work thread
+  std::map<std::string, std::shared_ptr<Peer>> peers_;
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_, done_cv_;
+  std::deque<std::shared_ptr<Transfer>> queue_;
+  std::map<uint32_t, std::shared_ptr<Transfer>> transfers_;
+  uint32_t next_id_ = 1;
+
+  std::mutex notif_mu_;
+  std::vector<std::pair<std::string, std::string>> notifs_;
+
+  std::mutex conns_mu_;
+  std::vector<int> conns_;
+  std::vector<std::thread> servers_;
+
+  std::thread worker_, acceptor_;
+};
+
+// Pattern helpers (the mocker's KV blocks): 8-byte words derived from seed and position, so a
+// block's bytes say which block they are; verify returns the first differing offset, or -1.
+void fill_pattern(uint8_t* p, uint64_t len, uint64_t seed);
+int64_t verify_pattern(const uint8_t* p, uint64_t len, uint64_t seed);
+
+}  // namespace dynamo::xfer

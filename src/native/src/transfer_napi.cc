@@ -1,0 +1,343 @@
+// Node-API face of the transfer agent (transfer.h). Every call returns at once: transfers run on
+// the agent's thread and JavaScript polls their status (xferStatus), so it works the same under
+// node and inside the Bun binary. xferWait blocks, for benchmarks and tests only.
+#include "transfer_napi.h"
+
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "transfer.h"
+
+namespace dynamo {
+
+namespace {
+
+using xfer::Agent;
+
+struct AgentBox {
+  std::unique_ptr<Agent> agent;
+};
+
+#define NAPI_OK(call)                                                 \
+  do {                                                                \
+    if ((call) != napi_ok) {                                          \
+      napi_throw_error(env, nullptr, "dynamo_native: " #call " failed"); \
+      return nullptr;                                                 \
+    }                                                                 \
+  } while (0)
+
+struct Args {
+  napi_value argv[8];
+  size_t argc = 8;
+};
+
+napi_value fail(napi_env env, const std::string& msg) {
+  napi_throw_error(env, nullptr, msg.c_str());
+  return nullptr;
+}
+
+bool get_string(napi_env env, napi_value v, std::string* out) {
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, nullptr, 0, &len) != napi_ok) return false;
+  out->assign(len, '\0');
+  return napi_get_value_string_utf8(env, v, &(*out)[0], len + 1, &len) == napi_ok;
+}
+
+double get_number(napi_env env, napi_value v, double fallback = -1) {
+  double d;
+  return napi_get_value_double(env, v, &d) == napi_ok ? d : fallback;
+}
+
+Agent* agent_of(napi_env env, napi_value v) {
+  void* p = nullptr;
+  if (napi_get_value_external(env, v, &p) != napi_ok || !p) return nullptr;
+  return static_cast<AgentBox*>(p)->agent.get();
+}
+
+napi_value make_string(napi_env env, const std::string& s) {
+  napi_value out;
+  napi_create_string_utf8(env, s.data(), s.size(), &out);
+  return out;
+}
+
+napi_value make_number(napi_env env, double d) {
+  napi_value out;
+  napi_create_double(env, d, &out);
+  return out;
+}
+
+void set(napi_env env, napi_value obj, const char* key, napi_value v) { napi_set_named_property(env, obj, key, v); }
+
+// [region, offset, length]* in a Float64Array (offsets past 4 GiB, exact to 2^53).
+bool get_descs(napi_env env, napi_value v, std::vector<xfer::Desc>* out) {
+  napi_typedarray_type type;
+  size_t n;
+  void* raw;
+  napi_value buf;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &type, &n, &raw, &buf, &off) != napi_ok || type != napi_float64_array || n % 3) return false;
+  auto* d = static_cast<double*>(raw);
+  out->reserve(n / 3);
+  for (size_t i = 0; i < n; i += 3) {
+    if (d[i] < 0 || d[i + 1] < 0 || d[i + 2] < 0) return false;
+    out->push_back({static_cast<uint32_t>(d[i]), static_cast<uint64_t>(d[i + 1]), static_cast<uint64_t>(d[i + 2])});
+  }
+  return true;
+}
+
+// xferAgentNew(name, listenHost, advertiseHost, port, timeoutMs) → agent
+napi_value AgentNew(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  std::string name, listen, advertise, error;
+  if (!get_string(env, a.argv[0], &name) || !get_string(env, a.argv[1], &listen) || !get_string(env, a.argv[2], &advertise)) return fail(env, "xferAgentNew(name, listenHost, advertiseHost, port, timeoutMs)");
+  auto agent = Agent::create(name, listen, advertise, static_cast<int>(get_number(env, a.argv[3], 0)), static_cast<int>(get_number(env, a.argv[4], 30000)), &error);
+  if (!agent) return fail(env, error);
+  auto* box = new AgentBox{std::move(agent)};
+  napi_value out;
+  NAPI_OK(napi_create_external(env, box, [](napi_env, void* p, void*) { delete static_cast<AgentBox*>(p); }, nullptr, &out));
+  return out;
+}
+
+// xferAgentClose(agent): stops its threads and frees its regions; later calls see a closed agent.
+napi_value AgentClose(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  void* p = nullptr;
+  if (napi_get_value_external(env, a.argv[0], &p) == napi_ok && p) static_cast<AgentBox*>(p)->agent.reset();
+  return nullptr;
+}
+
+#define AGENT(index)                                                    \
+  Agent* agent = agent_of(env, a.argv[index]);                          \
+  if (!agent) return fail(env, "the transfer agent is closed");
+
+napi_value Port(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  AGENT(0);
+  return make_number(env, agent->port());
+}
+
+// xferAllocate(agent, bytes) → region id
+napi_value Allocate(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  AGENT(0);
+  std::string error;
+  int64_t id = agent->allocate(static_cast<uint64_t>(get_number(env, a.argv[1], 0)), &error);
+  if (id < 0) return fail(env, error);
+  return make_number(env, static_cast<double>(id));
+}
+
+napi_value Release(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  AGENT(0);
+  napi_value out;
+  NAPI_OK(napi_get_boolean(env, agent->release(static_cast<uint32_t>(get_number(env, a.argv[1], 0))), &out));
+  return out;
+}
+
+napi_value Metadata(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  AGENT(0);
+  return make_string(env, agent->metadata());
+}
+
+napi_value LoadPeer(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  AGENT(0);
+  std::string md, error;
+  if (!get_string(env, a.argv[1], &md)) return fail(env, "metadata must be a string");
+  std::string name = agent->load_peer(md, &error);
+  if (name.empty()) return fail(env, error);
+  return make_string(env, name);
+}
+
+napi_value RemovePeer(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  AGENT(0);
+  std::string name;
+  get_string(env, a.argv[1], &name);
+  napi_value out;
+  NAPI_OK(napi_get_boolean(env, agent->remove_peer(name), &out));
+  return out;
+}
+
+napi_value SameHost(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  AGENT(0);
+  std::string name;
+  get_string(env, a.argv[1], &name);
+  napi_value out;
+  NAPI_OK(napi_get_boolean(env, agent->same_host(name), &out));
+  return out;
+}
+
+// xferPost(agent, op, peer, local, remote, notif, backend) → {id} | {status, error}
+napi_value Post(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  AGENT(0);
+  auto op = static_cast<xfer::Op>(static_cast<int>(get_number(env, a.argv[1], 0)));
+  std::string peer, notif, error;
+  std::vector<xfer::Desc> local, remote;
+  napi_value out;
+  NAPI_OK(napi_create_object(env, &out));
+  if (!get_string(env, a.argv[2], &peer) || !get_descs(env, a.argv[3], &local) || !get_descs(env, a.argv[4], &remote) || !get_string(env, a.argv[5], &notif)) {
+    set(env, out, "status", make_number(env, xfer::kInvalidParam));
+    set(env, out, "error", make_string(env, "xferPost(agent, op, peer, local: Float64Array, remote: Float64Array, notif, backend)"));
+    return out;
+  }
+  auto backend = static_cast<xfer::Backend>(static_cast<int>(get_number(env, a.argv[6], 0)));
+  uint32_t id = agent->post(op, peer, std::move(local), std::move(remote), std::move(notif), backend, &error);
+  if (!id) {
+    set(env, out, "status", make_number(env, error.rfind("unknown peer", 0) == 0 ? xfer::kNotFound : xfer::kInvalidParam));
+    set(env, out, "error", make_string(env, error));
+  } else {
+    set(env, out, "id", make_number(env, id));
+  }
+  return out;
+}
+
+// xferStatus(agent, id) → {status, error?, bytes, ns, backend}
+napi_value StatusOf(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  AGENT(0);
+  auto t = agent->find(static_cast<uint32_t>(get_number(env, a.argv[1], 0)));
+  napi_value out;
+  NAPI_OK(napi_create_object(env, &out));
+  if (!t) {
+    set(env, out, "status", make_number(env, xfer::kNotFound));
+    set(env, out, "error", make_string(env, "no such transfer (released?)"));
+    return out;
+  }
+  int32_t status = t->status.load();
+  set(env, out, "status", make_number(env, status));
+  if (status != xfer::kInProgress) {
+    if (!t->error.empty()) set(env, out, "error", make_string(env, t->error));
+    set(env, out, "bytes", make_number(env, static_cast<double>(t->bytes)));
+    set(env, out, "ns", make_number(env, static_cast<double>(t->ns)));
+    set(env, out, "backend", make_string(env, xfer::backend_name(t->used)));
+  }
+  return out;
+}
+
+napi_value Wait(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  AGENT(0);
+  return make_number(env, agent->wait(static_cast<uint32_t>(get_number(env, a.argv[1], 0)), static_cast<int>(get_number(env, a.argv[2], 30000))));
+}
+
+napi_value Forget(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  AGENT(0);
+  agent->forget(static_cast<uint32_t>(get_number(env, a.argv[1], 0)));
+  return nullptr;
+}
+
+// xferNotifications(agent) → [agent, message, agent, message, …]
+napi_value Notifications(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  AGENT(0);
+  auto list = agent->take_notifications();
+  napi_value out;
+  NAPI_OK(napi_create_array_with_length(env, list.size() * 2, &out));
+  for (size_t i = 0; i < list.size(); i++) {
+    napi_set_element(env, out, static_cast<uint32_t>(2 * i), make_string(env, list[i].first));
+    napi_set_element(env, out, static_cast<uint32_t>(2 * i + 1), make_string(env, list[i].second));
+  }
+  return out;
+}
+
+// The pattern helpers work on [offset, offset + length) of a region: (agent, region, offset, length, seed: bigint).
+uint8_t* pattern_range(napi_env env, Args& a, Agent* agent, uint64_t* len, uint64_t* seed) {
+  uint64_t size = 0;
+  auto region = static_cast<uint32_t>(get_number(env, a.argv[1], 0));
+  auto offset = static_cast<uint64_t>(get_number(env, a.argv[2], 0));
+  *len = static_cast<uint64_t>(get_number(env, a.argv[3], 0));
+  bool lossless;
+  if (napi_get_value_bigint_uint64(env, a.argv[4], seed, &lossless) != napi_ok) return nullptr;
+  uint8_t* base = agent->region_base(region, &size);
+  if (!base || offset + *len > size) return nullptr;
+  return base + offset;
+}
+
+napi_value Fill(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  AGENT(0);
+  uint64_t len, seed;
+  uint8_t* p = pattern_range(env, a, agent, &len, &seed);
+  if (!p) return fail(env, "xferFill(agent, region, offset, length, seed: bigint): the range is not inside a region");
+  xfer::fill_pattern(p, len, seed);
+  return nullptr;
+}
+
+napi_value Verify(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  AGENT(0);
+  uint64_t len, seed;
+  uint8_t* p = pattern_range(env, a, agent, &len, &seed);
+  if (!p) return fail(env, "xferVerify(agent, region, offset, length, seed: bigint): the range is not inside a region");
+  return make_number(env, static_cast<double>(xfer::verify_pattern(p, len, seed)));
+}
+
+// xferMemcpyNs(bytes, iterations) → ns per single-threaded memcpy of `bytes` (the benchmark's yardstick).
+napi_value MemcpyNs(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  auto bytes = static_cast<size_t>(get_number(env, a.argv[0], 0));
+  int iterations = static_cast<int>(get_number(env, a.argv[1], 1));
+  if (!bytes || iterations < 1) return fail(env, "xferMemcpyNs(bytes, iterations)");
+  std::vector<uint8_t> src(bytes, 1), dst(bytes, 0);
+  std::memcpy(dst.data(), src.data(), bytes);  // fault the pages in first
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < iterations; i++) {
+    src[i % bytes] = static_cast<uint8_t>(i);
+    std::memcpy(dst.data(), src.data(), bytes);
+  }
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
+  volatile uint8_t sink = dst[bytes / 2];
+  (void)sink;
+  return make_number(env, static_cast<double>(ns) / iterations);
+}
+
+}  // namespace
+
+void register_transfer(napi_env env, napi_value exports) {
+  const napi_property_descriptor props[] = {
+      {"xferAgentNew", nullptr, AgentNew, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"xferAgentClose", nullptr, AgentClose, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"xferPort", nullptr, Port, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"xferAllocate", nullptr, Allocate, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"xferRelease", nullptr, Release, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"xferMetadata", nullptr, Metadata, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"xferLoadPeer", nullptr, LoadPeer, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"xferRemovePeer", nullptr, RemovePeer, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"xferSameHost", nullptr, SameHost, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"xferPost", nullptr, Post, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"xferStatus", nullptr, StatusOf, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"xferWait", nullptr, Wait, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"xferForget", nullptr, Forget, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"xferNotifications", nullptr, Notifications, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"xferFill", nullptr, Fill, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"xferVerify", nullptr, Verify, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"xferMemcpyNs", nullptr, MemcpyNs, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+}
+
+}  // namespace dynamo

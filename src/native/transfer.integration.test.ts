@@ -1,0 +1,84 @@
+// The transfer agent against a peer in another process that is killed: before a transfer, in the
+// middle of one it serves, and in the middle of one it asked for.
+import {type ChildProcess, spawn} from 'node:child_process';
+import {createInterface} from 'node:readline';
+import {afterEach, describe, expect, it} from 'vitest';
+import {native} from './index.js';
+import {TransferAgent, XFER} from './transfer.js';
+
+const PEER = new URL('../../test/fixtures/xfer-peer.mjs', import.meta.url).pathname;
+const MiB = 1 << 20;
+const BIG = 512 * MiB; // about 150 ms over loopback TCP: room to kill the peer in the middle
+
+const children: ChildProcess[] = [];
+const agents: TransferAgent[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) c.kill('SIGKILL');
+  for (const a of agents.splice(0)) a.close();
+});
+
+/** Starts the peer script; resolves with its first JSON line. */
+function peer(...args: string[]): Promise<{child: ChildProcess; first: Record<string, unknown>}> {
+  const child = spawn(process.execPath, [PEER, ...args], {stdio: ['ignore', 'pipe', 'inherit']});
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the peer exited (${code}) before it answered`)));
+    createInterface({input: child.stdout!}).once('line', (line) => resolve({child, first: JSON.parse(line)}));
+  });
+}
+
+const killed = (child: ChildProcess) => new Promise((r) => (child.exitCode !== null || child.signalCode ? r(undefined) : child.once('exit', r)));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function agent(name: string) {
+  const a = TransferAgent.create({name});
+  agents.push(a);
+  return a;
+}
+
+describe.skipIf(!native)('TransferAgent and a peer that disappears', () => {
+  it('a TCP peer killed mid-READ fails it with REMOTE_DISCONNECT; its restart is reachable again', async () => {
+    const reader = agent('decode-0');
+    const local = reader.allocate(BIG);
+    const {child, first} = await peer('serve', 'prefill-0', String(BIG));
+    const name = reader.loadPeer(first.metadata as string);
+    const pending = reader.read(name, [{region: local, offset: 0, length: BIG}], [{region: 0, offset: 0, length: BIG}], {backend: 'tcp'});
+    await sleep(20);
+    child.kill('SIGKILL');
+    const r = await pending;
+    expect(r).toMatchObject({ok: false, status: XFER.REMOTE_DISCONNECT});
+    expect(r.error).toMatch(/peer/);
+    await killed(child);
+    // The same name comes back (a restarted worker): its new metadata replaces the old.
+    const again = await peer('serve', 'prefill-0', String(MiB));
+    reader.loadPeer(again.first.metadata as string);
+    expect((await reader.read('prefill-0', [{region: local, offset: 0, length: MiB}], [{region: 0, offset: 0, length: MiB}], {backend: 'tcp'})).ok).toBe(true);
+  });
+
+  it('an shm peer that is gone fails the READ with REMOTE_DISCONNECT', async () => {
+    const reader = agent('decode-0');
+    const local = reader.allocate(MiB);
+    const {child, first} = await peer('serve', 'prefill-1', String(MiB));
+    reader.loadPeer(first.metadata as string);
+    child.kill('SIGKILL');
+    await killed(child);
+    const r = await reader.read('prefill-1', [{region: local, offset: 0, length: MiB}], [{region: 0, offset: 0, length: MiB}], {backend: 'shm'});
+    expect(r).toMatchObject({ok: false, status: XFER.REMOTE_DISCONNECT, error: expect.stringMatching(/still running/)});
+  });
+
+  it('a reader killed in the middle of a READ it asked for leaves the owner serving the others', async () => {
+    const owner = agent('prefill-0');
+    const region = owner.allocate(BIG);
+    owner.fill({region, offset: 0, length: 4 * MiB}, 5n);
+    const {child} = await peer('pull', 'decode-9', String(BIG), owner.metadata());
+    await sleep(20);
+    child.kill('SIGKILL');
+    await killed(child);
+    const reader = agent('decode-1');
+    const local = reader.allocate(4 * MiB);
+    reader.loadPeer(owner.metadata());
+    const r = await reader.read('prefill-0', [{region: local, offset: 0, length: 4 * MiB}], [{region, offset: 0, length: 4 * MiB}], {backend: 'tcp'});
+    expect(r.ok, r.error).toBe(true);
+    expect(reader.verify({region: local, offset: 0, length: 4 * MiB}, 5n)).toBe(-1);
+  });
+});
