@@ -112,3 +112,38 @@ let hasherOf2: BlockHasher;
 beforeAll(async () => {
   hasherOf2 = await DynamoBlockHasher.create(2);
 });
+
+describe('KvBlockManager slots (where a block lives in the worker\'s KV memory)', () => {
+  it('gives each cached block its own slot, and an evicted block\'s slot to the next one', () => {
+    const m = new KvBlockManager(4, 4);
+    const a = seq();
+    const first = blocks(tokens(12));
+    m.allocate(a, first, 12);
+    const slots = first.map((b) => m.slotOf(b));
+    expect(new Set(slots)).toEqual(new Set([0, 1, 2]));
+    m.free(a);
+    // Three new blocks: the free slot 3, then the slots of the two blocks evicted (the tail first).
+    const next = blocks(tokens(12, 100));
+    m.allocate(seq(), next, 12);
+    expect(first.map((b) => m.slotOf(b))).toEqual([0, undefined, undefined]);
+    expect(new Set(next.map((b) => m.slotOf(b)))).toEqual(new Set([1, 2, 3]));
+  });
+
+  it('discards unused blocks whose bytes went wrong, as evictions, and leaves used ones', () => {
+    const events: KvEventData[] = [];
+    const m = new KvBlockManager(8, 4, (e) => events.push(e));
+    const a = seq();
+    const b = seq();
+    const bs = blocks(tokens(8));
+    m.allocate(a, bs, 8);
+    m.allocate(b, bs.slice(0, 1), 4);
+    m.free(a);
+    events.length = 0;
+    m.discard(bs);
+    expect(m.slotOf(bs[0]!)).toBeDefined(); // b still uses it
+    expect(m.slotOf(bs[1]!)).toBeUndefined();
+    expect(events).toEqual([{type: 'removed', blockHashes: [bs[1]!.seq]}]);
+    m.free(b);
+    expect(m.freeBlocks + m.inactiveBlocks).toBe(8);
+  });
+});

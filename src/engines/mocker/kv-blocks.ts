@@ -9,6 +9,8 @@
  * - every change to the set of cached blocks is published as a KV event in the router's model
  *   (stored with parent / removed / cleared), carrying Dynamo's hashes.
  * Invariant: free + active + inactive + private = total.
+ * Each cached block sits in a slot (0 … total − 1) for as long as it is cached: where its bytes
+ * live when the worker backs its blocks with memory (the KV transfer of disaggregated serving).
  */
 import {type BlockHasher, hashKey} from '../../kv/block-hasher.js';
 import type {KvEventData, StoredBlock} from '../../kv/events.js';
@@ -38,6 +40,7 @@ export function chainBlock(hasher: BlockHasher, parent: Block | undefined, token
 
 interface CachedBlock {
   refs: number;
+  slot: number;
   block: Block;
   parent: Block | undefined;
   /** Links in the eviction list while inactive (refs = 0). */
@@ -64,13 +67,43 @@ export class KvBlockManager {
   private readonly scratch: (CachedBlock | undefined)[] = [];
   /** Bumped whenever space is released, so a caller can tell a retry is pointless. */
   releases = 0;
+  /** Slots no cached block sits in; popped from the end, so the first blocks take slots 0, 1, 2 … */
+  private readonly freeSlots: number[];
 
   constructor(
     readonly totalBlocks: number,
     readonly blockSize: number,
     /** Hears every change to the cached set; without one, no event is even built. */
     private readonly onEvent?: (e: KvEventData) => void,
-  ) {}
+  ) {
+    this.freeSlots = Array.from({length: totalBlocks}, (_, i) => totalBlocks - 1 - i);
+  }
+
+  /** The slot of a cached block; undefined when it is not cached. */
+  slotOf(block: Block): number | undefined {
+    return this.cached.get(block.key)?.slot;
+  }
+
+  /**
+   * Forgets cached blocks nobody uses (their bytes turned out wrong: a failed KV transfer), as
+   * evictions. Blocks in use are left alone.
+   */
+  discard(blocks: readonly Block[]): void {
+    const gone: bigint[] = [];
+    for (const b of blocks) {
+      const c = this.cached.get(b.key);
+      if (!c || c.refs > 0) continue;
+      this.unlinkInactive(c);
+      this.drop(c);
+      gone.push(b.seq);
+    }
+    if (gone.length) this.onEvent?.({type: 'removed', blockHashes: gone});
+  }
+
+  private drop(c: CachedBlock): void {
+    this.cached.delete(c.block.key);
+    this.freeSlots.push(c.slot);
+  }
 
   get freeBlocks(): number {
     return this.totalBlocks - this.activeFull - this.inactiveCount - this.privateBlocks;
@@ -127,7 +160,7 @@ export class KvBlockManager {
     while (this.freeBlocks < n && this.oldest) {
       const c = this.oldest;
       this.unlinkInactive(c);
-      this.cached.delete(c.block.key);
+      this.drop(c);
       if (this.onEvent) evicted.push(c.block.seq);
     }
     if (evicted.length) this.onEvent?.({type: 'removed', blockHashes: evicted});
@@ -175,7 +208,7 @@ export class KvBlockManager {
         flush(); // taken above
         continue;
       }
-      this.cached.set(b.key, {refs: 1, block: b, parent: i ? blocks[i - 1] : undefined, prev: undefined, next: undefined});
+      this.cached.set(b.key, {refs: 1, slot: this.freeSlots.pop()!, block: b, parent: i ? blocks[i - 1] : undefined, prev: undefined, next: undefined});
       this.activeFull++;
       if (!this.onEvent) continue;
       if (!run.length) runParent = i ? blocks[i - 1]!.seq : undefined;
@@ -209,7 +242,7 @@ export class KvBlockManager {
       this.use(existing);
     } else {
       const parent = seq.blocks.at(-1);
-      this.cached.set(block.key, {refs: 1, block, parent, prev: undefined, next: undefined});
+      this.cached.set(block.key, {refs: 1, slot: this.freeSlots.pop()!, block, parent, prev: undefined, next: undefined});
       this.activeFull++;
       this.onEvent?.({type: 'stored', ...(parent ? {parentHash: parent.seq} : {}), blocks: [{blockHash: block.seq, tokensHash: block.local}]});
     }
@@ -234,7 +267,7 @@ export class KvBlockManager {
 
   /** Drops every cached block nobody uses (like vLLM's reset_prefix_cache). */
   clearInactive(): void {
-    for (let c = this.oldest; c; c = c.next) this.cached.delete(c.block.key);
+    for (let c = this.oldest; c; c = c.next) this.drop(c);
     this.oldest = this.newest = undefined;
     this.inactiveCount = 0;
     this.releases++;
