@@ -5,10 +5,47 @@
  * - TTFT = first token − arrival; ITL = (finish − first token) / (output tokens − 1), AIPerf's
  *   per-request inter-token latency; E2E = finish − arrival;
  * - throughput over the span from the first arrival to the last finish;
- * - load spread: requests and prompt tokens per worker, max/mean.
+ * - load spread: requests and prompt tokens per worker, max/mean (disaggregated: over the prefill
+ *   pool, where the prompts are computed; local prefills on decode workers are listed, not counted);
+ * - goodput, when SLOs are given: requests meeting every SLO, as AIPerf counts them (a request
+ *   without the metric, e.g. ITL of a one-token answer or an unfinished request, fails), as a
+ *   fraction of all requests and per second of the run;
+ * - disaggregated runs: the KV transfers (bytes, tokens, mean transfer time, mean wait for the
+ *   decode worker's room) and the requests prefilled on their decode worker.
  */
 import {type Summary, summarize} from '../metrics/stats.js';
+import type {DisaggRun} from './disagg.js';
 import type {ReplayRun} from './simulate.js';
+
+/** Upper bounds in ms; unset = not an objective. ITL is AIPerf's per-request inter-token latency (vLLM's TPOT). */
+export interface ReplaySlos {
+  ttftMs?: number;
+  itlMs?: number;
+  e2eMs?: number;
+}
+
+export interface GoodputReport {
+  /** Requests meeting every SLO. */
+  met: number;
+  /** met / requests. */
+  fraction: number;
+  /** met / duration: AIPerf's goodput. */
+  requestsPerS: number;
+}
+
+export interface TransferReport {
+  /** Requests whose KV crossed the link, and requests prefilled on their decode worker. */
+  transfers: number;
+  localPrefills: number;
+  bytes: number;
+  tokens: number;
+  /** Prompt tokens the decode worker already cached, so not sent. */
+  skippedTokens: number;
+  /** Mean transfer time: start → KV landed on the decode worker (link queueing included). */
+  meanMs: number;
+  /** Mean wait from the first token until the decode worker had room to take the KV. */
+  meanWaitMs: number;
+}
 
 export interface ReplayReport {
   requests: number;
@@ -26,9 +63,13 @@ export interface ReplayReport {
   loadImbalance: number;
   steps: number;
   preemptions: number;
+  goodput?: GoodputReport;
+  transfer?: TransferReport;
 }
 
-export function reportReplay(run: ReplayRun, blockSize: number): ReplayReport {
+const isDisagg = (run: ReplayRun | DisaggRun): run is DisaggRun => 'transfers' in run;
+
+export function reportReplay(run: ReplayRun | DisaggRun, blockSize: number, slos?: ReplaySlos): ReplayReport {
   const t = run.timeline;
   const n = t.arrival.length;
   const ttft: number[] = [];
@@ -40,6 +81,7 @@ export function reportReplay(run: ReplayRun, blockSize: number): ReplayReport {
   let inputTokens = 0;
   let outputTokens = 0;
   let completed = 0;
+  let met = 0;
   const perWorker = run.workerIds.map((id) => ({id, requests: 0, inputTokens: 0, cachedTokens: 0}));
   for (let i = 0; i < n; i++) {
     const w = perWorker[t.worker[i]!]!;
@@ -55,10 +97,13 @@ export function reportReplay(run: ReplayRun, blockSize: number): ReplayReport {
     outputTokens += t.outputTokens[i]!;
     ttft.push(t.firstToken[i]! - t.arrival[i]!);
     e2e.push(t.finish[i]! - t.arrival[i]!);
-    if (t.outputTokens[i]! > 1) itl.push((t.finish[i]! - t.firstToken[i]!) / (t.outputTokens[i]! - 1));
+    const requestItl = t.outputTokens[i]! > 1 ? (t.finish[i]! - t.firstToken[i]!) / (t.outputTokens[i]! - 1) : Number.NaN;
+    if (!Number.isNaN(requestItl)) itl.push(requestItl);
+    if (slos && meetsSlos(slos, ttft.at(-1)!, requestItl, e2e.at(-1)!)) met++;
   }
   const durationS = n ? (run.endMs - t.arrival[0]!) / 1000 : 0;
-  const meanInput = inputTokens / Math.max(1, perWorker.length);
+  const balanced = perWorker.slice(0, run.balancedWorkers ?? perWorker.length);
+  const meanInput = balanced.reduce((a, w) => a + w.inputTokens, 0) / Math.max(1, balanced.length);
   return {
     requests: n,
     completed,
@@ -74,8 +119,29 @@ export function reportReplay(run: ReplayRun, blockSize: number): ReplayReport {
       inputTokensPerS: durationS > 0 ? inputTokens / durationS : 0,
     },
     perWorker,
-    loadImbalance: meanInput ? Math.max(...perWorker.map((w) => w.inputTokens)) / meanInput : 0,
+    loadImbalance: meanInput ? Math.max(...balanced.map((w) => w.inputTokens)) / meanInput : 0,
     steps: run.steps,
     preemptions: run.preemptions,
+    ...(slos ? {goodput: {met, fraction: n ? met / n : 0, requestsPerS: durationS > 0 ? met / durationS : 0}} : {}),
+    ...(isDisagg(run) ? {transfer: transferReport(run)} : {}),
+  };
+}
+
+/** A missing measurement (NaN) fails the SLO it is asked for. */
+function meetsSlos(slos: ReplaySlos, ttftMs: number, itlMs: number, e2eMs: number): boolean {
+  const within = (bound: number | undefined, v: number) => bound === undefined || v <= bound; // NaN ≤ x is false
+  return within(slos.ttftMs, ttftMs) && within(slos.itlMs, itlMs) && within(slos.e2eMs, e2eMs);
+}
+
+function transferReport(run: DisaggRun): TransferReport {
+  const x = run.transfers;
+  return {
+    transfers: x.count,
+    localPrefills: x.localPrefills,
+    bytes: x.bytes,
+    tokens: x.tokens,
+    skippedTokens: x.skippedTokens,
+    meanMs: x.count ? x.transferMs / x.count : Number.NaN,
+    meanWaitMs: x.count ? x.waitMs / x.count : Number.NaN,
   };
 }

@@ -2,6 +2,9 @@
  * `dynamo replay`: loads a trace, then replays it once per router on identical engines and
  * reports each run side by side. The prompts' block hashes are memoized per trace hash id and
  * shared by all runs; each run's wall time covers the simulation only (preparation is timed apart).
+ * With disaggregation, every prefill/decode split is replayed too, once per router, after the
+ * aggregated runs (which stay exactly what they are without it); with goodput SLOs, the
+ * configuration that meets them with the fewest workers is named (`fewestWorkersMeeting`).
  */
 import {readFileSync} from 'node:fs';
 import {UserError} from '../shared/errors.js';
@@ -15,8 +18,9 @@ import {KvRouter} from '../router/kv-router.js';
 import {type RequestRouter, policyRouter} from '../router/policy.js';
 import {RandomPolicy} from '../router/random.js';
 import {RoundRobinPolicy} from '../router/round-robin.js';
-import {type ReplayReport, reportReplay} from './report.js';
+import {type ReplayReport, type ReplaySlos, reportReplay} from './report.js';
 import {type EngineSpec, type ReplayRequest, replay} from './simulate.js';
+import {replayDisagg} from './disagg.js';
 import {parseMooncakeTrace} from '../traces/mooncake.js';
 import {TracePrompts} from './trace-prompts.js';
 import type {ReplayRouterMode} from './options.js';
@@ -42,10 +46,35 @@ export interface ReplaySettings {
   maxTreeSize: number;
   pruneTargetRatio: number;
   seed: number;
+  disagg?: DisaggSettings | undefined;
+  goodput?: GoodputSettings | undefined;
 }
+
+export interface DisaggSettings {
+  /** Each split is replayed: `prefill` prefill workers and `decode` decode workers. */
+  splits: {prefill: number; decode: number}[];
+  linkGbps: number;
+  transferLatencyMs: number;
+  /** Conditional disaggregation: at most this many uncached prompt tokens are prefilled on the decode worker. */
+  maxLocalPrefillTokens: number;
+}
+
+export interface GoodputSettings {
+  slos: ReplaySlos;
+  /** A configuration meets the SLOs when at least this fraction of its requests meets all of them. */
+  minFraction: number;
+}
+
+/** How the workers of a run serve: all alike (aggregated) or split into prefill and decode pools. */
+export type ReplayConfig = {kind: 'aggregated'; workers: number} | {kind: 'disaggregated'; prefill: number; decode: number};
+
+export const configWorkers = (c: ReplayConfig): number => (c.kind === 'aggregated' ? c.workers : c.prefill + c.decode);
+/** "8" or "2P+6D". */
+export const configLabel = (c: ReplayConfig): string => (c.kind === 'aggregated' ? String(c.workers) : `${c.prefill}P+${c.decode}D`);
 
 export interface ReplayRunResult {
   router: ReplayRouterMode;
+  config: ReplayConfig;
   report: ReplayReport;
   wallS: number;
   /** Simulated seconds per wall-clock second. */
@@ -62,6 +91,27 @@ export interface ReplayOutcome {
   native: boolean;
   prepareS: number;
   runs: ReplayRunResult[];
+  disagg?: DisaggSettings & {kvBytesPerToken: number};
+  goodput?: GoodputSettings & {
+    /** The run meeting the SLOs with the fewest workers, or none. */
+    chosen?: {config: ReplayConfig; router: ReplayRouterMode; label: string};
+  };
+}
+
+/**
+ * The decision rule: among runs where at least `minFraction` of requests meet every SLO, the one
+ * with the fewest workers; on a tie, the higher goodput (requests/s meeting the SLOs), then the
+ * earlier run. Undefined when none meets it.
+ */
+export function fewestWorkersMeeting(runs: readonly ReplayRunResult[], minFraction: number): ReplayRunResult | undefined {
+  let best: ReplayRunResult | undefined;
+  for (const r of runs) {
+    const g = r.report.goodput;
+    if (!g || g.fraction < minFraction) continue;
+    const fewer = best ? configWorkers(r.config) - configWorkers(best.config) : -1;
+    if (fewer < 0 || (fewer === 0 && g.requestsPerS > best!.report.goodput!.requestsPerS)) best = r;
+  }
+  return best;
 }
 
 async function makeRouter(mode: ReplayRouterMode, s: ReplaySettings, clock: {ms: number}): Promise<RequestRouter> {
@@ -123,17 +173,44 @@ export async function runReplay(s: ReplaySettings, hooks: ReplayHooks = {}): Pro
   };
   const prepareS = (performance.now() - prepStart) / 1000;
   const runs: ReplayRunResult[] = [];
+  const slos = s.goodput?.slos;
+  const record = (router: ReplayRouterMode, config: ReplayConfig, report: ReplayReport, wallS: number) => {
+    const result: ReplayRunResult = {router, config, report, wallS, speed: report.durationS / wallS};
+    runs.push(result);
+    hooks.onRun?.(result);
+  };
   for (const mode of s.routers) {
     const clock = {ms: 0};
     const router = await makeRouter(mode, s, clock);
     const started = performance.now();
     const run = replay(requests, {workers: s.workers, engine, hasher: h, router, clock});
     const wallS = (performance.now() - started) / 1000;
-    const report = reportReplay(run, s.blockSize);
-    const result = {router: mode, report, wallS, speed: report.durationS / wallS};
-    runs.push(result);
-    hooks.onRun?.(result);
+    record(mode, {kind: 'aggregated', workers: s.workers}, reportReplay(run, s.blockSize, slos), wallS);
   }
+  // The KV cache is sized in bf16 (kvCapacity's default), so it crosses the link in bf16 too.
+  const kvBytesPerToken = s.model.kvBytesPerToken.bf16;
+  for (const split of s.disagg?.splits ?? []) {
+    for (const mode of s.routers) {
+      const clock = {ms: 0};
+      const [prefillRouter, decodeRouter] = [await makeRouter(mode, s, clock), await makeRouter(mode, s, clock)];
+      const started = performance.now();
+      const run = replayDisagg(requests, {
+        prefillWorkers: split.prefill,
+        decodeWorkers: split.decode,
+        engine,
+        hasher: h,
+        prefillRouter,
+        decodeRouter,
+        link: {gbps: s.disagg!.linkGbps, latencyMs: s.disagg!.transferLatencyMs},
+        kvBytesPerToken,
+        maxLocalPrefillTokens: s.disagg!.maxLocalPrefillTokens,
+        clock,
+      });
+      const wallS = (performance.now() - started) / 1000;
+      record(mode, {kind: 'disaggregated', ...split}, reportReplay(run, s.blockSize, slos), wallS);
+    }
+  }
+  const chosen = s.goodput && fewestWorkersMeeting(runs, s.goodput.minFraction);
   return {
     trace: s.trace,
     requests: trace.length,
@@ -151,5 +228,7 @@ export async function runReplay(s: ReplaySettings, hooks: ReplayHooks = {}): Pro
     native: native !== undefined,
     prepareS,
     runs,
+    ...(s.disagg ? {disagg: {...s.disagg, kvBytesPerToken}} : {}),
+    ...(s.goodput ? {goodput: {...s.goodput, ...(chosen ? {chosen: {config: chosen.config, router: chosen.router, label: configLabel(chosen.config)}} : {})}} : {}),
   };
 }

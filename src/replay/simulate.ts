@@ -23,7 +23,7 @@ export interface EngineSpec {
 
 
 /** The blocks' hashes as the router takes them, built only if the router reads them. */
-function lazyHashes(blocks: Block[]): {local: bigint[]; sequence: bigint[]} {
+export function lazyHashes(blocks: Block[]): {local: bigint[]; sequence: bigint[]} {
   let local: bigint[] | undefined;
   let sequence: bigint[] | undefined;
   return {
@@ -63,13 +63,16 @@ export interface ReplayTimeline {
 export interface ReplayRun {
   timeline: ReplayTimeline;
   workerIds: string[];
+  /** The load spread is measured over the first this-many workers (the prefill pool when disaggregated); all when unset. */
+  balancedWorkers?: number;
   /** Virtual time when the last request finished. */
   endMs: number;
   steps: number;
   preemptions: number;
 }
 
-interface SimWorker {
+/** One simulated engine: its paged KV, its scheduler, the step it is running and when that step ends. */
+export interface SimWorker {
   id: string;
   index: number;
   blocks: KvBlockManager;
@@ -77,6 +80,37 @@ interface SimWorker {
   step: Step | undefined;
   stepEnd: number;
   inFlight: number;
+}
+
+/** A mocker engine whose KV events go straight to `router` (when it listens for them). */
+export function simWorker(id: string, index: number, engine: EngineSpec, hasher: BlockHasher, router: RequestRouter): SimWorker {
+  const onEvent = router.applyEvent ? (e: KvEventData) => router.applyEvent!(id, e) : undefined;
+  const blocks = new KvBlockManager(engine.numGpuBlocks, engine.blockSize, onEvent);
+  const scheduler = new MockScheduler({blocks, hasher, maxNumSeqs: engine.maxNumSeqs, maxNumBatchedTokens: engine.maxNumBatchedTokens, perf: engine.perf});
+  return {id, index, blocks, scheduler, step: undefined, stepEnd: Number.POSITIVE_INFINITY, inFlight: 0};
+}
+
+/** What the router sees of each worker, refreshed in place. */
+export function refreshSnapshots(workers: readonly SimWorker[], snapshots: WorkerSnapshot[]): WorkerSnapshot[] {
+  for (let k = 0; k < workers.length; k++) {
+    snapshots[k]!.inFlight = workers[k]!.inFlight;
+    snapshots[k]!.kvUsage = workers[k]!.blocks.usage;
+  }
+  return snapshots;
+}
+
+/** Per-request timeline arrays for `n` requests (times NaN until they happen). */
+export function emptyTimeline(n: number): ReplayTimeline {
+  return {
+    arrival: new Float64Array(n),
+    firstToken: new Float64Array(n).fill(Number.NaN),
+    finish: new Float64Array(n).fill(Number.NaN),
+    inputTokens: new Uint32Array(n),
+    outputTokens: new Uint32Array(n),
+    cachedTokens: new Uint32Array(n),
+    promptBlocks: new Uint32Array(n),
+    worker: new Uint16Array(n),
+  };
 }
 
 export interface ReplayOptions {
@@ -92,23 +126,8 @@ export function replay(requests: readonly ReplayRequest[], opts: ReplayOptions):
   const {engine, router} = opts;
   const clock = opts.clock ?? {ms: 0};
   const n = requests.length;
-  const t: ReplayTimeline = {
-    arrival: new Float64Array(n),
-    firstToken: new Float64Array(n).fill(Number.NaN),
-    finish: new Float64Array(n).fill(Number.NaN),
-    inputTokens: new Uint32Array(n),
-    outputTokens: new Uint32Array(n),
-    cachedTokens: new Uint32Array(n),
-    promptBlocks: new Uint32Array(n),
-    worker: new Uint16Array(n),
-  };
-  const workers: SimWorker[] = Array.from({length: opts.workers}, (_, index) => {
-    const id = `worker-${index}`;
-    const onEvent = router.applyEvent ? (e: KvEventData) => router.applyEvent!(id, e) : undefined;
-    const blocks = new KvBlockManager(engine.numGpuBlocks, engine.blockSize, onEvent);
-    const scheduler = new MockScheduler({blocks, hasher: opts.hasher, maxNumSeqs: engine.maxNumSeqs, maxNumBatchedTokens: engine.maxNumBatchedTokens, perf: engine.perf});
-    return {id, index, blocks, scheduler, step: undefined, stepEnd: Number.POSITIVE_INFINITY, inFlight: 0};
-  });
+  const t = emptyTimeline(n);
+  const workers: SimWorker[] = Array.from({length: opts.workers}, (_, index) => simWorker(`worker-${index}`, index, engine, opts.hasher, router));
   const snapshots: WorkerSnapshot[] = workers.map((w) => ({id: w.id, inFlight: 0, kvUsage: 0}));
   const byId = new Map(workers.map((w) => [w.id, w]));
   let steps = 0;
@@ -145,13 +164,9 @@ export function replay(requests: readonly ReplayRequest[], opts: ReplayOptions):
     const r = requests[i]!;
     clock.ms = r.arrivalMs;
     const p = r.prompt();
-    for (let k = 0; k < workers.length; k++) {
-      snapshots[k]!.inFlight = workers[k]!.inFlight;
-      snapshots[k]!.kvUsage = workers[k]!.blocks.usage;
-    }
     const id = String(i);
     // The router reads only the prompt's length when it is given the block hashes.
-    const decision = router.choose({id, tokens: {length: p.length}, blockHashes: lazyHashes(p.blocks)}, snapshots);
+    const decision = router.choose({id, tokens: {length: p.length}, blockHashes: lazyHashes(p.blocks)}, refreshSnapshots(workers, snapshots));
     const w = byId.get(decision!.workerId)!;
     t.arrival[i] = r.arrivalMs;
     t.inputTokens[i] = p.length;
