@@ -31,6 +31,9 @@ export default class Frontend extends Command {
     'busy-max-inflight': Flags.integer({default: D.router.busyMaxInflight, min: 0, env: 'DYN_ROUTER_BUSY_MAX_INFLIGHT', description: doc(['router', 'busyMaxInflight'])}),
     'busy-kv-usage': numberFlag({default: D.router.busyKvUsage, min: 0, env: 'DYN_ROUTER_BUSY_KV_USAGE', description: doc(['router', 'busyKvUsage'])}),
     'body-limit-mb': Flags.integer({default: D.frontend.bodyLimitMb, min: 1, description: doc(['frontend', 'bodyLimitMb'])}),
+    disagg: Flags.boolean({description: 'the deployment has prefill workers: prefill there when it pays (conditional disaggregation)'}),
+    'max-local-prefill-length': Flags.integer({default: D.disaggregation.maxLocalPrefillLength, min: 0, description: doc(['disaggregation', 'maxLocalPrefillLength'])}),
+    'max-prefill-queue-size': Flags.integer({default: D.disaggregation.maxPrefillQueueSize, min: 0, description: doc(['disaggregation', 'maxPrefillQueueSize'])}),
     'drain-ms': Flags.integer({default: 3000, description: 'on stop, time to let in-flight requests finish'}),
   };
 
@@ -58,6 +61,7 @@ export default class Frontend extends Command {
       busyMaxInflight: flags['busy-max-inflight'],
       busyKvUsage: flags['busy-kv-usage'],
       bodyLimitBytes: flags['body-limit-mb'] * 1024 * 1024,
+      disagg: flags.disagg ? {maxLocalPrefillLength: flags['max-local-prefill-length'], maxPrefillQueueSize: flags['max-prefill-queue-size']} : undefined,
       drainMs: flags['drain-ms'],
     });
   }

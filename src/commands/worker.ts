@@ -2,7 +2,7 @@ import {Command, Flags} from '@oclif/core';
 import {configDefaults, configDescription as doc} from '../config/defaults.js';
 import {resolveModel} from '../config/models.js';
 import {engineNotAvailable} from '../config/not-yet.js';
-import {ENGINES, WORKER_ROLES} from '../config/schema.js';
+import {ENGINES, TRANSFER_BACKENDS, WORKER_ROLES} from '../config/schema.js';
 import {dynamoHome, runDirOf} from '../supervisor/run-dir.js';
 import {numberFlag} from './flags/numbers.js';
 
@@ -32,6 +32,9 @@ export default class Worker extends Command {
     'max-num-seqs': Flags.integer({default: D.mocker.maxNumSeqs, min: 1, description: doc(['mocker', 'maxNumSeqs'])}),
     'max-num-batched-tokens': Flags.integer({default: D.mocker.maxNumBatchedTokens, min: 1, description: doc(['mocker', 'maxNumBatchedTokens'])}),
     'speedup-ratio': numberFlag({default: D.mocker.speedupRatio, min: 0, allowInfinity: true, description: `${doc(['mocker', 'speedupRatio'])}; inf is the same`}),
+    'kv-lease-ms': Flags.integer({default: D.disaggregation.leaseMs, min: 1, description: doc(['disaggregation', 'leaseMs'])}),
+    'kv-transfer-backend': Flags.string({default: D.disaggregation.transferBackend, options: [...TRANSFER_BACKENDS], description: doc(['disaggregation', 'transferBackend'])}),
+    'kv-memory-scale': numberFlag({default: D.disaggregation.kvMemoryScale, min: 0, description: doc(['disaggregation', 'kvMemoryScale'])}),
     'drain-ms': Flags.integer({default: 3000, description: 'on stop, time to let in-flight requests finish'}),
   };
 
@@ -59,6 +62,7 @@ export default class Worker extends Command {
       maxNumBatchedTokens: flags['max-num-batched-tokens'],
       speedupRatio: flags['speedup-ratio'],
       drainMs: flags['drain-ms'],
+      kvTransfer: {leaseMs: flags['kv-lease-ms'], backend: flags['kv-transfer-backend'] as (typeof TRANSFER_BACKENDS)[number], memoryScale: flags['kv-memory-scale']},
     });
   }
 }

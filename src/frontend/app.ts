@@ -9,6 +9,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http';
 import {PROMETHEUS_CONTENT_TYPE} from '../metrics/prometheus.js';
 import {parseBody, readBody} from './body.js';
 import {ServeError, toServeError} from './errors.js';
+import {prefillFirst} from './disagg.js';
 import {type GenerationDeps, generate, route} from './generate.js';
 import type {FrontendMetrics} from './metrics.js';
 import {chatRequestSchema, completionRequestSchema} from './openai-schema.js';
@@ -54,10 +55,14 @@ export function createFrontendApp(deps: FrontendDeps): (req: IncomingMessage, re
     });
     const {generation: g, meta} = r;
     const decision = await obs.routing(deps.router.name, () => route(deps, meta.id, g.promptTokens, g.routing, abort.signal));
-    const events = obs.tap(generate(deps, decision.workerId, {...g, signal: abort.signal}));
+    const prefill = deps.disagg ? await prefillFirst(deps, deps.disagg, meta.id, {...g, signal: abort.signal}, decision) : undefined;
+    if (prefill) obs.prefill(prefill);
+    const kvTransfer = prefill?.remote ? prefill.kvTransfer : undefined;
+    const events = obs.tap(generate(deps, decision.workerId, {...g, signal: abort.signal, kvTransfer}));
     // Which worker served it, and how many prompt blocks the router expected it to have cached.
     const headers: Record<string, string> = {'x-request-id': meta.id, 'x-dynamo-worker-id': decision.workerId};
     if (decision.overlapBlocks !== undefined) headers['x-dynamo-overlap-blocks'] = String(decision.overlapBlocks);
+    if (prefill?.remote) headers['x-dynamo-prefill-worker-id'] = prefill.prefillWorker;
     try {
       await (r.stream ? writeStream(res, r, events, headers, abort.signal) : writeUnary(res, r, events, headers));
       obs.succeeded();

@@ -3,7 +3,7 @@
  * decision), stream its tokens, detokenize, cut at stop strings, and report usage. Routing happens
  * in `route()` before any byte is sent, so "no worker" is a clean HTTP 503, not a broken stream.
  */
-import type {GenerateChunk, GenerateRequest} from '../worker/protocol.js';
+import type {GenerateChunk, GenerateRequest, KvTransferParams} from '../worker/protocol.js';
 import {type BusyThresholds, type RequestRouter, type RouteDecision, type RouteOverrides, notBusy} from '../router/policy.js';
 import type {RouterQueue} from '../router/queue.js';
 import {ServeError, toServeError} from './errors.js';
@@ -18,6 +18,8 @@ export interface GenerationDeps {
   queue?: RouterQueue;
   thresholds: BusyThresholds;
   pipeline: ModelPipeline;
+  /** Disaggregated serving: when to prefill on a prefill worker (disagg.ts). */
+  disagg?: import('./disagg.js').DisaggSettings;
 }
 
 export interface GenerationInput {
@@ -36,6 +38,8 @@ export interface GenerationInput {
   routing?: RouteOverrides;
   arrivedAt: number;
   signal: AbortSignal;
+  /** The prompt's KV blocks wait on a prefill worker (disagg.ts): the decode worker pulls them. */
+  kvTransfer?: KvTransferParams;
 }
 
 export type GenerationEvent =
@@ -90,6 +94,7 @@ export async function* generate(deps: GenerationDeps, workerId: string, input: G
     minTokens: input.minTokens,
     arrivedAt: input.arrivedAt,
     mockToolCall: input.mockToolCall,
+    ...(input.kvTransfer ? {kvTransfer: input.kvTransfer} : {}),
   };
   const detok = deps.pipeline.detokenizer();
   const stops = new StopMatcher(input.stop);

@@ -25,6 +25,7 @@ export function frontendMetrics() {
     routerPromptTokens: r.counter('dynamo_router_prompt_tokens_total', 'Prompt tokens of finished requests, by worker.'),
     routerCachedTokens: r.counter('dynamo_router_cached_tokens_total', 'Of those, tokens the worker served from its prefix cache (cached share = this / prompt tokens).'),
     routerQueuePending: r.gauge('dynamo_router_queue_pending_requests', 'Requests parked in the router queue while every worker is saturated.'),
+    disaggPrefill: r.counter('dynamo_frontend_disagg_prefill_total', 'Where prefills of disaggregated serving ran: remote (a prefill worker), or local on the decode worker, with why.'),
     routerOverheadMs: r.histogram('dynamo_router_overhead_total_ms', 'Time to make one routing decision (hashing, index, scoring).', [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10]),
   };
 }

@@ -100,6 +100,11 @@ export class RequestMetrics {
     this.m.routerCachedTokens.inc({worker_id: this.workerId}, u.cachedTokens);
   }
 
+  /** Where the prefill ran (disaggregated serving). */
+  prefill(outcome: {remote: boolean; why?: string}): void {
+    this.m.disaggPrefill.inc({...this.model, path: outcome.remote ? 'remote' : 'local', reason: outcome.remote ? '' : (outcome.why ?? '')});
+  }
+
   /** The client went away before the response completed. */
   disconnected(): void {
     this.m.disconnected.inc(this.model);

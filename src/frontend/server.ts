@@ -31,6 +31,8 @@ export interface FrontendOptions {
   busyKvUsage: number;
   bodyLimitBytes: number;
   drainMs: number;
+  /** Disaggregated serving's thresholds (the deployment has prefill workers). */
+  disagg?: {maxLocalPrefillLength: number; maxPrefillQueueSize: number};
 }
 
 export async function runFrontend(opts: FrontendOptions): Promise<void> {
@@ -55,6 +57,7 @@ export async function runFrontend(opts: FrontendOptions): Promise<void> {
     router,
     queue,
     thresholds,
+    disagg: opts.disagg ? {...opts.disagg, blockSize: opts.router.blockSize} : undefined,
     apiKey: opts.apiKey,
     bodyLimitBytes: opts.bodyLimitBytes,
     version: pjson.version,

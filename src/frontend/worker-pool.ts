@@ -86,9 +86,8 @@ export class WorkerPool {
     );
   }
 
-  /** Workers that can take a request now, for routing. Prefill workers wait for disaggregated routing. */
-  snapshot(): WorkerSnapshot[] {
-    const roles: WorkerRole[] = ['agg', 'decode'];
+  /** Workers of these roles that can take a request now, for routing (prefill workers: disagg.ts). */
+  snapshot(roles: readonly WorkerRole[] = ['agg', 'decode']): WorkerSnapshot[] {
     return [...this.workers.values()]
       .filter((w) => !w.down && roles.includes(w.record.role))
       .map((w) => ({id: w.record.id, inFlight: w.inFlight, kvUsage: w.kvUsage, maxNumBatchedTokens: w.record.runtime?.maxNumBatchedTokens}));

@@ -92,6 +92,7 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
   const logs = join(runDir, 'logs');
   const discoveryDir = join(runDir, 'discovery');
   const mk = config.mocker;
+  const dg = config.disaggregation;
   const mockerArgs =
     config.engine === 'mocker'
       ? [
@@ -162,6 +163,7 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
           // workers.<role>.engineArgs are refused at load time until an engine takes them: the worker
           // command has no `--` passthrough, so emitting them would fail its argv parse.
           ...mockerArgs,
+          ...(role === 'agg' ? [] : ['--kv-lease-ms', String(dg.leaseMs), '--kv-transfer-backend', dg.transferBackend, '--kv-memory-scale', String(dg.kvMemoryScale)]),
         ],
         env: {...common, DYN_PROCESS_ID: id},
         ports: {rpc, metrics},
@@ -214,6 +216,7 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
       String(r.busyKvUsage),
       '--body-limit-mb',
       String(config.frontend.bodyLimitMb),
+      ...(config.disagg ? ['--disagg', '--max-local-prefill-length', String(dg.maxLocalPrefillLength), '--max-prefill-queue-size', String(dg.maxPrefillQueueSize)] : []),
     ],
     // The API key travels in the environment: argv is visible to every user in `ps`.
     env: {...common, DYN_PROCESS_ID: 'frontend', ...(config.frontend.apiKey ? {DYN_FRONTEND_API_KEY: config.frontend.apiKey} : {})},

@@ -3,6 +3,7 @@
  * model, tensor parallelism and GPU memory unless given, step times from its active parameters), with its KV events
  * numbered and buffered for routers, and the text it writes.
  */
+import type {BlockHasher} from '../kv/block-hasher.js';
 import {DynamoBlockHasher} from '../kv/dynamo-hash.js';
 import {kvCapacity} from '../engines/mocker/capacity.js';
 import {MockerEngine} from '../engines/mocker/engine.js';
@@ -20,6 +21,8 @@ export interface MockerWorkerEngine {
   scheduler: MockScheduler;
   blocks: KvBlockManager;
   blocksTotal: number;
+  /** The engine's block hashes (the hand-off of disaggregated serving names blocks by them). */
+  hasher: BlockHasher;
   kvEvents: KvEventPublisher;
   output: OutputText;
 }
@@ -34,12 +37,13 @@ export async function buildMockerEngine(opts: MockerEngineOptions, preloaded?: O
   // subscriber starts from a snapshot of the cached blocks.
   const kvEvents: KvEventPublisher = new KvEventPublisher(() => blocks.snapshot());
   const blocks = new KvBlockManager(blocksTotal, opts.blockSize, (e) => kvEvents.publish(e));
+  const hasher = await DynamoBlockHasher.create(opts.blockSize);
   const scheduler = new MockScheduler({
     blocks,
-    hasher: await DynamoBlockHasher.create(opts.blockSize),
+    hasher,
     maxNumSeqs: opts.maxNumSeqs,
     maxNumBatchedTokens: opts.maxNumBatchedTokens,
     perf: polynomialModel(modelScale(opts.model.activeParameters)),
   });
-  return {engine: new MockerEngine(scheduler, opts.speedupRatio), scheduler, blocks, blocksTotal, kvEvents, output};
+  return {engine: new MockerEngine(scheduler, opts.speedupRatio), scheduler, blocks, blocksTotal, hasher, kvEvents, output};
 }

@@ -1,6 +1,6 @@
 /** What a worker process is started with (the `dynamo worker` flags, parsed). */
 import type {ModelInfo} from '../config/models.js';
-import type {WorkerRole} from '../config/schema.js';
+import type {TRANSFER_BACKENDS, WorkerRole} from '../config/schema.js';
 
 export interface WorkerOptions {
   engine: string;
@@ -23,4 +23,6 @@ export interface WorkerOptions {
   maxNumBatchedTokens: number;
   speedupRatio: number;
   drainMs: number;
+  /** Prefill and decode roles: how their KV blocks are held in memory and moved (worker/kv-transfer.ts). */
+  kvTransfer?: {leaseMs: number; backend: (typeof TRANSFER_BACKENDS)[number]; memoryScale: number};
 }

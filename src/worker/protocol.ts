@@ -2,6 +2,9 @@
  * What travels on the request plane between the frontend and a worker (msgpack bodies).
  * The frontend tokenizes; workers see token ids only, as in Dynamo.
  */
+import type {KvTransferParams} from './kv-transfer.js';
+
+export type {KvTransferParams};
 export interface GenerateRequest {
   requestId: string;
   tokenIds: number[];
@@ -18,6 +21,8 @@ export interface GenerateRequest {
    * simulated model should call this one.
    */
   mockToolCall?: string;
+  /** Decode workers: the prompt's KV blocks wait on this prefill worker (its last chunk said where). */
+  kvTransfer?: KvTransferParams;
 }
 
 export interface GenerateChunk {
@@ -25,6 +30,8 @@ export interface GenerateChunk {
   /** First chunk only: prompt tokens served from the prefix cache. */
   cachedTokens?: number;
   finishReason?: 'length' | 'stop';
+  /** A prefill worker's last chunk: where the prompt's KV blocks are held for the decode worker. */
+  kvTransfer?: KvTransferParams;
 }
 
 export function validateGenerateRequest(body: unknown): GenerateRequest | string {

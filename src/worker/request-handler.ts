@@ -3,12 +3,19 @@
  * a router; anything else is a generate request, streamed as the engine produces tokens. The
  * stream's signal (client cancel or dropped connection) cancels the request in the engine, which
  * frees its blocks at once. A draining worker refuses new requests but keeps serving subscriptions.
+ *
+ * Disaggregated serving (kv-transfer.ts): a prefill worker produces one token and its last chunk
+ * says where the prompt's blocks are held; a decode worker given those pulls the blocks it lacks
+ * before the engine sees the request, so the engine finds them cached and prefills only the rest.
+ * A failed pull is logged and counted, and the request is prefilled here.
  */
 import type {WorkerRole} from '../config/schema.js';
 import {StreamError, type StreamHandler} from '../runtime/request-plane/server.js';
 import type {Logger} from '../shared/log.js';
+import {blocksOf} from '../engines/mocker/kv-blocks.js';
+import {type DecodePuller, type PrefillLeases, isKvTransferParams} from './kv-transfer.js';
 import type {MockerWorkerEngine} from './mocker-engine.js';
-import {isKvEventSubscription, validateGenerateRequest} from './protocol.js';
+import {type GenerateChunk, isKvEventSubscription, validateGenerateRequest} from './protocol.js';
 import type {WorkerMetricsFeed} from './worker-metrics.js';
 
 export interface RequestHandlerDeps {
@@ -17,10 +24,14 @@ export interface RequestHandlerDeps {
   role: WorkerRole;
   workerId: string;
   isDraining: () => boolean;
-  log?: Pick<Logger, 'debug'>;
+  /** Prefill workers of a disaggregated deployment. */
+  leases?: PrefillLeases;
+  /** Decode workers of a disaggregated deployment. */
+  puller?: DecodePuller;
+  log?: Pick<Logger, 'debug' | 'warn'>;
 }
 
-export function workerRequestHandler({mocker, metrics, role, workerId, isDraining, log}: RequestHandlerDeps): StreamHandler {
+export function workerRequestHandler({mocker, metrics, role, workerId, isDraining, leases, puller, log}: RequestHandlerDeps): StreamHandler {
   return async function* (body, ctx): AsyncGenerator<unknown> {
     if (isKvEventSubscription(body)) {
       yield* mocker.kvEvents.subscribe(body.from, ctx.signal);
@@ -29,8 +40,19 @@ export function workerRequestHandler({mocker, metrics, role, workerId, isDrainin
     if (isDraining()) throw new StreamError('worker_draining', `${workerId} is shutting down`);
     const req = validateGenerateRequest(body);
     if (typeof req === 'string') throw new StreamError('invalid_request', req);
-    // Prefill workers of a disaggregated pair produce exactly one token (the hand-off comes later).
+    // Prefill workers of a disaggregated pair produce exactly one token, then hand the blocks off.
     const maxTokens = role === 'prefill' ? 1 : req.maxTokens;
+    let pulled: Awaited<ReturnType<DecodePuller['pull']>> | undefined;
+    if (puller && req.kvTransfer !== undefined) {
+      if (!isKvTransferParams(req.kvTransfer)) throw new StreamError('invalid_request', 'kvTransfer is not what a prefill worker sends');
+      pulled = await puller.pull(req.kvTransfer, blocksOf(mocker.hasher, req.tokenIds));
+      if (!pulled.ok) log?.warn(`${req.requestId}: ${pulled.error}`);
+      else log?.debug(`${req.requestId}: pulled ${pulled.pulledBlocks} KV block(s), ${pulled.bytes} bytes in ${pulled.ms.toFixed(2)} ms from ${req.kvTransfer.peer}`);
+    }
+    const releaseHold = () => {
+      if (pulled?.ok) mocker.blocks.free(pulled.hold);
+      pulled = undefined;
+    };
     const observer = metrics.request(req.arrivedAt ?? Date.now());
     const chunks = mocker.engine.generate(
       {
@@ -43,10 +65,21 @@ export function workerRequestHandler({mocker, metrics, role, workerId, isDrainin
       },
       ctx.signal,
     );
-    for await (const chunk of chunks) {
-      const done = observer.chunk(chunk, Date.now());
-      if (done) log?.debug(`${req.requestId}: ${req.tokenIds.length} prompt tokens (${done.cachedTokens} cached), ${done.generatedTokens} generated, ${done.finishReason}, ${done.elapsedMs} ms`);
-      yield chunk;
+    try {
+      for await (const c of chunks) {
+        // The engine has taken the pulled blocks by its first token: they are its to keep or evict now.
+        releaseHold();
+        const done = observer.chunk(c, Date.now());
+        if (done) log?.debug(`${req.requestId}: ${req.tokenIds.length} prompt tokens (${done.cachedTokens} cached), ${done.generatedTokens} generated, ${done.finishReason}, ${done.elapsedMs} ms`);
+        let chunk: GenerateChunk = c;
+        if (c.finishReason && leases) {
+          const kvTransfer = leases.hold(req.requestId, blocksOf(mocker.hasher, req.tokenIds));
+          if (kvTransfer) chunk = {...c, kvTransfer};
+        }
+        yield chunk;
+      }
+    } finally {
+      releaseHold();
     }
   };
 }

@@ -10,6 +10,8 @@ export interface WorkerHealth {
   workerId: string;
   inFlight: number;
   kvUsage: number;
+  /** Block accounting (free + active + inactive = total; `leases`: requests a prefill worker holds blocks for). */
+  kvBlocks?: {total: number; free: number; active: number; inactive: number; leases?: number};
 }
 
 export interface StatusServerOptions {
@@ -25,7 +27,7 @@ export function serveWorkerStatus(opts: StatusServerOptions): Promise<Server> {
     if (req.url === '/health') {
       const h = opts.health();
       res.writeHead(h.draining ? 503 : 200, {'content-type': 'application/json'});
-      res.end(JSON.stringify({status: h.draining ? 'draining' : 'ready', worker: h.workerId, in_flight: h.inFlight, kv_usage: h.kvUsage}));
+      res.end(JSON.stringify({status: h.draining ? 'draining' : 'ready', worker: h.workerId, in_flight: h.inFlight, kv_usage: h.kvUsage, ...(h.kvBlocks ? {kv_blocks: h.kvBlocks} : {})}));
     } else if (req.url === '/metrics') {
       const text = opts.metrics();
       res.writeHead(200, {'content-type': PROMETHEUS_CONTENT_TYPE});

@@ -11,6 +11,7 @@ import {roleLifecycle} from '../runtime/role-lifecycle.js';
 import {serveRequestPlane} from '../runtime/request-plane/server.js';
 import {logger} from '../shared/log.js';
 import {drainWorker} from './drain.js';
+import {DecodePuller, KvMemory, PrefillLeases, mockerBlockBytes, transferMetrics} from './kv-transfer.js';
 import {buildMockerEngine} from './mocker-engine.js';
 import type {WorkerOptions} from './options.js';
 import {registerWorker} from './registration.js';
@@ -30,15 +31,41 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   let draining = false;
   const isDraining = () => draining;
 
-  const handler = workerRequestHandler({mocker, metrics, role: opts.role, workerId: opts.workerId, isDraining, log});
+  // Prefill and decode workers back their blocks with memory in a transfer agent (kv-transfer.ts).
+  const kv = opts.role !== 'agg' && opts.kvTransfer ? opts.kvTransfer : undefined;
+  const transfer = kv ? transferMetrics() : undefined;
+  const memory = kv
+    ? KvMemory.create({
+        name: opts.workerId,
+        host: opts.host,
+        advertiseHost: opts.advertiseHost,
+        totalBlocks: mocker.blocksTotal,
+        blockBytes: mockerBlockBytes(opts.model.kvBytesPerToken.bf16, opts.blockSize, kv.memoryScale),
+      })
+    : undefined;
+  const leases = memory && opts.role === 'prefill' ? new PrefillLeases(memory, mocker.blocks, kv!.leaseMs, transfer!) : undefined;
+  const puller = memory && opts.role === 'decode' ? new DecodePuller(memory, mocker.blocks, kv!.backend, transfer!) : undefined;
+  if (transfer) {
+    transfer.pending.set({}, 0);
+    transfer.tokens.inc({}, 0);
+  }
+
+  const handler = workerRequestHandler({mocker, metrics, role: opts.role, workerId: opts.workerId, isDraining, leases, puller, log});
   const rpc = await serveRequestPlane(handler, opts.rpcPort, opts.host);
   const status = await serveWorkerStatus({
     host: opts.host,
     port: opts.metricsPort,
-    health: () => ({draining, workerId: opts.workerId, inFlight: mocker.engine.inFlight, kvUsage: mocker.blocks.usage}),
+    health: () => ({
+      draining,
+      workerId: opts.workerId,
+      inFlight: mocker.engine.inFlight,
+      kvUsage: mocker.blocks.usage,
+      // What a test or an operator checks for leaks: every block free or cached-and-unused when idle.
+      kvBlocks: {total: mocker.blocksTotal, free: mocker.blocks.freeBlocks, active: mocker.blocks.activeBlocks, inactive: mocker.blocks.inactiveBlocks, ...(leases ? {leases: leases.held} : {})},
+    }),
     metrics: () => {
       metrics.refresh();
-      return metrics.render();
+      return transfer ? metrics.render() + transfer.registry.render() : metrics.render();
     },
   });
   const lease = await registerWorker(opts, mocker.blocksTotal);
@@ -49,5 +76,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   draining = true;
   log.info(`worker ${opts.workerId}: ${why}; leaving discovery and draining ${mocker.engine.inFlight} request(s)`);
   await drainWorker({lease, rpc, status, inFlight: () => mocker.engine.inFlight, drainMs: opts.drainMs});
+  leases?.close();
+  memory?.close();
   life.exit(0);
 }

@@ -6,7 +6,7 @@
 import {Flags} from '@oclif/core';
 import {configDefaults, configDescription} from '../../config/defaults.js';
 import type {FlagValue} from '../../config/load.js';
-import {ENGINES, LOG_LEVELS, ROUTER_MODES, WORKER_ROLES} from '../../config/schema.js';
+import {ENGINES, LOG_LEVELS, ROUTER_MODES, TRANSFER_BACKENDS, WORKER_ROLES} from '../../config/schema.js';
 import {numberFlag} from './numbers.js';
 
 const group = 'CONFIG';
@@ -44,6 +44,9 @@ export const configFlags = {
   'router-max-tree-size': Flags.integer({description: about(['router', 'maxTreeSize'], D.router.maxTreeSize), min: 1, helpGroup: group}),
   'router-prune-target-ratio': numberFlag({description: about(['router', 'pruneTargetRatio'], D.router.pruneTargetRatio), helpGroup: group}),
   'router-queue-threshold': numberFlag({description: about(['router', 'queueThreshold'], D.router.queueThreshold), helpGroup: group}),
+  'max-local-prefill-length': Flags.integer({description: about(['disaggregation', 'maxLocalPrefillLength'], D.disaggregation.maxLocalPrefillLength), min: 0, helpGroup: group}),
+  'max-prefill-queue-size': Flags.integer({description: about(['disaggregation', 'maxPrefillQueueSize'], D.disaggregation.maxPrefillQueueSize), min: 0, helpGroup: group}),
+  'kv-transfer-backend': Flags.string({description: configDescription(['disaggregation', 'transferBackend']), options: [...TRANSFER_BACKENDS], helpGroup: group}),
   'log-level': Flags.string({description: 'log level of every process', options: [...LOG_LEVELS], helpGroup: group}),
 };
 
@@ -69,6 +72,9 @@ const PATHS: Record<Exclude<keyof typeof configFlags, 'config'>, string[] | stri
   'router-max-tree-size': ['router', 'maxTreeSize'],
   'router-prune-target-ratio': ['router', 'pruneTargetRatio'],
   'router-queue-threshold': ['router', 'queueThreshold'],
+  'max-local-prefill-length': ['disaggregation', 'maxLocalPrefillLength'],
+  'max-prefill-queue-size': ['disaggregation', 'maxPrefillQueueSize'],
+  'kv-transfer-backend': ['disaggregation', 'transferBackend'],
   'log-level': ['logLevel'],
 };
 

@@ -1,0 +1,220 @@
+/**
+ * A worker's side of disaggregated serving (docs/disaggregation.md): its KV blocks backed by real
+ * memory in a transfer agent, and the hand-off between a prefill and a decode worker.
+ *
+ * - Memory: one agent region of `totalBlocks × blockBytes`; a cached block's bytes sit at its slot
+ *   (KvBlockManager.slotOf). `blockBytes` is the model's real KV bytes per block times a scale, so
+ *   a transfer moves real bytes and takes real time on a small machine too.
+ * - Prefill (`PrefillLeases`): when a request's one token is out, the worker holds the prompt's
+ *   blocks that are still cached under a lease, writes into each the pattern of its hash (what the
+ *   mocker "computed"), and answers with where they are. The blocks are released when the decode
+ *   worker says so (a notification after its READ) or when the lease runs out: nothing leaks if the
+ *   decode side dies.
+ * - Decode (`DecodePuller`): takes blocks for the prompt's leading held blocks, READs the ones it
+ *   does not cache from the prefill worker's slots, and checks each against its hash's pattern.
+ *   A failed or corrupted transfer drops the blocks it took (never left cached with wrong bytes)
+ *   and the request is prefilled locally instead.
+ */
+import type {TRANSFER_BACKENDS} from '../config/schema.js';
+import type {Block, KvBlockManager, SequenceBlocks} from '../engines/mocker/kv-blocks.js';
+import {Registry} from '../metrics/prometheus.js';
+import {type ByteRange, TransferAgent} from '../native/transfer.js';
+
+export type TransferBackend = (typeof TRANSFER_BACKENDS)[number];
+
+/** What a prefill worker tells the decode worker (inside its last chunk, relayed by the frontend). */
+export interface KvTransferParams {
+  /** The prefill worker's agent name and metadata (TransferAgent.metadata). */
+  peer: string;
+  agent: string;
+  leaseId: string;
+  blockBytes: number;
+  /** Slots of the prompt's leading blocks the prefill worker holds, in prompt order. */
+  slots: number[];
+}
+
+export function isKvTransferParams(v: unknown): v is KvTransferParams {
+  const p = v as Partial<KvTransferParams> | null;
+  return !!p && typeof p.peer === 'string' && typeof p.agent === 'string' && typeof p.leaseId === 'string' && Number.isInteger(p.blockBytes) && Array.isArray(p.slots) && p.slots.every(Number.isInteger);
+}
+
+/** Bytes a mocker block holds: the model's per-token KV bytes × block size × scale, 64-byte aligned, at least 64. */
+export function mockerBlockBytes(kvBytesPerToken: number, blockSize: number, scale: number): number {
+  return Math.max(64, Math.floor((kvBytesPerToken * blockSize * scale) / 64) * 64);
+}
+
+export class KvMemory {
+  private constructor(
+    readonly agent: TransferAgent,
+    private readonly region: number,
+    readonly blockBytes: number,
+  ) {}
+
+  static create(opts: {name: string; host: string; advertiseHost: string; totalBlocks: number; blockBytes: number}): KvMemory {
+    const agent = TransferAgent.create({name: opts.name, listenHost: opts.host, advertiseHost: opts.advertiseHost});
+    return new KvMemory(agent, agent.allocate(opts.totalBlocks * opts.blockBytes), opts.blockBytes);
+  }
+
+  range(slot: number): ByteRange {
+    return {region: this.region, offset: slot * this.blockBytes, length: this.blockBytes};
+  }
+
+  close(): void {
+    this.agent.close();
+  }
+}
+
+/** The transfer metrics of a worker (top reads the first two: src/top/families.ts). */
+export function transferMetrics(r: Registry = new Registry()) {
+  return {
+    registry: r,
+    tokens: r.counter('dynamo_component_kv_transfer_tokens_total', 'Prompt tokens whose KV blocks this worker pulled from a prefill worker.'),
+    pending: r.gauge('dynamo_component_kv_transfer_pending', 'KV transfers in flight.'),
+    bytes: r.counter('dynamo_component_kv_transfer_bytes_total', 'Bytes of KV blocks pulled.'),
+    transfers: r.counter('dynamo_component_kv_transfers_total', 'KV transfers by result (ok, failed, corrupted, no_room).'),
+    seconds: r.histogram('dynamo_component_kv_transfer_seconds', 'Time of one KV transfer.', [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]),
+    leases: r.gauge('dynamo_component_kv_leases', 'Requests whose KV blocks a prefill worker holds for a decode worker.'),
+    leasesExpired: r.counter('dynamo_component_kv_leases_expired_total', 'Leases that ran out before the decode worker released them.'),
+  };
+}
+export type TransferMetrics = ReturnType<typeof transferMetrics>;
+
+const RELEASE = 'release ';
+
+interface Lease {
+  seq: SequenceBlocks;
+  timer: NodeJS.Timeout;
+}
+
+/** The prefill worker's held blocks, by lease. */
+export class PrefillLeases {
+  private readonly leases = new Map<string, Lease>();
+  private readonly poll: NodeJS.Timeout;
+
+  constructor(
+    private readonly memory: KvMemory,
+    private readonly blocks: KvBlockManager,
+    private readonly leaseMs: number,
+    private readonly metrics: TransferMetrics,
+    /** How often notifications are read (a decode worker's "release"). */
+    pollMs = 5,
+  ) {
+    this.poll = setInterval(() => this.readNotifications(), pollMs);
+    this.poll.unref();
+  }
+
+  /**
+   * Holds the prompt's leading blocks that are still cached (the request just finished: nothing
+   * was evicted in between unless the cache was full) and fills them; undefined when none is.
+   */
+  hold(leaseId: string, prompt: readonly Block[]): KvTransferParams | undefined {
+    const n = this.blocks.cachedPrefix(prompt);
+    if (n === 0) return undefined;
+    const seq: SequenceBlocks = {blocks: [], partial: 0};
+    if (this.blocks.allocate(seq, prompt.slice(0, n), n * this.blocks.blockSize) < 0) return undefined;
+    const slots = seq.blocks.map((b) => this.blocks.slotOf(b)!);
+    for (let i = 0; i < slots.length; i++) this.memory.agent.fill(this.memory.range(slots[i]!), seq.blocks[i]!.seq);
+    this.release(leaseId); // a retried request id replaces its old lease
+    const timer = setTimeout(() => {
+      if (this.release(leaseId)) this.metrics.leasesExpired.inc({});
+    }, this.leaseMs);
+    timer.unref();
+    this.leases.set(leaseId, {seq, timer});
+    this.metrics.leases.set({}, this.leases.size);
+    return {peer: this.memory.agent.name, agent: this.memory.agent.metadata(), leaseId, blockBytes: this.memory.blockBytes, slots};
+  }
+
+  /** Frees a lease's blocks; false when it was not held. */
+  release(leaseId: string): boolean {
+    const lease = this.leases.get(leaseId);
+    if (!lease) return false;
+    clearTimeout(lease.timer);
+    this.blocks.free(lease.seq);
+    this.leases.delete(leaseId);
+    this.metrics.leases.set({}, this.leases.size);
+    return true;
+  }
+
+  get held(): number {
+    return this.leases.size;
+  }
+
+  readNotifications(): void {
+    for (const n of this.memory.agent.notifications()) if (n.message.startsWith(RELEASE)) this.release(n.message.slice(RELEASE.length));
+  }
+
+  close(): void {
+    clearInterval(this.poll);
+    for (const id of [...this.leases.keys()]) this.release(id);
+  }
+}
+
+export type PullOutcome =
+  /** `hold` keeps the pulled blocks cached until the engine has taken them: free it after the first token. */
+  | {ok: true; pulledBlocks: number; bytes: number; ms: number; hold: SequenceBlocks}
+  | {ok: false; reason: 'failed' | 'corrupted' | 'no_room'; error: string};
+
+/** The decode worker's pulls. */
+export class DecodePuller {
+  /** Metadata last loaded per peer: loading again would drop its open connection and mappings. */
+  private readonly loaded = new Map<string, string>();
+
+  constructor(
+    private readonly memory: KvMemory,
+    private readonly blocks: KvBlockManager,
+    private readonly backend: TransferBackend,
+    private readonly metrics: TransferMetrics,
+  ) {}
+
+  async pull(params: KvTransferParams, prompt: readonly Block[]): Promise<PullOutcome> {
+    const agent = this.memory.agent;
+    if (params.blockBytes !== this.memory.blockBytes) {
+      void agent.notify(params.peer, RELEASE + params.leaseId).catch(() => {});
+      return this.failed('failed', `the prefill worker's blocks are ${params.blockBytes} bytes, ours ${this.memory.blockBytes}: start both with the same model and --kv-memory-scale`);
+    }
+    if (this.loaded.get(params.peer) !== params.agent) {
+      agent.loadPeer(params.agent);
+      this.loaded.set(params.peer, params.agent);
+    }
+    const wanted = prompt.slice(0, params.slots.length);
+    // Blocks this worker does not cache yet: those are read; the others it has already.
+    const fresh = wanted.map((b, i) => ({b, i})).filter(({b}) => this.blocks.slotOf(b) === undefined);
+    const hold: SequenceBlocks = {blocks: [], partial: 0};
+    if (this.blocks.allocate(hold, wanted, wanted.length * this.blocks.blockSize) < 0) {
+      void agent.notify(params.peer, RELEASE + params.leaseId);
+      return this.failed('no_room', 'no room for the prompt blocks: prefilling locally');
+    }
+    if (!fresh.length) {
+      void agent.notify(params.peer, RELEASE + params.leaseId);
+      return {ok: true, pulledBlocks: 0, bytes: 0, ms: 0, hold};
+    }
+    const local = fresh.map(({b}) => this.memory.range(this.blocks.slotOf(b)!));
+    const remote = fresh.map(({i}) => this.memory.range(params.slots[i]!));
+    this.metrics.pending.inc({});
+    const r = await agent.read(params.peer, local, remote, {notify: RELEASE + params.leaseId, backend: this.backend}).finally(() => this.metrics.pending.dec({}));
+    const drop = () => {
+      this.blocks.free(hold);
+      this.blocks.discard(fresh.map(({b}) => b));
+    };
+    if (!r.ok) {
+      drop();
+      void agent.notify(params.peer, RELEASE + params.leaseId);
+      return this.failed('failed', `KV transfer from ${params.peer} failed (${r.status}): ${r.error}`);
+    }
+    const bad = fresh.find(({b}, k) => agent.verify(local[k]!, b.seq) !== -1);
+    if (bad) {
+      drop();
+      return this.failed('corrupted', `KV block ${bad.i} from ${params.peer} arrived corrupted (its bytes do not match its hash): prefilling locally`);
+    }
+    this.metrics.transfers.inc({result: 'ok'});
+    this.metrics.tokens.inc({}, fresh.length * this.blocks.blockSize);
+    this.metrics.bytes.inc({}, r.bytes);
+    this.metrics.seconds.observe({}, r.ns / 1e9);
+    return {ok: true, pulledBlocks: fresh.length, bytes: r.bytes, ms: r.ns / 1e6, hold};
+  }
+
+  private failed(reason: 'failed' | 'corrupted' | 'no_room', error: string): PullOutcome {
+    this.metrics.transfers.inc({result: reason});
+    return {ok: false, reason, error};
+  }
+}
