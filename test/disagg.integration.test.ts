@@ -20,11 +20,13 @@ const PROMPTS = Array.from({length: 24}, (_, i) => {
   return `Document ${g}. ${Array.from({length: 600}, (_, k) => WORDS[(g * 3 + k * 7) % WORDS.length]).join(' ')}\nQuestion ${i}?`;
 });
 
+type Health = {kv_blocks: {total: number; free: number; active: number; inactive: number; leases?: number}};
+
 interface Deployment {
   client: OpenAI;
   env: Record<string, string>;
   stop(): Promise<void>;
-  health(role: string): Promise<{kv_blocks: {total: number; free: number; active: number; inactive: number; leases?: number}}[]>;
+  health(role: string): Promise<Health[]>;
   metrics(id: string): Promise<string>;
 }
 
@@ -47,7 +49,7 @@ async function deploy(name: string, args: string[], env: Record<string, string> 
     },
     async health(role) {
       const ids = (await processes()).map((p) => p.id).filter((id) => id.startsWith(`${role}-`));
-      return Promise.all(ids.map(async (id) => (await fetch(`http://127.0.0.1:${await portOf(id)}/health`)).json()));
+      return Promise.all(ids.map(async (id) => (await (await fetch(`http://127.0.0.1:${await portOf(id)}/health`)).json()) as Health));
     },
     async metrics(id) {
       return (await fetch(`http://127.0.0.1:${await portOf(id)}/metrics`)).text();

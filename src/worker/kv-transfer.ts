@@ -169,7 +169,7 @@ export class DecodePuller {
   async pull(params: KvTransferParams, prompt: readonly Block[]): Promise<PullOutcome> {
     const agent = this.memory.agent;
     if (params.blockBytes !== this.memory.blockBytes) {
-      void agent.notify(params.peer, RELEASE + params.leaseId).catch(() => {});
+      this.release(params);
       return this.failed('failed', `the prefill worker's blocks are ${params.blockBytes} bytes, ours ${this.memory.blockBytes}: start both with the same model and --kv-memory-scale`);
     }
     if (this.loaded.get(params.peer) !== params.agent) {
@@ -181,11 +181,11 @@ export class DecodePuller {
     const fresh = wanted.map((b, i) => ({b, i})).filter(({b}) => this.blocks.slotOf(b) === undefined);
     const hold: SequenceBlocks = {blocks: [], partial: 0};
     if (this.blocks.allocate(hold, wanted, wanted.length * this.blocks.blockSize) < 0) {
-      void agent.notify(params.peer, RELEASE + params.leaseId);
+      this.release(params);
       return this.failed('no_room', 'no room for the prompt blocks: prefilling locally');
     }
     if (!fresh.length) {
-      void agent.notify(params.peer, RELEASE + params.leaseId);
+      this.release(params);
       return {ok: true, pulledBlocks: 0, bytes: 0, ms: 0, hold};
     }
     const local = fresh.map(({b}) => this.memory.range(this.blocks.slotOf(b)!));
@@ -198,7 +198,7 @@ export class DecodePuller {
     };
     if (!r.ok) {
       drop();
-      void agent.notify(params.peer, RELEASE + params.leaseId);
+      this.release(params);
       return this.failed('failed', `KV transfer from ${params.peer} failed (${r.status}): ${r.error}`);
     }
     const bad = fresh.find(({b}, k) => agent.verify(local[k]!, b.seq) !== -1);
@@ -211,6 +211,11 @@ export class DecodePuller {
     this.metrics.bytes.inc({}, r.bytes);
     this.metrics.seconds.observe({}, r.ns / 1e9);
     return {ok: true, pulledBlocks: fresh.length, bytes: r.bytes, ms: r.ns / 1e6, hold};
+  }
+
+  /** Tells the prefill worker it may free the lease now; if that fails, the lease runs out instead. */
+  private release(params: KvTransferParams): void {
+    this.memory.agent.notify(params.peer, RELEASE + params.leaseId).catch(() => {});
   }
 
   private failed(reason: 'failed' | 'corrupted' | 'no_room', error: string): PullOutcome {
