@@ -11,7 +11,8 @@ describe('dynamo up --model <local directory>', () => {
     const port = await freePort();
     const up = await startUntil(['up', '--model', dir, '--workers', '1', '--port', String(port), '--name', 'local'], /ready in/, {
       env: {DYN_HOME: tempDir(), DYN_WORKERS_BASE_PORT: String(await freePortRange(2))},
-      timeoutMs: 60_000,
+      // Below the test's own time-out, so a slow start fails with what `up` printed.
+      timeoutMs: 50_000,
     });
     try {
       const client = new OpenAI({baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'x', maxRetries: 0});
@@ -25,5 +26,5 @@ describe('dynamo up --model <local directory>', () => {
       up.child.kill('SIGTERM');
       await up.child;
     }
-  });
+  }, 90_000);
 });
