@@ -138,7 +138,8 @@ export interface NativeAddon {
   xferFill(agent: object, region: number, offset: number, length: number, seed: bigint): void;
   /** -1 when the range holds the pattern of `seed`, else the offset of the first wrong byte. */
   xferVerify(agent: object, region: number, offset: number, length: number, seed: bigint): number;
-  xferMemcpyNs(bytes: number, iterations: number): number;
+  /** ns of a plain memcpy of each src range (of srcAgent) into its dst range (of dstAgent), both agents in this process. */
+  xferCopyNs(dstAgent: object, srcAgent: object, dst: Float64Array, src: Float64Array): number;
 }
 declare const addon: Partial<NativeAddon> & {loadError?: string};
 export = addon;

@@ -2,15 +2,14 @@
  * The transfer benchmark's core, shared by `npm run bench:transfer` and the binary's hidden
  * `dynamo debug transfer-bench` (a GPU machine may have no node). Two agents in this process talk
  * through their real backends (the peer's memfd regions mapped for shm, a loopback socket for
- * tcp); each READ of a block list is compared with a single-threaded memcpy of the same bytes,
- * the two alternating in the same loop, so the figure that matters is the ratio, not the machine.
+ * tcp); each READ of a block list is compared with a single-threaded memcpy of the same bytes
+ * (the same ranges of the same two regions, one memcpy per block), the two alternating in one loop, so the figure that matters is the ratio, not the machine.
  *
  * Layouts: contiguous (the blocks adjacent on both sides) and scattered (the same blocks at
  * shuffled places in regions twice as large). Bandwidth uses the agent thread's own clock; latency
- * is the wall time of post → done as a caller sees it (median).
+ * is the wall time of post → done as a caller sees it. All are medians.
  */
 import {prng} from '../shared/prng.js';
-import {requireNative} from './index.js';
 import {type ByteRange, type TransferBackend, TransferAgent, packRanges} from './transfer.js';
 
 export const DEFAULT_SIZES = [16 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20, 64 << 20];
@@ -25,7 +24,7 @@ export interface TransferBenchRow {
   gbps: number;
   latencyUs: number;
   memcpyGbps: number;
-  /** gbps / memcpyGbps */
+  /** Median over the alternating pairs of memcpy time / transfer time. */
   ofMemcpy: number;
 }
 
@@ -64,7 +63,6 @@ function blockLists(bytes: number, layout: 'contiguous' | 'scattered', seed: num
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export function runTransferBench(opts: TransferBenchOptions = {}): TransferBenchRow[] {
-  const addon = requireNative();
   const sizes = opts.sizes ?? DEFAULT_SIZES;
   const msPerRow = opts.msPerRow ?? 150;
   const largest = Math.max(...sizes);
@@ -94,20 +92,22 @@ export function runTransferBench(opts: TransferBenchOptions = {}): TransferBench
             return {ns: res.ns, wallUs: (performance.now() - started) * 1000};
           };
           once(); // maps the peer's region, opens the connection
-          // Transfers and memcpys alternate, so both see the same machine (it is shared and noisy).
-          let ns = 0;
-          let memNs = 0;
+          // Transfers and memcpys alternate, so both see the same machine (it is shared and noisy);
+          // each figure is a median, and the ratio the median of the pairs' ratios.
+          const xferNs: number[] = [];
+          const memNs: number[] = [];
           const walls: number[] = [];
           const until = performance.now() + msPerRow;
-          while (walls.length < 5 || performance.now() < until) {
+          while (walls.length < 7 || performance.now() < until) {
             const t = once();
-            ns += t.ns;
+            xferNs.push(t.ns);
             walls.push(t.wallUs);
-            memNs += addon.xferMemcpyNs(bytes, 1);
+            memNs.push(reader.plainCopyNs(owner, l, r));
           }
-          const memcpyGbps = (bytes * walls.length) / memNs;
-          const gbps = (bytes * walls.length) / ns;
-          rows.push({backend, layout, bytes, blocks: lists.local.length, iterations: walls.length, gbps, latencyUs: median(walls), memcpyGbps, ofMemcpy: gbps / memcpyGbps});
+          const gbps = bytes / median(xferNs);
+          const memcpyGbps = bytes / median(memNs);
+          const ofMemcpy = median(memNs.map((m, i) => m / xferNs[i]!));
+          rows.push({backend, layout, bytes, blocks: lists.local.length, iterations: walls.length, gbps, latencyUs: median(walls), memcpyGbps, ofMemcpy});
         }
       }
     }

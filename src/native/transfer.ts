@@ -183,6 +183,14 @@ export class TransferAgent {
     return this.addon.xferVerify(this.h, range.region, range.offset, range.length, seed);
   }
 
+  /**
+   * Nanoseconds of a plain single-threaded memcpy of `from`'s `src` ranges into this agent's `dst`
+   * ranges, both agents in this process: the yardstick of the transfer benchmark.
+   */
+  plainCopyNs(from: TransferAgent, dst: Float64Array, src: Float64Array): number {
+    return this.addon.xferCopyNs(this.h, from.h, dst, src);
+  }
+
   /** Stops the agent's threads and frees its regions; peers' transfers to it fail from now on. */
   close(): void {
     if (this.handle) this.addon.xferAgentClose(this.handle);

@@ -295,29 +295,30 @@ napi_value Verify(napi_env env, napi_callback_info info) {
   return make_number(env, static_cast<double>(xfer::verify_pattern(p, len, seed)));
 }
 
-// xferMemcpyNs(bytes, iterations) → ns per single-threaded memcpy of `bytes` (the benchmark's
-// yardstick). Its two buffers live on between calls, as a transfer's regions do, so both copies
-// meet memory in the same state.
-napi_value MemcpyNs(napi_env env, napi_callback_info info) {
-  static std::vector<uint8_t> src, dst;
+// xferCopyNs(dstAgent, srcAgent, dst, src) → ns of a single-threaded memcpy of each src range into
+// its dst range, both agents in this process: the same bytes a READ moves, with nothing around it.
+napi_value CopyNs(napi_env env, napi_callback_info info) {
   Args a;
   NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
-  auto bytes = static_cast<size_t>(get_number(env, a.argv[0], 0));
-  int iterations = static_cast<int>(get_number(env, a.argv[1], 1));
-  if (!bytes || iterations < 1) return fail(env, "xferMemcpyNs(bytes, iterations)");
-  if (src.size() < bytes) {
-    src.assign(bytes, 1);
-    dst.assign(bytes, 0);
+  Agent* dst_agent = agent_of(env, a.argv[0]);
+  Agent* src_agent = agent_of(env, a.argv[1]);
+  std::vector<xfer::Desc> dst, src;
+  if (!dst_agent || !src_agent || !get_descs(env, a.argv[2], &dst) || !get_descs(env, a.argv[3], &src) || dst.size() != src.size())
+    return fail(env, "xferCopyNs(dstAgent, srcAgent, dst: Float64Array, src: Float64Array)");
+  std::vector<std::pair<uint8_t*, uint8_t*>> pairs;
+  std::vector<uint64_t> lengths;
+  for (size_t i = 0; i < dst.size(); i++) {
+    uint64_t dsize = 0, ssize = 0;
+    uint8_t* d = dst_agent->region_base(dst[i].region, &dsize);
+    uint8_t* s = src_agent->region_base(src[i].region, &ssize);
+    if (!d || !s || dst[i].length != src[i].length || dst[i].offset + dst[i].length > dsize || src[i].offset + src[i].length > ssize) return fail(env, "xferCopyNs: a range is not inside its region");
+    pairs.emplace_back(d + dst[i].offset, s + src[i].offset);
+    lengths.push_back(dst[i].length);
   }
   auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < iterations; i++) {
-    src[i % bytes] = static_cast<uint8_t>(i);
-    std::memcpy(dst.data(), src.data(), bytes);
-  }
+  for (size_t i = 0; i < pairs.size(); i++) std::memcpy(pairs[i].first, pairs[i].second, lengths[i]);
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
-  volatile uint8_t sink = dst[bytes / 2];
-  (void)sink;
-  return make_number(env, static_cast<double>(ns) / iterations);
+  return make_number(env, static_cast<double>(ns));
 }
 
 }  // namespace
@@ -340,7 +341,7 @@ void register_transfer(napi_env env, napi_value exports) {
       {"xferNotifications", nullptr, Notifications, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"xferFill", nullptr, Fill, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"xferVerify", nullptr, Verify, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"xferMemcpyNs", nullptr, MemcpyNs, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"xferCopyNs", nullptr, CopyNs, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
 }
