@@ -116,7 +116,10 @@ export interface NativeAddon {
 
   // The KV transfer agent (src/native/transfer.ts is the typed face; see transfer.h).
   /** Throws with the reason when it cannot listen. */
-  xferAgentNew(name: string, listenHost: string, advertiseHost: string, port: number, timeoutMs: number): object;
+  /** `ucx`: also open the UCX backend (libucp via dlopen); its absence is not an error (xferUcxUnavailable). */
+  xferAgentNew(name: string, listenHost: string, advertiseHost: string, port: number, timeoutMs: number, ucx: boolean): object;
+  /** Why the agent has no UCX backend; undefined when it has one. */
+  xferUcxUnavailable(agent: object): string | undefined;
   xferAgentClose(agent: object): void;
   xferPort(agent: object): number;
   /** A zero-filled region of `bytes`; its id. */
@@ -127,7 +130,7 @@ export interface NativeAddon {
   xferLoadPeer(agent: object, metadata: string): string;
   xferRemovePeer(agent: object, name: string): boolean;
   xferSameHost(agent: object, name: string): boolean;
-  /** op: 1 READ, 2 WRITE, 3 NOTIFY; ranges as [region, offset, length]*; backend: 0 auto, 1 shm, 2 tcp. */
+  /** op: 1 READ, 2 WRITE, 3 NOTIFY; ranges as [region, offset, length]*; backend: 0 auto, 1 shm, 2 tcp, 3 ucx. */
   xferPost(agent: object, op: number, peer: string, local: Float64Array, remote: Float64Array, notif: string, backend: number): {id: number} | {status: number; error: string};
   /** status 1 while in progress; then 0 or a negative NIXL status, with bytes moved, ns on the agent's thread and the backend used. */
   xferStatus(agent: object, id: number): {status: number; error?: string; bytes?: number; ns?: number; backend?: string};

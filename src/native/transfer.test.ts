@@ -3,9 +3,17 @@ import {native} from './index.js';
 import {TransferAgent, XFER} from './transfer.js';
 
 const MiB = 1 << 20;
+/** Whether UCX is installed here (setup installs it; the agent opens it with dlopen). */
+const ucxHere = (() => {
+  if (!native) return false;
+  const probe = TransferAgent.create({name: 'ucx-probe'});
+  const ok = probe.ucxUnavailable === undefined;
+  probe.close();
+  return ok;
+})();
 const agents: TransferAgent[] = [];
-const agent = (name: string) => {
-  const a = TransferAgent.create({name});
+const agent = (name: string, ucx = true) => {
+  const a = TransferAgent.create({name, ucx});
   agents.push(a);
   return a;
 };
@@ -26,8 +34,8 @@ function pair() {
 }
 
 describe.skipIf(!native)('TransferAgent', () => {
-  for (const backend of ['shm', 'tcp'] as const) {
-    it(`${backend}: READs a scattered block list into other places, byte for byte`, async () => {
+  for (const backend of ['shm', 'tcp', 'ucx'] as const) {
+    it.skipIf(backend === 'ucx' && !ucxHere)(`${backend}: READs a scattered block list into other places, byte for byte`, async () => {
       const {reader, local, remote} = pair();
       // Owner blocks 3, 0, 2 land in reader slots 5, 1, 6.
       const r = await reader.read('prefill-0', [5, 1, 6].map((s) => ({region: local, offset: s * MiB, length: MiB})), [3, 0, 2].map((b) => ({region: remote, offset: b * MiB, length: MiB})), {backend});
@@ -37,7 +45,7 @@ describe.skipIf(!native)('TransferAgent', () => {
       expect(reader.verify({region: local, offset: 0, length: MiB}, 1000n)).toBe(0);
     });
 
-    it(`${backend}: WRITEs into the peer and tells it when done`, async () => {
+    it.skipIf(backend === 'ucx' && !ucxHere)(`${backend}: WRITEs into the peer and tells it when done`, async () => {
       const {reader, owner, local, remote} = pair();
       reader.fill({region: local, offset: 0, length: 2 * MiB}, 77n);
       const r = await reader.write('prefill-0', [{region: local, offset: 0, length: 2 * MiB}], [{region: remote, offset: 6 * MiB, length: 2 * MiB}], {backend, notify: 'wrote 6-7'});
@@ -88,6 +96,17 @@ describe.skipIf(!native)('TransferAgent', () => {
     const r = await reader.read('prefill-0', [{region: local, offset: 0, length: MiB}], [{region: remote, offset: 0, length: MiB}], {backend: 'tcp'});
     expect(r).toMatchObject({ok: false, status: XFER.REMOTE_DISCONNECT, error: expect.stringMatching(/connect to prefill-0/)});
     expect(() => owner.metadata()).toThrow(/prefill-0 is closed/);
+  });
+
+  it.skipIf(!ucxHere)('refuses ucx toward a peer without UCX, and says why an agent has none', async () => {
+    const reader = agent('decode-0');
+    const owner = agent('prefill-0', false);
+    expect(owner.ucxUnavailable).toBe('not asked for');
+    const local = reader.allocate(MiB);
+    const remote = owner.allocate(MiB);
+    reader.loadPeer(owner.metadata());
+    const r = await reader.read('prefill-0', [{region: local, offset: 0, length: MiB}], [{region: remote, offset: 0, length: MiB}], {backend: 'ucx'});
+    expect(r).toMatchObject({ok: false, status: XFER.NOT_SUPPORTED, error: 'the peer prefill-0 has no UCX backend'});
   });
 
   it('says why it cannot listen', () => {

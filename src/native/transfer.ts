@@ -4,13 +4,14 @@
  * src/native/src/transfer.h. Bytes stay in native memory: JavaScript names ranges, never holds them.
  *
  * Backends: `shm` (same host: the peer's memfd regions mapped, one memcpy per range), `tcp` (any
- * host), `auto` (shm when the peer is on this host, else tcp). Transfer failures are values
+ * host), `ucx` (UCX's one-sided get/put, libucp opened at run time), `auto` (shm when the peer is
+ * on this host, else ucx when both sides have it, else tcp). Transfer failures are values
  * (`TransferResult.status`, NIXL's codes), never exceptions; misuse (a closed agent, bad metadata)
  * throws.
  */
 import {type NativeAddon, requireNative} from './index.js';
 
-export type TransferBackend = 'auto' | 'shm' | 'tcp';
+export type TransferBackend = 'auto' | 'shm' | 'tcp' | 'ucx';
 
 /** NIXL's status codes (nixl_types.h). */
 export const XFER = {
@@ -29,7 +30,7 @@ export const XFER = {
 } as const;
 
 const OPS = {READ: 1, WRITE: 2, NOTIFY: 3} as const;
-const BACKENDS: Record<TransferBackend, number> = {auto: 0, shm: 1, tcp: 2};
+const BACKENDS: Record<TransferBackend, number> = {auto: 0, shm: 1, tcp: 2, ucx: 3};
 
 /** `length` bytes at `offset` of region `region` (a local region, or the peer's by its id there). */
 export interface ByteRange {
@@ -66,6 +67,8 @@ export interface AgentOptions {
   port?: number;
   /** A TCP peer that stays silent this long fails the transfer (default 30 s). */
   timeoutMs?: number;
+  /** Also open the UCX backend (default true); where UCX is missing the agent works without it. */
+  ucx?: boolean;
 }
 
 /** Ranges as the addon takes them: [region, offset, length]*. */
@@ -90,12 +93,17 @@ export class TransferAgent {
 
   static create(opts: AgentOptions, addon: NativeAddon = requireNative()): TransferAgent {
     const listen = opts.listenHost ?? '127.0.0.1';
-    return new TransferAgent(opts.name, addon, addon.xferAgentNew(opts.name, listen, opts.advertiseHost ?? listen, opts.port ?? 0, opts.timeoutMs ?? 30_000));
+    return new TransferAgent(opts.name, addon, addon.xferAgentNew(opts.name, listen, opts.advertiseHost ?? listen, opts.port ?? 0, opts.timeoutMs ?? 30_000, opts.ucx ?? true));
   }
 
   private get h(): object {
     if (!this.handle) throw new Error(`transfer agent ${this.name} is closed`);
     return this.handle;
+  }
+
+  /** Why this agent has no UCX backend (UCX not installed, or not asked for); undefined when it has. */
+  get ucxUnavailable(): string | undefined {
+    return this.addon.xferUcxUnavailable(this.h);
   }
 
   get port(): number {

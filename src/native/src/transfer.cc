@@ -5,6 +5,8 @@
 #endif
 #include "transfer.h"
 
+#include "transfer_ucx.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -124,6 +126,7 @@ const char* backend_name(Backend b) {
   switch (b) {
     case Backend::kShm: return "shm";
     case Backend::kTcp: return "tcp";
+    case Backend::kUcx: return "ucx";
     default: return "auto";
   }
 }
@@ -153,7 +156,7 @@ int64_t verify_pattern(const uint8_t* p, uint64_t len, uint64_t seed) {
   return -1;
 }
 
-std::unique_ptr<Agent> Agent::create(const std::string& name, const std::string& listen_host, const std::string& advertise_host, int port, int timeout_ms, std::string* error) {
+std::unique_ptr<Agent> Agent::create(const std::string& name, const std::string& listen_host, const std::string& advertise_host, int port, int timeout_ms, bool ucx, std::string* error) {
   if (name.empty() || name.find_first_of(";=,\n") != std::string::npos) {
     *error = "agent name must be non-empty and hold no ; = , or newline";
     return nullptr;
@@ -189,6 +192,8 @@ std::unique_ptr<Agent> Agent::create(const std::string& name, const std::string&
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   a->port_ = ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
   a->listen_fd_ = fd;
+  if (ucx) a->ucx_ = Ucx::open(&a->ucx_why_);
+  else a->ucx_why_ = "not asked for";
   Agent* self = a.get();
   a->worker_ = std::thread([self] { self->work_loop(); });
   a->acceptor_ = std::thread([self] { self->accept_loop(); });
@@ -212,6 +217,9 @@ Agent::~Agent() {
   for (auto& t : servers_)
     if (t.joinable()) t.join();
   peers_.clear();
+  if (ucx_)
+    for (size_t i = 0; i < regions_.size(); i++) ucx_->unmap_region(static_cast<uint32_t>(i));
+  ucx_.reset();
   for (auto& r : regions_) {
     if (r.base) ::munmap(r.base, r.size);
     if (r.fd >= 0) ::close(r.fd);
@@ -239,14 +247,22 @@ int64_t Agent::allocate(uint64_t size, std::string* error) {
     ::close(fd);
     return -1;
   }
-  std::lock_guard<std::mutex> lock(regions_mu_);
-  regions_.push_back({fd, static_cast<uint8_t*>(base), size});
-  return static_cast<int64_t>(regions_.size() - 1);
+  uint32_t id;
+  {
+    std::lock_guard<std::mutex> lock(regions_mu_);
+    regions_.push_back({fd, static_cast<uint8_t*>(base), size});
+    id = static_cast<uint32_t>(regions_.size() - 1);
+  }
+  // A region UCX cannot register is still served by shm and tcp.
+  std::string ignored;
+  if (ucx_) ucx_->map_region(id, static_cast<uint8_t*>(base), size, &ignored);
+  return id;
 }
 
 bool Agent::release(uint32_t region) {
   std::lock_guard<std::mutex> lock(regions_mu_);
   if (region >= regions_.size() || !regions_[region].base) return false;
+  if (ucx_) ucx_->unmap_region(region);
   ::munmap(regions_[region].base, regions_[region].size);
   ::close(regions_[region].fd);
   regions_[region] = Region{};
@@ -263,8 +279,11 @@ uint8_t* Agent::region_base(uint32_t region, uint64_t* size) {
 std::string Agent::metadata() const {
   std::ostringstream md;
   md << "dynamo-xfer/1;name=" << name_ << ";host=" << host_id_ << ";pid=" << ::getpid() << ";tcp=" << advertise_ << ":" << port_ << ";regions=";
-  std::lock_guard<std::mutex> lock(regions_mu_);
-  for (size_t i = 0; i < regions_.size(); i++) md << (i ? "," : "") << regions_[i].fd << ":" << regions_[i].size;
+  {
+    std::lock_guard<std::mutex> lock(regions_mu_);
+    for (size_t i = 0; i < regions_.size(); i++) md << (i ? "," : "") << regions_[i].fd << ":" << regions_[i].size;
+  }
+  if (ucx_) md << ";" << ucx_->metadata();
   return md.str();
 }
 
@@ -275,7 +294,7 @@ std::string Agent::load_peer(const std::string& metadata, std::string* error) {
   }
   auto p = std::make_shared<Peer>();
   std::istringstream in(metadata.substr(14));
-  std::string field;
+  std::string field, ucx_address, ucx_regions;
   while (std::getline(in, field, ';')) {
     auto eq = field.find('=');
     if (eq == std::string::npos) continue;
@@ -283,6 +302,8 @@ std::string Agent::load_peer(const std::string& metadata, std::string* error) {
     if (key == "name") p->name = value;
     else if (key == "host") p->host_id = value;
     else if (key == "pid") p->pid = std::atoi(value.c_str());
+    else if (key == "ucx") ucx_address = value;
+    else if (key == "ucx_regions") ucx_regions = value;
     else if (key == "tcp") {
       auto colon = value.rfind(':');
       if (colon == std::string::npos) continue;
@@ -302,6 +323,10 @@ std::string Agent::load_peer(const std::string& metadata, std::string* error) {
     *error = "the peer's metadata lacks its name or TCP endpoint";
     return "";
   }
+  if (ucx_) {
+    std::string ignored;
+    if (ucx_address.empty() || !ucx_->load_peer(p->name, ucx_address + "|" + ucx_regions, &ignored)) ucx_->forget_peer(p->name);
+  }
   // A peer loaded again (restarted) replaces the old entry, whose channels close with it.
   std::lock_guard<std::mutex> lock(peers_mu_);
   peers_[p->name] = p;
@@ -309,6 +334,7 @@ std::string Agent::load_peer(const std::string& metadata, std::string* error) {
 }
 
 bool Agent::remove_peer(const std::string& name) {
+  if (ucx_) ucx_->forget_peer(name);
   std::lock_guard<std::mutex> lock(peers_mu_);
   return peers_.erase(name) > 0;
 }
@@ -451,7 +477,8 @@ void Agent::run(Transfer& t) {
     status = send_notif(*p, t.notif, &error);
   } else {
     Backend b = t.backend;
-    if (b == Backend::kAuto) b = p->host_id == host_id_ && alive(p->pid) ? Backend::kShm : Backend::kTcp;
+    // Same host: shm; else UCX where both sides have it; else TCP.
+    if (b == Backend::kAuto) b = p->host_id == host_id_ && alive(p->pid) ? Backend::kShm : ucx_ && ucx_->knows(p->name) ? Backend::kUcx : Backend::kTcp;
     t.used = b;
     bool fits = true;
     for (auto& r : t.remote)
@@ -465,8 +492,14 @@ void Agent::run(Transfer& t) {
     } else if (b == Backend::kShm && p->host_id != host_id_) {
       error = "shm needs the peer on the same host";
       status = kNotSupported;
+    } else if (b == Backend::kUcx && !ucx_) {
+      error = "no UCX backend: " + ucx_why_;
+      status = kNotSupported;
+    } else if (b == Backend::kUcx && !ucx_->knows(p->name)) {
+      error = "the peer " + p->name + " has no UCX backend";
+      status = kNotSupported;
     } else {
-      status = b == Backend::kShm ? run_shm(t, *p, &error) : run_tcp(t, *p, &error);
+      status = b == Backend::kShm ? run_shm(t, *p, &error) : b == Backend::kUcx ? run_ucx(t, *p, &error) : run_tcp(t, *p, &error);
     }
   }
   t.ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
@@ -505,6 +538,19 @@ int32_t Agent::run_shm(Transfer& t, Peer& p, std::string* error) {
     else std::memcpy(remote, local[i].first, local[i].second);
     t.bytes += local[i].second;
   }
+  if (!t.notif.empty()) return send_notif(p, t.notif, error);
+  return kSuccess;
+}
+
+int32_t Agent::run_ucx(Transfer& t, Peer& p, std::string* error) {
+  std::vector<std::pair<uint8_t*, uint64_t>> local;
+  if (!local_ranges(t.local, &local, error)) return kInvalidParam;
+  std::vector<std::pair<uint32_t, uint64_t>> remote;
+  remote.reserve(t.remote.size());
+  for (auto& r : t.remote) remote.emplace_back(r.region, r.offset);
+  int32_t s = ucx_->transfer(t.op == Op::kRead, p.name, p.host_id == host_id_, local, remote, timeout_ms_, error);
+  if (s != kSuccess) return s;
+  for (auto& l : local) t.bytes += l.second;
   if (!t.notif.empty()) return send_notif(p, t.notif, error);
   return kSuccess;
 }

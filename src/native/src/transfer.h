@@ -8,7 +8,8 @@
 //   transfer is one memcpy per range and nothing is left in /dev/shm when a process dies.
 // - tcp: any host. Each agent serves its regions on a listening socket; a READ asks for ranges and
 //   receives them straight into the local ones, a WRITE sends them.
-// Notifications always travel on the TCP connection (the shm path has no channel of its own).
+// - ucx: UCX's one-sided get/put (transfer_ucx.h), libucp opened at run time.
+// Notifications always travel on the TCP connection (shm and ucx have no channel of their own).
 //
 // Status codes are NIXL's (nixl_types.h): 1 in progress, 0 done, negative errors.
 #pragma once
@@ -26,6 +27,8 @@
 
 namespace dynamo::xfer {
 
+class Ucx;
+
 enum Status : int32_t {
   kInProgress = 1,
   kSuccess = 0,
@@ -42,7 +45,7 @@ enum Status : int32_t {
 };
 
 enum class Op : uint8_t { kRead = 1, kWrite = 2, kNotify = 3 };
-enum class Backend : uint8_t { kAuto = 0, kShm = 1, kTcp = 2 };
+enum class Backend : uint8_t { kAuto = 0, kShm = 1, kTcp = 2, kUcx = 3 };
 
 const char* backend_name(Backend b);
 
@@ -89,10 +92,14 @@ struct Transfer {
 class Agent {
  public:
   // Listens on listen_host:port (0: any free port) and advertises advertise_host to peers.
-  static std::unique_ptr<Agent> create(const std::string& name, const std::string& listen_host, const std::string& advertise_host, int port, int timeout_ms, std::string* error);
+  // With `ucx`, also opens the UCX backend (transfer_ucx.h); where UCX is missing the agent runs
+  // without it and `ucx_unavailable()` says why.
+  static std::unique_ptr<Agent> create(const std::string& name, const std::string& listen_host, const std::string& advertise_host, int port, int timeout_ms, bool ucx, std::string* error);
   ~Agent();
 
   const std::string& name() const { return name_; }
+  // Empty when the UCX backend is up.
+  const std::string& ucx_unavailable() const { return ucx_why_; }
   int port() const { return port_; }
 
   // A new zero-filled region of `size` bytes; its id, or -1 with `error`.
@@ -124,6 +131,7 @@ class Agent {
   void run(Transfer& t);
   int32_t run_shm(Transfer& t, Peer& p, std::string* error);
   int32_t run_tcp(Transfer& t, Peer& p, std::string* error);
+  int32_t run_ucx(Transfer& t, Peer& p, std::string* error);
   int32_t send_notif(Peer& p, const std::string& msg, std::string* error);
   bool connect_peer(Peer& p, std::string* error);
   bool check_local(const std::vector<Desc>& d, std::string* error);
@@ -152,6 +160,9 @@ class Agent {
   std::mutex conns_mu_;
   std::vector<int> conns_;
   std::vector<std::thread> servers_;
+
+  std::unique_ptr<Ucx> ucx_;
+  std::string ucx_why_;
 
   std::thread worker_, acceptor_;
 };

@@ -87,13 +87,15 @@ bool get_descs(napi_env env, napi_value v, std::vector<xfer::Desc>* out) {
   return true;
 }
 
-// xferAgentNew(name, listenHost, advertiseHost, port, timeoutMs) → agent
+// xferAgentNew(name, listenHost, advertiseHost, port, timeoutMs, ucx) → agent
 napi_value AgentNew(napi_env env, napi_callback_info info) {
   Args a;
   NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   std::string name, listen, advertise, error;
   if (!get_string(env, a.argv[0], &name) || !get_string(env, a.argv[1], &listen) || !get_string(env, a.argv[2], &advertise)) return fail(env, "xferAgentNew(name, listenHost, advertiseHost, port, timeoutMs)");
-  auto agent = Agent::create(name, listen, advertise, static_cast<int>(get_number(env, a.argv[3], 0)), static_cast<int>(get_number(env, a.argv[4], 30000)), &error);
+  bool ucx = false;
+  napi_get_value_bool(env, a.argv[5], &ucx);
+  auto agent = Agent::create(name, listen, advertise, static_cast<int>(get_number(env, a.argv[3], 0)), static_cast<int>(get_number(env, a.argv[4], 30000)), ucx, &error);
   if (!agent) return fail(env, error);
   auto* box = new AgentBox{std::move(agent)};
   napi_value out;
@@ -113,6 +115,15 @@ napi_value AgentClose(napi_env env, napi_callback_info info) {
 #define AGENT(index)                                                    \
   Agent* agent = agent_of(env, a.argv[index]);                          \
   if (!agent) return fail(env, "the transfer agent is closed");
+
+// xferUcxUnavailable(agent) → why the UCX backend is not up, or undefined when it is
+napi_value UcxUnavailable(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  AGENT(0);
+  if (agent->ucx_unavailable().empty()) return nullptr;
+  return make_string(env, agent->ucx_unavailable());
+}
 
 napi_value Port(napi_env env, napi_callback_info info) {
   Args a;
@@ -328,6 +339,7 @@ void register_transfer(napi_env env, napi_value exports) {
       {"xferAgentNew", nullptr, AgentNew, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"xferAgentClose", nullptr, AgentClose, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"xferPort", nullptr, Port, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"xferUcxUnavailable", nullptr, UcxUnavailable, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"xferAllocate", nullptr, Allocate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"xferRelease", nullptr, Release, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"xferMetadata", nullptr, Metadata, nullptr, nullptr, nullptr, napi_default, nullptr},
