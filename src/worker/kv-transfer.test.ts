@@ -16,7 +16,7 @@ function workers(leaseMs = 60_000, decodeBlocks = 64) {
   const made: {close(): void}[] = [];
   const side = (name: string, total: number) => {
     const blocks = new KvBlockManager(total, BLOCK);
-    const memory = KvMemory.create({name, host: '127.0.0.1', advertiseHost: '127.0.0.1', totalBlocks: total, blockBytes: 4096});
+    const memory = KvMemory.create({name, host: '127.0.0.1', advertiseHost: '127.0.0.1', totalBlocks: total, blockBytes: 4096, backend: 'auto'});
     made.push(memory);
     return {blocks, memory, metrics: transferMetrics()};
   };

@@ -50,8 +50,9 @@ export class KvMemory {
     readonly blockBytes: number,
   ) {}
 
-  static create(opts: {name: string; host: string; advertiseHost: string; totalBlocks: number; blockBytes: number}): KvMemory {
-    const agent = TransferAgent.create({name: opts.name, listenHost: opts.host, advertiseHost: opts.advertiseHost});
+  static create(opts: {name: string; host: string; advertiseHost: string; totalBlocks: number; blockBytes: number; backend: TransferBackend}): KvMemory {
+    // UCX (a progress thread that wakes every millisecond) only when asked for: auto uses shm or tcp.
+    const agent = TransferAgent.create({name: opts.name, listenHost: opts.host, advertiseHost: opts.advertiseHost, ucx: opts.backend === 'ucx'});
     return new KvMemory(agent, agent.allocate(opts.totalBlocks * opts.blockBytes), opts.blockBytes);
   }
 

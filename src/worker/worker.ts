@@ -41,6 +41,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
         advertiseHost: opts.advertiseHost,
         totalBlocks: mocker.blocksTotal,
         blockBytes: mockerBlockBytes(opts.model.kvBytesPerToken.bf16, opts.blockSize, kv.memoryScale),
+        backend: kv.backend,
       })
     : undefined;
   const leases = memory && opts.role === 'prefill' ? new PrefillLeases(memory, mocker.blocks, kv!.leaseMs, transfer!) : undefined;
