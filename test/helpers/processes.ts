@@ -92,7 +92,9 @@ export async function freePortRange(n: number): Promise<number> {
       s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
     });
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    // Below the kernel's ephemeral range (32768+): a port handed to an outgoing connection or a
+    // listener on port 0 between this check and the bind cannot take one of ours.
+    const base = 20_000 + Math.floor(Math.random() * (12_000 - n));
     let ok = true;
     for (let i = 0; i < n && ok; i++) ok = await free(base + i);
     if (ok) return base;

@@ -709,28 +709,17 @@ void Agent::serve(int fd) {
       answer(kInvalidParam, 0);
       break;  // a WRITE's payload follows: the connection cannot be reused
     }
-    if (op == Op::kRead) {
-      if (!answer(kSuccess, total)) break;
-      bool sent = true;
-      for (auto& [ptr, len] : ranges)
-        if (!(sent = send_all(fd, ptr, len))) break;
-      if (!sent) break;
-      if (!notif.empty()) {
-        std::lock_guard<std::mutex> lock(notif_mu_);
-        notifs_.emplace_back(name, notif);
-      }
-      if (!answer(kSuccess, total)) break;
-    } else {
-      bool got = true;
-      for (auto& [ptr, len] : ranges)
-        if (!(got = recv_all(fd, ptr, len))) break;
-      if (!got) break;
-      if (!notif.empty()) {
-        std::lock_guard<std::mutex> lock(notif_mu_);
-        notifs_.emplace_back(name, notif);
-      }
-      if (!answer(kSuccess, total)) break;
+    // READ: the answer goes first, then the bytes; WRITE: the bytes come, then the answer.
+    if (op == Op::kRead && !answer(kSuccess, total)) break;
+    bool moved = true;
+    for (auto& [ptr, len] : ranges)
+      if (!(moved = op == Op::kRead ? send_all(fd, ptr, len) : recv_all(fd, ptr, len))) break;
+    if (!moved) break;
+    if (!notif.empty()) {
+      std::lock_guard<std::mutex> lock(notif_mu_);
+      notifs_.emplace_back(name, notif);
     }
+    if (!answer(kSuccess, total)) break;
   }
   std::lock_guard<std::mutex> lock(conns_mu_);
   for (auto& c : conns_)
