@@ -19,6 +19,7 @@ import type {TRANSFER_BACKENDS} from '../config/schema.js';
 import type {Block, KvBlockManager, SequenceBlocks} from '../engines/mocker/kv-blocks.js';
 import {Registry} from '../metrics/prometheus.js';
 import {type ByteRange, TransferAgent} from '../native/transfer.js';
+import {UserError} from '../shared/errors.js';
 
 export type TransferBackend = (typeof TRANSFER_BACKENDS)[number];
 
@@ -53,6 +54,11 @@ export class KvMemory {
   static create(opts: {name: string; host: string; advertiseHost: string; totalBlocks: number; blockBytes: number; backend: TransferBackend}): KvMemory {
     // UCX (a progress thread that wakes every millisecond) only when asked for: auto uses shm or tcp.
     const agent = TransferAgent.create({name: opts.name, listenHost: opts.host, advertiseHost: opts.advertiseHost, ucx: opts.backend === 'ucx'});
+    const noUcx = opts.backend === 'ucx' ? agent.ucxUnavailable : undefined;
+    if (noUcx) {
+      agent.close();
+      throw new UserError(`--kv-transfer-backend ucx, but ${noUcx}`, 'install UCX (apt-get install libucx0) or use --kv-transfer-backend auto');
+    }
     return new KvMemory(agent, agent.allocate(opts.totalBlocks * opts.blockBytes), opts.blockBytes);
   }
 
