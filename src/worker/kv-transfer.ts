@@ -73,7 +73,7 @@ export class KvMemory {
 
 /** The transfer metrics of a worker (top reads the first two: src/top/families.ts). */
 export function transferMetrics(r: Registry = new Registry()) {
-  return {
+  const m = {
     registry: r,
     tokens: r.counter('dynamo_component_kv_transfer_tokens_total', 'Prompt tokens whose KV blocks this worker pulled from a prefill worker.'),
     pending: r.gauge('dynamo_component_kv_transfer_pending', 'KV transfers in flight.'),
@@ -83,6 +83,10 @@ export function transferMetrics(r: Registry = new Registry()) {
     leases: r.gauge('dynamo_component_kv_leases', 'Requests whose KV blocks a prefill worker holds for a decode worker.'),
     leasesExpired: r.counter('dynamo_component_kv_leases_expired_total', 'Leases that ran out before the decode worker released them.'),
   };
+  // The two families top reads are on the page from the start, at 0.
+  m.pending.set({}, 0);
+  m.tokens.inc({}, 0);
+  return m;
 }
 export type TransferMetrics = ReturnType<typeof transferMetrics>;
 

@@ -46,10 +46,6 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
     : undefined;
   const leases = memory && opts.role === 'prefill' ? new PrefillLeases(memory, mocker.blocks, kv!.leaseMs, transfer!) : undefined;
   const puller = memory && opts.role === 'decode' ? new DecodePuller(memory, mocker.blocks, kv!.backend, transfer!) : undefined;
-  if (transfer) {
-    transfer.pending.set({}, 0);
-    transfer.tokens.inc({}, 0);
-  }
 
   const handler = workerRequestHandler({mocker, metrics, role: opts.role, workerId: opts.workerId, isDraining, leases, puller, log});
   const rpc = await serveRequestPlane(handler, opts.rpcPort, opts.host);

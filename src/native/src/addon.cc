@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gpu.h"
+#include "napi_util.h"
 #include "prefix_index.h"
 #include "transfer_napi.h"
 
@@ -16,18 +17,8 @@ namespace {
 
 constexpr uint64_t kSeed = 1337;
 
-#define CHECK(call)                                                   \
-  do {                                                                \
-    if ((call) != napi_ok) {                                          \
-      napi_throw_error(env, nullptr, "dynamo_native: " #call " failed"); \
-      return nullptr;                                                 \
-    }                                                                 \
-  } while (0)
 
-struct Args {
-  napi_value argv[6];
-  size_t argc = 6;
-};
+using dynamo::Args;
 
 template <typename T>
 bool typed(napi_env env, napi_value v, napi_typedarray_type want, T** data, size_t* length) {
@@ -55,7 +46,7 @@ uint64_t chain(uint64_t parent, uint64_t local) {
 // to that sequence hash (a continuation of an earlier prefix).
 napi_value HashBlocks(napi_env env, napi_callback_info info) {
   Args a;
-  CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   uint32_t* tokens;
   size_t n;
   uint32_t block_size;
@@ -69,20 +60,20 @@ napi_value HashBlocks(napi_env env, napi_callback_info info) {
   size_t blocks = n / block_size;
   napi_value buffer, out;
   void* raw;
-  CHECK(napi_create_arraybuffer(env, blocks * 2 * sizeof(uint64_t), &raw, &buffer));
+  NAPI_CALL(napi_create_arraybuffer(env, blocks * 2 * sizeof(uint64_t), &raw, &buffer));
   auto* h = static_cast<uint64_t*>(raw);
   for (size_t b = 0; b < blocks; b++) {
     h[b] = XXH3_64bits_withSeed(tokens + b * block_size, block_size * sizeof(uint32_t), seed);
     h[blocks + b] = b ? chain(h[blocks + b - 1], h[b]) : has_parent ? chain(parent, h[b]) : h[b];
   }
-  CHECK(napi_create_typedarray(env, napi_biguint64_array, blocks * 2, buffer, 0, &out));
+  NAPI_CALL(napi_create_typedarray(env, napi_biguint64_array, blocks * 2, buffer, 0, &out));
   return out;
 }
 
 // xxh3(bytes: Uint8Array, seed: bigint): bigint — plain XXH3-64, for LoRA seeds and tests.
 napi_value Xxh3(napi_env env, napi_callback_info info) {
   Args a;
-  CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   uint8_t* data;
   size_t n;
   uint64_t seed;
@@ -90,7 +81,7 @@ napi_value Xxh3(napi_env env, napi_callback_info info) {
   if (!typed(env, a.argv[0], napi_uint8_array, &data, &n)) return throw_type(env, "bytes must be a Uint8Array");
   if (napi_get_value_bigint_uint64(env, a.argv[1], &seed, &lossless) != napi_ok) return throw_type(env, "seed must be a bigint");
   napi_value out;
-  CHECK(napi_create_bigint_uint64(env, XXH3_64bits_withSeed(data, n, seed), &out));
+  NAPI_CALL(napi_create_bigint_uint64(env, XXH3_64bits_withSeed(data, n, seed), &out));
   return out;
 }
 
@@ -130,7 +121,7 @@ bool index_and_worker(napi_env env, const Args& a, IndexHandle** h, uint32_t* wo
 napi_value IndexNew(napi_env env, napi_callback_info) {
   auto* h = new IndexHandle{new dynamo::PrefixIndex(), 0};
   napi_value out;
-  CHECK(napi_create_external(
+  NAPI_CALL(napi_create_external(
       env, h,
       [](napi_env env, void* p, void*) {
         auto* h = static_cast<IndexHandle*>(p);
@@ -147,7 +138,7 @@ napi_value IndexNew(napi_env env, napi_callback_info) {
 // indexFree(index): releases the index's memory now; later calls with it throw.
 napi_value IndexFree(napi_env env, napi_callback_info info) {
   Args a;
-  CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   IndexHandle* h = handle_of(env, a.argv[0]);
   if (!h) return throw_type(env, "bad index");
   delete h->ix;
@@ -171,7 +162,7 @@ bool count_arg(napi_env env, const Args& a, size_t at, size_t* length) {
 // indexStore(index, worker, parent: bigint | null, locals: BigUint64Array, externals: BigUint64Array, count?): status
 napi_value IndexStore(napi_env env, napi_callback_info info) {
   Args a;
-  CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   IndexHandle* h;
   uint32_t worker;
   uint64_t *locals, *externals;
@@ -185,13 +176,13 @@ napi_value IndexStore(napi_env env, napi_callback_info info) {
   if (nl > ne) nl = ne;
   if (!count_arg(env, a, 5, &nl)) return throw_type(env, "count must be an integer no larger than the arrays");
   napi_valuetype t;
-  CHECK(napi_typeof(env, a.argv[2], &t));
+  NAPI_CALL(napi_typeof(env, a.argv[2], &t));
   uint64_t parent = 0;
   bool lossless;
   bool has_parent = t == napi_bigint;
-  if (has_parent) CHECK(napi_get_value_bigint_uint64(env, a.argv[2], &parent, &lossless));
+  if (has_parent) NAPI_CALL(napi_get_value_bigint_uint64(env, a.argv[2], &parent, &lossless));
   napi_value out;
-  CHECK(napi_create_int32(env, static_cast<int32_t>(h->ix->store(worker, has_parent, parent, locals, externals, nl)), &out));
+  NAPI_CALL(napi_create_int32(env, static_cast<int32_t>(h->ix->store(worker, has_parent, parent, locals, externals, nl)), &out));
   report_memory(env, h);
   return out;
 }
@@ -199,7 +190,7 @@ napi_value IndexStore(napi_env env, napi_callback_info info) {
 // indexRemove(index, worker, externals: BigUint64Array, count?): status
 napi_value IndexRemove(napi_env env, napi_callback_info info) {
   Args a;
-  CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   IndexHandle* h;
   uint32_t worker;
   uint64_t* externals;
@@ -208,13 +199,13 @@ napi_value IndexRemove(napi_env env, napi_callback_info info) {
   if (!typed(env, a.argv[2], napi_biguint64_array, &externals, &n)) return throw_type(env, "externals must be a BigUint64Array");
   if (!count_arg(env, a, 3, &n)) return throw_type(env, "count must be an integer no larger than the array");
   napi_value out;
-  CHECK(napi_create_int32(env, static_cast<int32_t>(h->ix->remove(worker, externals, n)), &out));
+  NAPI_CALL(napi_create_int32(env, static_cast<int32_t>(h->ix->remove(worker, externals, n)), &out));
   return out;
 }
 
 napi_value IndexClear(napi_env env, napi_callback_info info) {
   Args a;
-  CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   IndexHandle* h;
   uint32_t worker;
   if (!index_and_worker(env, a, &h, &worker)) return throw_type(env, "bad index or worker");
@@ -225,12 +216,12 @@ napi_value IndexClear(napi_env env, napi_callback_info info) {
 
 napi_value IndexTreeSize(napi_env env, napi_callback_info info) {
   Args a;
-  CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   IndexHandle* h;
   uint32_t worker;
   if (!index_and_worker(env, a, &h, &worker)) return throw_type(env, "bad index or worker");
   napi_value out;
-  CHECK(napi_create_double(env, static_cast<double>(h->ix->tree_size(worker)), &out));
+  NAPI_CALL(napi_create_double(env, static_cast<double>(h->ix->tree_size(worker)), &out));
   return out;
 }
 
@@ -239,7 +230,7 @@ napi_value IndexTreeSize(napi_env env, napi_callback_info info) {
 // must have room for every worker).
 napi_value IndexFindMatches(napi_env env, napi_callback_info info) {
   Args a;
-  CHECK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   auto* ix = index_of(env, a.argv[0]);
   uint64_t* locals;
   uint32_t *scores, *sizes;
@@ -252,7 +243,7 @@ napi_value IndexFindMatches(napi_env env, napi_callback_info info) {
   if (room < workers || room2 < workers) return throw_type(env, "scores or sizes is smaller than the number of workers");
   ix->find_matches(locals, n, scores, sizes);
   napi_value out;
-  CHECK(napi_create_uint32(env, static_cast<uint32_t>(workers), &out));
+  NAPI_CALL(napi_create_uint32(env, static_cast<uint32_t>(workers), &out));
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "napi_util.h"
 #include "transfer.h"
 
 namespace dynamo {
@@ -20,18 +21,7 @@ struct AgentBox {
   std::unique_ptr<Agent> agent;
 };
 
-#define NAPI_OK(call)                                                 \
-  do {                                                                \
-    if ((call) != napi_ok) {                                          \
-      napi_throw_error(env, nullptr, "dynamo_native: " #call " failed"); \
-      return nullptr;                                                 \
-    }                                                                 \
-  } while (0)
 
-struct Args {
-  napi_value argv[8];
-  size_t argc = 8;
-};
 
 napi_value fail(napi_env env, const std::string& msg) {
   napi_throw_error(env, nullptr, msg.c_str());
@@ -90,7 +80,7 @@ bool get_descs(napi_env env, napi_value v, std::vector<xfer::Desc>* out) {
 // xferAgentNew(name, listenHost, advertiseHost, port, timeoutMs, ucx) → agent
 napi_value AgentNew(napi_env env, napi_callback_info info) {
   Args a;
-  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   std::string name, listen, advertise, error;
   if (!get_string(env, a.argv[0], &name) || !get_string(env, a.argv[1], &listen) || !get_string(env, a.argv[2], &advertise)) return fail(env, "xferAgentNew(name, listenHost, advertiseHost, port, timeoutMs)");
   bool ucx = false;
@@ -99,14 +89,14 @@ napi_value AgentNew(napi_env env, napi_callback_info info) {
   if (!agent) return fail(env, error);
   auto* box = new AgentBox{std::move(agent)};
   napi_value out;
-  NAPI_OK(napi_create_external(env, box, [](napi_env, void* p, void*) { delete static_cast<AgentBox*>(p); }, nullptr, &out));
+  NAPI_CALL(napi_create_external(env, box, [](napi_env, void* p, void*) { delete static_cast<AgentBox*>(p); }, nullptr, &out));
   return out;
 }
 
 // xferAgentClose(agent): stops its threads and frees its regions; later calls see a closed agent.
 napi_value AgentClose(napi_env env, napi_callback_info info) {
   Args a;
-  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   void* p = nullptr;
   if (napi_get_value_external(env, a.argv[0], &p) == napi_ok && p) static_cast<AgentBox*>(p)->agent.reset();
   return nullptr;
@@ -119,7 +109,7 @@ napi_value AgentClose(napi_env env, napi_callback_info info) {
 // xferUcxUnavailable(agent) → why the UCX backend is not up, or undefined when it is
 napi_value UcxUnavailable(napi_env env, napi_callback_info info) {
   Args a;
-  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   AGENT(0);
   if (agent->ucx_unavailable().empty()) return nullptr;
   return make_string(env, agent->ucx_unavailable());
@@ -127,7 +117,7 @@ napi_value UcxUnavailable(napi_env env, napi_callback_info info) {
 
 napi_value Port(napi_env env, napi_callback_info info) {
   Args a;
-  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   AGENT(0);
   return make_number(env, agent->port());
 }
@@ -135,7 +125,7 @@ napi_value Port(napi_env env, napi_callback_info info) {
 // xferAllocate(agent, bytes) → region id
 napi_value Allocate(napi_env env, napi_callback_info info) {
   Args a;
-  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   AGENT(0);
   std::string error;
   int64_t id = agent->allocate(static_cast<uint64_t>(get_number(env, a.argv[1], 0)), &error);
@@ -145,23 +135,23 @@ napi_value Allocate(napi_env env, napi_callback_info info) {
 
 napi_value Release(napi_env env, napi_callback_info info) {
   Args a;
-  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   AGENT(0);
   napi_value out;
-  NAPI_OK(napi_get_boolean(env, agent->release(static_cast<uint32_t>(get_number(env, a.argv[1], 0))), &out));
+  NAPI_CALL(napi_get_boolean(env, agent->release(static_cast<uint32_t>(get_number(env, a.argv[1], 0))), &out));
   return out;
 }
 
 napi_value Metadata(napi_env env, napi_callback_info info) {
   Args a;
-  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   AGENT(0);
   return make_string(env, agent->metadata());
 }
 
 napi_value LoadPeer(napi_env env, napi_callback_info info) {
   Args a;
-  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   AGENT(0);
   std::string md, error;
   if (!get_string(env, a.argv[1], &md)) return fail(env, "metadata must be a string");
@@ -170,38 +160,37 @@ napi_value LoadPeer(napi_env env, napi_callback_info info) {
   return make_string(env, name);
 }
 
-napi_value RemovePeer(napi_env env, napi_callback_info info) {
+// (agent, name) → fn(agent, name) as a boolean: the entry points that ask something of one peer.
+template <typename F>
+napi_value peer_flag(napi_env env, napi_callback_info info, F fn) {
   Args a;
-  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   AGENT(0);
   std::string name;
   get_string(env, a.argv[1], &name);
   napi_value out;
-  NAPI_OK(napi_get_boolean(env, agent->remove_peer(name), &out));
+  NAPI_CALL(napi_get_boolean(env, fn(agent, name), &out));
   return out;
 }
 
+napi_value RemovePeer(napi_env env, napi_callback_info info) {
+  return peer_flag(env, info, [](Agent* agent, const std::string& name) { return agent->remove_peer(name); });
+}
+
 napi_value SameHost(napi_env env, napi_callback_info info) {
-  Args a;
-  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
-  AGENT(0);
-  std::string name;
-  get_string(env, a.argv[1], &name);
-  napi_value out;
-  NAPI_OK(napi_get_boolean(env, agent->same_host(name), &out));
-  return out;
+  return peer_flag(env, info, [](Agent* agent, const std::string& name) { return agent->same_host(name); });
 }
 
 // xferPost(agent, op, peer, local, remote, notif, backend) → {id} | {status, error}
 napi_value Post(napi_env env, napi_callback_info info) {
   Args a;
-  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   AGENT(0);
   auto op = static_cast<xfer::Op>(static_cast<int>(get_number(env, a.argv[1], 0)));
   std::string peer, notif, error;
   std::vector<xfer::Desc> local, remote;
   napi_value out;
-  NAPI_OK(napi_create_object(env, &out));
+  NAPI_CALL(napi_create_object(env, &out));
   if (!get_string(env, a.argv[2], &peer) || !get_descs(env, a.argv[3], &local) || !get_descs(env, a.argv[4], &remote) || !get_string(env, a.argv[5], &notif)) {
     set(env, out, "status", make_number(env, xfer::kInvalidParam));
     set(env, out, "error", make_string(env, "xferPost(agent, op, peer, local: Float64Array, remote: Float64Array, notif, backend)"));
@@ -221,11 +210,11 @@ napi_value Post(napi_env env, napi_callback_info info) {
 // xferStatus(agent, id) → {status, error?, bytes, ns, backend}
 napi_value StatusOf(napi_env env, napi_callback_info info) {
   Args a;
-  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   AGENT(0);
   auto t = agent->find(static_cast<uint32_t>(get_number(env, a.argv[1], 0)));
   napi_value out;
-  NAPI_OK(napi_create_object(env, &out));
+  NAPI_CALL(napi_create_object(env, &out));
   if (!t) {
     set(env, out, "status", make_number(env, xfer::kNotFound));
     set(env, out, "error", make_string(env, "no such transfer (released?)"));
@@ -244,14 +233,14 @@ napi_value StatusOf(napi_env env, napi_callback_info info) {
 
 napi_value Wait(napi_env env, napi_callback_info info) {
   Args a;
-  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   AGENT(0);
   return make_number(env, agent->wait(static_cast<uint32_t>(get_number(env, a.argv[1], 0)), static_cast<int>(get_number(env, a.argv[2], 30000))));
 }
 
 napi_value Forget(napi_env env, napi_callback_info info) {
   Args a;
-  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   AGENT(0);
   agent->forget(static_cast<uint32_t>(get_number(env, a.argv[1], 0)));
   return nullptr;
@@ -260,11 +249,11 @@ napi_value Forget(napi_env env, napi_callback_info info) {
 // xferNotifications(agent) → [agent, message, agent, message, …]
 napi_value Notifications(napi_env env, napi_callback_info info) {
   Args a;
-  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   AGENT(0);
   auto list = agent->take_notifications();
   napi_value out;
-  NAPI_OK(napi_create_array_with_length(env, list.size() * 2, &out));
+  NAPI_CALL(napi_create_array_with_length(env, list.size() * 2, &out));
   for (size_t i = 0; i < list.size(); i++) {
     napi_set_element(env, out, static_cast<uint32_t>(2 * i), make_string(env, list[i].first));
     napi_set_element(env, out, static_cast<uint32_t>(2 * i + 1), make_string(env, list[i].second));
@@ -287,7 +276,7 @@ uint8_t* pattern_range(napi_env env, Args& a, Agent* agent, uint64_t* len, uint6
 
 napi_value Fill(napi_env env, napi_callback_info info) {
   Args a;
-  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   AGENT(0);
   uint64_t len, seed;
   uint8_t* p = pattern_range(env, a, agent, &len, &seed);
@@ -298,7 +287,7 @@ napi_value Fill(napi_env env, napi_callback_info info) {
 
 napi_value Verify(napi_env env, napi_callback_info info) {
   Args a;
-  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   AGENT(0);
   uint64_t len, seed;
   uint8_t* p = pattern_range(env, a, agent, &len, &seed);
@@ -310,7 +299,7 @@ napi_value Verify(napi_env env, napi_callback_info info) {
 // its dst range, both agents in this process: the same bytes a READ moves, with nothing around it.
 napi_value CopyNs(napi_env env, napi_callback_info info) {
   Args a;
-  NAPI_OK(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   Agent* dst_agent = agent_of(env, a.argv[0]);
   Agent* src_agent = agent_of(env, a.argv[1]);
   std::vector<xfer::Desc> dst, src;
