@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <sstream>
@@ -108,7 +109,21 @@ struct Ucx::Impl {
   ucp_context_h context = nullptr;
   ucp_worker_h worker = nullptr;
   std::string address;  // hex
-  std::map<uint32_t, std::pair<ucp_mem_h, std::pair<uint64_t, std::string>>> regions;  // memh, (base, packed key hex)
+  struct Region {
+    ucp_mem_h memh;
+    uint8_t* base;
+    uint64_t size;
+    std::string packed_key;  // hex, for the metadata
+  };
+  std::map<uint32_t, Region> regions;
+
+  // The handle of the local region holding [p, p+n): passed with each operation so UCX never
+  // registers a buffer per call (there is no registration cache without memory events).
+  ucp_mem_h local_memh(const uint8_t* p, uint64_t n) const {
+    for (auto& [_, r] : regions)
+      if (p >= r.base && p + n <= r.base + r.size) return r.memh;
+    return nullptr;
+  }
   struct Peer {
     std::string address;
     std::vector<uint64_t> bases;
@@ -166,8 +181,21 @@ struct Ucx::Impl {
 
 Ucx::Ucx(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
+// UCX's defaults suit an MPI program, not a process with a JIT runtime. At load, libucs takes
+// SIGSEGV/SIGBUS/SIGILL/SIGFPE for its own error reports (the runtime needs them: wasm traps), and
+// its memory events hot-patch libc's mmap/munmap ("bistro") while the runtime's GC and compiler
+// threads are inside them: a known race that crashed a test process once in CI. The agent maps
+// each region once with ucp_mem_map, so it needs no registration cache and loses nothing. These
+// are read when libucs loads, hence before dlopen; a value the user set wins.
+static void keep_ucx_out_of_the_runtime() {
+  setenv("UCX_ERROR_SIGNALS", "", 0);
+  setenv("UCX_MEM_EVENTS", "no", 0);
+  setenv("UCX_MEM_MALLOC_HOOKS", "no", 0);
+}
+
 std::unique_ptr<Ucx> Ucx::open(std::string* why) {
   auto m = std::make_unique<Impl>();
+  keep_ucx_out_of_the_runtime();
   m->lib = dlopen("libucp.so.0", RTLD_NOW | RTLD_LOCAL);
   if (!m->lib) {
     *why = std::string("UCX is not installed (") + dlerror() + "): apt-get install libucx0";
@@ -257,7 +285,7 @@ Ucx::~Ucx() {
   m.stop = true;
   if (m.progress.joinable()) m.progress.join();
   for (auto& [_, p] : m.peers) m.close_peer(p);
-  for (auto& [_, r] : m.regions) m.api.mem_unmap(m.context, r.first);
+  for (auto& [_, r] : m.regions) m.api.mem_unmap(m.context, r.memh);
   m.api.worker_destroy(m.worker);
   m.api.cleanup(m.context);
   // libucp stays loaded: unloading a library with threads of its own is not safe.
@@ -269,7 +297,7 @@ std::string Ucx::metadata() const {
   md << "ucx=" << impl_->address << ";ucx_regions=";
   bool first = true;
   for (auto& [id, r] : impl_->regions) {
-    md << (first ? "" : ",") << id << ":" << r.second.first << ":" << r.second.second;
+    md << (first ? "" : ",") << id << ":" << reinterpret_cast<uint64_t>(r.base) << ":" << r.packed_key;
     first = false;
   }
   return md.str();
@@ -297,7 +325,7 @@ bool Ucx::map_region(uint32_t region, uint8_t* base, uint64_t size, std::string*
   std::string packed = hex(key, key_len);
   m.api.rkey_buffer_release(key);
   std::lock_guard<std::mutex> lock(m.mu);
-  m.regions[region] = {memh, {reinterpret_cast<uint64_t>(base), packed}};
+  m.regions[region] = {memh, base, size, packed};
   return true;
 }
 
@@ -305,7 +333,7 @@ void Ucx::unmap_region(uint32_t region) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   auto it = impl_->regions.find(region);
   if (it == impl_->regions.end()) return;
-  impl_->api.mem_unmap(impl_->context, it->second.first);
+  impl_->api.mem_unmap(impl_->context, it->second.memh);
   impl_->regions.erase(it);
 }
 
@@ -400,6 +428,10 @@ int32_t Ucx::transfer(bool read, const std::string& peer, bool same_host, const 
       }
     }
     ucp_request_param_t prm{};
+    if (ucp_mem_h h = m.local_memh(local[i].first, local[i].second)) {
+      prm.op_attr_mask = UCP_OP_ATTR_FIELD_MEMH;
+      prm.memh = h;
+    }
     uint64_t addr = p.bases[region] + remote[i].second;
     ucs_status_ptr_t r = read ? m.api.get_nbx(p.ep, local[i].first, local[i].second, addr, p.rkeys[region], &prm)
                               : m.api.put_nbx(p.ep, local[i].first, local[i].second, addr, p.rkeys[region], &prm);
