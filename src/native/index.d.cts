@@ -123,7 +123,8 @@ export interface NativeAddon {
   xferAgentClose(agent: object): void;
   xferPort(agent: object): number;
   /** A zero-filled region of `bytes`; its id. */
-  xferAllocate(agent: object, bytes: number): number;
+  /** memory: 0 a memfd, 1 allocated by UCX. */
+  xferAllocate(agent: object, bytes: number, memory: number): number;
   xferRelease(agent: object, region: number): boolean;
   xferMetadata(agent: object): string;
   /** The peer's name. */

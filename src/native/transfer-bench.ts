@@ -11,7 +11,7 @@
  */
 import {prng} from '../shared/prng.js';
 import {UserError} from '../shared/errors.js';
-import {type ByteRange, type TransferBackend, TransferAgent, packRanges} from './transfer.js';
+import {type ByteRange, type RegionMemory, type TransferBackend, TransferAgent, packRanges} from './transfer.js';
 
 export const DEFAULT_SIZES = [16 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20, 64 << 20];
 const BLOCK = 64 << 10;
@@ -36,7 +36,7 @@ export interface TransferBenchOptions {
   msPerRow?: number;
 }
 
-function blockLists(bytes: number, layout: 'contiguous' | 'scattered', seed: number): {local: ByteRange[]; remote: ByteRange[]} {
+function blockLists(bytes: number, layout: 'contiguous' | 'scattered', seed: number, localRegion: number, remoteRegion: number): {local: ByteRange[]; remote: ByteRange[]} {
   const block = Math.min(BLOCK, bytes);
   const n = Math.ceil(bytes / block);
   const at = (i: number) => i * block;
@@ -56,8 +56,8 @@ function blockLists(bytes: number, layout: 'contiguous' | 'scattered', seed: num
   }
   const len = (i: number) => Math.min(block, bytes - i * block);
   return {
-    local: localSlots.map((s, i) => ({region: 0, offset: at(s), length: len(i)})),
-    remote: remoteSlots.map((s, i) => ({region: 0, offset: at(s), length: len(i)})),
+    local: localSlots.map((s, i) => ({region: localRegion, offset: at(s), length: len(i)})),
+    remote: remoteSlots.map((s, i) => ({region: remoteRegion, offset: at(s), length: len(i)})),
   };
 }
 
@@ -71,19 +71,27 @@ export function runTransferBench(opts: TransferBenchOptions = {}): TransferBench
   const owner = TransferAgent.create({name: `bench-owner-${process.pid}`});
   const rows: TransferBenchRow[] = [];
   try {
-    // Region 0 on each side, twice the largest transfer (room to scatter), every page touched once.
-    const local = reader.allocate(2 * largest);
-    const remote = owner.allocate(2 * largest);
-    owner.fill({region: remote, offset: 0, length: 2 * largest}, 1n);
-    reader.fill({region: local, offset: 0, length: 2 * largest}, 2n);
+    // UCX rows where the UCX backend is up on both agents (it is opened with dlopen: may be absent).
+    const ucx = !reader.ucxUnavailable && !owner.ucxUnavailable;
+    const backends = opts.backends ?? (ucx ? ['shm', 'ucx', 'tcp'] : ['shm', 'tcp']);
+    // One region per side and kind of memory, twice the largest transfer (room to scatter), every
+    // page touched once: host memory for shm and tcp, UCX's own for ucx (as a worker allocates it).
+    const regions = (memory: RegionMemory) => {
+      const local = reader.allocate(2 * largest, memory);
+      const remote = owner.allocate(2 * largest, memory);
+      owner.fill({region: remote, offset: 0, length: 2 * largest}, 1n);
+      reader.fill({region: local, offset: 0, length: 2 * largest}, 2n);
+      return {local, remote};
+    };
+    const host = regions('host');
+    const ucxMemory = backends.includes('ucx') ? regions('ucx') : host;
     const peer = reader.loadPeer(owner.metadata());
     owner.loadPeer(reader.metadata());
-    // UCX rows where the UCX backend is up on both agents (it is opened with dlopen: may be absent).
-    const backends = opts.backends ?? (reader.ucxUnavailable || owner.ucxUnavailable ? ['shm', 'tcp'] : ['shm', 'ucx', 'tcp']);
     for (const backend of backends) {
+      const {local, remote} = backend === 'ucx' ? ucxMemory : host;
       for (const layout of ['contiguous', 'scattered'] as const) {
         for (const bytes of sizes) {
-          const lists = blockLists(bytes, layout, bytes);
+          const lists = blockLists(bytes, layout, bytes, local, remote);
           const l = packRanges(lists.local);
           const r = packRanges(lists.remote);
           const once = () => {
@@ -114,12 +122,16 @@ export function runTransferBench(opts: TransferBenchOptions = {}): TransferBench
         }
       }
     }
-    // The bytes arrived as they left: the last READ put the owner's pattern in place.
-    const check = blockLists(largest, 'contiguous', 0);
-    const id = reader.post('READ', peer, packRanges(check.local), packRanges(check.remote), {backend: 'tcp'});
-    if (typeof id === 'number') reader.waitSync(id);
-    const bad = reader.verify({region: local, offset: 0, length: largest}, 1n);
-    if (bad !== -1) throw new Error(`the bytes read differ from the owner's at offset ${bad}`);
+    // The bytes arrived as they left: a READ of the largest size puts the owner's pattern in place.
+    const checks: [TransferBackend, {local: number; remote: number}][] = [['tcp', host]];
+    if (ucxMemory !== host) checks.push(['ucx', ucxMemory]);
+    for (const [backend, {local, remote}] of checks) {
+      const check = blockLists(largest, 'contiguous', 0, local, remote);
+      const id = reader.post('READ', peer, packRanges(check.local), packRanges(check.remote), {backend});
+      if (typeof id === 'number') reader.waitSync(id);
+      const bad = reader.verify({region: local, offset: 0, length: largest}, 1n);
+      if (bad !== -1) throw new Error(`the bytes read over ${backend} differ from the owner's at offset ${bad}`);
+    }
   } finally {
     reader.close();
     owner.close();

@@ -30,6 +30,9 @@ function peer(...args: string[]): Promise<{child: ChildProcess; first: Record<st
 const killed = (child: ChildProcess) => new Promise((r) => (child.exitCode !== null || child.signalCode ? r(undefined) : child.once('exit', r)));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Whether UCX is installed here (setup installs it; the agent opens it with dlopen). */
+const ucxHere = native !== undefined && TransferAgent.ucxMissing() === undefined;
+
 function agent(name: string) {
   const a = TransferAgent.create({name});
   agents.push(a);
@@ -64,6 +67,20 @@ describe.skipIf(!native)('TransferAgent and a peer that disappears', () => {
     await killed(child);
     const r = await reader.read('prefill-1', [{region: local, offset: 0, length: MiB}], [{region: 0, offset: 0, length: MiB}], {backend: 'shm'});
     expect(r).toMatchObject({ok: false, status: XFER.REMOTE_DISCONNECT, error: expect.stringMatching(/still running/)});
+  });
+
+  it.skipIf(!ucxHere)('a UCX peer that is gone fails the READ with REMOTE_DISCONNECT at once (its memory mapped or not)', async () => {
+    const reader = agent('decode-0');
+    const local = reader.allocate(MiB, 'ucx');
+    const {child, first} = await peer('serve-ucx', 'prefill-2', String(MiB));
+    reader.loadPeer(first.metadata as string);
+    const one = () => reader.read('prefill-2', [{region: local, offset: 0, length: MiB}], [{region: 0, offset: 0, length: MiB}], {backend: 'ucx'});
+    expect((await one()).ok).toBe(true); // the peer's segment is mapped here now
+    child.kill('SIGKILL');
+    await killed(child);
+    const started = Date.now();
+    expect(await one()).toMatchObject({ok: false, status: XFER.REMOTE_DISCONNECT, error: expect.stringMatching(/prefill-2 \(pid \d+\) is no longer running/)});
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('a reader killed in the middle of a READ it asked for leaves the owner serving the others', async () => {

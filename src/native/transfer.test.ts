@@ -4,13 +4,7 @@ import {TransferAgent, XFER} from './transfer.js';
 
 const MiB = 1 << 20;
 /** Whether UCX is installed here (setup installs it; the agent opens it with dlopen). */
-const ucxHere = (() => {
-  if (!native) return false;
-  const probe = TransferAgent.create({name: 'ucx-probe'});
-  const ok = probe.ucxUnavailable === undefined;
-  probe.close();
-  return ok;
-})();
+const ucxHere = native !== undefined && TransferAgent.ucxMissing() === undefined;
 const agents: TransferAgent[] = [];
 const agent = (name: string, ucx = true) => {
   const a = TransferAgent.create({name, ucx});
@@ -107,6 +101,34 @@ describe.skipIf(!native)('TransferAgent', () => {
     reader.loadPeer(owner.metadata());
     const r = await reader.read('prefill-0', [{region: local, offset: 0, length: MiB}], [{region: remote, offset: 0, length: MiB}], {backend: 'ucx'});
     expect(r).toMatchObject({ok: false, status: XFER.NOT_SUPPORTED, error: 'the peer prefill-0 has no UCX backend'});
+  });
+
+  it.skipIf(!ucxHere)('UCX memory: a same-host peer reads it through UCX (auto picks ucx, tcp still serves it, shm cannot map it)', async () => {
+    const reader = agent('decode-0');
+    const owner = agent('prefill-0');
+    const local = reader.allocate(4 * MiB, 'ucx');
+    const remote = owner.allocate(4 * MiB, 'ucx');
+    owner.fill({region: remote, offset: 0, length: 4 * MiB}, 5n);
+    reader.loadPeer(owner.metadata());
+    const ranges = (at: number) => [{region: local, offset: at, length: 2 * MiB}];
+    const auto = await reader.read('prefill-0', ranges(0), [{region: remote, offset: 0, length: 2 * MiB}]);
+    expect(auto).toMatchObject({ok: true, backend: 'ucx', bytes: 2 * MiB});
+    const tcp = await reader.read('prefill-0', ranges(2 * MiB), [{region: remote, offset: 2 * MiB, length: 2 * MiB}], {backend: 'tcp'});
+    expect(tcp.ok, tcp.error).toBe(true);
+    expect(reader.verify({region: local, offset: 0, length: 4 * MiB}, 5n)).toBe(-1);
+    const shm = await reader.read('prefill-0', ranges(0), [{region: remote, offset: 0, length: 2 * MiB}], {backend: 'shm'});
+    expect(shm).toMatchObject({ok: false, status: XFER.NOT_SUPPORTED, error: expect.stringMatching(/UCX's memory: use ucx/)});
+    // A WRITE lands too, and released UCX memory is refused like any released region.
+    reader.fill({region: local, offset: 0, length: MiB}, 6n);
+    expect((await reader.write('prefill-0', [{region: local, offset: 0, length: MiB}], [{region: remote, offset: 3 * MiB, length: MiB}])).ok).toBe(true);
+    expect(owner.verify({region: remote, offset: 3 * MiB, length: MiB}, 6n)).toBe(-1);
+    expect(owner.release(remote)).toBe(true);
+    reader.loadPeer(owner.metadata());
+    expect(await reader.read('prefill-0', ranges(0), [{region: remote, offset: 0, length: MiB}])).toMatchObject({ok: false, status: XFER.INVALID_PARAM});
+  });
+
+  it('asks for UCX before it allocates UCX memory', () => {
+    expect(() => agent('decode-0', false).allocate(MiB, 'ucx')).toThrow(/no UCX backend: not asked for/);
   });
 
   it('says why it cannot listen', () => {

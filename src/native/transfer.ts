@@ -12,6 +12,7 @@
 import {type NativeAddon, requireNative} from './index.js';
 
 export type TransferBackend = 'auto' | 'shm' | 'tcp' | 'ucx';
+export type RegionMemory = 'host' | 'ucx';
 
 /** NIXL's status codes (nixl_types.h). */
 export const XFER = {
@@ -96,6 +97,16 @@ export class TransferAgent {
     return new TransferAgent(opts.name, addon, addon.xferAgentNew(opts.name, listen, opts.advertiseHost ?? listen, opts.port ?? 0, opts.timeoutMs ?? 30_000, opts.ucx ?? true));
   }
 
+  /** Why this machine has no UCX backend (a probe agent opens and closes it); undefined when it has. */
+  static ucxMissing(addon: NativeAddon = requireNative()): string | undefined {
+    const probe = TransferAgent.create({name: `ucx-probe-${process.pid}`}, addon);
+    try {
+      return probe.ucxUnavailable;
+    } finally {
+      probe.close();
+    }
+  }
+
   private get h(): object {
     if (!this.handle) throw new Error(`transfer agent ${this.name} is closed`);
     return this.handle;
@@ -110,9 +121,13 @@ export class TransferAgent {
     return this.addon.xferPort(this.h);
   }
 
-  /** A zero-filled region the peers can read and write; its id. */
-  allocate(bytes: number): number {
-    return this.addon.xferAllocate(this.h, bytes);
+  /**
+   * A zero-filled region the peers can read and write; its id. `host` memory (a memfd) serves every
+   * backend; `ucx` memory is allocated by UCX, so a same-host peer's UCX maps it and copies at
+   * memcpy speed (needs the agent's UCX backend; shm cannot map it).
+   */
+  allocate(bytes: number, memory: RegionMemory = 'host'): number {
+    return this.addon.xferAllocate(this.h, bytes, memory === 'ucx' ? 1 : 0);
   }
 
   release(region: number): boolean {

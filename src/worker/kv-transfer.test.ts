@@ -3,6 +3,7 @@ import {type Block, KvBlockManager, blocksOf} from '../engines/mocker/kv-blocks.
 import type {BlockHasher} from '../kv/block-hasher.js';
 import {DynamoBlockHasher} from '../kv/dynamo-hash.js';
 import {native} from '../native/index.js';
+import {type TransferBackend, TransferAgent} from '../native/transfer.js';
 import {DecodePuller, KvMemory, PrefillLeases, mockerBlockBytes, transferMetrics} from './kv-transfer.js';
 
 const BLOCK = 4;
@@ -12,11 +13,11 @@ beforeAll(async () => {
 });
 
 /** A prefill and a decode worker's KV sides, in this process, talking through real agents. */
-function workers(leaseMs = 60_000, decodeBlocks = 64) {
+function workers(leaseMs = 60_000, decodeBlocks = 64, backend: TransferBackend = 'auto') {
   const made: {close(): void}[] = [];
   const side = (name: string, total: number) => {
     const blocks = new KvBlockManager(total, BLOCK);
-    const memory = KvMemory.create({name, host: '127.0.0.1', advertiseHost: '127.0.0.1', totalBlocks: total, blockBytes: 4096, backend: 'auto'});
+    const memory = KvMemory.create({name, host: '127.0.0.1', advertiseHost: '127.0.0.1', totalBlocks: total, blockBytes: 4096, backend});
     made.push(memory);
     return {blocks, memory, metrics: transferMetrics()};
   };
@@ -24,7 +25,7 @@ function workers(leaseMs = 60_000, decodeBlocks = 64) {
   const d = side('decode-0', decodeBlocks);
   const leases = new PrefillLeases(p.memory, p.blocks, leaseMs, p.metrics, 1);
   made.unshift(leases);
-  const puller = new DecodePuller(d.memory, d.blocks, 'auto', d.metrics);
+  const puller = new DecodePuller(d.memory, d.blocks, backend, d.metrics);
   /** The prefill worker "computed" the prompt: its blocks are cached (and then released by the engine). */
   const prefill = (tokens: number[]) => {
     const bs = blocksOf(hasher, tokens);
@@ -43,8 +44,10 @@ const tokens = (n: number, from = 0) => Array.from({length: n}, (_, i) => from +
 const counter = (m: ReturnType<typeof transferMetrics>, result: string) => m.transfers.get({result});
 
 describe.skipIf(!native)('KV hand-off between a prefill and a decode worker', () => {
-  it('pulls the blocks the decode worker lacks, verified, and the release frees the lease', async () => {
-    const w = workers();
+  const ucxHere = native !== undefined && TransferAgent.ucxMissing() === undefined;
+  for (const backend of ['auto', 'ucx'] as const)
+  it.skipIf(backend === 'ucx' && !ucxHere)(`pulls the blocks the decode worker lacks, verified, and the release frees the lease (${backend})`, async () => {
+    const w = workers(60_000, 64, backend);
     try {
       const prompt = prefill(w, tokens(20));
       const params = w.leases.hold('r1', prompt)!;

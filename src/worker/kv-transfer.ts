@@ -59,7 +59,8 @@ export class KvMemory {
       agent.close();
       throw new UserError(`--kv-transfer-backend ucx, but ${noUcx}`, 'install UCX (apt-get install libucx0) or use --kv-transfer-backend auto');
     }
-    return new KvMemory(agent, agent.allocate(opts.totalBlocks * opts.blockBytes), opts.blockBytes);
+    // With UCX its own memory: a same-host peer's UCX maps it instead of copying through the kernel.
+    return new KvMemory(agent, agent.allocate(opts.totalBlocks * opts.blockBytes, opts.backend === 'ucx' ? 'ucx' : 'host'), opts.blockBytes);
   }
 
   range(slot: number): ByteRange {

@@ -46,6 +46,10 @@ enum Status : int32_t {
 
 enum class Op : uint8_t { kRead = 1, kWrite = 2, kNotify = 3 };
 enum class Backend : uint8_t { kAuto = 0, kShm = 1, kTcp = 2, kUcx = 3 };
+// Where a region's bytes live: a memfd (mapped by same-host peers for shm, served over tcp, mapped
+// into UCX for cma/tcp), or memory UCX allocated (a segment its shared-memory transports map into a
+// same-host peer, so UCX copies at memcpy speed; no fd for shm).
+enum class Memory : uint8_t { kMemfd = 0, kUcx = 1 };
 
 const char* backend_name(Backend b);
 
@@ -57,10 +61,14 @@ struct Desc {
 };
 
 struct Region {
-  int fd = -1;
+  int fd = -1;  // the memfd peers map for shm; -1 when released or owned by UCX
   uint8_t* base = nullptr;
   uint64_t size = 0;
+  bool ucx_owned = false;  // allocated by UCX (Ucx::allocate_region), freed by it
 };
+
+// A peer region's fd in its metadata when UCX allocated it: nothing to map for shm, UCX maps it.
+constexpr int kUcxOwnedRegion = -2;
 
 // What an agent learns of a peer from its metadata, and its open channels.
 struct Peer {
@@ -69,7 +77,7 @@ struct Peer {
   int pid = 0;
   std::string tcp_host;
   int tcp_port = 0;
-  std::vector<std::pair<int, uint64_t>> regions;  // (fd in the peer, size)
+  std::vector<std::pair<int, uint64_t>> regions;  // (fd in the peer or kUcxOwnedRegion, size)
   std::map<uint32_t, uint8_t*> mapped;             // shm mappings, by region
   int sock = -1;                                   // the TCP connection, opened on first use
   ~Peer();  // closes the connection and unmaps: when the last transfer using it lets go
@@ -103,7 +111,7 @@ class Agent {
   int port() const { return port_; }
 
   // A new zero-filled region of `size` bytes; its id, or -1 with `error`.
-  int64_t allocate(uint64_t size, std::string* error);
+  int64_t allocate(uint64_t size, Memory memory, std::string* error);
   bool release(uint32_t region);
   uint8_t* region_base(uint32_t region, uint64_t* size);
 

@@ -122,13 +122,14 @@ napi_value Port(napi_env env, napi_callback_info info) {
   return make_number(env, agent->port());
 }
 
-// xferAllocate(agent, bytes) → region id
+// xferAllocate(agent, bytes, memory: 0 memfd | 1 ucx) → region id
 napi_value Allocate(napi_env env, napi_callback_info info) {
   Args a;
   NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   AGENT(0);
   std::string error;
-  int64_t id = agent->allocate(static_cast<uint64_t>(get_number(env, a.argv[1], 0)), &error);
+  auto memory = get_number(env, a.argv[2], 0) == 1 ? xfer::Memory::kUcx : xfer::Memory::kMemfd;
+  int64_t id = agent->allocate(static_cast<uint64_t>(get_number(env, a.argv[1], 0)), memory, &error);
   if (id < 0) return fail(env, error);
   return make_number(env, static_cast<double>(id));
 }

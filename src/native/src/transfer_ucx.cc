@@ -32,6 +32,7 @@ std::unique_ptr<Ucx> Ucx::open(std::string* why) {
 }
 std::string Ucx::metadata() const { return ""; }
 bool Ucx::map_region(uint32_t, uint8_t*, uint64_t, std::string*) { return false; }
+uint8_t* Ucx::allocate_region(uint32_t, uint64_t, std::string*) { return nullptr; }
 void Ucx::unmap_region(uint32_t) {}
 bool Ucx::load_peer(const std::string&, const std::string&, std::string*) { return false; }
 void Ucx::forget_peer(const std::string&) {}
@@ -60,6 +61,8 @@ struct Api {
   decltype(&ucp_worker_arm) worker_arm;
   decltype(&ucp_mem_map) mem_map;
   decltype(&ucp_mem_unmap) mem_unmap;
+  decltype(&ucp_mem_query) mem_query;
+  decltype(&ucp_rkey_ptr) rkey_ptr;
   decltype(&ucp_rkey_pack) rkey_pack;
   decltype(&ucp_rkey_buffer_release) rkey_buffer_release;
   decltype(&ucp_ep_create) ep_create;
@@ -124,12 +127,32 @@ struct Ucx::Impl {
       if (p >= r.base && p + n <= r.base + r.size) return r.memh;
     return nullptr;
   }
+
+  // Packs the key peers need and records the region; unmaps it on failure.
+  bool add_region(uint32_t region, ucp_mem_h memh, uint8_t* base, uint64_t size, std::string* error) {
+    void* key = nullptr;
+    size_t key_len = 0;
+    ucs_status_t s = api.rkey_pack(context, memh, &key, &key_len);
+    if (s != UCS_OK) {
+      api.mem_unmap(context, memh);
+      *error = std::string("ucp_rkey_pack: ") + api.status_string(s);
+      return false;
+    }
+    std::string packed = hex(key, key_len);
+    api.rkey_buffer_release(key);
+    std::lock_guard<std::mutex> lock(mu);
+    regions[region] = {memh, base, size, packed};
+    return true;
+  }
   struct Peer {
     std::string address;
     std::vector<uint64_t> bases;
     std::vector<std::string> keys;
     ucp_ep_h ep = nullptr;
     std::vector<ucp_rkey_h> rkeys;
+    // Where UCX mapped a region of the peer into this process (its shared-memory transports can, for
+    // memory UCX allocated): copied with memcpy, no request at all. Null: use get/put.
+    std::vector<uint8_t*> direct;
   };
   std::map<std::string, Peer> peers;
   mutable std::mutex mu;  // regions and peers; transfers run on the agent's one work thread
@@ -140,6 +163,7 @@ struct Ucx::Impl {
     for (auto k : p.rkeys)
       if (k) api.rkey_destroy(k);
     p.rkeys.clear();
+    p.direct.clear();
     if (p.ep) {
       ucp_request_param_t prm{};
       prm.op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS;
@@ -216,6 +240,8 @@ std::unique_ptr<Ucx> Ucx::open(std::string* why) {
   find(m->lib, "ucp_worker_arm", &a.worker_arm, &missing);
   find(m->lib, "ucp_mem_map", &a.mem_map, &missing);
   find(m->lib, "ucp_mem_unmap", &a.mem_unmap, &missing);
+  find(m->lib, "ucp_mem_query", &a.mem_query, &missing);
+  find(m->lib, "ucp_rkey_ptr", &a.rkey_ptr, &missing);
   find(m->lib, "ucp_rkey_pack", &a.rkey_pack, &missing);
   find(m->lib, "ucp_rkey_buffer_release", &a.rkey_buffer_release, &missing);
   find(m->lib, "ucp_ep_create", &a.ep_create, &missing);
@@ -304,29 +330,41 @@ std::string Ucx::metadata() const {
 }
 
 bool Ucx::map_region(uint32_t region, uint8_t* base, uint64_t size, std::string* error) {
-  Impl& m = *impl_;
   ucp_mem_map_params_t p{};
   p.field_mask = UCP_MEM_MAP_PARAM_FIELD_ADDRESS | UCP_MEM_MAP_PARAM_FIELD_LENGTH;
   p.address = base;
   p.length = size;
   ucp_mem_h memh = nullptr;
+  ucs_status_t s = impl_->api.mem_map(impl_->context, &p, &memh);
+  if (s != UCS_OK) {
+    *error = std::string("ucp_mem_map: ") + impl_->api.status_string(s);
+    return false;
+  }
+  return impl_->add_region(region, memh, base, size, error);
+}
+
+uint8_t* Ucx::allocate_region(uint32_t region, uint64_t size, std::string* error) {
+  Impl& m = *impl_;
+  ucp_mem_map_params_t p{};
+  p.field_mask = UCP_MEM_MAP_PARAM_FIELD_ADDRESS | UCP_MEM_MAP_PARAM_FIELD_LENGTH | UCP_MEM_MAP_PARAM_FIELD_FLAGS;
+  p.address = nullptr;
+  p.length = size;
+  p.flags = UCP_MEM_MAP_ALLOCATE;
+  ucp_mem_h memh = nullptr;
   ucs_status_t s = m.api.mem_map(m.context, &p, &memh);
   if (s != UCS_OK) {
-    *error = std::string("ucp_mem_map: ") + m.api.status_string(s);
-    return false;
+    *error = std::string("ucp_mem_map (allocate): ") + m.api.status_string(s);
+    return nullptr;
   }
-  void* key = nullptr;
-  size_t key_len = 0;
-  if ((s = m.api.rkey_pack(m.context, memh, &key, &key_len)) != UCS_OK) {
+  ucp_mem_attr_t attr{};
+  attr.field_mask = UCP_MEM_ATTR_FIELD_ADDRESS;
+  if ((s = m.api.mem_query(memh, &attr)) != UCS_OK) {
     m.api.mem_unmap(m.context, memh);
-    *error = std::string("ucp_rkey_pack: ") + m.api.status_string(s);
-    return false;
+    *error = std::string("ucp_mem_query: ") + m.api.status_string(s);
+    return nullptr;
   }
-  std::string packed = hex(key, key_len);
-  m.api.rkey_buffer_release(key);
-  std::lock_guard<std::mutex> lock(m.mu);
-  m.regions[region] = {memh, base, size, packed};
-  return true;
+  auto* base = static_cast<uint8_t*>(attr.address);
+  return m.add_region(region, memh, base, size, error) ? base : nullptr;
 }
 
 void Ucx::unmap_region(uint32_t region) {
@@ -408,6 +446,7 @@ int32_t Ucx::transfer(bool read, const std::string& peer, bool same_host, const 
       return kRemoteDisconnect;
     }
     p.rkeys.assign(p.keys.size(), nullptr);
+    p.direct.assign(p.keys.size(), nullptr);
   }
   auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   std::vector<ucs_status_ptr_t> pending;
@@ -426,6 +465,14 @@ int32_t Ucx::transfer(bool read, const std::string& peer, bool same_host, const 
         status = kBackendError;
         break;
       }
+      void* ptr = nullptr;
+      if (same_host && m.api.rkey_ptr(p.rkeys[region], p.bases[region], &ptr) == UCS_OK) p.direct[region] = static_cast<uint8_t*>(ptr);
+    }
+    if (uint8_t* mapped = p.direct[region]) {
+      uint8_t* there = mapped + remote[i].second;
+      if (read) std::memcpy(local[i].first, there, local[i].second);
+      else std::memcpy(there, local[i].first, local[i].second);
+      continue;
     }
     ucp_request_param_t prm{};
     if (ucp_mem_h h = m.local_memh(local[i].first, local[i].second)) {

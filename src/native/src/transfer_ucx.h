@@ -22,6 +22,10 @@ class Ucx {
   // What peers need: the worker's address and, per mapped region, its base address and packed key.
   std::string metadata() const;
   bool map_region(uint32_t region, uint8_t* base, uint64_t size, std::string* error);
+  // A region of memory UCX allocates itself (a shared-memory segment where it can), so a peer on the
+  // same host maps it and copies at memcpy speed instead of through the kernel (cma); its base, or
+  // nullptr with `error`. unmap_region frees it.
+  uint8_t* allocate_region(uint32_t region, uint64_t size, std::string* error);
   void unmap_region(uint32_t region);
 
   // Loads what a peer's metadata said of its UCX side (the `ucx=…` fields); replaces older state.
