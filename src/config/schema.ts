@@ -9,7 +9,7 @@ import {AVAILABLE_ENGINES, NOT_YET} from './not-yet.js';
 /** Every engine name a config may hold; only AVAILABLE_ENGINES (not-yet.ts) load in this build. */
 export const ENGINES = ['mocker', 'cpu', 'vllm', 'sglang', 'trtllm'] as const;
 /** How KV blocks move between prefill and decode workers (src/native/transfer.ts). */
-export const TRANSFER_BACKENDS = ['auto', 'shm', 'tcp', 'ucx'] as const;
+export const TRANSFER_BACKENDS = ['auto', 'shm', 'tcp', 'ucx', 'cuda'] as const;
 
 export const ROUTER_MODES = ['round-robin', 'random', 'kv'] as const;
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -81,7 +81,7 @@ export const buildConfigSchema = (opts: SchemaOptions = {}) => z.strictObject({
       maxLocalPrefillLength: z.number().int().min(0).default(1000).describe('prefill on the decode worker when the uncached part of the prompt is at most this many tokens'),
       maxPrefillQueueSize: z.number().int().min(0).default(2).describe('prefill on the decode worker when the chosen prefill worker already has this many requests (0 = no limit)'),
       leaseMs: z.number().int().positive().default(30_000).describe('how long a prefill worker holds a request\'s KV blocks for the decode worker to pull'),
-      transferBackend: z.enum(TRANSFER_BACKENDS).default('auto').describe('how KV blocks move: shm (same host), tcp, ucx (UCX on both sides), or auto (shm on the same host, else tcp)'),
+      transferBackend: z.enum(TRANSFER_BACKENDS).default('auto').describe('how KV blocks move: shm (same host), tcp, ucx (UCX on both sides), cuda (blocks in GPU memory: CUDA IPC on the same host, else tcp through host buffers), or auto (shm on the same host, else tcp)'),
       kvMemoryScale: z.number().gt(0).lte(1).default(1 / 64).describe("mocker: share of the model's real KV bytes a block holds in memory (what a transfer moves)"),
     })
     .prefault({}),

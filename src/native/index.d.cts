@@ -117,13 +117,13 @@ export interface NativeAddon {
   // The KV transfer agent (src/native/transfer.ts is the typed face; see transfer.h).
   /** Throws with the reason when it cannot listen. */
   /** `ucx`: also open the UCX backend (libucp via dlopen); its absence is not an error (xferUcxUnavailable). */
-  xferAgentNew(name: string, listenHost: string, advertiseHost: string, port: number, timeoutMs: number, ucx: boolean): object;
+  xferAgentNew(name: string, listenHost: string, advertiseHost: string, port: number, timeoutMs: number, ucx: boolean, cudaDevice: number): object;
   /** Why the agent has no UCX backend; undefined when it has one. */
   xferUcxUnavailable(agent: object): string | undefined;
   xferAgentClose(agent: object): void;
   xferPort(agent: object): number;
   /** A zero-filled region of `bytes`; its id. */
-  /** memory: 0 a memfd, 1 allocated by UCX. */
+  /** memory: 0 a memfd, 1 allocated by UCX, 2 GPU memory. */
   xferAllocate(agent: object, bytes: number, memory: number): number;
   xferRelease(agent: object, region: number): boolean;
   xferMetadata(agent: object): string;

@@ -4,15 +4,17 @@
  * src/native/src/transfer.h. Bytes stay in native memory: JavaScript names ranges, never holds them.
  *
  * Backends: `shm` (same host: the peer's memfd regions mapped, one memcpy per range), `tcp` (any
- * host), `ucx` (UCX's one-sided get/put, libucp opened at run time), `auto` (shm when the peer is
- * on this host, else ucx when both sides have it, else tcp). Transfer failures are values
+ * host; GPU memory staged through host buffers), `ucx` (UCX's one-sided get/put, libucp opened at
+ * run time), `cuda` (GPU memory on one host: CUDA IPC, device-to-device copies), `auto` (GPU
+ * memory: cuda on this host, else tcp; host memory: shm when the peer is on this host, else ucx
+ * when both sides have it, else tcp). Transfer failures are values
  * (`TransferResult.status`, NIXL's codes), never exceptions; misuse (a closed agent, bad metadata)
  * throws.
  */
 import {type NativeAddon, requireNative} from './index.js';
 
-export type TransferBackend = 'auto' | 'shm' | 'tcp' | 'ucx';
-export type RegionMemory = 'host' | 'ucx';
+export type TransferBackend = 'auto' | 'shm' | 'tcp' | 'ucx' | 'cuda';
+export type RegionMemory = 'host' | 'ucx' | 'cuda';
 
 /** NIXL's status codes (nixl_types.h). */
 export const XFER = {
@@ -31,7 +33,8 @@ export const XFER = {
 } as const;
 
 const OPS = {READ: 1, WRITE: 2, NOTIFY: 3} as const;
-const BACKENDS: Record<TransferBackend, number> = {auto: 0, shm: 1, tcp: 2, ucx: 3};
+const BACKENDS: Record<TransferBackend, number> = {auto: 0, shm: 1, tcp: 2, ucx: 3, cuda: 4};
+const MEMORIES: Record<RegionMemory, number> = {host: 0, ucx: 1, cuda: 2};
 
 /** `length` bytes at `offset` of region `region` (a local region, or the peer's by its id there). */
 export interface ByteRange {
@@ -70,6 +73,8 @@ export interface AgentOptions {
   timeoutMs?: number;
   /** Also open the UCX backend (default true); where UCX is missing the agent works without it. */
   ucx?: boolean;
+  /** The GPU (ordinal) of this agent's `cuda` regions (default 0); opened on first use. */
+  cudaDevice?: number;
 }
 
 /** Ranges as the addon takes them: [region, offset, length]*. */
@@ -94,7 +99,7 @@ export class TransferAgent {
 
   static create(opts: AgentOptions, addon: NativeAddon = requireNative()): TransferAgent {
     const listen = opts.listenHost ?? '127.0.0.1';
-    return new TransferAgent(opts.name, addon, addon.xferAgentNew(opts.name, listen, opts.advertiseHost ?? listen, opts.port ?? 0, opts.timeoutMs ?? 30_000, opts.ucx ?? true));
+    return new TransferAgent(opts.name, addon, addon.xferAgentNew(opts.name, listen, opts.advertiseHost ?? listen, opts.port ?? 0, opts.timeoutMs ?? 30_000, opts.ucx ?? true, opts.cudaDevice ?? 0));
   }
 
   /** Why this machine has no UCX backend (a probe agent opens and closes it); undefined when it has. */
@@ -102,6 +107,19 @@ export class TransferAgent {
     const probe = TransferAgent.create({name: `ucx-probe-${process.pid}`}, addon);
     try {
       return probe.ucxUnavailable;
+    } finally {
+      probe.close();
+    }
+  }
+
+  /** Why this machine cannot hold `cuda` regions (no driver, no GPU); undefined when it can. */
+  static cudaMissing(addon: NativeAddon = requireNative()): string | undefined {
+    const probe = TransferAgent.create({name: `cuda-probe-${process.pid}`, ucx: false}, addon);
+    try {
+      probe.allocate(1, 'cuda');
+      return undefined;
+    } catch (e) {
+      return (e as Error).message;
     } finally {
       probe.close();
     }
@@ -124,10 +142,11 @@ export class TransferAgent {
   /**
    * A zero-filled region the peers can read and write; its id. `host` memory (a memfd) serves every
    * backend; `ucx` memory is allocated by UCX, so a same-host peer's UCX maps it and copies at
-   * memcpy speed (needs the agent's UCX backend; shm cannot map it).
+   * memcpy speed (needs the agent's UCX backend; shm cannot map it); `cuda` memory is on the
+   * agent's GPU, moved by `cuda` between same-host peers (CUDA IPC) and by `tcp` through host buffers.
    */
   allocate(bytes: number, memory: RegionMemory = 'host'): number {
-    return this.addon.xferAllocate(this.h, bytes, memory === 'ucx' ? 1 : 0);
+    return this.addon.xferAllocate(this.h, bytes, MEMORIES[memory]);
   }
 
   release(region: number): boolean {

@@ -59,8 +59,15 @@ export class KvMemory {
       agent.close();
       throw new UserError(`--kv-transfer-backend ucx, but ${noUcx}`, 'install UCX (apt-get install libucx0) or use --kv-transfer-backend auto');
     }
-    // With UCX its own memory: a same-host peer's UCX maps it instead of copying through the kernel.
-    return new KvMemory(agent, agent.allocate(opts.totalBlocks * opts.blockBytes, opts.backend === 'ucx' ? 'ucx' : 'host'), opts.blockBytes);
+    // With UCX its own memory (a same-host peer's UCX maps it, no kernel copy); with cuda the GPU's.
+    const memory = opts.backend === 'ucx' ? 'ucx' : opts.backend === 'cuda' ? 'cuda' : 'host';
+    try {
+      return new KvMemory(agent, agent.allocate(opts.totalBlocks * opts.blockBytes, memory), opts.blockBytes);
+    } catch (e) {
+      agent.close();
+      if (memory !== 'cuda') throw e;
+      throw new UserError(`--kv-transfer-backend cuda, but ${(e as Error).message}`, 'run on a machine with an NVIDIA GPU and driver, or use --kv-transfer-backend auto');
+    }
   }
 
   range(slot: number): ByteRange {
@@ -203,7 +210,9 @@ export class DecodePuller {
     const local = fresh.map(({b}) => this.memory.range(this.blocks.slotOf(b)!));
     const remote = fresh.map(({i}) => this.memory.range(params.slots[i]!));
     this.metrics.pending.inc({});
-    const r = await agent.read(params.peer, local, remote, {notify: RELEASE + params.leaseId, backend: this.backend}).finally(() => this.metrics.pending.dec({}));
+    // GPU blocks move with cuda on one host and through tcp across hosts: the agent picks.
+    const backend = this.backend === 'cuda' ? 'auto' : this.backend;
+    const r = await agent.read(params.peer, local, remote, {notify: RELEASE + params.leaseId, backend}).finally(() => this.metrics.pending.dec({}));
     const drop = () => {
       this.blocks.free(hold);
       this.blocks.discard(fresh.map(({b}) => b));

@@ -10,6 +10,8 @@
 // Calls are synchronous: NVML takes tens of milliseconds per GPU (longer without persistence mode).
 #include "gpu.h"
 
+#include "cuda_driver.h"
+
 #include <dlfcn.h>
 
 #include <chrono>
@@ -89,41 +91,6 @@ constexpr unsigned NVML_NVLINK_MAX_LINKS = 18;
   X(nvmlDeviceGetTopologyCommonAncestor, nvmlReturn_t, nvmlDevice_t, nvmlDevice_t, int*)           \
   X(nvmlDeviceGetP2PStatus, nvmlReturn_t, nvmlDevice_t, nvmlDevice_t, int, int*)
 
-// ---- CUDA driver API (cuda.h) -----------------------------------------------------------------
-
-using CUresult = int;
-using CUdevice = int;
-using CUcontext = struct CUctx_st*;
-using CUdeviceptr = unsigned long long;  // CUdeviceptr_v2 on 64-bit hosts
-
-constexpr CUresult CUDA_SUCCESS = 0;
-constexpr CUresult CUDA_ERROR_NO_DEVICE = 100;
-constexpr int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
-constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
-constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
-
-#define CUDA_API(X)                                                \
-  X(cuInit, CUresult, unsigned int)                                \
-  X(cuDriverGetVersion, CUresult, int*)                            \
-  X(cuDeviceGetCount, CUresult, int*)                              \
-  X(cuDeviceGet, CUresult, CUdevice*, int)                         \
-  X(cuDeviceGetName, CUresult, char*, int, CUdevice)               \
-  X(cuDeviceGetAttribute, CUresult, int*, int, CUdevice)           \
-  X(cuDeviceTotalMem_v2, CUresult, size_t*, CUdevice)              \
-  X(cuDeviceGetPCIBusId, CUresult, char*, int, CUdevice)           \
-  X(cuDeviceCanAccessPeer, CUresult, int*, CUdevice, CUdevice)     \
-  X(cuGetErrorName, CUresult, CUresult, const char**)              \
-  X(cuGetErrorString, CUresult, CUresult, const char**)            \
-  X(cuCtxCreate_v2, CUresult, CUcontext*, unsigned int, CUdevice)  \
-  X(cuCtxDestroy_v2, CUresult, CUcontext)                          \
-  X(cuCtxSynchronize, CUresult, void)                              \
-  X(cuMemAlloc_v2, CUresult, CUdeviceptr*, size_t)                 \
-  X(cuMemFree_v2, CUresult, CUdeviceptr)                           \
-  X(cuMemAllocHost_v2, CUresult, void**, size_t)                   \
-  X(cuMemFreeHost, CUresult, void*)                                \
-  X(cuMemcpyHtoD_v2, CUresult, CUdeviceptr, const void*, size_t)   \
-  X(cuMemcpyDtoD_v2, CUresult, CUdeviceptr, CUdeviceptr, size_t)
-
 #define DECLARE(name, ret, ...) ret (*name)(__VA_ARGS__) = nullptr;
 #define BIND(name, ret, ...) name = reinterpret_cast<ret (*)(__VA_ARGS__)>(dlsym(handle, #name));
 
@@ -158,25 +125,10 @@ struct Nvml : Library {
   }
 };
 
-struct Cuda : Library {
-  CUDA_API(DECLARE)
-  bool load() {
-    if (handle) return true;
-    if (!open()) return false;
-    CUDA_API(BIND)
-    return true;
-  }
-  std::string err(const char* call, CUresult rc) const {
-    const char *name = nullptr, *text = nullptr;
-    if (cuGetErrorName) cuGetErrorName(rc, &name);
-    if (cuGetErrorString) cuGetErrorString(rc, &text);
-    std::string out = std::string(call) + ": " + (name ? name : "CUDA error " + std::to_string(rc));
-    return text ? out + " (" + text + ")" : out;
-  }
-};
-
 Nvml nvml{{"libnvidia-ml.so.1", nullptr, {}}};
-Cuda cuda{{"libcuda.so.1", nullptr, {}}};
+// The CUDA driver, shared with the transfer agent (cuda_driver.h).
+using namespace dynamo::cuda;
+Driver& cuda = driver();
 
 // True when NVML has `f` and it succeeded.
 #define NVML_OK(f, ...) (nvml.f && nvml.f(__VA_ARGS__) == NVML_SUCCESS)

@@ -5,6 +5,7 @@
 #endif
 #include "transfer.h"
 
+#include "transfer_cuda.h"
 #include "transfer_ucx.h"
 
 #include <arpa/inet.h>
@@ -119,6 +120,7 @@ int32_t io_status(std::string* error, const char* what) {
 
 Peer::~Peer() {
   if (sock >= 0) ::close(sock);
+  for (auto& [_, dptr] : device_mapped) device_memory->close_peer(dptr);
   for (auto& [r, base] : mapped) ::munmap(base, regions[r].second);
 }
 
@@ -127,6 +129,7 @@ const char* backend_name(Backend b) {
     case Backend::kShm: return "shm";
     case Backend::kTcp: return "tcp";
     case Backend::kUcx: return "ucx";
+    case Backend::kCuda: return "cuda";
     default: return "auto";
   }
 }
@@ -156,7 +159,7 @@ int64_t verify_pattern(const uint8_t* p, uint64_t len, uint64_t seed) {
   return -1;
 }
 
-std::unique_ptr<Agent> Agent::create(const std::string& name, const std::string& listen_host, const std::string& advertise_host, int port, int timeout_ms, bool ucx, std::string* error) {
+std::unique_ptr<Agent> Agent::create(const std::string& name, const std::string& listen_host, const std::string& advertise_host, int port, int timeout_ms, bool ucx, int cuda_device, std::string* error) {
   if (name.empty() || name.find_first_of(";=,\n") != std::string::npos) {
     *error = "agent name must be non-empty and hold no ; = , or newline";
     return nullptr;
@@ -166,6 +169,7 @@ std::unique_ptr<Agent> Agent::create(const std::string& name, const std::string&
   a->host_id_ = read_boot_id();
   a->advertise_ = advertise_host.empty() ? listen_host : advertise_host;
   a->timeout_ms_ = timeout_ms > 0 ? timeout_ms : 30000;
+  a->device_ordinal_ = cuda_device;
 
   addrinfo hints{}, *res = nullptr;
   hints.ai_family = AF_UNSPEC;
@@ -221,7 +225,8 @@ Agent::~Agent() {
     for (size_t i = 0; i < regions_.size(); i++) ucx_->unmap_region(static_cast<uint32_t>(i));
   ucx_.reset();
   for (auto& r : regions_) {
-    if (r.base && !r.ucx_owned) ::munmap(r.base, r.size);
+    if (r.base && r.device) device_->free(reinterpret_cast<uint64_t>(r.base));
+    else if (r.base && !r.ucx_owned) ::munmap(r.base, r.size);
     if (r.fd >= 0) ::close(r.fd);
   }
 }
@@ -242,8 +247,18 @@ int64_t Agent::allocate(uint64_t size, Memory memory, std::string* error) {
     auto id = static_cast<uint32_t>(regions_.size());
     uint8_t* base = ucx_->allocate_region(id, size, error);
     if (!base) return -1;
-    regions_.push_back({-1, base, size, true});
+    regions_.push_back({-1, base, size, true, false, {}});
     return id;
+  }
+  if (memory == Memory::kCuda) {
+    DeviceMemory* dm = devices(error);
+    if (!dm) return -1;
+    uint64_t dptr = 0;
+    std::string ipc;
+    if (!dm->allocate(size, &dptr, &ipc, error)) return -1;
+    std::lock_guard<std::mutex> lock(regions_mu_);
+    regions_.push_back({-1, reinterpret_cast<uint8_t*>(dptr), size, false, true, ipc});
+    return static_cast<int64_t>(regions_.size() - 1);
   }
   int fd = ::memfd_create(("dynamo-kv-" + name_).c_str(), MFD_CLOEXEC);
   if (fd < 0) {
@@ -264,7 +279,7 @@ int64_t Agent::allocate(uint64_t size, Memory memory, std::string* error) {
   uint32_t id;
   {
     std::lock_guard<std::mutex> lock(regions_mu_);
-    regions_.push_back({fd, static_cast<uint8_t*>(base), size});
+    regions_.push_back({fd, static_cast<uint8_t*>(base), size, false, false, {}});
     id = static_cast<uint32_t>(regions_.size() - 1);
   }
   // A region UCX cannot register is still served by shm and tcp.
@@ -277,7 +292,9 @@ bool Agent::release(uint32_t region) {
   std::lock_guard<std::mutex> lock(regions_mu_);
   if (region >= regions_.size() || !regions_[region].base) return false;
   if (ucx_) ucx_->unmap_region(region);
-  if (!regions_[region].ucx_owned) {
+  if (regions_[region].device) {
+    device_->free(reinterpret_cast<uint64_t>(regions_[region].base));
+  } else if (!regions_[region].ucx_owned) {
     ::munmap(regions_[region].base, regions_[region].size);
     ::close(regions_[region].fd);
   }
@@ -297,7 +314,21 @@ std::string Agent::metadata() const {
   md << "dynamo-xfer/1;name=" << name_ << ";host=" << host_id_ << ";pid=" << ::getpid() << ";tcp=" << advertise_ << ":" << port_ << ";regions=";
   {
     std::lock_guard<std::mutex> lock(regions_mu_);
-    for (size_t i = 0; i < regions_.size(); i++) md << (i ? "," : "") << (regions_[i].ucx_owned ? kUcxOwnedRegion : regions_[i].fd) << ":" << regions_[i].size;
+    bool any_device = false;
+    for (size_t i = 0; i < regions_.size(); i++) {
+      auto& r = regions_[i];
+      md << (i ? "," : "") << (r.device ? kDeviceRegion : r.ucx_owned ? kUcxOwnedRegion : r.fd) << ":" << r.size;
+      any_device = any_device || r.device;
+    }
+    if (any_device) {
+      md << ";cuda=";
+      bool first = true;
+      for (size_t i = 0; i < regions_.size(); i++)
+        if (regions_[i].device) {
+          md << (first ? "" : ",") << i << ":" << reinterpret_cast<uint64_t>(regions_[i].base) << ":" << regions_[i].ipc;
+          first = false;
+        }
+    }
   }
   if (ucx_) md << ";" << ucx_->metadata();
   return md.str();
@@ -320,6 +351,15 @@ std::string Agent::load_peer(const std::string& metadata, std::string* error) {
     else if (key == "pid") p->pid = std::atoi(value.c_str());
     else if (key == "ucx") ucx_address = value;
     else if (key == "ucx_regions") ucx_regions = value;
+    else if (key == "cuda") {
+      std::istringstream rs(value);
+      std::string r;
+      while (std::getline(rs, r, ',')) {
+        auto c1 = r.find(':'), c2 = r.find(':', c1 + 1);
+        if (c1 == std::string::npos || c2 == std::string::npos) continue;
+        p->device[static_cast<uint32_t>(std::stoul(r.substr(0, c1)))] = {std::stoull(r.substr(c1 + 1, c2 - c1 - 1)), r.substr(c2 + 1)};
+      }
+    }
     else if (key == "tcp") {
       auto colon = value.rfind(':');
       if (colon == std::string::npos) continue;
@@ -361,7 +401,7 @@ bool Agent::same_host(const std::string& name) {
   return it != peers_.end() && it->second->host_id == host_id_;
 }
 
-bool Agent::local_ranges(const std::vector<Desc>& d, std::vector<std::pair<uint8_t*, uint64_t>>* out, std::string* error) {
+bool Agent::local_ranges(const std::vector<Desc>& d, std::vector<Span>* out, std::string* error) {
   std::lock_guard<std::mutex> lock(regions_mu_);
   out->reserve(d.size());
   for (auto& l : d) {
@@ -369,7 +409,7 @@ bool Agent::local_ranges(const std::vector<Desc>& d, std::vector<std::pair<uint8
       *error = "local region " + std::to_string(l.region) + " was released during the transfer";
       return false;
     }
-    out->emplace_back(regions_[l.region].base + l.offset, l.length);
+    out->push_back({regions_[l.region].base + l.offset, l.length, regions_[l.region].device});
   }
   return true;
 }
@@ -492,11 +532,26 @@ void Agent::run(Transfer& t) {
     t.used = Backend::kTcp;
     status = send_notif(*p, t.notif, &error);
   } else {
+    // Where the bytes are decides what can move them.
+    bool here = p->host_id == host_id_ && alive(p->pid);
+    bool mappable = true, remote_device = false, remote_host = false, local_device = false;
+    for (auto& r : t.remote) {
+      int fd = r.region < p->regions.size() ? p->regions[r.region].first : -1;
+      mappable = mappable && fd >= 0;
+      remote_device = remote_device || fd == kDeviceRegion;
+      remote_host = remote_host || fd != kDeviceRegion;
+    }
+    {
+      std::lock_guard<std::mutex> lock(regions_mu_);
+      for (auto& l : t.local) local_device = local_device || (l.region < regions_.size() && regions_[l.region].device);
+    }
+    bool device = remote_device || local_device;
     Backend b = t.backend;
-    // Same host: shm, unless UCX owns the peer's regions; else UCX where both sides have it; else TCP.
-    bool mappable = true;
-    for (auto& r : t.remote) mappable = mappable && r.region < p->regions.size() && p->regions[r.region].first >= 0;
-    if (b == Backend::kAuto) b = mappable && p->host_id == host_id_ && alive(p->pid) ? Backend::kShm : ucx_ && ucx_->knows(p->name) ? Backend::kUcx : Backend::kTcp;
+    // GPU memory: cuda on one host, else tcp (staged); host memory: shm on one host unless UCX owns
+    // the peer's regions, else UCX where both sides have it, else tcp.
+    if (b == Backend::kAuto)
+      b = device ? (here && !remote_host ? Backend::kCuda : Backend::kTcp)
+                 : mappable && here ? Backend::kShm : ucx_ && ucx_->knows(p->name) ? Backend::kUcx : Backend::kTcp;
     t.used = b;
     bool fits = true;
     for (auto& r : t.remote)
@@ -505,23 +560,21 @@ void Agent::run(Transfer& t) {
         fits = false;
         break;
       }
-    if (!fits) {
-      status = kInvalidParam;
-    } else if (b == Backend::kShm && p->host_id != host_id_) {
-      error = "shm needs the peer on the same host";
-      status = kNotSupported;
-    } else if (b == Backend::kShm && !mappable) {
-      error = "the peer's regions are UCX's memory: use ucx (or auto)";
-      status = kNotSupported;
-    } else if (b == Backend::kUcx && !ucx_) {
-      error = "no UCX backend: " + ucx_why_;
-      status = kNotSupported;
-    } else if (b == Backend::kUcx && !ucx_->knows(p->name)) {
-      error = "the peer " + p->name + " has no UCX backend";
-      status = kNotSupported;
-    } else {
-      status = b == Backend::kShm ? run_shm(t, *p, &error) : b == Backend::kUcx ? run_ucx(t, *p, &error) : run_tcp(t, *p, &error);
-    }
+    auto refuse = [&](std::string why) {
+      error = std::move(why);
+      return kNotSupported;
+    };
+    if (!fits) status = kInvalidParam;
+    else if ((b == Backend::kShm || b == Backend::kCuda) && p->host_id != host_id_) status = refuse(std::string(backend_name(b)) + " needs the peer on the same host");
+    else if ((b == Backend::kShm || b == Backend::kUcx) && device) status = refuse("GPU memory moves with cuda (same host) or tcp");
+    else if (b == Backend::kShm && !mappable) status = refuse("the peer's regions are UCX's memory: use ucx (or auto)");
+    else if (b == Backend::kCuda && remote_host) status = refuse("cuda needs the peer's ranges in GPU memory: use shm, ucx or tcp");
+    else if (b == Backend::kUcx && !ucx_) status = refuse("no UCX backend: " + ucx_why_);
+    else if (b == Backend::kUcx && !ucx_->knows(p->name)) status = refuse("the peer " + p->name + " has no UCX backend");
+    else if (b == Backend::kShm) status = run_shm(t, *p, &error);
+    else if (b == Backend::kUcx) status = run_ucx(t, *p, &error);
+    else if (b == Backend::kCuda) status = run_cuda(t, *p, &error);
+    else status = run_tcp(t, *p, &error);
   }
   t.ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
   t.error = error;
@@ -551,21 +604,23 @@ int32_t Agent::run_shm(Transfer& t, Peer& p, std::string* error) {
     }
     p.mapped[r.region] = static_cast<uint8_t*>(base);
   }
-  std::vector<std::pair<uint8_t*, uint64_t>> local;
+  std::vector<Span> local;
   if (!local_ranges(t.local, &local, error)) return kInvalidParam;
   for (size_t i = 0; i < t.remote.size(); i++) {
     uint8_t* remote = p.mapped[t.remote[i].region] + t.remote[i].offset;
-    if (t.op == Op::kRead) std::memcpy(local[i].first, remote, local[i].second);
-    else std::memcpy(remote, local[i].first, local[i].second);
-    t.bytes += local[i].second;
+    if (t.op == Op::kRead) std::memcpy(local[i].ptr, remote, local[i].len);
+    else std::memcpy(remote, local[i].ptr, local[i].len);
+    t.bytes += local[i].len;
   }
   if (!t.notif.empty()) return send_notif(p, t.notif, error);
   return kSuccess;
 }
 
 int32_t Agent::run_ucx(Transfer& t, Peer& p, std::string* error) {
+  std::vector<Span> spans;
+  if (!local_ranges(t.local, &spans, error)) return kInvalidParam;
   std::vector<std::pair<uint8_t*, uint64_t>> local;
-  if (!local_ranges(t.local, &local, error)) return kInvalidParam;
+  for (auto& s : spans) local.emplace_back(s.ptr, s.len);
   std::vector<std::pair<uint32_t, uint64_t>> remote;
   remote.reserve(t.remote.size());
   for (auto& r : t.remote) remote.emplace_back(r.region, r.offset);
@@ -626,7 +681,7 @@ int32_t Agent::run_tcp(Transfer& t, Peer& p, std::string* error) {
   }
   msg += name_;
   msg += t.notif;
-  std::vector<std::pair<uint8_t*, uint64_t>> local;
+  std::vector<Span> local;
   if (!local_ranges(t.local, &local, error)) return kInvalidParam;
   auto fail = [&](const char* what) {
     int32_t s = io_status(error, what);
@@ -636,8 +691,8 @@ int32_t Agent::run_tcp(Transfer& t, Peer& p, std::string* error) {
   };
   if (!send_all(p.sock, msg.data(), msg.size())) return fail("send to the peer");
   if (t.op == Op::kWrite)
-    for (auto& [ptr, len] : local)
-      if (!send_all(p.sock, ptr, len)) return fail("send to the peer");
+    for (auto& span : local)
+      if (!send_span(p.sock, span)) return fail("send to the peer");
   WireResponse resp{};
   if (!recv_all(p.sock, &resp, sizeof resp)) return fail("the peer's answer");
   if (resp.magic != kRespMagic) {
@@ -651,8 +706,8 @@ int32_t Agent::run_tcp(Transfer& t, Peer& p, std::string* error) {
     return resp.status;
   }
   if (t.op == Op::kRead)
-    for (auto& [ptr, len] : local)
-      if (!recv_all(p.sock, ptr, len)) return fail("receive from the peer");
+    for (auto& span : local)
+      if (!recv_span(p.sock, span)) return fail("receive from the peer");
   if (t.op == Op::kRead) {
     // The peer queues the notification once every byte is sent; its final word says so.
     WireResponse done{};
@@ -660,6 +715,34 @@ int32_t Agent::run_tcp(Transfer& t, Peer& p, std::string* error) {
   }
   t.bytes = total;
   return kSuccess;
+}
+
+// GPU memory crosses a socket through a host buffer, a chunk at a time (copy, then send; receive,
+// then copy), so a large range needs no host buffer its size.
+constexpr uint64_t kStagingChunk = 4ull << 20;
+
+bool Agent::send_span(int fd, const Span& s) {
+  if (!s.device) return send_all(fd, s.ptr, s.len);
+  std::string ignored;
+  DeviceMemory* dm = devices(&ignored);
+  std::vector<uint8_t> staging(std::min(s.len, kStagingChunk));
+  for (uint64_t at = 0; at < s.len; at += staging.size()) {
+    uint64_t n = std::min<uint64_t>(staging.size(), s.len - at);
+    if (!dm || !dm->copy(staging.data(), s.ptr + at, n, &ignored) || !dm->sync(&ignored) || !send_all(fd, staging.data(), n)) return false;
+  }
+  return true;
+}
+
+bool Agent::recv_span(int fd, const Span& s) {
+  if (!s.device) return recv_all(fd, s.ptr, s.len);
+  std::string ignored;
+  DeviceMemory* dm = devices(&ignored);
+  std::vector<uint8_t> staging(std::min(s.len, kStagingChunk));
+  for (uint64_t at = 0; at < s.len; at += staging.size()) {
+    uint64_t n = std::min<uint64_t>(staging.size(), s.len - at);
+    if (!recv_all(fd, staging.data(), n) || !dm || !dm->copy(s.ptr + at, staging.data(), n, &ignored) || !dm->sync(&ignored)) return false;
+  }
+  return true;
 }
 
 int32_t Agent::send_notif(Peer& p, const std::string& msg, std::string* error) {
@@ -722,7 +805,7 @@ void Agent::serve(int fd) {
     }
     if (op != Op::kRead && op != Op::kWrite) break;
     // Resolve every range before moving a byte: a bad one refuses the whole transfer.
-    std::vector<std::pair<uint8_t*, uint64_t>> ranges;
+    std::vector<Span> ranges;
     uint64_t total = 0;
     bool ok = true;
     {
@@ -732,7 +815,7 @@ void Agent::serve(int fd) {
           ok = false;
           break;
         }
-        ranges.emplace_back(regions_[d.region].base + d.offset, d.length);
+        ranges.push_back({regions_[d.region].base + d.offset, d.length, regions_[d.region].device});
         total += d.length;
       }
     }
@@ -743,8 +826,8 @@ void Agent::serve(int fd) {
     // READ: the answer goes first, then the bytes; WRITE: the bytes come, then the answer.
     if (op == Op::kRead && !answer(kSuccess, total)) break;
     bool moved = true;
-    for (auto& [ptr, len] : ranges)
-      if (!(moved = op == Op::kRead ? send_all(fd, ptr, len) : recv_all(fd, ptr, len))) break;
+    for (auto& span : ranges)
+      if (!(moved = op == Op::kRead ? send_span(fd, span) : recv_span(fd, span))) break;
     if (!moved) break;
     if (!notif.empty()) {
       std::lock_guard<std::mutex> lock(notif_mu_);

@@ -85,7 +85,8 @@ napi_value AgentNew(napi_env env, napi_callback_info info) {
   if (!get_string(env, a.argv[0], &name) || !get_string(env, a.argv[1], &listen) || !get_string(env, a.argv[2], &advertise)) return fail(env, "xferAgentNew(name, listenHost, advertiseHost, port, timeoutMs)");
   bool ucx = false;
   napi_get_value_bool(env, a.argv[5], &ucx);
-  auto agent = Agent::create(name, listen, advertise, static_cast<int>(get_number(env, a.argv[3], 0)), static_cast<int>(get_number(env, a.argv[4], 30000)), ucx, &error);
+  auto agent = Agent::create(name, listen, advertise, static_cast<int>(get_number(env, a.argv[3], 0)), static_cast<int>(get_number(env, a.argv[4], 30000)), ucx,
+                             static_cast<int>(get_number(env, a.argv[6], 0)), &error);
   if (!agent) return fail(env, error);
   auto* box = new AgentBox{std::move(agent)};
   napi_value out;
@@ -122,13 +123,14 @@ napi_value Port(napi_env env, napi_callback_info info) {
   return make_number(env, agent->port());
 }
 
-// xferAllocate(agent, bytes, memory: 0 memfd | 1 ucx) → region id
+// xferAllocate(agent, bytes, memory: 0 memfd | 1 ucx | 2 cuda) → region id
 napi_value Allocate(napi_env env, napi_callback_info info) {
   Args a;
   NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   AGENT(0);
   std::string error;
-  auto memory = get_number(env, a.argv[2], 0) == 1 ? xfer::Memory::kUcx : xfer::Memory::kMemfd;
+  double kind = get_number(env, a.argv[2], 0);
+  auto memory = kind == 1 ? xfer::Memory::kUcx : kind == 2 ? xfer::Memory::kCuda : xfer::Memory::kMemfd;
   int64_t id = agent->allocate(static_cast<uint64_t>(get_number(env, a.argv[1], 0)), memory, &error);
   if (id < 0) return fail(env, error);
   return make_number(env, static_cast<double>(id));
@@ -263,26 +265,23 @@ napi_value Notifications(napi_env env, napi_callback_info info) {
 }
 
 // The pattern helpers work on [offset, offset + length) of a region: (agent, region, offset, length, seed: bigint).
-uint8_t* pattern_range(napi_env env, Args& a, Agent* agent, uint64_t* len, uint64_t* seed) {
-  uint64_t size = 0;
-  auto region = static_cast<uint32_t>(get_number(env, a.argv[1], 0));
-  auto offset = static_cast<uint64_t>(get_number(env, a.argv[2], 0));
-  *len = static_cast<uint64_t>(get_number(env, a.argv[3], 0));
+bool pattern_args(napi_env env, Args& a, xfer::Desc* d, uint64_t* seed) {
+  d->region = static_cast<uint32_t>(get_number(env, a.argv[1], 0));
+  d->offset = static_cast<uint64_t>(get_number(env, a.argv[2], 0));
+  d->length = static_cast<uint64_t>(get_number(env, a.argv[3], 0));
   bool lossless;
-  if (napi_get_value_bigint_uint64(env, a.argv[4], seed, &lossless) != napi_ok) return nullptr;
-  uint8_t* base = agent->region_base(region, &size);
-  if (!base || offset + *len > size) return nullptr;
-  return base + offset;
+  return napi_get_value_bigint_uint64(env, a.argv[4], seed, &lossless) == napi_ok;
 }
 
 napi_value Fill(napi_env env, napi_callback_info info) {
   Args a;
   NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   AGENT(0);
-  uint64_t len, seed;
-  uint8_t* p = pattern_range(env, a, agent, &len, &seed);
-  if (!p) return fail(env, "xferFill(agent, region, offset, length, seed: bigint): the range is not inside a region");
-  xfer::fill_pattern(p, len, seed);
+  xfer::Desc d{};
+  uint64_t seed;
+  std::string error;
+  if (!pattern_args(env, a, &d, &seed)) return fail(env, "xferFill(agent, region, offset, length, seed: bigint)");
+  if (!agent->host_view(d, true, [&](uint8_t* p, uint64_t n) { xfer::fill_pattern(p, n, seed); }, &error)) return fail(env, "xferFill: " + error);
   return nullptr;
 }
 
@@ -290,14 +289,17 @@ napi_value Verify(napi_env env, napi_callback_info info) {
   Args a;
   NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   AGENT(0);
-  uint64_t len, seed;
-  uint8_t* p = pattern_range(env, a, agent, &len, &seed);
-  if (!p) return fail(env, "xferVerify(agent, region, offset, length, seed: bigint): the range is not inside a region");
-  return make_number(env, static_cast<double>(xfer::verify_pattern(p, len, seed)));
+  xfer::Desc d{};
+  uint64_t seed;
+  std::string error;
+  int64_t bad = -1;
+  if (!pattern_args(env, a, &d, &seed)) return fail(env, "xferVerify(agent, region, offset, length, seed: bigint)");
+  if (!agent->host_view(d, false, [&](uint8_t* p, uint64_t n) { bad = xfer::verify_pattern(p, n, seed); }, &error)) return fail(env, "xferVerify: " + error);
+  return make_number(env, static_cast<double>(bad));
 }
 
-// xferCopyNs(dstAgent, srcAgent, dst, src) → ns of a single-threaded memcpy of each src range into
-// its dst range, both agents in this process: the same bytes a READ moves, with nothing around it.
+// xferCopyNs(dstAgent, srcAgent, dst, src) → ns of a plain copy of each src range into its dst
+// range, both agents in this process: the same bytes a READ moves, with nothing around it.
 napi_value CopyNs(napi_env env, napi_callback_info info) {
   Args a;
   NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
@@ -306,19 +308,9 @@ napi_value CopyNs(napi_env env, napi_callback_info info) {
   std::vector<xfer::Desc> dst, src;
   if (!dst_agent || !src_agent || !get_descs(env, a.argv[2], &dst) || !get_descs(env, a.argv[3], &src) || dst.size() != src.size())
     return fail(env, "xferCopyNs(dstAgent, srcAgent, dst: Float64Array, src: Float64Array)");
-  std::vector<std::pair<uint8_t*, uint8_t*>> pairs;
-  std::vector<uint64_t> lengths;
-  for (size_t i = 0; i < dst.size(); i++) {
-    uint64_t dsize = 0, ssize = 0;
-    uint8_t* d = dst_agent->region_base(dst[i].region, &dsize);
-    uint8_t* s = src_agent->region_base(src[i].region, &ssize);
-    if (!d || !s || dst[i].length != src[i].length || dst[i].offset + dst[i].length > dsize || src[i].offset + src[i].length > ssize) return fail(env, "xferCopyNs: a range is not inside its region");
-    pairs.emplace_back(d + dst[i].offset, s + src[i].offset);
-    lengths.push_back(dst[i].length);
-  }
-  auto start = std::chrono::steady_clock::now();
-  for (size_t i = 0; i < pairs.size(); i++) std::memcpy(pairs[i].first, pairs[i].second, lengths[i]);
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
+  std::string error;
+  int64_t ns = Agent::plain_copy_ns(*dst_agent, *src_agent, dst, src, &error);
+  if (ns < 0) return fail(env, "xferCopyNs: " + error);
   return make_number(env, static_cast<double>(ns));
 }
 

@@ -2,6 +2,7 @@
 // addon never links libucp; the headers only give the types and the API version.
 #include "transfer_ucx.h"
 
+#include "hex.h"
 #include "transfer.h"
 
 #if __has_include(<ucp/api/ucp.h>)
@@ -82,24 +83,6 @@ bool find(void* lib, const char* name, F* out, std::string* missing) {
   *out = reinterpret_cast<F>(dlsym(lib, name));
   if (!*out && missing->empty()) *missing = name;
   return *out != nullptr;
-}
-
-std::string hex(const void* data, size_t n) {
-  static const char* digits = "0123456789abcdef";
-  std::string out(2 * n, '0');
-  auto* p = static_cast<const uint8_t*>(data);
-  for (size_t i = 0; i < n; i++) {
-    out[2 * i] = digits[p[i] >> 4];
-    out[2 * i + 1] = digits[p[i] & 15];
-  }
-  return out;
-}
-
-std::string unhex(const std::string& s) {
-  std::string out(s.size() / 2, '\0');
-  auto v = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-  for (size_t i = 0; i < out.size(); i++) out[i] = static_cast<char>(v(s[2 * i]) << 4 | v(s[2 * i + 1]));
-  return out;
 }
 
 void ignore_error(void*, ucp_ep_h, ucs_status_t) {}
