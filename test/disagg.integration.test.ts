@@ -3,13 +3,15 @@
  * workers) against an aggregated deployment, the same requests through the official openai client.
  * For the same seed every reply is identical; prefills run on the prefill worker and the decode
  * workers pull the blocks (metrics); after the load every block is back (nothing active, no lease);
- * a hand-off nobody pulls is released when its lease runs out.
+ * a hand-off nobody pulls is released when its lease runs out. The same replies again with the KV
+ * blocks in UCX's memory and in GPU memory (the stand-in CUDA driver, test/fixtures/fake-libcuda.c).
  */
 import OpenAI from 'openai';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {WorkerConnection} from '../src/runtime/request-plane/client.js';
 import type {GenerateChunk} from '../src/worker/protocol.js';
 import {dynamo, startUntil} from './helpers/cli.js';
+import {fakeLibcuda} from './helpers/fake-cuda.js';
 import {freePort, freePortRange, requireBinary, tempDir, until} from './helpers/processes.js';
 
 const MODEL = 'llama-3.1-8b';
@@ -139,5 +141,49 @@ describe('disaggregated serving (dynamo up --disagg)', () => {
       return h.leases === 0 && h.active === 0 && h.free + h.inactive === h.total;
     }, 10_000, 'the lease to run out and its blocks to be released');
     expect(counter(await disagg.metrics('prefill-0'), 'dynamo_component_kv_leases_expired_total')).toBe(1);
+  }, 60_000);
+});
+
+describe('disaggregated serving with the KV blocks in UCX or GPU memory', () => {
+  requireBinary();
+  let reference: string[];
+  beforeAll(async () => {
+    const agg = await deploy('ag2', ['--workers', '1']);
+    try {
+      reference = (await replies(agg.client)).texts;
+    } finally {
+      await agg.stop();
+    }
+  }, 120_000);
+
+  for (const [backend, env] of [
+    ['ucx', {}],
+    ['cuda', {DYNAMO_LIBCUDA: fakeLibcuda()}],
+  ] as const) {
+    it(`--kv-transfer-backend ${backend}: the same replies, the blocks pulled and verified, none lost`, async () => {
+      const d = await deploy(`dg-${backend}`, ['--disagg', '--prefill-workers', '1', '--decode-workers', '1', '--max-local-prefill-length', '0', '--kv-transfer-backend', backend], env);
+      try {
+        const got = await replies(d.client);
+        expect(got.texts).toEqual(reference);
+        expect(got.prefillWorkers).toEqual(PROMPTS.map(() => 'prefill-0'));
+        const m = await d.metrics('decode-0');
+        expect(counter(m, 'dynamo_component_kv_transfer_tokens_total')).toBeGreaterThanOrEqual(4 * 600);
+        expect(counter(m, 'dynamo_component_kv_transfers_total\\{result="(?:failed|corrupted|no_room)"\\}')).toBe(0);
+        await until(async () => {
+          const all = [...(await d.health('prefill')), ...(await d.health('decode'))];
+          return all.every((h) => h.kv_blocks.active === 0 && !h.kv_blocks.leases);
+        }, 10_000, 'every block to be released');
+      } finally {
+        await d.stop();
+      }
+    }, 120_000);
+  }
+
+  it('--kv-transfer-backend cuda without a CUDA driver: up stops at once, saying why and what to do', async () => {
+    const env = {DYN_HOME: tempDir(), DYN_WORKERS_BASE_PORT: String(await freePortRange(8)), DYNAMO_LIBCUDA: '/nonexistent/libcuda.so.1'};
+    const r = await dynamo(['up', '--model', MODEL, '--port', String(await freePort()), '--disagg', '--kv-transfer-backend', 'cuda'], {env, timeout: 30_000});
+    expect(r.exitCode).not.toBe(0);
+    expect(r.timedOut).toBeFalsy();
+    expect(`${r.stdout}${r.stderr}`).toMatch(/--kv-transfer-backend cuda, but no CUDA driver[^]*use --kv-transfer-backend auto/);
   }, 60_000);
 });

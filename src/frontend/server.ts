@@ -5,11 +5,11 @@
  */
 import {createServer} from 'node:http';
 import pjson from '../../package.json' with {type: 'json'};
-import {logger} from '../shared/log.js';
+import {type Logger, logger} from '../shared/log.js';
 import type {ModelInfo} from '../config/models.js';
 import {FileDiscovery} from '../runtime/discovery/file-store.js';
 import {UserError} from '../shared/errors.js';
-import {roleLifecycle} from '../runtime/role-lifecycle.js';
+import {type RoleLifecycle, roleLifecycle} from '../runtime/role-lifecycle.js';
 import {type RouterSettings, createRouter} from '../router/policies.js';
 import {createFrontendApp} from './app.js';
 import {frontendMetrics} from './metrics.js';
@@ -38,6 +38,15 @@ export interface FrontendOptions {
 export async function runFrontend(opts: FrontendOptions): Promise<void> {
   const log = logger();
   const life = roleLifecycle((why) => log.info(`frontend: ${why} while starting; exiting`));
+  try {
+    await serveFrontend(opts, life, log);
+  } catch (e) {
+    life.abort(); // a port in use, an unknown model…: the error is reported, the process ends
+    throw e;
+  }
+}
+
+async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Logger): Promise<void> {
   const pipeline = await ModelPipeline.load(opts.model, opts.servedModelName);
   const pool = new WorkerPool(new FileDiscovery(opts.discoveryDir), opts.servedModelName);
   const router = await createRouter(opts.router);

@@ -226,8 +226,9 @@ export class TransferAgent {
   }
 
   /**
-   * Nanoseconds of a plain single-threaded memcpy of `from`'s `src` ranges into this agent's `dst`
-   * ranges, both agents in this process: the yardstick of the transfer benchmark.
+   * Nanoseconds of a plain copy of `from`'s `src` ranges into this agent's `dst` ranges, both agents
+   * in this process: the yardstick of the transfer benchmark (a single-threaded memcpy for host
+   * memory, the driver's copy on one stream for GPU memory).
    */
   plainCopyNs(from: TransferAgent, dst: Float64Array, src: Float64Array): number {
     return this.addon.xferCopyNs(this.h, from.h, dst, src);

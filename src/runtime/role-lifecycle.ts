@@ -11,6 +11,11 @@ export interface RoleLifecycle {
   stopped: Promise<string>;
   ready(): void;
   exit(code?: number): never;
+  /**
+   * The role failed (a start-up error its caller reports): stop watching, and end the process soon
+   * even if a handle it opened (a server, a poller) would keep it alive.
+   */
+  abort(): void;
 }
 
 export function roleLifecycle(onEarlyStop: (why: string) => void = () => {}): RoleLifecycle {
@@ -41,6 +46,11 @@ export function roleLifecycle(onEarlyStop: (why: string) => void = () => {}): Ro
       unwatch();
       // Drained and closed: end now rather than wait on whatever handle (stdin, timers) lingers.
       process.exit(code);
+    },
+    abort: () => {
+      unwatch();
+      // Time for the error to be printed first; unref'd, so a process with nothing left ends sooner.
+      setTimeout(() => process.exit(process.exitCode || 1), 300).unref();
     },
   };
 }

@@ -7,9 +7,9 @@
  * drain) lives in its own module; here they are built in order and wired together.
  */
 import {engineNotAvailable} from '../config/not-yet.js';
-import {roleLifecycle} from '../runtime/role-lifecycle.js';
+import {type RoleLifecycle, roleLifecycle} from '../runtime/role-lifecycle.js';
 import {serveRequestPlane} from '../runtime/request-plane/server.js';
-import {logger} from '../shared/log.js';
+import {type Logger, logger} from '../shared/log.js';
 import {drainWorker} from './drain.js';
 import {DecodePuller, KvMemory, PrefillLeases, mockerBlockBytes, transferMetrics} from './kv-transfer.js';
 import {buildMockerEngine} from './mocker-engine.js';
@@ -24,6 +24,15 @@ export type {WorkerOptions} from './options.js';
 export async function runWorker(opts: WorkerOptions): Promise<void> {
   const log = logger();
   const life = roleLifecycle((why) => log.info(`worker ${opts.workerId}: ${why} while starting; exiting`));
+  try {
+    await serveWorker(opts, life, log);
+  } catch (e) {
+    life.abort(); // a port in use, no GPU for cuda blocks…: the error is reported, the process ends
+    throw e;
+  }
+}
+
+async function serveWorker(opts: WorkerOptions, life: RoleLifecycle, log: Logger): Promise<void> {
   const refused = engineNotAvailable(opts.engine);
   if (refused) throw refused;
   const mocker = await buildMockerEngine(opts);

@@ -569,6 +569,11 @@ void Agent::run(Transfer& t) {
     else if ((b == Backend::kShm || b == Backend::kUcx) && device) status = refuse("GPU memory moves with cuda (same host) or tcp");
     else if (b == Backend::kShm && !mappable) status = refuse("the peer's regions are UCX's memory: use ucx (or auto)");
     else if (b == Backend::kCuda && remote_host) status = refuse("cuda needs the peer's ranges in GPU memory: use shm, ucx or tcp");
+    else if (b == Backend::kCuda && !alive(p->pid)) {
+      // Its IPC mappings here would outlive it: the kernel says whether it still runs.
+      error = "the peer " + p->name + " (pid " + std::to_string(p->pid) + ") is no longer running";
+      status = kRemoteDisconnect;
+    }
     else if (b == Backend::kUcx && !ucx_) status = refuse("no UCX backend: " + ucx_why_);
     else if (b == Backend::kUcx && !ucx_->knows(p->name)) status = refuse("the peer " + p->name + " has no UCX backend");
     else if (b == Backend::kShm) status = run_shm(t, *p, &error);
