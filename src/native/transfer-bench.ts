@@ -1,9 +1,11 @@
 /**
  * The transfer benchmark's core, shared by `npm run bench:transfer` and the binary's hidden
  * `dynamo debug transfer-bench` (a GPU machine may have no node). Two agents in this process talk
- * through their real backends (the peer's memfd regions mapped for shm, a loopback socket for
- * tcp); each READ of a block list is compared with a single-threaded memcpy of the same bytes
- * (the same ranges of the same two regions, one memcpy per block), the two alternating in one loop, so the figure that matters is the ratio, not the machine.
+ * through their real backends (the peer's memfd regions mapped for shm, UCX's own memory for ucx,
+ * a loopback socket for tcp, GPU memory for cuda); each READ of a block list is compared with a
+ * plain copy of the same bytes (the same ranges of the same two regions, one single-threaded memcpy
+ * per block; for GPU memory the driver's copy on one stream), the two alternating in one loop, so
+ * the figure that matters is the ratio, not the machine.
  *
  * Layouts: contiguous (the blocks adjacent on both sides) and scattered (the same blocks at
  * shuffled places in regions twice as large). Bandwidth uses the agent thread's own clock; latency
@@ -27,6 +29,8 @@ export interface TransferBenchRow {
   memcpyGbps: number;
   /** Median over the alternating pairs of memcpy time / transfer time. */
   ofMemcpy: number;
+  /** Median over the rounds of shm's time / this backend's for the same transfer (shm measured in the same run). */
+  ofShm?: number;
 }
 
 export interface TransferBenchOptions {
@@ -71,9 +75,10 @@ export function runTransferBench(opts: TransferBenchOptions = {}): TransferBench
   const owner = TransferAgent.create({name: `bench-owner-${process.pid}`});
   const rows: TransferBenchRow[] = [];
   try {
-    // UCX rows where the UCX backend is up on both agents (it is opened with dlopen: may be absent).
+    // UCX rows where the UCX backend is up on both agents (it is opened with dlopen: may be absent),
+    // cuda rows where there is a GPU.
     const ucx = !reader.ucxUnavailable && !owner.ucxUnavailable;
-    const backends = opts.backends ?? (ucx ? ['shm', 'ucx', 'tcp'] : ['shm', 'tcp']);
+    const backends = opts.backends ?? [...(['shm', ...(ucx ? ['ucx' as const] : []), 'tcp'] as const), ...(TransferAgent.cudaMissing() === undefined ? ['cuda' as const] : [])];
     // One region per side and kind of memory, twice the largest transfer (room to scatter), every
     // page touched once: host memory for shm and tcp, UCX's own for ucx (as a worker allocates it).
     const regions = (memory: RegionMemory) => {
@@ -85,46 +90,58 @@ export function runTransferBench(opts: TransferBenchOptions = {}): TransferBench
     };
     const host = regions('host');
     const ucxMemory = backends.includes('ucx') ? regions('ucx') : host;
+    const gpuMemory = backends.includes('cuda') ? regions('cuda') : host;
     const peer = reader.loadPeer(owner.metadata());
     owner.loadPeer(reader.metadata());
-    for (const backend of backends) {
-      const {local, remote} = backend === 'ucx' ? ucxMemory : host;
+    const memoryOf = (backend: Exclude<TransferBackend, 'auto'>) => (backend === 'ucx' ? ucxMemory : backend === 'cuda' ? gpuMemory : host);
+    // shm and ucx (the pair the targets compare) take turns in one loop; tcp and cuda, which would
+    // stir the caches between them, have loops of their own.
+    const groups = [backends.filter((b) => b === 'shm' || b === 'ucx'), ...backends.filter((b) => b !== 'shm' && b !== 'ucx').map((b) => [b])].filter((g) => g.length);
+    for (const group of groups) {
       for (const layout of ['contiguous', 'scattered'] as const) {
         for (const bytes of sizes) {
-          const lists = blockLists(bytes, layout, bytes, local, remote);
-          const l = packRanges(lists.local);
-          const r = packRanges(lists.remote);
-          const once = () => {
-            const started = performance.now();
-            const id = reader.post('READ', peer, l, r, {backend});
-            if (typeof id !== 'number') throw new UserError(`${backend} transfer refused: ${id.error}`);
-            const res = reader.waitSync(id);
-            if (!res.ok) throw new UserError(`${backend} transfer failed: ${res.error}`, backend === 'ucx' ? 'UCX picks its transports from UCX_TLS; try UCX_TLS=sm,self or leave ucx out (--backend shm --backend tcp)' : undefined);
-            return {ns: res.ns, wallUs: (performance.now() - started) * 1000};
-          };
-          once(); // maps the peer's region, opens the connection
-          // Transfers and memcpys alternate, so both see the same machine (it is shared and noisy);
-          // each figure is a median, and the ratio the median of the pairs' ratios.
-          const xferNs: number[] = [];
-          const memNs: number[] = [];
-          const walls: number[] = [];
-          const until = performance.now() + msPerRow;
-          while (walls.length < 7 || performance.now() < until) {
-            const t = once();
-            xferNs.push(t.ns);
-            walls.push(t.wallUs);
-            memNs.push(reader.plainCopyNs(owner, l, r));
+          // The transfers and their plain copies alternate, so all rows of a loop see the same machine
+          // (it is shared and noisy); each figure is a median, and a row's ratio the median of its
+          // pairs' ratios.
+          const trials = group.map((backend) => {
+            const {local, remote} = memoryOf(backend);
+            const lists = blockLists(bytes, layout, bytes, local, remote);
+            const l = packRanges(lists.local);
+            const r = packRanges(lists.remote);
+            const once = () => {
+              const started = performance.now();
+              const id = reader.post('READ', peer, l, r, {backend});
+              if (typeof id !== 'number') throw new UserError(`${backend} transfer refused: ${id.error}`);
+              const res = reader.waitSync(id);
+              if (!res.ok) throw new UserError(`${backend} transfer failed: ${res.error}`, backend === 'ucx' ? 'UCX picks its transports from UCX_TLS; try UCX_TLS=sm,self or leave ucx out (--backend shm --backend tcp)' : undefined);
+              return {ns: res.ns, wallUs: (performance.now() - started) * 1000};
+            };
+            once(); // maps the peer's region, opens the connection
+            return {backend, blocks: lists.local.length, once, copy: () => reader.plainCopyNs(owner, l, r), xferNs: [] as number[], memNs: [] as number[], walls: [] as number[]};
+          });
+          const until = performance.now() + msPerRow * trials.length;
+          for (let round = 0; round < 7 || performance.now() < until; round++)
+            for (const t of trials) {
+              const x = t.once();
+              t.xferNs.push(x.ns);
+              t.walls.push(x.wallUs);
+              t.memNs.push(t.copy());
+            }
+          const shm = trials.find((t) => t.backend === 'shm');
+          for (const t of trials) {
+            const ofMemcpy = median(t.memNs.map((m, i) => m / t.xferNs[i]!));
+            const ofShm = shm && t !== shm ? median(shm.xferNs.map((s, i) => s / t.xferNs[i]!)) : undefined;
+            rows.push({backend: t.backend, layout, bytes, blocks: t.blocks, iterations: t.walls.length, gbps: bytes / median(t.xferNs), latencyUs: median(t.walls), memcpyGbps: bytes / median(t.memNs), ofMemcpy, ...(ofShm === undefined ? {} : {ofShm})});
           }
-          const gbps = bytes / median(xferNs);
-          const memcpyGbps = bytes / median(memNs);
-          const ofMemcpy = median(memNs.map((m, i) => m / xferNs[i]!));
-          rows.push({backend, layout, bytes, blocks: lists.local.length, iterations: walls.length, gbps, latencyUs: median(walls), memcpyGbps, ofMemcpy});
         }
       }
     }
+    // The table groups rows by backend, in the order asked.
+    rows.sort((a, b) => backends.indexOf(a.backend) - backends.indexOf(b.backend));
     // The bytes arrived as they left: a READ of the largest size puts the owner's pattern in place.
     const checks: [TransferBackend, {local: number; remote: number}][] = [['tcp', host]];
     if (ucxMemory !== host) checks.push(['ucx', ucxMemory]);
+    if (gpuMemory !== host) checks.push(['cuda', gpuMemory]);
     for (const [backend, {local, remote}] of checks) {
       const check = blockLists(largest, 'contiguous', 0, local, remote);
       const id = reader.post('READ', peer, packRanges(check.local), packRanges(check.remote), {backend});
@@ -150,14 +167,15 @@ export function transferBenchTable(rows: readonly TransferBenchRow[]): string {
 
 /**
  * The targets, judged on the rows: shm at ≥ 1 MiB keeps ≥ 80 % of a memcpy of the same bytes, and
- * UCX (where it ran) stays within 20 % of shm on the same host, row by row.
+ * UCX (where it ran) stays within 20 % of shm on the same host, row by row (each as a share of memcpy).
  */
 export function transferBenchTargets(rows: readonly TransferBenchRow[]): {shmAtLeast1MiB?: number; ucxOfShmAtLeast1MiB?: number; met: boolean} {
   const big = rows.filter((r) => r.bytes >= 1 << 20);
   const shm = big.filter((r) => r.backend === 'shm');
   const worst = shm.length ? Math.min(...shm.map((r) => r.ofMemcpy)) : undefined;
   const ucx = big.filter((r) => r.backend === 'ucx');
-  const ucxRatios = ucx.map((u) => u.gbps / (shm.find((s) => s.layout === u.layout && s.bytes === u.bytes)?.gbps ?? Number.NaN)).filter(Number.isFinite);
+  // Round by round against shm's transfer of the same size, taken in the same loop.
+  const ucxRatios = ucx.map((u) => u.ofShm ?? Number.NaN).filter(Number.isFinite);
   const ucxWorst = ucxRatios.length ? Math.min(...ucxRatios) : undefined;
   return {
     ...(worst === undefined ? {} : {shmAtLeast1MiB: +worst.toFixed(3)}),

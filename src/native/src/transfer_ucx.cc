@@ -434,6 +434,7 @@ int32_t Ucx::transfer(bool read, const std::string& peer, bool same_host, const 
   auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   std::vector<ucs_status_ptr_t> pending;
   int32_t status = kSuccess;
+  bool posted = false;  // a get/put went to UCX (not every range was copied through a mapping)
   for (size_t i = 0; i < local.size() && status == kSuccess; i++) {
     uint32_t region = remote[i].first;
     if (region >= p.keys.size() || p.keys[region].empty()) {
@@ -457,6 +458,7 @@ int32_t Ucx::transfer(bool read, const std::string& peer, bool same_host, const 
       else std::memcpy(there, local[i].first, local[i].second);
       continue;
     }
+    posted = true;
     ucp_request_param_t prm{};
     if (ucp_mem_h h = m.local_memh(local[i].first, local[i].second)) {
       prm.op_attr_mask = UCP_OP_ATTR_FIELD_MEMH;
@@ -480,8 +482,9 @@ int32_t Ucx::transfer(bool read, const std::string& peer, bool same_host, const 
       *error = e;
     }
   }
-  if (status == kSuccess) {
+  if (status == kSuccess && posted) {
     // Completion of a get means the bytes are here; a put needs the flush to be sure they landed.
+    // Copies through a mapping (direct) are done when memcpy returns: nothing to flush.
     ucp_request_param_t prm{};
     status = m.wait(m.api.ep_flush_nbx(p.ep, &prm), until, error);
   }
