@@ -94,50 +94,55 @@ export function runTransferBench(opts: TransferBenchOptions = {}): TransferBench
     const peer = reader.loadPeer(owner.metadata());
     owner.loadPeer(reader.metadata());
     const memoryOf = (backend: Exclude<TransferBackend, 'auto'>) => (backend === 'ucx' ? ucxMemory : backend === 'cuda' ? gpuMemory : host);
-    // shm and ucx (the pair the targets compare) take turns in one loop; tcp and cuda, which would
-    // stir the caches between them, have loops of their own.
-    const groups = [backends.filter((b) => b === 'shm' || b === 'ucx'), ...backends.filter((b) => b !== 'shm' && b !== 'ucx').map((b) => [b])].filter((g) => g.length);
-    for (const group of groups) {
+    // One measured transfer of a block list, by one backend.
+    const trial = (backend: Exclude<TransferBackend, 'auto'>, layout: 'contiguous' | 'scattered', bytes: number) => {
+      const {local, remote} = memoryOf(backend);
+      const lists = blockLists(bytes, layout, bytes, local, remote);
+      const l = packRanges(lists.local);
+      const r = packRanges(lists.remote);
+      const once = () => {
+        const started = performance.now();
+        const id = reader.post('READ', peer, l, r, {backend});
+        if (typeof id !== 'number') throw new UserError(`${backend} transfer refused: ${id.error}`);
+        const res = reader.waitSync(id);
+        if (!res.ok) throw new UserError(`${backend} transfer failed: ${res.error}`, backend === 'ucx' ? 'UCX picks its transports from UCX_TLS; try UCX_TLS=sm,self or leave ucx out (--backend shm --backend tcp)' : undefined);
+        return {ns: res.ns, wallUs: (performance.now() - started) * 1000};
+      };
+      once(); // maps the peer's region, opens the connection
+      return {blocks: lists.local.length, once, copy: () => reader.plainCopyNs(owner, l, r)};
+    };
+    const rounds = (run: () => void) => {
+      const until = performance.now() + msPerRow;
+      for (let n = 0; n < 7 || performance.now() < until; n++) run();
+    };
+    for (const backend of backends) {
       for (const layout of ['contiguous', 'scattered'] as const) {
         for (const bytes of sizes) {
-          // The transfers and their plain copies alternate, so all rows of a loop see the same machine
-          // (it is shared and noisy); each figure is a median, and a row's ratio the median of its
-          // pairs' ratios.
-          const trials = group.map((backend) => {
-            const {local, remote} = memoryOf(backend);
-            const lists = blockLists(bytes, layout, bytes, local, remote);
-            const l = packRanges(lists.local);
-            const r = packRanges(lists.remote);
-            const once = () => {
-              const started = performance.now();
-              const id = reader.post('READ', peer, l, r, {backend});
-              if (typeof id !== 'number') throw new UserError(`${backend} transfer refused: ${id.error}`);
-              const res = reader.waitSync(id);
-              if (!res.ok) throw new UserError(`${backend} transfer failed: ${res.error}`, backend === 'ucx' ? 'UCX picks its transports from UCX_TLS; try UCX_TLS=sm,self or leave ucx out (--backend shm --backend tcp)' : undefined);
-              return {ns: res.ns, wallUs: (performance.now() - started) * 1000};
-            };
-            once(); // maps the peer's region, opens the connection
-            return {backend, blocks: lists.local.length, once, copy: () => reader.plainCopyNs(owner, l, r), xferNs: [] as number[], memNs: [] as number[], walls: [] as number[]};
+          // Transfers and plain copies alternate, so both see the same machine (it is shared and
+          // noisy); each figure is a median, and the ratio the median of the pairs' ratios.
+          const t = trial(backend, layout, bytes);
+          const xferNs: number[] = [];
+          const memNs: number[] = [];
+          const walls: number[] = [];
+          rounds(() => {
+            const x = t.once();
+            xferNs.push(x.ns);
+            walls.push(x.wallUs);
+            memNs.push(t.copy());
           });
-          const until = performance.now() + msPerRow * trials.length;
-          for (let round = 0; round < 7 || performance.now() < until; round++)
-            for (const t of trials) {
-              const x = t.once();
-              t.xferNs.push(x.ns);
-              t.walls.push(x.wallUs);
-              t.memNs.push(t.copy());
-            }
-          const shm = trials.find((t) => t.backend === 'shm');
-          for (const t of trials) {
-            const ofMemcpy = median(t.memNs.map((m, i) => m / t.xferNs[i]!));
-            const ofShm = shm && t !== shm ? median(shm.xferNs.map((s, i) => s / t.xferNs[i]!)) : undefined;
-            rows.push({backend: t.backend, layout, bytes, blocks: t.blocks, iterations: t.walls.length, gbps: bytes / median(t.xferNs), latencyUs: median(t.walls), memcpyGbps: bytes / median(t.memNs), ofMemcpy, ...(ofShm === undefined ? {} : {ofShm})});
+          // ucx against shm: the two transfers take turns in a loop of their own, round by round.
+          let ofShm: number | undefined;
+          if (backend === 'ucx' && backends.includes('shm')) {
+            const s = trial('shm', layout, bytes);
+            const ratios: number[] = [];
+            rounds(() => ratios.push(s.once().ns / t.once().ns));
+            ofShm = median(ratios);
           }
+          const ofMemcpy = median(memNs.map((m, i) => m / xferNs[i]!));
+          rows.push({backend, layout, bytes, blocks: t.blocks, iterations: walls.length, gbps: bytes / median(xferNs), latencyUs: median(walls), memcpyGbps: bytes / median(memNs), ofMemcpy, ...(ofShm === undefined ? {} : {ofShm})});
         }
       }
     }
-    // The table groups rows by backend, in the order asked.
-    rows.sort((a, b) => backends.indexOf(a.backend) - backends.indexOf(b.backend));
     // The bytes arrived as they left: a READ of the largest size puts the owner's pattern in place.
     const checks: [TransferBackend, {local: number; remote: number}][] = [['tcp', host]];
     if (ucxMemory !== host) checks.push(['ucx', ucxMemory]);
