@@ -184,6 +184,6 @@ describe('disaggregated serving with the KV blocks in UCX or GPU memory', () => 
     const r = await dynamo(['up', '--model', MODEL, '--port', String(await freePort()), '--disagg', '--kv-transfer-backend', 'cuda'], {env, timeout: 30_000});
     expect(r.exitCode).not.toBe(0);
     expect(r.timedOut).toBeFalsy();
-    expect(`${r.stdout}${r.stderr}`).toMatch(/--kv-transfer-backend cuda, but no CUDA driver[^]*use --kv-transfer-backend auto/);
+    expect(`${r.stdout}${r.stderr}`).toMatch(/--kv-transfer-backend cuda, but no CUDA driver[\s\S]*use --kv-transfer-backend auto/);
   }, 60_000);
 });

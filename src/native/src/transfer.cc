@@ -533,7 +533,6 @@ void Agent::run(Transfer& t) {
     status = send_notif(*p, t.notif, &error);
   } else {
     // Where the bytes are decides what can move them.
-    bool here = p->host_id == host_id_ && alive(p->pid);
     bool mappable = true, remote_device = false, remote_host = false, local_device = false;
     for (auto& r : t.remote) {
       int fd = r.region < p->regions.size() ? p->regions[r.region].first : -1;
@@ -549,9 +548,11 @@ void Agent::run(Transfer& t) {
     Backend b = t.backend;
     // GPU memory: cuda on one host, else tcp (staged); host memory: shm on one host unless UCX owns
     // the peer's regions, else UCX where both sides have it, else tcp.
-    if (b == Backend::kAuto)
+    if (b == Backend::kAuto) {
+      bool here = p->host_id == host_id_ && alive(p->pid);  // a syscall: only when choosing
       b = device ? (here && !remote_host ? Backend::kCuda : Backend::kTcp)
                  : mappable && here ? Backend::kShm : ucx_ && ucx_->knows(p->name) ? Backend::kUcx : Backend::kTcp;
+    }
     t.used = b;
     bool fits = true;
     for (auto& r : t.remote)
