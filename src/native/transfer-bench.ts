@@ -169,10 +169,11 @@ export function runTransferBench(opts: TransferBenchOptions = {}): TransferBench
 const fmtBytes = (b: number) => (b >= 1 << 20 ? `${b / (1 << 20)} MiB` : `${b / 1024} KiB`);
 
 export function transferBenchTable(rows: readonly TransferBenchRow[]): string {
-  const head = ['backend', 'layout', 'size', 'blocks', 'GB/s', 'latency µs', 'memcpy GB/s', 'of memcpy'];
-  const body = rows.map((r) => [r.backend, r.layout, fmtBytes(r.bytes), String(r.blocks), r.gbps.toFixed(2), r.latencyUs.toFixed(0), r.memcpyGbps.toFixed(2), `${(100 * r.ofMemcpy).toFixed(0)} %`]);
+  const head = ['backend', 'layout', 'size', 'blocks', 'GB/s', 'latency µs', 'memcpy GB/s', 'of memcpy', 'of shm'];
+  const pct = (x: number | undefined) => (x === undefined ? '' : `${(100 * x).toFixed(0)} %`);
+  const body = rows.map((r) => [r.backend, r.layout, fmtBytes(r.bytes), String(r.blocks), r.gbps.toFixed(2), r.latencyUs.toFixed(0), r.memcpyGbps.toFixed(2), pct(r.ofMemcpy), pct(r.ofShm)]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  return [head, ...body].map((cells) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+  return [head, ...body].map((cells) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd()).join('\n');
 }
 
 /**
