@@ -698,7 +698,7 @@ int32_t Agent::run_tcp(Transfer& t, Peer& p, std::string* error) {
   if (!send_all(p.sock, msg.data(), msg.size())) return fail("send to the peer");
   if (t.op == Op::kWrite)
     for (auto& span : local)
-      if (!send_span(p.sock, span)) return fail("send to the peer");
+      if (!move_span(p.sock, span, true)) return fail("send to the peer");
   WireResponse resp{};
   if (!recv_all(p.sock, &resp, sizeof resp)) return fail("the peer's answer");
   if (resp.magic != kRespMagic) {
@@ -713,7 +713,7 @@ int32_t Agent::run_tcp(Transfer& t, Peer& p, std::string* error) {
   }
   if (t.op == Op::kRead)
     for (auto& span : local)
-      if (!recv_span(p.sock, span)) return fail("receive from the peer");
+      if (!move_span(p.sock, span, false)) return fail("receive from the peer");
   if (t.op == Op::kRead) {
     // The peer queues the notification once every byte is sent; its final word says so.
     WireResponse done{};
@@ -727,26 +727,17 @@ int32_t Agent::run_tcp(Transfer& t, Peer& p, std::string* error) {
 // then copy), so a large range needs no host buffer its size.
 constexpr uint64_t kStagingChunk = 4ull << 20;
 
-bool Agent::send_span(int fd, const Span& s) {
-  if (!s.device) return send_all(fd, s.ptr, s.len);
+bool Agent::move_span(int fd, const Span& s, bool send) {
+  if (!s.device) return send ? send_all(fd, s.ptr, s.len) : recv_all(fd, s.ptr, s.len);
   std::string ignored;
   DeviceMemory* dm = devices(&ignored);
+  if (!dm) return false;
   std::vector<uint8_t> staging(std::min(s.len, kStagingChunk));
   for (uint64_t at = 0; at < s.len; at += staging.size()) {
     uint64_t n = std::min<uint64_t>(staging.size(), s.len - at);
-    if (!dm || !dm->copy(staging.data(), s.ptr + at, n, &ignored) || !dm->sync(&ignored) || !send_all(fd, staging.data(), n)) return false;
-  }
-  return true;
-}
-
-bool Agent::recv_span(int fd, const Span& s) {
-  if (!s.device) return recv_all(fd, s.ptr, s.len);
-  std::string ignored;
-  DeviceMemory* dm = devices(&ignored);
-  std::vector<uint8_t> staging(std::min(s.len, kStagingChunk));
-  for (uint64_t at = 0; at < s.len; at += staging.size()) {
-    uint64_t n = std::min<uint64_t>(staging.size(), s.len - at);
-    if (!recv_all(fd, staging.data(), n) || !dm || !dm->copy(s.ptr + at, staging.data(), n, &ignored) || !dm->sync(&ignored)) return false;
+    bool ok = send ? dm->copy(staging.data(), s.ptr + at, n, &ignored) && dm->sync(&ignored) && send_all(fd, staging.data(), n)
+                   : recv_all(fd, staging.data(), n) && dm->copy(s.ptr + at, staging.data(), n, &ignored) && dm->sync(&ignored);
+    if (!ok) return false;
   }
   return true;
 }
@@ -833,7 +824,7 @@ void Agent::serve(int fd) {
     if (op == Op::kRead && !answer(kSuccess, total)) break;
     bool moved = true;
     for (auto& span : ranges)
-      if (!(moved = op == Op::kRead ? send_span(fd, span) : recv_span(fd, span))) break;
+      if (!(moved = move_span(fd, span, op == Op::kRead))) break;
     if (!moved) break;
     if (!notif.empty()) {
       std::lock_guard<std::mutex> lock(notif_mu_);

@@ -171,9 +171,9 @@ class Agent {
   bool check_local(const std::vector<Desc>& d, std::string* error);
   // The local ranges' addresses, or false when a region was released since the post.
   bool local_ranges(const std::vector<Desc>& d, std::vector<Span>* out, std::string* error);
-  // A span over a socket: host memory directly, device memory through a host staging buffer.
-  bool send_span(int fd, const Span& s);
-  bool recv_span(int fd, const Span& s);
+  // A span sent (or received) over a socket: host memory directly, device memory through a host
+  // staging buffer.
+  bool move_span(int fd, const Span& s, bool send);
   // The device side, opened on first need (a device region, or a peer's); nullptr with `error`.
   DeviceMemory* devices(std::string* error);
 
