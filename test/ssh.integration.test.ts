@@ -1,9 +1,9 @@
 import {execFileSync} from 'node:child_process';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {closeSshMasters} from '../src/supervisor/child.js';
+import {closeSshMasters} from '../src/process/child.js';
 import type {ProcessSpec} from '../src/supervisor/plan.js';
-import {controlPath} from '../src/supervisor/ssh.js';
+import {controlPath} from '../src/process/ssh.js';
 import {Supervisor} from '../src/supervisor/supervisor.js';
 import {BINARY, fixture, fixturePlan, freePort, pidAlive, pidsIn, requireBinary, tempDir, until} from './helpers/processes.js';
 import {type LoopbackSshd, requireSshd, startSshd} from './helpers/sshd.js';

@@ -1,6 +1,6 @@
 /**
  * Sanity on an SSH host: run `<dynamoPath> sanity --json --local <args>` there through the SSH
- * layer `dynamo up` uses (supervisor/ssh.ts: ControlMaster shared with the deployment, BatchMode,
+ * layer `dynamo up` uses (process/ssh.ts: ControlMaster shared with the deployment, BatchMode,
  * host key checking on, every word quoted), read its report, and give back its results as this
  * host's. Whatever goes wrong on the way (no connection, no dynamo there, no report) is one failed
  * result that says what and how to fix it, so a dead host never hides the others.
@@ -8,7 +8,7 @@
 import {join} from 'node:path';
 import type {SshHost} from '../config/schema.js';
 import {dynamoHome} from '../supervisor/run-dir.js';
-import {ensureControlDir, shellQuote, sshArgv} from '../supervisor/ssh.js';
+import {ensureControlDir, shellQuote, sshArgv} from '../process/ssh.js';
 import type {CheckResult, CommandResult} from './check.js';
 import {runCommand} from './facts/run.js';
 import {sanityReportSchema} from './report.js';

@@ -10,7 +10,7 @@ import {resolveModel} from '../config/models.js';
 import {sshHostSchema} from '../config/schema.js';
 import {type DeploymentPlan, planDeployment} from './plan.js';
 import {runDirOf} from './run-dir.js';
-import {shellQuote} from './ssh.js';
+import {shellQuote} from '../process/ssh.js';
 
 export interface PlanRequest {
   home: string;

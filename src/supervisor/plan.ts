@@ -7,31 +7,15 @@
 import {join} from 'node:path';
 import {UserError} from '../shared/errors.js';
 import {maskSecret} from '../shared/secrets.js';
-import type {DynamoConfig, SshHost, WorkerRole} from '../config/schema.js';
+import type {DynamoConfig, WorkerRole} from '../config/schema.js';
 
-export type HostRef = {name: 'local'} | {name: string; ssh: SshHost};
-
-export interface ReadinessSpec {
-  /** Address the port and HTTP checks connect to, from the supervisor's host. */
-  address: string;
-  /** TCP port that must accept connections. */
-  port?: number;
-  /** HTTP path on `port` that must answer 2xx. */
-  httpPath?: string;
-  /** Regex a line of the process's output must match (a ready marker). */
-  logLine?: string;
-  /** One budget for all steps, from spawn. */
-  timeoutMs: number;
-}
-
-export interface RestartPolicy {
-  /** Consecutive restarts allowed before giving up; 0 = never restart. */
-  maxRestarts: number;
-  backoffMs: number;
-  backoffMaxMs: number;
-  /** A process up at least this long counts as healthy again: its restart count resets. */
-  stableMs: number;
-}
+// Where and how processes run (src/process/), as the plan names them.
+export type {HostRef} from '../process/child.js';
+export type {ReadinessSpec} from '../process/readiness.js';
+export type {RestartPolicy} from '../process/restart.js';
+import type {HostRef} from '../process/child.js';
+import type {ReadinessSpec} from '../process/readiness.js';
+import type {RestartPolicy} from '../process/restart.js';
 
 export interface ProcessSpec {
   id: string;

@@ -5,10 +5,10 @@
  * It renders nothing: callers subscribe to lines and status changes.
  */
 import {Cancelled, ExternalError} from '../shared/errors.js';
-import {type ChildHandle, type ExitInfo, spawnChild, stopChild} from './child.js';
+import {type ChildHandle, type ExitInfo, spawnChild, stopChild} from '../process/child.js';
 import {type DeploymentPlan, type ProcessSpec, startWaves} from './plan.js';
-import {NotReady, waitReady} from './readiness.js';
-import {decideRestart} from './restart.js';
+import {NotReady, waitReady} from '../process/readiness.js';
+import {decideRestart} from '../process/restart.js';
 
 export type ProcessStatus = 'pending' | 'starting' | 'ready' | 'restarting' | 'stopping' | 'stopped' | 'failed';
 

@@ -19,8 +19,8 @@ import {
   runDirOf,
   writeState,
 } from './run-dir.js';
-import {closeSshMasters, spawnDetached} from './child.js';
-import {ensureControlDir} from './ssh.js';
+import {closeSshMasters, spawnDetached} from '../process/child.js';
+import {ensureControlDir} from '../process/ssh.js';
 import {startupTasks} from './startup-tasks.js';
 import {type ProcessState, Supervisor} from './supervisor.js';
 

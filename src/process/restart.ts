@@ -4,7 +4,15 @@
  * again, so its count starts over: a worker that crashes once a day is restarted forever, one that
  * crash-loops is given up on.
  */
-import type {RestartPolicy} from './plan.js';
+
+export interface RestartPolicy {
+  /** Consecutive restarts allowed before giving up; 0 = never restart. */
+  maxRestarts: number;
+  backoffMs: number;
+  backoffMaxMs: number;
+  /** A process up at least this long counts as healthy again: its restart count resets. */
+  stableMs: number;
+}
 
 export type RestartDecision = {restart: true; attempt: number; delayMs: number} | {restart: false; reason: string};
 

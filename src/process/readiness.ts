@@ -4,7 +4,19 @@
  */
 import {connect} from 'node:net';
 import type {ExitInfo} from './child.js';
-import type {ReadinessSpec} from './plan.js';
+
+export interface ReadinessSpec {
+  /** Address the port and HTTP checks connect to, from the supervisor's host. */
+  address: string;
+  /** TCP port that must accept connections. */
+  port?: number;
+  /** HTTP path on `port` that must answer 2xx. */
+  httpPath?: string;
+  /** Regex a line of the process's output must match (a ready marker). */
+  logLine?: string;
+  /** One budget for all steps, from spawn. */
+  timeoutMs: number;
+}
 
 export class NotReady extends Error {
   constructor(

@@ -8,9 +8,20 @@ import {createWriteStream, mkdirSync, openSync} from 'node:fs';
 import {dirname} from 'node:path';
 import {stripVTControlCharacters} from 'node:util';
 import {execa} from 'execa';
-import type {ProcessSpec} from './plan.js';
 import type {SshHost} from '../config/schema.js';
 import {REMOTE_PID_MARKER, ensureControlDir, remoteCommand, sshArgv, sshExitMasterArgv} from './ssh.js';
+
+/** Where a process runs: here, or on a named host over SSH. */
+export type HostRef = {name: 'local'} | {name: string; ssh: SshHost};
+
+/** What spawning needs of a process: its argv on that host, environment and log file. */
+export interface ChildSpec {
+  host: HostRef;
+  /** argv as run on that host; argv[0] is the executable. */
+  argv: string[];
+  env: Record<string, string>;
+  logFile: string;
+}
 
 export interface ExitInfo {
   code: number | null;
@@ -61,7 +72,7 @@ function killGroup(pid: number, sig: Signal): void {
   }
 }
 
-export function spawnChild(spec: ProcessSpec, opts: SpawnOptions): ChildHandle {
+export function spawnChild(spec: ChildSpec, opts: SpawnOptions): ChildHandle {
   mkdirSync(dirname(spec.logFile), {recursive: true});
   const log = createWriteStream(spec.logFile, {flags: 'a'});
   const remote = 'ssh' in spec.host ? spec.host.ssh : undefined;
