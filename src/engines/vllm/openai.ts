@@ -1,0 +1,90 @@
+/**
+ * A worker's request on vLLM's OpenAI server, and vLLM's answer back in the worker's terms. The
+ * frontend has tokenized and templated already, so the worker sends token ids to
+ * `POST /v1/completions` (a prompt that is a list of ints is taken as token ids) and asks for token
+ * ids back (`return_token_ids`: the first streamed chunk carries `prompt_token_ids`, every chunk
+ * the delta's `token_ids`). Pure.
+ *
+ * Disaggregation follows vLLM's NixlConnector proxy protocol (../shared/reference/peers.md §4.2):
+ * - prefill: the same request, not streamed, `max_tokens: 1`, no `min_tokens`, and
+ *   `kv_transfer_params: {do_remote_decode: true, …nulls}`. vLLM answers with top-level
+ *   `kv_transfer_params` only when the request stopped for length; an EOS on the first token (or
+ *   an abort) returns none, and the decode side then prefills itself.
+ * - decode: the original request with the prefill's `kv_transfer_params`, forwarded verbatim (an
+ *   opaque blob whose fields change between vLLM versions).
+ */
+
+/** The request as the worker has it (its request-plane shape, src/worker/protocol.ts). */
+export interface TokenRequest {
+  tokenIds: number[];
+  maxTokens: number;
+  minTokens?: number;
+  ignoreEos?: boolean;
+  seed?: number;
+  temperature?: number;
+  topP?: number;
+}
+
+/** Part of an answer as the worker streams it on (its `GenerateChunk`). */
+export interface TokenChunk {
+  tokenIds: number[];
+  finishReason?: 'length' | 'stop';
+  /** Prompt tokens served from the prefix cache. */
+  cachedTokens?: number;
+}
+
+export type KvTransferParamsBlob = Record<string, unknown>;
+
+/** What a prefill request asks of vLLM: keep the blocks for a remote decode. */
+const REMOTE_DECODE: KvTransferParamsBlob = {do_remote_decode: true, do_remote_prefill: false, remote_engine_id: null, remote_block_ids: null, remote_host: null, remote_port: null};
+
+export function vllmCompletionBody(req: TokenRequest, model: string, mode: {prefill: true} | {prefill?: false; kvTransferParams?: KvTransferParamsBlob} = {}): Record<string, unknown> {
+  const sampling = {
+    ...(req.ignoreEos ? {ignore_eos: true} : {}),
+    ...(req.seed !== undefined ? {seed: req.seed} : {}),
+    ...(req.temperature !== undefined ? {temperature: req.temperature} : {}),
+    ...(req.topP !== undefined ? {top_p: req.topP} : {}),
+  };
+  if (mode.prefill) return {model, prompt: req.tokenIds, max_tokens: 1, stream: false, return_token_ids: true, ...sampling, kv_transfer_params: REMOTE_DECODE};
+  return {
+    model,
+    prompt: req.tokenIds,
+    max_tokens: req.maxTokens,
+    ...(req.minTokens !== undefined ? {min_tokens: req.minTokens} : {}),
+    stream: true,
+    stream_options: {include_usage: true},
+    return_token_ids: true,
+    ...sampling,
+    ...(!mode.prefill && mode.kvTransferParams ? {kv_transfer_params: mode.kvTransferParams} : {}),
+  };
+}
+
+interface VllmChoice {
+  token_ids?: number[] | null;
+  finish_reason?: string | null;
+}
+interface VllmCompletion {
+  choices?: VllmChoice[];
+  usage?: {prompt_tokens_details?: {cached_tokens?: number | null} | null} | null;
+  kv_transfer_params?: KvTransferParamsBlob | null;
+}
+
+/** vLLM's finish reasons in ours: "length" stays, anything else (stop, abort, an error) ends as "stop". */
+const finish = (r: string | null | undefined): TokenChunk['finishReason'] => (r ? (r === 'length' ? 'length' : 'stop') : undefined);
+
+/** One streamed chunk (`data: {...}`), or undefined when it carries nothing for the worker. */
+export function vllmStreamChunk(body: VllmCompletion): TokenChunk | undefined {
+  const c = body.choices?.[0];
+  const cached = body.usage?.prompt_tokens_details?.cached_tokens ?? undefined;
+  const tokenIds = c?.token_ids ?? [];
+  const finishReason = finish(c?.finish_reason);
+  if (!tokenIds.length && !finishReason && cached === undefined) return undefined;
+  return {tokenIds, ...(finishReason ? {finishReason} : {}), ...(cached !== undefined ? {cachedTokens: cached} : {})};
+}
+
+/** A prefill's answer: its one token, and the hand-off for the decode side when vLLM kept the blocks. */
+export function vllmPrefillResult(body: VllmCompletion): {chunk: TokenChunk; kvTransferParams?: KvTransferParamsBlob} {
+  const chunk = vllmStreamChunk(body) ?? {tokenIds: []};
+  const params = body.kv_transfer_params ?? undefined;
+  return params && chunk.finishReason === 'length' ? {chunk, kvTransferParams: params} : {chunk};
+}
