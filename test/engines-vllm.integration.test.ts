@@ -1,0 +1,86 @@
+/**
+ * The vLLM pieces against the stand-in `vllm serve` (test/fixtures/engines/bin/vllm on PATH): the launch
+ * line starts it, EngineProcess waits for it and stops it, a worker request goes in as token ids
+ * and comes back as token ids, the NixlConnector hand-off runs prefill then decode, and the
+ * router's stats come from its /metrics. An argument vLLM would reject stops the start in vLLM's
+ * own words.
+ */
+import {join} from 'node:path';
+import {afterEach, beforeAll, describe, expect, it} from 'vitest';
+import {engineLaunch, type EngineWorkerSpec} from '../src/engines/launch.js';
+import {type KvTransferParamsBlob, vllmCompletionBody, vllmPrefillResult, vllmStreamChunk} from '../src/engines/vllm/openai.js';
+import {EngineProcess} from '../src/worker/engine-process.js';
+import {engineStats} from '../src/worker/engine-stats.js';
+import {freePort, tempDir} from './helpers/processes.js';
+
+const BIN = new URL('./fixtures/engines/bin', import.meta.url).pathname;
+const running: EngineProcess[] = [];
+beforeAll(() => {
+  process.env.PATH = `${BIN}:${process.env.PATH}`;
+});
+afterEach(async () => {
+  for (const e of running.splice(0)) await e.stop(3_000);
+});
+
+async function start(over: Partial<EngineWorkerSpec> = {}) {
+  const port = await freePort();
+  const dir = tempDir();
+  const spec: EngineWorkerSpec = {
+    engine: 'vllm', role: 'agg', model: 'Qwen/Qwen3-0.6B', servedModelName: 'qwen3', host: '127.0.0.1', port, advertiseHost: '127.0.0.1', gpus: [0],
+    tensorParallelSize: 1, dataParallelSize: 1, expertParallel: false, blockSize: 16, gpuMemoryFraction: 0.9, prefixCaching: true,
+    kvEventsPort: await freePort(), transferPort: await freePort(), configDir: dir, extraArgs: [], ...over,
+  };
+  const lines: string[] = [];
+  const e = new EngineProcess({
+    name: 'vllm', launch: engineLaunch(spec), address: '127.0.0.1', port, logFile: join(dir, 'vllm.log'), log: (l) => lines.push(l),
+    restart: {maxRestarts: 0, backoffMs: 100, backoffMaxMs: 100, stableMs: 1000}, onUp() {}, onDown() {}, onGiveUp() {},
+  });
+  running.push(e);
+  return {e, url: `http://127.0.0.1:${port}`, lines};
+}
+
+async function post(url: string, body: unknown): Promise<Response> {
+  return fetch(`${url}/v1/completions`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify(body)});
+}
+
+/** The `data:` payloads of an SSE body, up to [DONE]. */
+function sse(text: string): unknown[] {
+  return text.split('\n\n').map((e) => e.replace(/^data: /, '')).filter((d) => d && d !== '[DONE]').map((d) => JSON.parse(d));
+}
+
+const prompt = Array.from({length: 40}, (_, i) => 100 + i);
+
+describe('vLLM, through the stand-in vllm serve', () => {
+  it('a worker request goes in as token ids and streams back as token ids; a repeat hits the prefix cache; stats from /metrics', async () => {
+    const {e, url} = await start();
+    await e.start();
+    const req = {requestId: 'r1', tokenIds: prompt, maxTokens: 8, ignoreEos: true, seed: 1};
+    const read = async () => sse(await (await post(url, vllmCompletionBody(req, 'qwen3'))).text()).map((c) => vllmStreamChunk(c as never)).filter((c) => c !== undefined);
+    const first = await read();
+    expect(first.flatMap((c) => c.tokenIds)).toHaveLength(8);
+    expect(first.filter((c) => c.finishReason).map((c) => c.finishReason)).toEqual(['length']);
+    const again = await read();
+    expect(again.at(-1)?.cachedTokens).toBe(32); // two full blocks of 16 were cached by the first
+    expect(engineStats('vllm', await (await fetch(`${url}/metrics`)).text())).toEqual({running: 0, waiting: 0, kvUsage: expect.any(Number)});
+  });
+
+  it('prefill then decode: the prefill keeps the blocks and hands its params on, the decode takes them verbatim', async () => {
+    const p = await start({role: 'prefill'});
+    const d = await start({role: 'decode'});
+    await Promise.all([p.e.start(), d.e.start()]);
+    const req = {requestId: 'r2', tokenIds: prompt, maxTokens: 6, ignoreEos: true, seed: 2};
+    const pre = vllmPrefillResult((await (await post(p.url, vllmCompletionBody(req, 'qwen3', {prefill: true}))).json()) as never);
+    expect(pre.chunk).toMatchObject({tokenIds: [expect.any(Number)], finishReason: 'length'});
+    expect(pre.kvTransferParams).toMatchObject({do_remote_prefill: true, remote_block_ids: [0, 1], remote_host: '127.0.0.1'});
+    const out = sse(await (await post(d.url, vllmCompletionBody(req, 'qwen3', {kvTransferParams: pre.kvTransferParams as KvTransferParamsBlob}))).text())
+      .map((c) => vllmStreamChunk(c as never))
+      .filter((c) => c !== undefined);
+    expect(out.flatMap((c) => c.tokenIds)).toHaveLength(6);
+    expect(out.at(-1)?.cachedTokens).toBe(32);
+  });
+
+  it('refuses an argument vLLM does not know, in vLLM\'s own words, before anything serves', async () => {
+    const {e} = await start({extraArgs: ['--enable-magic']});
+    await expect(e.start()).rejects.toThrow(/vllm did not become ready: exited with code 2\n[\s\S]*vllm serve: error: unrecognized arguments: --enable-magic/);
+  });
+});
