@@ -1,17 +1,17 @@
 /**
  * The vLLM pieces against the stand-in `vllm serve` (test/fixtures/engines/bin/vllm on PATH): the launch
  * line starts it, EngineProcess waits for it and stops it, a worker request goes in as token ids
- * and comes back as token ids, the NixlConnector hand-off runs prefill then decode, and the
+ * and comes back as token ids (VllmClient), a cancelled one is aborted in the engine, the NixlConnector hand-off runs prefill then decode, and the
  * router's stats come from its /metrics. An argument vLLM would reject stops the start in vLLM's
  * own words.
  */
 import {join} from 'node:path';
 import {afterEach, beforeAll, describe, expect, it} from 'vitest';
 import {engineLaunch, type EngineWorkerSpec} from '../src/engines/launch.js';
-import {type KvTransferParamsBlob, vllmCompletionBody, vllmPrefillResult, vllmStreamChunk} from '../src/engines/vllm/openai.js';
 import {EngineProcess} from '../src/worker/engine-process.js';
 import {engineStats} from '../src/worker/engine-stats.js';
-import {freePort, tempDir} from './helpers/processes.js';
+import {VllmClient} from '../src/worker/vllm-client.js';
+import {freePort, tempDir, until} from './helpers/processes.js';
 
 const BIN = new URL('./fixtures/engines/bin', import.meta.url).pathname;
 const running: EngineProcess[] = [];
@@ -39,23 +39,19 @@ async function start(over: Partial<EngineWorkerSpec> = {}) {
   return {e, url: `http://127.0.0.1:${port}`, lines};
 }
 
-async function post(url: string, body: unknown): Promise<Response> {
-  return fetch(`${url}/v1/completions`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify(body)});
-}
-
-/** The `data:` payloads of an SSE body, up to [DONE]. */
-function sse(text: string): unknown[] {
-  return text.split('\n\n').map((e) => e.replace(/^data: /, '')).filter((d) => d && d !== '[DONE]').map((d) => JSON.parse(d));
-}
-
 const prompt = Array.from({length: 40}, (_, i) => 100 + i);
 
 describe('vLLM, through the stand-in vllm serve', () => {
   it('a worker request goes in as token ids and streams back as token ids; a repeat hits the prefix cache; stats from /metrics', async () => {
     const {e, url} = await start();
     await e.start();
+    const vllm = new VllmClient(url, 'qwen3');
     const req = {requestId: 'r1', tokenIds: prompt, maxTokens: 8, ignoreEos: true, seed: 1};
-    const read = async () => sse(await (await post(url, vllmCompletionBody(req, 'qwen3'))).text()).map((c) => vllmStreamChunk(c as never)).filter((c) => c !== undefined);
+    const read = async () => {
+      const chunks = [];
+      for await (const c of vllm.generate(req)) chunks.push(c);
+      return chunks;
+    };
     const first = await read();
     expect(first.flatMap((c) => c.tokenIds)).toHaveLength(8);
     expect(first.filter((c) => c.finishReason).map((c) => c.finishReason)).toEqual(['length']);
@@ -69,14 +65,36 @@ describe('vLLM, through the stand-in vllm serve', () => {
     const d = await start({role: 'decode'});
     await Promise.all([p.e.start(), d.e.start()]);
     const req = {requestId: 'r2', tokenIds: prompt, maxTokens: 6, ignoreEos: true, seed: 2};
-    const pre = vllmPrefillResult((await (await post(p.url, vllmCompletionBody(req, 'qwen3', {prefill: true}))).json()) as never);
+    const pre = await new VllmClient(p.url, 'qwen3').prefill(req);
     expect(pre.chunk).toMatchObject({tokenIds: [expect.any(Number)], finishReason: 'length'});
     expect(pre.kvTransferParams).toMatchObject({do_remote_prefill: true, remote_block_ids: [0, 1], remote_host: '127.0.0.1'});
-    const out = sse(await (await post(d.url, vllmCompletionBody(req, 'qwen3', {kvTransferParams: pre.kvTransferParams as KvTransferParamsBlob}))).text())
-      .map((c) => vllmStreamChunk(c as never))
-      .filter((c) => c !== undefined);
+    const out = [];
+    for await (const c of new VllmClient(d.url, 'qwen3').generate(req, {kvTransferParams: pre.kvTransferParams})) out.push(c);
     expect(out.flatMap((c) => c.tokenIds)).toHaveLength(6);
     expect(out.at(-1)?.cachedTokens).toBe(32);
+  });
+
+  it('a cancelled request is aborted in the engine; an error comes back in vLLM\'s words', async () => {
+    const {e, url} = await start();
+    await e.start();
+    const vllm = new VllmClient(url, 'qwen3');
+    const abort = new AbortController();
+    const stream = vllm.generate({requestId: 'r3', tokenIds: prompt, maxTokens: 5000, ignoreEos: true}, {signal: abort.signal});
+    await stream.next();
+    abort.abort();
+    // Chunks already read may still come; then the stream ends with the abort, long before 5000 tokens.
+    let got = 0;
+    const ended = (async () => {
+      for (;;) {
+        const r = await stream.next();
+        if (r.done) return 'done';
+        got += r.value.tokenIds.length;
+      }
+    })();
+    await expect(ended).rejects.toThrow(/abort/i);
+    expect(got).toBeLessThan(5000);
+    await until(async () => engineStats('vllm', await (await fetch(`${url}/metrics`)).text()).running === 0, 5_000, 'the engine to drop the request');
+    await expect(new VllmClient(url, 'nope').generate({requestId: 'r4', tokenIds: prompt, maxTokens: 1}).next()).rejects.toThrow('vLLM answered 404: The model `nope` does not exist.');
   });
 
   it('refuses an argument vLLM does not know, in vLLM\'s own words, before anything serves', async () => {

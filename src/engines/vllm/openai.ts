@@ -63,7 +63,7 @@ interface VllmChoice {
   token_ids?: number[] | null;
   finish_reason?: string | null;
 }
-interface VllmCompletion {
+export interface VllmCompletion {
   choices?: VllmChoice[];
   usage?: {prompt_tokens_details?: {cached_tokens?: number | null} | null} | null;
   kv_transfer_params?: KvTransferParamsBlob | null;

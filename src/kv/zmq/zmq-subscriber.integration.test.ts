@@ -28,7 +28,17 @@ const be8 = (n: bigint) => {
 /** A fake vLLM engine: XPUB (a PUB that shows when our subscription landed) and, if asked, a replay ROUTER. */
 async function engine(o: {replay?: boolean; keep?: number; endpoint?: string} = {}) {
   const pub = new zmq.XPublisher({linger: 0});
-  await pub.bind(o.endpoint ?? 'tcp://127.0.0.1:*');
+  // Rebinding a port (an engine restarting on it): libzmq releases the old socket's port in its own
+  // thread, after close() returned, so the bind is retried for a moment.
+  for (let tries = 0; ; tries++) {
+    try {
+      await pub.bind(o.endpoint ?? 'tcp://127.0.0.1:*');
+      break;
+    } catch (e) {
+      if (!o.endpoint || tries >= 50 || !/already in use/i.test(String(e))) throw e;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
   cleanups.push(() => pub.close());
   const buffer = new Map<bigint, Buffer>(); // what the replay serves: the last `keep` batches
   const requests = new Inbox<bigint>();

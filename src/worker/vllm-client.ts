@@ -1,0 +1,81 @@
+/**
+ * A worker's requests on its vLLM child, over vLLM's OpenAI server: the request mapping is
+ * src/engines/vllm/openai.ts; this is the HTTP and the server-sent events around it.
+ *
+ * Rules:
+ * - One POST per request; the stream is read as it arrives, each `data:` event mapped to a chunk
+ *   (empty ones skipped), until `[DONE]` or the end of the body.
+ * - An HTTP error answers with vLLM's message (its error body), never a bare status.
+ * - Cancelling (the signal) aborts the POST: vLLM then aborts the request and frees its blocks.
+ * - A prefill is one whole answer: its token, and the hand-off when vLLM kept the blocks.
+ */
+import {type KvTransferParamsBlob, type TokenChunk, type VllmCompletion, vllmCompletionBody, vllmPrefillResult, vllmStreamChunk} from '../engines/vllm/openai.js';
+import type {GenerateRequest} from './protocol.js';
+
+export class EngineHttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function failure(res: Response): Promise<EngineHttpError> {
+  const text = await res.text().catch(() => '');
+  let message = text.trim() || res.statusText;
+  try {
+    const body = JSON.parse(text) as {message?: string; detail?: string; error?: {message?: string}};
+    message = body.message ?? body.error?.message ?? body.detail ?? message;
+  } catch {}
+  return new EngineHttpError(res.status, `vLLM answered ${res.status}: ${message}`);
+}
+
+/** Splits a server-sent event stream into its `data:` payloads. */
+export async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buf = '';
+  for await (const bytes of body as unknown as AsyncIterable<Uint8Array>) {
+    buf += decoder.decode(bytes, {stream: true});
+    for (let end = buf.indexOf('\n\n'); end >= 0; end = buf.indexOf('\n\n')) {
+      const event = buf.slice(0, end);
+      buf = buf.slice(end + 2);
+      const data = event
+        .split('\n')
+        .filter((l) => l.startsWith('data:'))
+        .map((l) => l.slice(5).replace(/^ /, ''))
+        .join('\n');
+      if (data) yield data;
+    }
+  }
+}
+
+export class VllmClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly model: string,
+  ) {}
+
+  /** The request streamed; with `kvTransferParams`, decoded from a prefill's blocks. */
+  async *generate(req: GenerateRequest, opts: {kvTransferParams?: KvTransferParamsBlob; signal?: AbortSignal} = {}): AsyncGenerator<TokenChunk> {
+    const res = await this.post(vllmCompletionBody(req, this.model, {kvTransferParams: opts.kvTransferParams}), opts.signal);
+    if (!res.body) return;
+    for await (const data of sseData(res.body)) {
+      if (data === '[DONE]') return;
+      const chunk = vllmStreamChunk(JSON.parse(data) as VllmCompletion);
+      if (chunk) yield chunk;
+    }
+  }
+
+  /** The prefill half of a disaggregated request. */
+  async prefill(req: GenerateRequest, signal?: AbortSignal): Promise<{chunk: TokenChunk; kvTransferParams?: KvTransferParamsBlob}> {
+    const res = await this.post(vllmCompletionBody(req, this.model, {prefill: true}), signal);
+    return vllmPrefillResult((await res.json()) as VllmCompletion);
+  }
+
+  private async post(body: unknown, signal?: AbortSignal): Promise<Response> {
+    const res = await fetch(`${this.baseUrl}/v1/completions`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify(body), signal});
+    if (!res.ok) throw await failure(res);
+    return res;
+  }
+}
