@@ -2,18 +2,13 @@
  * What travels on the request plane between the frontend and a worker (msgpack bodies).
  * The frontend tokenizes; workers see token ids only, as in Dynamo.
  */
+import type {TokenChunk, TokenRequest} from '../engines/token-io.js';
 import type {KvTransferParams} from './kv-transfer.js';
 
 export type {KvTransferParams};
-export interface GenerateRequest {
+/** Token ids and sampling (engines/token-io.ts), and what the request plane adds. */
+export interface GenerateRequest extends TokenRequest {
   requestId: string;
-  tokenIds: number[];
-  maxTokens: number;
-  minTokens?: number;
-  ignoreEos?: boolean;
-  seed?: number;
-  temperature?: number;
-  topP?: number;
   /** When the frontend received the request (epoch ms): the worker's TTFT histogram starts here. */
   arrivedAt?: number;
   /**
@@ -25,11 +20,7 @@ export interface GenerateRequest {
   kvTransfer?: KvTransferParams;
 }
 
-export interface GenerateChunk {
-  tokenIds: number[];
-  /** First chunk only: prompt tokens served from the prefix cache. */
-  cachedTokens?: number;
-  finishReason?: 'length' | 'stop';
+export interface GenerateChunk extends TokenChunk {
   /** A prefill worker's last chunk: where the prompt's KV blocks are held for the decode worker. */
   kvTransfer?: KvTransferParams;
 }

@@ -14,24 +14,9 @@
  *   opaque blob whose fields change between vLLM versions).
  */
 
-/** The request as the worker has it (its request-plane shape, src/worker/protocol.ts). */
-export interface TokenRequest {
-  tokenIds: number[];
-  maxTokens: number;
-  minTokens?: number;
-  ignoreEos?: boolean;
-  seed?: number;
-  temperature?: number;
-  topP?: number;
-}
+import type {TokenChunk, TokenRequest} from '../token-io.js';
 
-/** Part of an answer as the worker streams it on (its `GenerateChunk`). */
-export interface TokenChunk {
-  tokenIds: number[];
-  finishReason?: 'length' | 'stop';
-  /** Prompt tokens served from the prefix cache. */
-  cachedTokens?: number;
-}
+export type {TokenChunk, TokenRequest};
 
 export type KvTransferParamsBlob = Record<string, unknown>;
 
