@@ -66,12 +66,12 @@ export interface EngineLaunch {
   kvEvents: {endpoints: string[]; replayEndpoints: string[]};
 }
 
-/** The publisher and replay endpoints of each data-parallel rank (connect side: `host` instead of `*`). */
-export function kvEventEndpoints(spec: Pick<EngineWorkerSpec, 'kvEventsPort' | 'dataParallelSize'>, host = '*'): {endpoints: string[]; replayEndpoints: string[]} {
+/** The publisher and replay endpoints each data-parallel rank binds. */
+export function kvEventEndpoints(spec: Pick<EngineWorkerSpec, 'kvEventsPort' | 'dataParallelSize'>): {endpoints: string[]; replayEndpoints: string[]} {
   const ranks = Array.from({length: spec.dataParallelSize}, (_, r) => r);
   return {
-    endpoints: ranks.map((r) => `tcp://${host}:${spec.kvEventsPort + r}`),
-    replayEndpoints: ranks.map((r) => `tcp://${host}:${spec.kvEventsPort + spec.dataParallelSize + r}`),
+    endpoints: ranks.map((r) => `tcp://*:${spec.kvEventsPort + r}`),
+    replayEndpoints: ranks.map((r) => `tcp://*:${spec.kvEventsPort + spec.dataParallelSize + r}`),
   };
 }
 

@@ -38,12 +38,7 @@ export interface FrontendOptions {
 export async function runFrontend(opts: FrontendOptions): Promise<void> {
   const log = logger();
   const life = roleLifecycle((why) => log.info(`frontend: ${why} while starting; exiting`));
-  try {
-    await serveFrontend(opts, life, log);
-  } catch (e) {
-    life.abort(); // a port in use, an unknown model…: the error is reported, the process ends
-    throw e;
-  }
+  await life.run(() => serveFrontend(opts, life, log));
 }
 
 async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Logger): Promise<void> {

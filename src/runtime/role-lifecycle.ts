@@ -12,10 +12,11 @@ export interface RoleLifecycle {
   ready(): void;
   exit(code?: number): never;
   /**
-   * The role failed (a start-up error its caller reports): stop watching, and end the process soon
-   * even if a handle it opened (a server, a poller) would keep it alive.
+   * Runs the role. If it fails (a port in use, no GPU for GPU blocks…), the error goes on to be
+   * reported and the process ends soon after, even if a handle the role opened (a server, a
+   * poller) would keep it alive.
    */
-  abort(): void;
+  run(role: () => Promise<void>): Promise<void>;
 }
 
 export function roleLifecycle(onEarlyStop: (why: string) => void = () => {}): RoleLifecycle {
@@ -47,10 +48,15 @@ export function roleLifecycle(onEarlyStop: (why: string) => void = () => {}): Ro
       // Drained and closed: end now rather than wait on whatever handle (stdin, timers) lingers.
       process.exit(code);
     },
-    abort: () => {
-      unwatch();
-      // Time for the error to be printed first; unref'd, so a process with nothing left ends sooner.
-      setTimeout(() => process.exit(process.exitCode || 1), 300).unref();
+    run: async (role) => {
+      try {
+        await role();
+      } catch (e) {
+        unwatch();
+        // Time for the error to be printed first; unref'd, so a process with nothing left ends sooner.
+        setTimeout(() => process.exit(process.exitCode || 1), 300).unref();
+        throw e;
+      }
     },
   };
 }

@@ -54,11 +54,6 @@ export class EngineProcess {
 
   constructor(private readonly opts: EngineProcessOptions) {}
 
-  /** The engine's last lines of output, oldest first (for errors). */
-  get tail(): readonly string[] {
-    return this.lastLines;
-  }
-
   /** Starts the engine and resolves once it serves; rejects (the engine stopped) when it cannot. */
   async start(): Promise<void> {
     for (const f of this.opts.launch.files) {

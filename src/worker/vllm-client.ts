@@ -9,26 +9,18 @@
  * - Cancelling (the signal) aborts the POST: vLLM then aborts the request and frees its blocks.
  * - A prefill is one whole answer: its token, and the hand-off when vLLM kept the blocks.
  */
-import {type KvTransferParamsBlob, type TokenChunk, type VllmCompletion, vllmCompletionBody, vllmPrefillResult, vllmStreamChunk} from '../engines/vllm/openai.js';
+import type {TokenChunk} from '../engines/token-io.js';
+import {type KvTransferParamsBlob, type VllmCompletion, vllmCompletionBody, vllmPrefillResult, vllmStreamChunk} from '../engines/vllm/openai.js';
 import type {GenerateRequest} from './protocol.js';
 
-export class EngineHttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-async function failure(res: Response): Promise<EngineHttpError> {
+async function failure(res: Response): Promise<Error> {
   const text = await res.text().catch(() => '');
   let message = text.trim() || res.statusText;
   try {
     const body = JSON.parse(text) as {message?: string; detail?: string; error?: {message?: string}};
     message = body.message ?? body.error?.message ?? body.detail ?? message;
   } catch {}
-  return new EngineHttpError(res.status, `vLLM answered ${res.status}: ${message}`);
+  return new Error(`vLLM answered ${res.status}: ${message}`);
 }
 
 /** Splits a server-sent event stream into its `data:` payloads. */

@@ -24,12 +24,7 @@ export type {WorkerOptions} from './options.js';
 export async function runWorker(opts: WorkerOptions): Promise<void> {
   const log = logger();
   const life = roleLifecycle((why) => log.info(`worker ${opts.workerId}: ${why} while starting; exiting`));
-  try {
-    await serveWorker(opts, life, log);
-  } catch (e) {
-    life.abort(); // a port in use, no GPU for cuda blocks…: the error is reported, the process ends
-    throw e;
-  }
+  await life.run(() => serveWorker(opts, life, log));
 }
 
 async function serveWorker(opts: WorkerOptions, life: RoleLifecycle, log: Logger): Promise<void> {

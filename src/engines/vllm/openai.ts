@@ -16,8 +16,6 @@
 
 import type {TokenChunk, TokenRequest} from '../token-io.js';
 
-export type {TokenChunk, TokenRequest};
-
 export type KvTransferParamsBlob = Record<string, unknown>;
 
 /** What a prefill request asks of vLLM: keep the blocks for a remote decode. */
