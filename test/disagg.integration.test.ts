@@ -9,7 +9,7 @@
 import OpenAI from 'openai';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {WorkerConnection} from '../src/runtime/request-plane/client.js';
-import type {GenerateChunk} from '../src/worker/protocol.js';
+import type {GenerateChunk, KvTransferParams} from '../src/worker/protocol.js';
 import {dynamo, startUntil} from './helpers/cli.js';
 import {fakeLibcuda} from './helpers/fake-cuda.js';
 import {freePort, freePortRange, requireBinary, tempDir, until} from './helpers/processes.js';
@@ -128,9 +128,9 @@ describe('disaggregated serving (dynamo up --disagg)', () => {
     const ps = JSON.parse((await dynamo(['ps', '--json'], {env: disagg.env})).stdout) as {processes: {id: string; ports: Record<string, number>}[]}[];
     const prefill = ps[0]!.processes.find((p) => p.id === 'prefill-0')!;
     const conn = new WorkerConnection('127.0.0.1', prefill.ports.rpc!);
-    let handoff: GenerateChunk['kvTransfer'];
+    let handoff: KvTransferParams | undefined;
     try {
-      for await (const c of conn.call({requestId: 'nobody-pulls', tokenIds: Array.from({length: 208}, (_, i) => 500 + i), maxTokens: 1})) handoff ??= (c as GenerateChunk).kvTransfer;
+      for await (const c of conn.call({requestId: 'nobody-pulls', tokenIds: Array.from({length: 208}, (_, i) => 500 + i), maxTokens: 1})) handoff ??= (c as GenerateChunk).kvTransfer as KvTransferParams | undefined;
     } finally {
       conn.close();
     }

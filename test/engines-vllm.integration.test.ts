@@ -67,9 +67,9 @@ describe('vLLM, through the stand-in vllm serve', () => {
     const req = {requestId: 'r2', tokenIds: prompt, maxTokens: 6, ignoreEos: true, seed: 2};
     const pre = await new VllmClient(p.url, 'qwen3').prefill(req);
     expect(pre.chunk).toMatchObject({tokenIds: [expect.any(Number)], finishReason: 'length'});
-    expect(pre.kvTransferParams).toMatchObject({do_remote_prefill: true, remote_block_ids: [0, 1], remote_host: '127.0.0.1'});
+    expect(pre.handoff).toMatchObject({do_remote_prefill: true, remote_block_ids: [0, 1], remote_host: '127.0.0.1'});
     const out = [];
-    for await (const c of new VllmClient(d.url, 'qwen3').generate(req, {kvTransferParams: pre.kvTransferParams})) out.push(c);
+    for await (const c of new VllmClient(d.url, 'qwen3').generate(req, {handoff: pre.handoff})) out.push(c);
     expect(out.flatMap((c) => c.tokenIds)).toHaveLength(6);
     expect(out.at(-1)?.cachedTokens).toBe(32);
   });

@@ -1,7 +1,10 @@
 import {Command, Flags} from '@oclif/core';
 import {configFlagValues, configFlags} from './flags/config-flags.js';
 import {json, out} from '../shared/output.js';
-import {describePlan, planFromConfig, readPlanFile} from '../supervisor/deployment.js';
+import {enginePlanner} from '../engines/plan.js';
+import {runCommand} from '../sanity/facts/run.js';
+import {probeGpus} from '../sanity/gpu/probe.js';
+import {type PlanRequest, describePlan, planFromConfig, readPlanFile} from '../supervisor/deployment.js';
 import {redactPlan} from '../supervisor/plan.js';
 import {dynamoHome} from '../supervisor/run-dir.js';
 import {selfArgv} from '../shared/self.js';
@@ -29,7 +32,8 @@ export default class Up extends Command {
     const {flags} = await this.parse(Up);
     const home = dynamoHome();
     const self = selfArgv();
-    const plan = flags.plan ? readPlanFile(flags.plan) : planFromConfig({home, selfArgv: self, configFile: flags.config, flags: configFlagValues(flags)}).plan;
+    const engines: PlanRequest['engines'] = (config, model, runDir) => enginePlanner(config, model, runDir, () => probeGpus({run: runCommand}));
+    const plan = flags.plan ? readPlanFile(flags.plan) : (await planFromConfig({home, selfArgv: self, configFile: flags.config, flags: configFlagValues(flags), engines})).plan;
     if (flags['dry-run']) return flags.json ? json(redactPlan(plan)) : out(describePlan(redactPlan(plan)));
     const {runDetached, runUp} = await import('../supervisor/up.js');
     if (flags.detach) return runDetached({plan, home, selfArgv: self, argv: this.argv.length ? ['up', ...this.argv] : ['up']});

@@ -36,6 +36,7 @@ export default class Worker extends Command {
     'kv-transfer-backend': Flags.string({default: D.disaggregation.transferBackend, options: [...TRANSFER_BACKENDS], description: doc(['disaggregation', 'transferBackend'])}),
     'kv-memory-scale': numberFlag({default: D.disaggregation.kvMemoryScale, min: 0, description: doc(['disaggregation', 'kvMemoryScale'])}),
     'drain-ms': Flags.integer({default: 3000, description: 'on stop, time to let in-flight requests finish'}),
+    'engine-run': Flags.string({description: "real engines: the engine's launch, as JSON (`dynamo up` plans it; see `dynamo up --dry-run --json`)"}),
   };
 
   async run(): Promise<void> {
@@ -43,6 +44,7 @@ export default class Worker extends Command {
     const refused = engineNotAvailable(flags.engine);
     if (refused) throw refused;
     const {runWorker} = await import('../worker/worker.js');
+    const {parseEngineRun} = await import('../worker/options.js');
     await runWorker({
       engine: flags.engine,
       role: flags.role as (typeof WORKER_ROLES)[number],
@@ -63,6 +65,7 @@ export default class Worker extends Command {
       speedupRatio: flags['speedup-ratio'],
       drainMs: flags['drain-ms'],
       kvTransfer: {leaseMs: flags['kv-lease-ms'], backend: flags['kv-transfer-backend'] as (typeof TRANSFER_BACKENDS)[number], memoryScale: flags['kv-memory-scale']},
+      engineRun: flags['engine-run'] === undefined ? undefined : parseEngineRun(flags['engine-run']),
     });
   }
 }

@@ -7,7 +7,7 @@
 import {UserError} from '../shared/errors.js';
 
 /** Engines this build can run. */
-export const AVAILABLE_ENGINES: readonly string[] = ['mocker'];
+export const AVAILABLE_ENGINES: readonly string[] = ['mocker', 'vllm'];
 
 /** A refinement's options: the message, and the fix the loader prints under it. */
 const refusal = (message: string | ((input: unknown) => string), fix: string) => ({
@@ -15,13 +15,13 @@ const refusal = (message: string | ((input: unknown) => string), fix: string) =>
   params: {fix},
 });
 
-const ENGINE_FIX = 'use engine: mocker (--engine mocker): it simulates a GPU with real KV-cache bookkeeping and modelled timing, and runs anywhere';
+const ENGINE_FIX = 'use engine: vllm (on a machine with NVIDIA GPUs and vLLM installed), or mocker (--engine mocker): it simulates a GPU with real KV-cache bookkeeping and modelled timing, and runs anywhere';
 
 export const NOT_YET = {
   engine: refusal((engine) => `"${engine}" is not available yet in this build`, ENGINE_FIX),
   engineArgs: refusal(
-    'not available yet: the mocker takes no engine arguments',
-    'remove it; size the mocker with mocker.gpuMemoryGb, mocker.numGpuBlocks, mocker.maxNumSeqs and mocker.maxNumBatchedTokens (engine arguments arrive with the vllm, sglang and trtllm engines)',
+    'the mocker takes no engine arguments',
+    'remove it; size the mocker with mocker.gpuMemoryGb, mocker.numGpuBlocks, mocker.maxNumSeqs and mocker.maxNumBatchedTokens (engine arguments are for vllm, sglang and trtllm)',
   ),
   discoveryBackend: refusal(
     (backend) => `"${backend}" is not available yet: deployments run on one machine with the file store`,

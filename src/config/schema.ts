@@ -28,7 +28,7 @@ export interface SchemaOptions {
 const refusing = <T extends z.ZodType>(opts: SchemaOptions, schema: T, ok: (v: z.output<T>) => boolean, refusal: Parameters<T['refine']>[1]): T =>
   opts.allowUnavailable ? schema : (schema.refine(ok, refusal) as T);
 
-const workerGroup = (opts: SchemaOptions, count: number) =>
+const workerGroup = (count: number) =>
   z
     .strictObject({
       count: z.number().int().min(0).max(1024).default(count).describe('number of workers of this role'),
@@ -44,9 +44,12 @@ const workerGroup = (opts: SchemaOptions, count: number) =>
         .max(64)
         .optional()
         .describe('GPUs each worker spans (tensor parallelism); unset = the fewest, a power of two, that hold the weights within 60% of GPU memory'),
-      engineArgs: refusing(opts, z.array(z.string()), (args) => args.length === 0, NOT_YET.engineArgs)
+      dataParallelSize: z.number().int().min(1).max(64).default(1).describe('real engines: data-parallel ranks each worker runs (each on tensorParallelSize GPUs)'),
+      expertParallel: z.boolean().default(false).describe('real engines: spread MoE experts over the worker\'s tensor × data parallel GPUs'),
+      engineArgs: z
+        .array(z.string())
         .default([])
-        .describe('extra arguments passed to the engine as-is (not available yet: the mocker takes none)'),
+        .describe('real engines: extra arguments passed to the engine as-is, after ours (checked against the engine\'s CLI at plan time)'),
     })
     .prefault({});
 
@@ -74,7 +77,7 @@ export const buildConfigSchema = (opts: SchemaOptions = {}) => z.strictObject({
   model: z.string({error: (iss) => (iss.input === undefined ? 'model is required' : 'expected a string')}).min(1).describe('model alias from `dynamo models` or a local model directory'),
   engine: refusing(opts, z.enum(ENGINES), (e) => AVAILABLE_ENGINES.includes(e), NOT_YET.engine)
     .default('mocker')
-    .describe(`engine the workers run (this build: ${AVAILABLE_ENGINES.join(', ')})`),
+    .describe(`engine the workers run (this build: ${AVAILABLE_ENGINES.join(', ')}); real engines run on this machine's NVIDIA GPUs`),
   disagg: z.boolean().default(false).describe('disaggregated serving: separate prefill and decode workers'),
   disaggregation: z
     .strictObject({
@@ -87,9 +90,9 @@ export const buildConfigSchema = (opts: SchemaOptions = {}) => z.strictObject({
     .prefault({}),
   workers: z
     .strictObject({
-      agg: workerGroup(opts, 2),
-      prefill: workerGroup(opts, 1),
-      decode: workerGroup(opts, 1),
+      agg: workerGroup(2),
+      prefill: workerGroup(1),
+      decode: workerGroup(1),
       basePort: port.default(8100).describe('first port for workers; each takes two (request plane, metrics)'),
     })
     .prefault({}),
@@ -144,7 +147,25 @@ export const buildConfigSchema = (opts: SchemaOptions = {}) => z.strictObject({
       maxNumBatchedTokens: z.number().int().positive().default(8192).describe('token budget per engine step'),
     })
     .prefault({}),
+  engineOptions: z
+    .strictObject({
+      gpuMemoryFraction: z.number().gt(0).lte(1).default(0.9).describe('real engines: share of each GPU\'s memory the engine may take (weights, activations, KV cache)'),
+      maxModelLen: z.number().int().positive().optional().describe('real engines: longest sequence (prompt + output) in tokens (default: the model\'s context length)'),
+      prefixCaching: z.boolean().default(true).describe('real engines: keep finished prompts\' KV blocks for reuse, and publish KV events for the router'),
+      checkEngineArgs: z.boolean().default(true).describe('real engines: refuse at plan time engine arguments the engine\'s CLI would reject (false: pass them unchecked, e.g. a flag newer than this build knows)'),
+      loadTimeoutMs: z.number().int().positive().default(1_800_000).describe('real engines: budget for an engine to load its model and serve'),
+      basePort: port.default(8300).describe('real engines: first port of the engines\' HTTP servers; each worker\'s engine takes one'),
+      kvEventsBasePort: port.default(20080).describe('real engines: first ZMQ port of the engines\' KV events; each worker takes two per data-parallel rank'),
+      transferBasePort: port.default(5600).describe('real engines: first port of the disaggregation side channels (vLLM NIXL handshake, SGLang bootstrap); each worker takes one per data-parallel rank'),
+    })
+    .prefault({}),
   logLevel: z.enum(LOG_LEVELS).default('info'),
+}).superRefine((c, ctx) => {
+  // Engine arguments are for real engines; the mocker's knobs are its own section.
+  if (opts.allowUnavailable || c.engine !== 'mocker') return;
+  for (const role of WORKER_ROLES) {
+    if (c.workers[role].engineArgs.length) ctx.addIssue({code: 'custom', path: ['workers', role, 'engineArgs'], params: NOT_YET.engineArgs.params, message: NOT_YET.engineArgs.error({input: undefined})});
+  }
 });
 
 export const configSchema = buildConfigSchema();

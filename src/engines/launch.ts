@@ -15,6 +15,7 @@
  * - `extraArgs` are appended last, so a user's flag wins over ours where the CLI takes the last.
  */
 import type {WorkerRole} from '../config/schema.js';
+import type {RestartPolicy} from '../process/restart.js';
 import {sglangLaunch} from './sglang/launch.js';
 import {trtllmLaunch} from './trtllm/launch.js';
 import {vllmLaunch} from './vllm/launch.js';
@@ -59,11 +60,24 @@ export interface EngineLaunch {
   env: Record<string, string>;
   /** Written before the engine starts. */
   files: {path: string; contents: string}[];
+  /** Where its HTTP server listens (`host`, `port` of the spec). */
+  host: string;
+  port: number;
   /** GET paths on `port`: 200 once the model is loaded and it serves; Prometheus text. */
   healthPath: string;
   metricsPath: string;
   /** Where its KV events are published, one endpoint per data-parallel rank; none for decode workers. */
   kvEvents: {endpoints: string[]; replayEndpoints: string[]};
+}
+
+/** A real engine as its worker's child: what `dynamo up` planned for it (plan.ts), given to the worker whole. */
+export interface EngineRun {
+  launch: EngineLaunch;
+  /** Budget for the engine to load its model and answer its health check. */
+  loadTimeoutMs: number;
+  restart: RestartPolicy;
+  /** The engine's own output, whole (the worker's log has it too, each line prefixed). */
+  logFile: string;
 }
 
 /** The publisher and replay endpoints each data-parallel rank binds. */

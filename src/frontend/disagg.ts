@@ -14,7 +14,7 @@
  * released by the decode worker's pull or by their lease, never left behind.
  */
 import type {RouteDecision} from '../router/policy.js';
-import type {GenerateChunk, GenerateRequest, KvTransferParams} from '../worker/protocol.js';
+import type {GenerateChunk, GenerateRequest, Handoff} from '../worker/protocol.js';
 import type {GenerationDeps, GenerationInput} from './generate.js';
 
 export interface DisaggSettings {
@@ -28,7 +28,7 @@ export interface DisaggSettings {
 }
 
 export type PrefillOutcome =
-  | {remote: true; kvTransfer: KvTransferParams; prefillWorker: string}
+  | {remote: true; kvTransfer: Handoff; prefillWorker: string}
   | {remote: false; why: 'no_prefill_worker' | 'short_prompt' | 'prefill_queue_full' | 'prefill_failed' | 'nothing_held'; prefillWorker?: string; error?: string};
 
 /** Where the request's prefill happens, and for a remote one, its hand-off. */
@@ -55,7 +55,7 @@ export async function prefillFirst(deps: GenerationDeps, disagg: DisaggSettings,
       ignoreEos: true,
       arrivedAt: input.arrivedAt,
     };
-    let kvTransfer: KvTransferParams | undefined;
+    let kvTransfer: Handoff | undefined;
     let first = true;
     for await (const raw of deps.pool.call(worker, body, AbortSignal.timeout(disagg.prefillTimeoutMs ?? 60_000))) {
       const chunk = raw as GenerateChunk;

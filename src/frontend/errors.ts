@@ -76,6 +76,10 @@ export function toServeError(e: unknown): ServeError {
   const kind = (e as {kind?: string})?.kind;
   if (kind === 'worker_gone' || kind === 'worker_unreachable') return new ServeError('worker_gone', (e as Error).message);
   if (kind === 'worker_draining') return new ServeError('no_worker', 'the chosen worker is shutting down; retry');
+  // The worker's engine is restarting: it has left discovery, so a retry goes elsewhere.
+  if (kind === 'engine_down') return new ServeError('no_worker', `${(e as Error).message}; retry`);
+  // The engine refused or failed the request: its own words, as vLLM's server would answer them.
+  if (kind === 'engine_error') return new ServeError('worker_gone', (e as Error).message);
   if (kind === 'invalid_request') return new ServeError('invalid_request', (e as Error).message);
   if (kind === 'cancelled') return new ServeError('cancelled', 'request cancelled');
   return new ServeError('internal', `internal error: ${(e as Error)?.message ?? String(e)}`);

@@ -3,7 +3,7 @@
  * decision), stream its tokens, detokenize, cut at stop strings, and report usage. Routing happens
  * in `route()` before any byte is sent, so "no worker" is a clean HTTP 503, not a broken stream.
  */
-import type {GenerateChunk, GenerateRequest, KvTransferParams} from '../worker/protocol.js';
+import type {GenerateChunk, GenerateRequest, Handoff} from '../worker/protocol.js';
 import {type BusyThresholds, type RequestRouter, type RouteDecision, type RouteOverrides, notBusy} from '../router/policy.js';
 import type {RouterQueue} from '../router/queue.js';
 import {ServeError, toServeError} from './errors.js';
@@ -39,7 +39,7 @@ export interface GenerationInput {
   arrivedAt: number;
   signal: AbortSignal;
   /** The prompt's KV blocks wait on a prefill worker (disagg.ts): the decode worker pulls them. */
-  kvTransfer?: KvTransferParams;
+  kvTransfer?: Handoff;
 }
 
 export type GenerationEvent =

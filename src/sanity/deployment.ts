@@ -21,8 +21,9 @@ export interface SanityDeploymentRequest {
 }
 
 /** The config and plan to judge, or why there is none (no model given anywhere). A config error throws, as in `up`. */
-export function sanityDeployment(req: SanityDeploymentRequest): SanityDeployment | {skipped: string} {
+export async function sanityDeployment(req: SanityDeploymentRequest): Promise<SanityDeployment | {skipped: string}> {
   if (!configSetsModel({cwd: req.cwd, env: req.env, configFile: req.configFile, flags: req.flags})) return {skipped: NO_MODEL_FINDING};
-  const {plan, loaded} = planFromConfig({...req, allowUnavailable: true});
+  // No engine planner: sanity judges the GPUs itself, and says what is missing rather than failing to plan.
+  const {plan, loaded} = await planFromConfig({...req, allowUnavailable: true});
   return {config: loaded.config, plan};
 }

@@ -72,7 +72,7 @@ export function remoteSanityRequest(host: string, opts: Pick<RunSanityOptions, '
 export async function runSanity(opts: RunSanityOptions): Promise<SanityReport> {
   const now = opts.now ?? (() => performance.now());
   const start = now();
-  const judged = sanityDeployment({
+  const judged = await sanityDeployment({
     home: opts.home ?? dynamoHome(opts.env),
     selfArgv: opts.selfArgv ?? defaultSelfArgv(),
     configFile: opts.configFile,

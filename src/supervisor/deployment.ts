@@ -8,7 +8,9 @@ import {UserError} from '../shared/errors.js';
 import {type FlagValue, type LoadedConfig, loadConfig} from '../config/load.js';
 import {resolveModel} from '../config/models.js';
 import {sshHostSchema} from '../config/schema.js';
-import {type DeploymentPlan, planDeployment} from './plan.js';
+import type {DynamoConfig} from '../config/schema.js';
+import type {ModelInfo} from '../config/models.js';
+import {type DeploymentPlan, type EnginePlanner, planDeployment} from './plan.js';
 import {runDirOf} from './run-dir.js';
 import {shellQuote} from '../process/ssh.js';
 
@@ -21,14 +23,18 @@ export interface PlanRequest {
   env?: NodeJS.ProcessEnv;
   /** Plan what this build cannot run yet (real engines, etcd): `dynamo sanity` only (see LoadOptions). */
   allowUnavailable?: boolean;
+  /** Real engines: makes the planner of each worker's engine (it reads this machine's GPUs); called only for them. */
+  engines?: (config: DynamoConfig, model: ModelInfo, runDir: string) => Promise<EnginePlanner>;
 }
 
-export function planFromConfig(req: PlanRequest): {plan: DeploymentPlan; loaded: LoadedConfig} {
+export async function planFromConfig(req: PlanRequest): Promise<{plan: DeploymentPlan; loaded: LoadedConfig}> {
   const loaded = loadConfig({cwd: req.cwd, env: req.env, configFile: req.configFile, flags: req.flags, allowUnavailable: req.allowUnavailable});
   const {config} = loaded;
   // Remote-only models are resolved on their hosts; a local alias or directory is checked here.
-  resolveModel(config.model, req.cwd);
-  const plan = planDeployment(config, {runDir: runDirOf(req.home, config.name), selfArgv: req.selfArgv});
+  const model = resolveModel(config.model, req.cwd);
+  const runDir = runDirOf(req.home, config.name);
+  const engines = config.engine !== 'mocker' && req.engines ? await req.engines(config, model, runDir) : undefined;
+  const plan = planDeployment(config, {runDir, selfArgv: req.selfArgv, engines});
   return {plan, loaded};
 }
 
@@ -56,6 +62,7 @@ const processSchema = z.object({
   }),
   critical: z.boolean().default(false),
   logFile: z.string(),
+  engine: z.object({argv: z.array(z.string()).min(1), env: z.record(z.string(), z.string())}).optional(),
 });
 
 const planSchema = z.object({
@@ -104,6 +111,7 @@ export function describePlan(plan: DeploymentPlan): string {
     lines.push(`  log:     ${p.logFile}`);
     lines.push(`  env:     ${Object.entries(p.env).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ')}`);
     lines.push(`  $ ${p.argv.map(shellQuote).join(' ')}`);
+    if (p.engine) lines.push(`  engine:  $ ${[...Object.entries(p.engine.env).map(([k, v]) => `${k}=${shellQuote(v)}`), ...p.engine.argv.map(shellQuote)].join(' ')}`);
     lines.push('');
   }
   return lines.join('\n');

@@ -32,6 +32,8 @@ export interface ProcessSpec {
   /** When a critical process exits, the whole deployment goes down. */
   critical: boolean;
   logFile: string;
+  /** A worker's real engine, as its worker starts it (also in its argv, whole, as `--engine-run`). */
+  engine?: {argv: string[]; env: Record<string, string>};
 }
 
 export interface DeploymentPlan {
@@ -44,10 +46,32 @@ export interface DeploymentPlan {
   processes: ProcessSpec[];
 }
 
+/** A worker as the engine planner sees it. */
+export interface WorkerSlot {
+  id: string;
+  role: WorkerRole;
+  /** 'local' or an SSH host name. */
+  hostName: string;
+}
+
+/**
+ * A worker's real engine as planned outside the supervisor (src/engines/plan.ts): `run` travels to
+ * the worker whole; the supervisor reads only the launch line (to show it), the load budget (its
+ * readiness waits that long) and the ports (checked for clashes and before start).
+ */
+export interface PlannedWorkerEngine {
+  run: {launch: {command: string; args: string[]; env: Record<string, string>}; loadTimeoutMs: number};
+  ports: Record<string, number>;
+}
+
+export type EnginePlanner = (workers: readonly WorkerSlot[], restart: RestartPolicy) => Map<string, PlannedWorkerEngine>;
+
 export interface PlanInputs {
   runDir: string;
   /** How to start this same executable locally (binary path, or node + script under development). */
   selfArgv: string[];
+  /** Real engines: plans each worker's engine. Absent (e.g. for `dynamo sanity`): workers are planned without one. */
+  engines?: EnginePlanner;
 }
 
 function hostRef(config: DynamoConfig, name: string, where: string): HostRef {
@@ -100,6 +124,7 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
   };
 
   const workers: ProcessSpec[] = [];
+  const slots: WorkerSlot[] = [];
   let portIndex = 0;
   for (const role of workerRoles(config)) {
     const group = config.workers[role];
@@ -116,6 +141,7 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
       const rpc = config.workers.basePort + 2 * portIndex;
       const metrics = rpc + 1;
       portIndex++;
+      slots.push({id, role, hostName: host.name});
       workers.push({
         id,
         role: 'worker',
@@ -159,6 +185,8 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
       });
     }
   }
+
+  if (config.engine !== 'mocker' && inputs.engines) withEngines(workers, inputs.engines(slots, restart));
 
   const r = config.router;
   const clientHost = ['0.0.0.0', '::'].includes(config.frontend.host) ? '127.0.0.1' : config.frontend.host;
@@ -223,6 +251,18 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
     stopGraceMs: config.supervisor.stopGraceMs,
     processes,
   };
+}
+
+/** Each worker hosting a real engine: its engine's plan in its argv, its ports, and a readiness budget that covers loading the model. */
+function withEngines(workers: ProcessSpec[], engines: Map<string, PlannedWorkerEngine>): void {
+  for (const w of workers) {
+    const e = engines.get(w.id);
+    if (!e) continue;
+    w.argv.push('--engine-run', JSON.stringify(e.run));
+    w.ports = {...w.ports, ...e.ports};
+    w.readiness = {...w.readiness, timeoutMs: w.readiness.timeoutMs + e.run.loadTimeoutMs};
+    w.engine = {argv: [e.run.launch.command, ...e.run.launch.args], env: e.run.launch.env};
+  }
 }
 
 function checkPortClashes(processes: ProcessSpec[]): void {

@@ -8,7 +8,8 @@ import type {Server as NetServer} from 'node:net';
 import type {Lease} from '../runtime/discovery/types.js';
 
 export interface DrainTargets {
-  lease: Lease;
+  /** None when the worker is not registered (its engine is down). */
+  lease?: Lease;
   rpc: NetServer;
   status: HttpServer;
   inFlight: () => number;
@@ -19,7 +20,7 @@ export interface DrainTargets {
 const DRAIN_POLL_MS = 20;
 
 export async function drainWorker(t: DrainTargets): Promise<void> {
-  await t.lease.revoke();
+  await t.lease?.revoke();
   t.rpc.close();
   const deadline = Date.now() + t.drainMs;
   while (t.inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));

@@ -23,6 +23,8 @@ async function engine(args: string[], over: Partial<EngineProcessOptions> = {}) 
     args: [FAKE, '--port', String(port), ...args],
     env: {FAKE_ENGINE: '1'},
     files: [{path: join(dir, 'conf', 'options.yaml'), contents: 'kv_cache_config: {}\n'}],
+    host: '127.0.0.1',
+    port,
     healthPath: '/health',
     metricsPath: '/metrics',
     kvEvents: {endpoints: [], replayEndpoints: []},

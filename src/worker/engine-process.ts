@@ -41,6 +41,11 @@ export interface EngineProcessOptions {
   onDown(why: string, restarting: boolean): void;
   /** Restarts gave up: the worker should end. */
   onGiveUp(why: string): void;
+  /**
+   * Put before the engine's argv: `dynamo tether --`, so the engine is stopped even when the
+   * worker is killed outright and cannot stop it (the tether reads EOF on its stdin).
+   */
+  wrap?: readonly string[];
 }
 
 const KEEP_LINES = 20;
@@ -72,7 +77,8 @@ export class EngineProcess {
   private async spawnAndWait(): Promise<void> {
     const {launch, name} = this.opts;
     this.startedAt = Date.now();
-    const child = spawnChild({host: {name: 'local'}, argv: [launch.command, ...launch.args], env: launch.env, logFile: this.opts.logFile}, {controlDir: '', onLine: (line) => this.line(line)});
+    const argv = [...(this.opts.wrap ?? []), launch.command, ...launch.args];
+    const child = spawnChild({host: {name: 'local'}, argv, env: launch.env, logFile: this.opts.logFile}, {controlDir: '', onLine: (line) => this.line(line)});
     this.child = child;
     const timeoutMs = this.opts.loadTimeoutMs ?? 30 * 60_000;
     const progress = setInterval(() => {

@@ -6,7 +6,7 @@ const page = (name: string) => readFileSync(new URL(`../../test/fixtures/metrics
 
 describe('engine stats from the engine\'s own /metrics', () => {
   it('reads running, waiting and KV usage from recorded vLLM and SGLang pages', () => {
-    expect(engineStats('vllm', page('vllm.prom'))).toEqual({running: 12, waiting: 3, kvUsage: 0.421905737704918});
+    expect(engineStats('vllm', page('vllm.prom'))).toEqual({running: 12, waiting: 3, kvUsage: 0.421905737704918, kvBlocksTotal: 30732});
     expect(engineStats('sglang', page('sglang.prom'))).toEqual({running: 24, waiting: 5, kvUsage: 0.31});
   });
 

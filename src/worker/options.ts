@@ -1,6 +1,11 @@
 /** What a worker process is started with (the `dynamo worker` flags, parsed). */
 import type {ModelInfo} from '../config/models.js';
 import type {TRANSFER_BACKENDS, WorkerRole} from '../config/schema.js';
+import {z} from 'zod';
+import type {EngineRun} from '../engines/launch.js';
+import {UserError} from '../shared/errors.js';
+
+export type {EngineRun};
 
 export interface WorkerOptions {
   engine: string;
@@ -25,4 +30,39 @@ export interface WorkerOptions {
   drainMs: number;
   /** Prefill and decode roles: how their KV blocks are held in memory and moved (worker/kv-transfer.ts). */
   kvTransfer?: {leaseMs: number; backend: (typeof TRANSFER_BACKENDS)[number]; memoryScale: number};
+  /** Real engines (vllm, sglang, trtllm): the engine to start and drive. */
+  engineRun?: EngineRun;
+}
+
+const engineRunSchema = z.object({
+  launch: z.object({
+    command: z.string().min(1),
+    args: z.array(z.string()),
+    env: z.record(z.string(), z.string()),
+    files: z.array(z.object({path: z.string().min(1), contents: z.string()})),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+    healthPath: z.string().startsWith('/'),
+    metricsPath: z.string().startsWith('/'),
+    kvEvents: z.object({endpoints: z.array(z.string()), replayEndpoints: z.array(z.string())}),
+  }),
+  loadTimeoutMs: z.number().int().positive(),
+  restart: z.object({maxRestarts: z.number().int().min(0), backoffMs: z.number().int().min(0), backoffMaxMs: z.number().int().min(0), stableMs: z.number().int().min(0)}),
+  logFile: z.string().min(1),
+});
+
+/** `--engine-run` as `dynamo up` writes it; a clear error for anything else. */
+export function parseEngineRun(text: string): EngineRun {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`--engine-run is not JSON: ${(e as Error).message}`, 'take it from `dynamo up --dry-run --json` (each worker\'s argv)');
+  }
+  const r = engineRunSchema.safeParse(raw);
+  if (!r.success) {
+    const first = r.error.issues[0]!;
+    throw new UserError(`--engine-run: ${first.path.join('.') || '(root)'}: ${first.message}`, 'take it from `dynamo up --dry-run --json` (each worker\'s argv)');
+  }
+  return r.data;
 }

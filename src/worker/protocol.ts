@@ -6,6 +6,23 @@ import type {TokenChunk, TokenRequest} from '../engines/token-io.js';
 import type {KvTransferParams} from './kv-transfer.js';
 
 export type {KvTransferParams};
+
+/**
+ * A real engine's hand-off from prefill to decode (vLLM's kv_transfer_params, …), carried verbatim
+ * by the frontend: `engine` says whose fields `params` holds.
+ */
+export interface EngineHandoff {
+  engine: string;
+  params: Record<string, unknown>;
+}
+
+/** What a prefill worker's last chunk hands the decode worker: the mocker's leased blocks, or an engine's fields. */
+export type Handoff = KvTransferParams | EngineHandoff;
+
+export function isEngineHandoff(v: unknown): v is EngineHandoff {
+  const h = v as Partial<EngineHandoff> | null;
+  return !!h && typeof h === 'object' && typeof h.engine === 'string' && !!h.params && typeof h.params === 'object' && !Array.isArray(h.params);
+}
 /** Token ids and sampling (engines/token-io.ts), and what the request plane adds. */
 export interface GenerateRequest extends TokenRequest {
   requestId: string;
@@ -17,12 +34,12 @@ export interface GenerateRequest extends TokenRequest {
    */
   mockToolCall?: string;
   /** Decode workers: the prompt's KV blocks wait on this prefill worker (its last chunk said where). */
-  kvTransfer?: KvTransferParams;
+  kvTransfer?: Handoff;
 }
 
 export interface GenerateChunk extends TokenChunk {
   /** A prefill worker's last chunk: where the prompt's KV blocks are held for the decode worker. */
-  kvTransfer?: KvTransferParams;
+  kvTransfer?: Handoff;
 }
 
 export function validateGenerateRequest(body: unknown): GenerateRequest | string {

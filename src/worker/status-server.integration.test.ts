@@ -15,7 +15,7 @@ describe("the worker's status port", () => {
     const server = await serveWorkerStatus({
       host: '127.0.0.1',
       port: 0,
-      health: () => ({draining, workerId: 'agg-0', inFlight: 2, kvUsage: 0.25}),
+      health: () => ({status: draining ? 'draining' : 'ready', workerId: 'agg-0', inFlight: 2, kvUsage: 0.25}),
       metrics: () => `vllm:num_requests_running 2\n# scrape ${++scrapes}\n`,
     });
     servers.push(server);

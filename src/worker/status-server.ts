@@ -1,12 +1,15 @@
 /**
- * The worker's HTTP port: `/health` (200 ready, 503 while draining, so load balancers and the
- * supervisor's readiness check see the state) and `/metrics` (Prometheus text).
+ * The worker's HTTP port: `/health` (200 ready; 503 while its engine loads or restarts, and while
+ * draining, so load balancers and the supervisor's readiness check see the state) and `/metrics` (Prometheus text).
  */
 import {type Server, createServer} from 'node:http';
 import {PROMETHEUS_CONTENT_TYPE} from '../metrics/prometheus.js';
 
+/** ready: serving; loading: its engine is starting; restarting: its engine died and comes back; draining: stopping. */
+export type WorkerState = 'ready' | 'loading' | 'restarting' | 'draining';
+
 export interface WorkerHealth {
-  draining: boolean;
+  status: WorkerState;
   workerId: string;
   inFlight: number;
   kvUsage: number;
@@ -26,8 +29,8 @@ export function serveWorkerStatus(opts: StatusServerOptions): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.url === '/health') {
       const h = opts.health();
-      res.writeHead(h.draining ? 503 : 200, {'content-type': 'application/json'});
-      res.end(JSON.stringify({status: h.draining ? 'draining' : 'ready', worker: h.workerId, in_flight: h.inFlight, kv_usage: h.kvUsage, ...(h.kvBlocks ? {kv_blocks: h.kvBlocks} : {})}));
+      res.writeHead(h.status === 'ready' ? 200 : 503, {'content-type': 'application/json'});
+      res.end(JSON.stringify({status: h.status, worker: h.workerId, in_flight: h.inFlight, kv_usage: h.kvUsage, ...(h.kvBlocks ? {kv_blocks: h.kvBlocks} : {})}));
     } else if (req.url === '/metrics') {
       const text = opts.metrics();
       res.writeHead(200, {'content-type': PROMETHEUS_CONTENT_TYPE});

@@ -11,6 +11,7 @@
  */
 import type {TokenChunk} from '../engines/token-io.js';
 import {type KvTransferParamsBlob, type VllmCompletion, vllmCompletionBody, vllmPrefillResult, vllmStreamChunk} from '../engines/vllm/openai.js';
+import type {EngineClient} from './engine-client.js';
 import type {GenerateRequest} from './protocol.js';
 
 async function failure(res: Response): Promise<Error> {
@@ -42,15 +43,15 @@ export async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator
   }
 }
 
-export class VllmClient {
+export class VllmClient implements EngineClient {
   constructor(
     private readonly baseUrl: string,
     private readonly model: string,
   ) {}
 
-  /** The request streamed; with `kvTransferParams`, decoded from a prefill's blocks. */
-  async *generate(req: GenerateRequest, opts: {kvTransferParams?: KvTransferParamsBlob; signal?: AbortSignal} = {}): AsyncGenerator<TokenChunk> {
-    const res = await this.post(vllmCompletionBody(req, this.model, {kvTransferParams: opts.kvTransferParams}), opts.signal);
+  /** The request streamed; with a prefill's `handoff` (its kv_transfer_params), decoded from its blocks. */
+  async *generate(req: GenerateRequest, opts: {handoff?: KvTransferParamsBlob; signal?: AbortSignal} = {}): AsyncGenerator<TokenChunk> {
+    const res = await this.post(vllmCompletionBody(req, this.model, {kvTransferParams: opts.handoff}), opts.signal);
     if (!res.body) return;
     for await (const data of sseData(res.body)) {
       if (data === '[DONE]') return;
@@ -60,9 +61,10 @@ export class VllmClient {
   }
 
   /** The prefill half of a disaggregated request. */
-  async prefill(req: GenerateRequest, signal?: AbortSignal): Promise<{chunk: TokenChunk; kvTransferParams?: KvTransferParamsBlob}> {
+  async prefill(req: GenerateRequest, signal?: AbortSignal): Promise<{chunk: TokenChunk; handoff?: KvTransferParamsBlob}> {
     const res = await this.post(vllmCompletionBody(req, this.model, {prefill: true}), signal);
-    return vllmPrefillResult((await res.json()) as VllmCompletion);
+    const {chunk, kvTransferParams} = vllmPrefillResult((await res.json()) as VllmCompletion);
+    return kvTransferParams ? {chunk, handoff: kvTransferParams} : {chunk};
   }
 
   private async post(body: unknown, signal?: AbortSignal): Promise<Response> {

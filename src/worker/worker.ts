@@ -3,14 +3,17 @@
  * discovery under a lease. Stops cleanly on SIGTERM (leave discovery first, so the frontend routes
  * elsewhere, then drain) and by itself when its supervisor disappears.
  *
- * This is the composition root: each piece (engine, request handler, status port, registration,
- * drain) lives in its own module; here they are built in order and wired together.
+ * This is the composition root of the mocker's worker: each piece (engine, request handler, status
+ * port, registration, drain) lives in its own module; here they are built in order and wired
+ * together. A real engine's worker is composed in engine-worker.ts.
  */
 import {engineNotAvailable} from '../config/not-yet.js';
 import {type RoleLifecycle, roleLifecycle} from '../runtime/role-lifecycle.js';
 import {serveRequestPlane} from '../runtime/request-plane/server.js';
 import {type Logger, logger} from '../shared/log.js';
+import {UserError} from '../shared/errors.js';
 import {drainWorker} from './drain.js';
+import {serveEngineWorker} from './engine-worker.js';
 import {DecodePuller, KvMemory, PrefillLeases, mockerBlockBytes, transferMetrics} from './kv-transfer.js';
 import {buildMockerEngine} from './mocker-engine.js';
 import type {WorkerOptions} from './options.js';
@@ -30,6 +33,10 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
 async function serveWorker(opts: WorkerOptions, life: RoleLifecycle, log: Logger): Promise<void> {
   const refused = engineNotAvailable(opts.engine);
   if (refused) throw refused;
+  if (opts.engine !== 'mocker') {
+    if (!opts.engineRun) throw new UserError(`engine ${opts.engine} needs its launch plan (--engine-run)`, 'start real engines with `dynamo up --engine ' + opts.engine + '`, which plans each worker\'s engine; `dynamo up --dry-run --json` shows it');
+    return serveEngineWorker(opts, opts.engineRun, life, log);
+  }
   const mocker = await buildMockerEngine(opts);
   const metrics = feedWorkerMetrics(mocker, opts.servedModelName, opts.blockSize);
   let draining = false;
@@ -57,7 +64,7 @@ async function serveWorker(opts: WorkerOptions, life: RoleLifecycle, log: Logger
     host: opts.host,
     port: opts.metricsPort,
     health: () => ({
-      draining,
+      status: draining ? 'draining' : 'ready',
       workerId: opts.workerId,
       inFlight: mocker.engine.inFlight,
       kvUsage: mocker.blocks.usage,

@@ -34,5 +34,5 @@ export function sglangLaunch(spec: EngineWorkerSpec): EngineLaunch {
     if (spec.role === 'prefill') args.push('--disaggregation-bootstrap-port', String(spec.transferPort));
   }
   args.push(...spec.extraArgs);
-  return {command: 'python3', args, env: baseEnv(spec), files: [], healthPath: '/health', metricsPath: '/metrics', kvEvents: publishesKvEvents(spec) ? events : {endpoints: [], replayEndpoints: []}};
+  return {command: 'python3', args, env: baseEnv(spec), files: [], host: spec.host, port: spec.port, healthPath: '/health', metricsPath: '/metrics', kvEvents: publishesKvEvents(spec) ? events : {endpoints: [], replayEndpoints: []}};
 }

@@ -54,6 +54,8 @@ export function trtllmLaunch(spec: EngineWorkerSpec): EngineLaunch {
     args,
     env: baseEnv(spec),
     files: [{path: optionsPath, contents: stringify(options)}],
+    host: spec.host,
+    port: spec.port,
     healthPath: '/health',
     metricsPath: '/prometheus/metrics',
     kvEvents: publish ? events : {endpoints: [], replayEndpoints: []},

@@ -40,5 +40,5 @@ export function vllmLaunch(spec: EngineWorkerSpec): EngineLaunch {
     env.VLLM_NIXL_SIDE_CHANNEL_HOST = spec.advertiseHost;
   }
   args.push(...spec.extraArgs);
-  return {command: 'vllm', args, env, files: [], healthPath: '/health', metricsPath: '/metrics', kvEvents: publishesKvEvents(spec) ? events : {endpoints: [], replayEndpoints: []}};
+  return {command: 'vllm', args, env, files: [], host: spec.host, port: spec.port, healthPath: '/health', metricsPath: '/metrics', kvEvents: publishesKvEvents(spec) ? events : {endpoints: [], replayEndpoints: []}};
 }

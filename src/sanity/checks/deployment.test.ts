@@ -331,12 +331,12 @@ describe('deployment.services', () => {
 describe('sanityDeployment', () => {
   const req = (flags: {flag: string; path: string[]; value: unknown}[]) => ({home: '/h', selfArgv: ['dynamo'], flags, cwd: mkdtempSync(`${tmpdir()}/dyn-sanity-`), env: {}});
 
-  it('without a model there is nothing to judge', () => {
-    expect(sanityDeployment(req([]))).toEqual({skipped: 'no model given: pass --model to check a deployment'});
+  it('without a model there is nothing to judge', async () => {
+    expect(await sanityDeployment(req([]))).toEqual({skipped: 'no model given: pass --model to check a deployment'});
   });
 
-  it('loads an engine this build cannot run yet, planned the way `up` would plan it', () => {
-    const d = sanityDeployment(
+  it('loads a real engine, planned the way `up` would plan it', async () => {
+    const d = await sanityDeployment(
       req([
         {flag: '--model', path: ['model'], value: 'llama-3.1-70b'},
         {flag: '--engine', path: ['engine'], value: 'vllm'},
