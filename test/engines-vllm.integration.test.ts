@@ -7,7 +7,9 @@
  */
 import {join} from 'node:path';
 import {afterEach, beforeAll, describe, expect, it} from 'vitest';
-import {engineLaunch, type EngineWorkerSpec} from '../src/engines/launch.js';
+import {type EngineLaunch, engineLaunch, type EngineWorkerSpec} from '../src/engines/launch.js';
+import {DynamoBlockHasher} from '../src/kv/dynamo-hash.js';
+import {EngineKvRelay} from '../src/worker/engine-kv-relay.js';
 import {EngineProcess} from '../src/worker/engine-process.js';
 import {engineStats} from '../src/worker/engine-stats.js';
 import {VllmClient} from '../src/worker/vllm-client.js';
@@ -22,7 +24,7 @@ afterEach(async () => {
   for (const e of running.splice(0)) await e.stop(3_000);
 });
 
-async function start(over: Partial<EngineWorkerSpec> = {}) {
+async function start(over: Partial<EngineWorkerSpec> = {}, env: Record<string, string> = {}) {
   const port = await freePort();
   const dir = tempDir();
   const spec: EngineWorkerSpec = {
@@ -32,12 +34,14 @@ async function start(over: Partial<EngineWorkerSpec> = {}) {
   };
   const lines: string[] = [];
   const e = new EngineProcess({
-    name: 'vllm', launch: engineLaunch(spec), address: '127.0.0.1', port, logFile: join(dir, 'vllm.log'), log: (l) => lines.push(l),
+    name: 'vllm', launch: withEnv(engineLaunch(spec), env), address: '127.0.0.1', port, logFile: join(dir, 'vllm.log'), log: (l) => lines.push(l),
     restart: {maxRestarts: 0, backoffMs: 100, backoffMaxMs: 100, stableMs: 1000}, onUp() {}, onDown() {}, onGiveUp() {},
   });
   running.push(e);
-  return {e, url: `http://127.0.0.1:${port}`, lines};
+  return {e, url: `http://127.0.0.1:${port}`, lines, spec, launch: engineLaunch(spec)};
 }
+
+const withEnv = (l: EngineLaunch, env: Record<string, string>): EngineLaunch => ({...l, env: {...l.env, ...env}});
 
 const prompt = Array.from({length: 40}, (_, i) => 100 + i);
 
@@ -57,7 +61,7 @@ describe('vLLM, through the stand-in vllm serve', () => {
     expect(first.filter((c) => c.finishReason).map((c) => c.finishReason)).toEqual(['length']);
     const again = await read();
     expect(again.at(-1)?.cachedTokens).toBe(32); // two full blocks of 16 were cached by the first
-    expect(engineStats('vllm', await (await fetch(`${url}/metrics`)).text())).toEqual({running: 0, waiting: 0, kvUsage: expect.any(Number)});
+    expect(engineStats('vllm', await (await fetch(`${url}/metrics`)).text())).toEqual({running: 0, waiting: 0, kvUsage: expect.any(Number), kvBlocksTotal: 4096});
   });
 
   it('prefill then decode: the prefill keeps the blocks and hands its params on, the decode takes them verbatim', async () => {
@@ -101,4 +105,30 @@ describe('vLLM, through the stand-in vllm serve', () => {
     const {e} = await start({extraArgs: ['--enable-magic']});
     await expect(e.start()).rejects.toThrow(/vllm did not become ready: exited with code 2\n[\s\S]*vllm serve: error: unrecognized arguments: --enable-magic/);
   });
+
+  for (const encoding of ['current', 'legacy']) {
+    it(`KV events (${encoding} encoding) reach the worker's relay over ZMQ, carrying the router's content hashes of the prompt's blocks`, async () => {
+      const {e, launch} = await start({}, {FAKE_VLLM_KV_EVENTS: encoding});
+      await e.start();
+      const warnings: string[] = [];
+      const relay = new EngineKvRelay({...launch.kvEvents, address: '127.0.0.1', blockSize: 16, workerId: 'agg-0', warn: (m) => warnings.push(m)});
+      try {
+        await until(async () => relay.connected, 5_000, 'the relay to connect');
+        // ZMQ's slow joiner: send until the first batch arrives.
+        const vllm = new VllmClient(`http://127.0.0.1:${launch.port}`, 'qwen3');
+        await until(async () => {
+          for await (const _ of vllm.generate({requestId: 'kv', tokenIds: prompt, maxTokens: 1, ignoreEos: true})) void _;
+          return relay.mirror.size > 0;
+        }, 10_000, 'KV events from the stand-in');
+        const hasher = await DynamoBlockHasher.create(16);
+        const want = Array.from(hasher.hashAll(prompt).local);
+        const snap = relay.mirror.snapshot().flatMap((d) => (d.type === 'stored' ? d.blocks.map((b) => b.tokensHash) : []));
+        expect(snap).toEqual(expect.arrayContaining(want));
+        expect(relay.stats[0]).toMatchObject({malformed: 0, lost: 0});
+        expect(warnings).toEqual([]);
+      } finally {
+        await relay.close();
+      }
+    });
+  }
 });
