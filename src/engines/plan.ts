@@ -24,7 +24,7 @@ import {UserError} from '../shared/errors.js';
 import {checkEngineArgs} from './cli-check.js';
 import {assignGpus} from './gpu-assign.js';
 import {type EngineRun, REAL_ENGINES, type RealEngine, engineLaunch} from './launch.js';
-import {autoTensorParallel, formatGib} from './mocker/capacity.js';
+import {autoTensorParallel, fitAtTp, formatGib, minTensorParallel} from './mocker/capacity.js';
 
 export const isRealEngine = (engine: string): engine is RealEngine => (REAL_ENGINES as readonly string[]).includes(engine);
 
@@ -70,6 +70,14 @@ export function planEngines(config: DynamoConfig, model: ModelInfo, gpus: GpuTop
   const sizes = workers.map((w) => {
     const group = config.workers[w.role];
     const tp = group.tensorParallelSize ?? autoTensorParallel(model, smallest);
+    const fit = fitAtTp(model, tp, smallest, {utilization: eo.gpuMemoryFraction});
+    if (fit.kvBytesPerGpu <= 0) {
+      const least = minTensorParallel(model, smallest, 0, {utilization: eo.gpuMemoryFraction});
+      throw new UserError(
+        `${model.name} at tensor parallel ${tp} needs ${formatGib(fit.weightsPerGpu)} of weights per GPU, more than the ${formatGib(smallest * eo.gpuMemoryFraction)} engineOptions.gpuMemoryFraction leaves of each ${formatGib(smallest)} GPU`,
+        least ? `set workers.${w.role}.tensorParallelSize to ${least} or more (or leave it unset)` : 'this model does not fit on these GPUs',
+      );
+    }
     return {tp, dp: group.dataParallelSize};
   });
   const need = sizes.reduce((n, s) => n + s.tp * s.dp, 0);

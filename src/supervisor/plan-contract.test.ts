@@ -14,6 +14,10 @@ import {loadConfig} from '../config/load.js';
 import {AVAILABLE_ENGINES} from '../config/not-yet.js';
 import {type DynamoConfig, ENGINES} from '../config/schema.js';
 import {CONFIG_TEMPLATES, renderTemplate} from '../templates/index.js';
+import {nvlinkBox} from '../../test/fixtures/gpu/boxes.js';
+import {resolveModel} from '../config/models.js';
+import {planEngines} from '../engines/plan.js';
+import {parseEngineRun} from '../worker/options.js';
 import {type ProcessSpec, planDeployment} from './plan.js';
 
 const SELF = ['/usr/local/bin/dynamo'];
@@ -44,7 +48,9 @@ async function oclifConfig(): Promise<Config> {
 
 /** Each planned process's argv parses, and every value the config sets comes back as the config has it. */
 async function expectPlanParses(config: DynamoConfig): Promise<void> {
-  const plan = planDeployment(config, {runDir: RUN_DIR, selfArgv: SELF});
+  // Real engines are planned on a made-up 128-GPU NVLink box (enough for DeepSeek-R1 at TP 32).
+  const engines = config.engine === 'mocker' ? undefined : (slots: Parameters<typeof planEngines>[3], restart: Parameters<typeof planEngines>[4]['restart']) => planEngines(config, resolveModel(config.model), nvlinkBox(128), slots, {runDir: RUN_DIR, restart});
+  const plan = planDeployment(config, {runDir: RUN_DIR, selfArgv: SELF, engines});
   const discoveryDirs = new Set<unknown>();
   for (const p of plan.processes) {
     // The frontend's API key travels in its environment; the parser reads it from there.
@@ -52,7 +58,15 @@ async function expectPlanParses(config: DynamoConfig): Promise<void> {
     const flags = await parseAsBinary(p);
     vi.unstubAllEnvs();
     discoveryDirs.add(flags['discovery-dir']);
-    if (p.role === 'worker') {
+    if (p.role === 'worker' && config.engine !== 'mocker') {
+      // A real engine's worker: its engine's plan travels whole and parses as the worker reads it.
+      const run = parseEngineRun(flags['engine-run'] as string);
+      expect(run.launch.command).toBe(config.engine === 'sglang' ? 'python3' : config.engine === 'trtllm' ? 'trtllm-serve' : config.engine);
+      expect(p.engine?.argv).toEqual([run.launch.command, ...run.launch.args]);
+      expect(flags).toMatchObject({engine: config.engine, role: p.workerRole, 'worker-id': p.id, 'rpc-port': p.ports.rpc, 'metrics-port': p.ports.metrics});
+      expect(p.ports.engine).toBe(run.launch.port);
+      expect(p.readiness.timeoutMs).toBe(config.supervisor.readyTimeoutMs + config.engineOptions.loadTimeoutMs);
+    } else if (p.role === 'worker') {
       const m = config.mocker;
       const remote = 'ssh' in p.host ? p.host.ssh.address : undefined;
       expect(flags).toMatchObject({
@@ -109,8 +123,14 @@ describe('the plan and the commands it starts', () => {
       for (const disagg of [false, true]) {
         it(`template ${template}, engine ${engine}, ${disagg ? 'disagg' : 'agg'}: every process's argv parses with its real command`, async () => {
           const text = renderTemplate(template, {name: 'demo', model: 'deepseek-r1', engine});
+          if (engine !== 'mocker' && template === 'multi-host' && !disagg) {
+            // Real engines run on this machine only in this build: the plan says so.
+            await expect(expectPlanParses(loadFrom(text, [{flag: '--disagg', path: ['disagg'], value: disagg}]))).rejects.toThrow(/run on this machine only/);
+            return;
+          }
           await expectPlanParses(loadFrom(text, [{flag: '--disagg', path: ['disagg'], value: disagg}]));
-          const tp = [1, 2].map((n) => ({flag: '--tensor-parallel-size', path: ['workers', disagg ? 'decode' : 'agg', 'tensorParallelSize'], value: n}));
+          // Real engines refuse a TP whose GPUs cannot hold the weights (DeepSeek-R1: 671 GB).
+          const tp = (engine === 'mocker' ? [1, 2] : [16, 32]).map((n) => ({flag: '--tensor-parallel-size', path: ['workers', disagg ? 'decode' : 'agg', 'tensorParallelSize'], value: n}));
           for (const f of tp) await expectPlanParses(loadFrom(text, [{flag: '--disagg', path: ['disagg'], value: disagg}, f]));
         });
       }
@@ -133,7 +153,7 @@ describe('the plan and the commands it starts', () => {
 
   for (const engine of ENGINES.filter((e) => !AVAILABLE_ENGINES.includes(e))) {
     it(`engine ${engine} is refused by the config and by \`dynamo worker\`, saying what to use`, async () => {
-      expect(() => loadFrom(`model: deepseek-r1\nengine: ${engine}\n`)).toThrow(new RegExp(`dynamo\\.config\\.yaml:2: engine: "${engine}" is not available yet in this build\\n {2}→ use engine: mocker`));
+      expect(() => loadFrom(`model: deepseek-r1\nengine: ${engine}\n`)).toThrow(new RegExp(`dynamo\\.config\\.yaml:2: engine: "${engine}" is not available yet in this build\\n {2}→ use engine: vllm .*or mocker`));
       const worker = new COMMANDS.worker(['--engine', engine, '--model', 'deepseek-r1'], await oclifConfig());
       await expect(worker.run()).rejects.toThrow(`engine "${engine}" is not available yet in this build`);
     });

@@ -83,8 +83,8 @@ describe('planDeployment', () => {
     expect(JSON.stringify(redactPlan(p))).not.toContain('s3cret');
   });
 
-  it('never emits worker argv the worker cannot parse: engine arguments are refused before planning', () => {
-    expect(() => plan({workers: {agg: {count: 1, engineArgs: ['--gpu-memory-utilization', '0.9']}}})).toThrow(/not available yet/);
+  it('never emits worker argv the worker cannot parse: engine arguments go to real engines only, inside their launch', () => {
+    expect(() => plan({workers: {agg: {count: 1, engineArgs: ['--gpu-memory-utilization', '0.9']}}})).toThrow(/the mocker takes no engine arguments/);
     // A config built without the schema still gets no `--` passthrough the worker would reject.
     const config = configSchema.parse({model: 'deepseek-r1'});
     const p = planDeployment({...config, workers: {...config.workers, agg: {...config.workers.agg, engineArgs: ['--gpu-memory-utilization', '0.9']}}}, inputs);

@@ -170,8 +170,8 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
           ...(group.tensorParallelSize ? ['--tensor-parallel-size', String(group.tensorParallelSize)] : []),
           // Remote workers listen on every interface and tell the frontend their host's address.
           ...('ssh' in host ? ['--host', '0.0.0.0', '--advertise-host', host.ssh.address] : []),
-          // workers.<role>.engineArgs are refused at load time until an engine takes them: the worker
-          // command has no `--` passthrough, so emitting them would fail its argv parse.
+          // workers.<role>.engineArgs reach a real engine inside its launch (--engine-run), never
+          // this argv: the worker command has no `--` passthrough.
           ...mockerArgs,
           ...(role === 'agg' ? [] : ['--kv-lease-ms', String(dg.leaseMs), '--kv-transfer-backend', dg.transferBackend, '--kv-memory-scale', String(dg.kvMemoryScale)]),
         ],
