@@ -112,6 +112,7 @@ describe('vLLM, through the stand-in vllm serve', () => {
       await e.start();
       const warnings: string[] = [];
       const relay = new EngineKvRelay({...launch.kvEvents, address: '127.0.0.1', blockSize: 16, workerId: 'agg-0', warn: (m) => warnings.push(m)});
+      relay.start();
       try {
         await until(async () => relay.connected, 5_000, 'the relay to connect');
         // ZMQ's slow joiner: send until the first batch arrives.

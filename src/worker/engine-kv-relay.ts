@@ -31,9 +31,14 @@ export function connectAddress(endpoint: string, address: string): string {
 export class EngineKvRelay {
   readonly mirror = new KvBlockMirror();
   readonly publisher = new KvEventPublisher(() => this.mirror.snapshot());
-  private readonly subscribers: EngineEventSubscriber[];
+  private subscribers: EngineEventSubscriber[] = [];
 
-  constructor(opts: EngineKvRelayOptions) {
+  constructor(private readonly opts: EngineKvRelayOptions) {}
+
+  /** Connects to the engine's publishers (once it serves: before, every attempt would be refused). */
+  start(): void {
+    if (this.subscribers.length) return;
+    const {opts} = this;
     this.subscribers = opts.endpoints.map(
       (endpoint, rank) =>
         new EngineEventSubscriber({
@@ -51,7 +56,7 @@ export class EngineKvRelay {
 
   /** Whether every publisher is connected (for health and tests). */
   get connected(): boolean {
-    return this.subscribers.every((s) => s.status.connected);
+    return this.subscribers.length > 0 && this.subscribers.every((s) => s.status.connected);
   }
 
   get stats() {

@@ -18,6 +18,7 @@
 import {mkdirSync, writeFileSync} from 'node:fs';
 import {dirname} from 'node:path';
 import type {EngineLaunch} from '../engines/launch.js';
+import {ExternalError} from '../shared/errors.js';
 import {type ChildHandle, type ExitInfo, spawnChild, stopChild} from '../process/child.js';
 import {NotReady, waitReady} from '../process/readiness.js';
 import {type RestartPolicy, decideRestart} from '../process/restart.js';
@@ -94,7 +95,7 @@ export class EngineProcess {
     } catch (e) {
       await stopChild(child, 5_000);
       const why = e instanceof NotReady && e.exit ? exitText(e.exit) : (e as Error).message;
-      throw new Error(`${name} did not become ready: ${why}${this.lastLines.length ? `\n${this.lastLines.slice(-8).map((l) => `  │ ${l}`).join('\n')}` : ''}`);
+      throw new ExternalError(`${name} did not become ready: ${why}${this.lastLines.length ? `\n${this.lastLines.slice(-8).map((l) => `  │ ${l}`).join('\n')}` : ''}`);
     } finally {
       clearInterval(progress);
     }

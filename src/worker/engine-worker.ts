@@ -84,6 +84,7 @@ export async function serveEngineWorker(opts: WorkerOptions, run: EngineRun, lif
     wrap: [...selfArgv(), 'tether', '--grace-ms', String(ENGINE_STOP_GRACE_MS), '--'],
     onUp: () => {
       registration = registration.then(async () => {
+        relay.start();
         await poller.poll();
         poller.start();
         lease = await registerWorker(opts, poller.stats.kvBlocksTotal ?? 0);

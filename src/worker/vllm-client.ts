@@ -4,7 +4,8 @@
  *
  * Rules:
  * - One POST per request; the stream is read as it arrives, each `data:` event mapped to a chunk
- *   (empty ones skipped), until `[DONE]` or the end of the body.
+ *   (empty ones skipped), until `[DONE]` or the end of the body; the finishing chunk carries the
+ *   usage chunk's cached-token count.
  * - An HTTP error answers with vLLM's message (its error body), never a bare status.
  * - Cancelling (the signal) aborts the POST: vLLM then aborts the request and frees its blocks.
  * - A prefill is one whole answer: its token, and the hand-off when vLLM kept the blocks.
@@ -53,11 +54,21 @@ export class VllmClient implements EngineClient {
   async *generate(req: GenerateRequest, opts: {handoff?: KvTransferParamsBlob; signal?: AbortSignal} = {}): AsyncGenerator<TokenChunk> {
     const res = await this.post(vllmCompletionBody(req, this.model, {kvTransferParams: opts.handoff}), opts.signal);
     if (!res.body) return;
+    // vLLM reports cached prompt tokens in the usage chunk after the finishing one: the finishing
+    // chunk waits for it, so the worker's last chunk says both.
+    let finishing: TokenChunk | undefined;
     for await (const data of sseData(res.body)) {
-      if (data === '[DONE]') return;
+      if (data === '[DONE]') break;
       const chunk = vllmStreamChunk(JSON.parse(data) as VllmCompletion);
-      if (chunk) yield chunk;
+      if (!chunk) continue;
+      if (finishing) {
+        if (chunk.cachedTokens !== undefined) finishing.cachedTokens = chunk.cachedTokens;
+        continue;
+      }
+      if (chunk.finishReason) finishing = chunk;
+      else yield chunk;
     }
+    if (finishing) yield finishing;
   }
 
   /** The prefill half of a disaggregated request. */
