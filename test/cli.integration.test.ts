@@ -2,7 +2,7 @@ import {existsSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {dynamo} from './helpers/cli.js';
-import {requireBinary, tempDir} from './helpers/processes.js';
+import {fixture, requireBinary, tempDir} from './helpers/processes.js';
 
 const noStack = (s: string) => expect(s).not.toMatch(/\n\s+at /);
 
@@ -87,6 +87,33 @@ describe('the dynamo binary', () => {
     expect(plan.processes).toHaveLength(9);
     expect(plan.processes[8].env.DYN_FRONTEND_API_KEY).toBe('***');
     expect(existsSync(join(home, 'runs'))).toBe(false);
+  });
+
+  it('up --engine vllm --dry-run shows each engine\'s launch; no GPUs, or an argument vLLM would refuse, fail in one clear line', async () => {
+    const home = tempDir();
+    const gpus = {DYN_HOME: home, PATH: `${fixture('bin')}:${process.env.PATH}`, FAKE_NVIDIA_SMI_BOX: 'h100-sxm-8', DYNAMO_NO_NVML: '1'};
+    const r = await dynamo(['up', '--engine', 'vllm', '--model', 'llama-3.1-8b', '--disagg', '--dry-run', '--json'], {env: gpus});
+    expect(r.exitCode).toBe(0);
+    const plan = JSON.parse(r.stdout) as {processes: {id: string; engine?: {argv: string[]; env: Record<string, string>}}[]};
+    const prefill = plan.processes.find((p) => p.id === 'prefill-0')!.engine!;
+    expect(prefill.argv.slice(0, 3)).toEqual(['vllm', 'serve', 'meta-llama/Llama-3.1-8B-Instruct']);
+    expect(prefill.argv).toContain('--kv-transfer-config');
+    expect(prefill.env).toMatchObject({CUDA_VISIBLE_DEVICES: '0', PYTHONHASHSEED: '0', VLLM_NIXL_SIDE_CHANNEL_PORT: '5600'});
+    const none = await dynamo(['up', '--engine', 'vllm', '--model', 'llama-3.1-8b', '--dry-run'], {env: {...gpus, FAKE_NVIDIA_SMI_BOX: ''}});
+    expect(none.exitCode).toBe(1);
+    expect(none.stderr).toContain('Error: engine vllm needs NVIDIA GPUs, and none were found on this machine');
+    noStack(none.stderr);
+    const dir = tempDir();
+    writeFileSync(join(dir, 'dynamo.config.yaml'), 'model: llama-3.1-8b\nengine: vllm\nworkers:\n  agg:\n    engineArgs: [--max-model-length, "8192"]\n');
+    const bad = await dynamo(['up', '--dry-run'], {env: gpus, cwd: dir});
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toContain('workers.agg.engineArgs: vllm would refuse them: vllm serve: error: unrecognized arguments: --max-model-length 8192');
+  });
+
+  it('tether passes the program its arguments verbatim after --', async () => {
+    const r = await dynamo(['tether', '--grace-ms', '100', '--', 'echo', 'serve', '--block-size', '16', '--x', '{"a":1}']);
+    expect(r.stdout).toBe('serve --block-size 16 --x {"a":1}');
+    expect((await dynamo(['tether'])).stderr).toContain('no program given');
   });
 
   it('rejects an unknown model alias with the closest one', async () => {

@@ -11,6 +11,7 @@
 import {connect} from 'node:net';
 import type {Check, CheckOutcome, PortHolder, SanityContext} from '../check.js';
 import type {ProcessSpec} from '../../supervisor/plan.js';
+import {AVAILABLE_ENGINES} from '../../config/not-yet.js';
 import {NO_DEPLOYMENT, needsGpus} from './deployment-context.js';
 
 /** The Python distribution of each engine and the version Dynamo 1.7 pins (dynamo-2026.md §0). */
@@ -97,7 +98,8 @@ const ports: Check = {
 /** How long python3 may take to name a package's version. */
 const PYTHON_TIMEOUT_MS = 3000;
 
-const notYet = (engine: string) => `this build cannot drive ${engine} yet (\`dynamo up\` runs --engine mocker)`;
+const notYet = (engine: string) => `this build cannot drive ${engine} yet (\`dynamo up\` runs --engine ${AVAILABLE_ENGINES.join(' or ')})`;
+const drivable = (engine: string) => AVAILABLE_ENGINES.includes(engine);
 
 const engineCheck: Check = {
   id: 'deployment.engine',
@@ -123,18 +125,23 @@ const engineCheck: Check = {
       const missing = /PackageNotFoundError|No package metadata/.test(r.stderr);
       return {
         status: 'fail',
-        finding: missing ? `${engine} is not installed for python3; ${notYet(engine)}` : `python3 could not read ${pkg.dist}'s version: ${r.stderr.trim().split('\n').pop()}`,
+        finding: missing ? `${engine} is not installed for python3${drivable(engine) ? '' : `; ${notYet(engine)}`}` : `python3 could not read ${pkg.dist}'s version: ${r.stderr.trim().split('\n').pop()}`,
         fix: `${pkg.install} (the version Dynamo 1.7 pins)`,
         data,
       };
     }
     const pinned = pkg.accepts.test(version);
-    return {
-      status: 'warn',
-      finding: `${engine} ${version} installed${pinned ? '' : ` (Dynamo 1.7 pins ${pkg.pin})`}; ${notYet(engine)}`,
-      fix: `${pinned ? '' : `${pkg.install}; `}until this build drives ${engine}, use --engine mocker`,
-      data: {...data, version},
-    };
+    if (!drivable(engine)) {
+      return {
+        status: 'warn',
+        finding: `${engine} ${version} installed${pinned ? '' : ` (Dynamo 1.7 pins ${pkg.pin})`}; ${notYet(engine)}`,
+        fix: `${pinned ? '' : `${pkg.install}; `}until this build drives ${engine}, use --engine ${AVAILABLE_ENGINES.join(' or ')}`,
+        data: {...data, version},
+      };
+    }
+    // The launch lines and hand-offs follow the pinned release; another may name flags differently.
+    if (!pinned) return {status: 'warn', finding: `${engine} ${version} installed; this build launches and drives ${engine} ${pkg.pin}`, fix: pkg.install, data: {...data, version}};
+    return {status: 'pass', finding: `${engine} ${version} installed (the version this build drives)`, data: {...data, version}};
   },
 };
 

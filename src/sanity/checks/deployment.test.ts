@@ -246,27 +246,29 @@ describe('deployment.engine', () => {
     const o = await run('deployment.engine', deploy({model: 'qwen3-0.6b', engine: 'vllm'}), notInstalled);
     expect(brief(o)).toEqual({
       status: 'fail',
-      finding: 'vllm is not installed for python3; this build cannot drive vllm yet (`dynamo up` runs --engine mocker)',
+      finding: 'vllm is not installed for python3',
       fix: 'pip install vllm==0.33.* (the version Dynamo 1.7 pins)',
     });
   });
 
   it('asks python3 for the version without importing the engine', async () => {
     let asked: string[] = [];
-    const o = await run(
-      'deployment.engine',
-      deploy({model: 'qwen3-0.6b', engine: 'sglang'}),
-      python((args) => {
-        asked = args;
-        return {ok: true, code: 0, stdout: '0.5.21\n', stderr: ''};
-      }),
-    );
-    expect(asked).toEqual(['-c', 'import importlib.metadata as m; print(m.version("sglang"))']);
-    expect(brief(o)).toEqual({
+    const installed = (version: string) =>
+      run(
+        'deployment.engine',
+        deploy({model: 'qwen3-0.6b', engine: 'vllm'}),
+        python((args) => {
+          asked = args;
+          return {ok: true, code: 0, stdout: `${version}\n`, stderr: ''};
+        }),
+      );
+    expect(brief(await installed('0.32.1'))).toEqual({
       status: 'warn',
-      finding: 'sglang 0.5.21 installed (Dynamo 1.7 pins 0.5.23); this build cannot drive sglang yet (`dynamo up` runs --engine mocker)',
-      fix: 'pip install sglang==0.5.23; until this build drives sglang, use --engine mocker',
+      finding: 'vllm 0.32.1 installed; this build launches and drives vllm 0.33.0',
+      fix: 'pip install vllm==0.33.*',
     });
+    expect(asked).toEqual(['-c', 'import importlib.metadata as m; print(m.version("vllm"))']);
+    expect(brief(await installed('0.33.2'))).toEqual({status: 'pass', finding: 'vllm 0.33.2 installed (the version this build drives)'});
   });
 
   it('without python3 it says so', async () => {
