@@ -10,7 +10,7 @@
  */
 import {join} from 'node:path';
 import {afterEach, beforeAll, describe, expect, it} from 'vitest';
-import {parse, stringify} from 'yaml';
+
 import {type EngineLaunch, engineLaunch, type EngineWorkerSpec} from '../src/engines/launch.js';
 import {DynamoBlockHasher} from '../src/kv/dynamo-hash.js';
 import type {KvEvent} from '../src/kv/events.js';
@@ -29,15 +29,6 @@ beforeAll(() => {
 afterEach(async () => {
   for (const e of running.splice(0)) await e.stop(3_000);
 });
-
-/**
- * trtllm-serve mounts /prometheus/metrics only with `return_perf_metrics: true`, and fills the
- * running/waiting/KV gauges only with `enable_iter_perf_stats: true` (serve/openai_server.py);
- * the launch's YAML does not set them yet, so the stats test adds them (idempotently).
- */
-function withMetrics(l: EngineLaunch): EngineLaunch {
-  return {...l, files: l.files.map((f) => (f.path.endsWith('trtllm-options.yaml') ? {...f, contents: stringify({...parse(f.contents), return_perf_metrics: true, enable_iter_perf_stats: true})} : f))};
-}
 
 async function start(over: Partial<EngineWorkerSpec> = {}, edit: (l: EngineLaunch) => EngineLaunch = (l) => l) {
   const port = await freePort();
@@ -67,7 +58,7 @@ async function read(client: TrtllmClient, req: Parameters<TrtllmClient['generate
 
 describe('TensorRT-LLM, through the stand-in trtllm-serve', () => {
   it('a worker request goes in as token ids and streams back as token ids; a repeat hits the prefix cache; stats from /prometheus/metrics', async () => {
-    const {e, url, launch} = await start({}, withMetrics);
+    const {e, url, launch} = await start();
     await e.start();
     const trt = new TrtllmClient(url, 'qwen3');
     const req = {requestId: 'r1', tokenIds: prompt, maxTokens: 8, ignoreEos: true, seed: 1};
@@ -102,7 +93,7 @@ describe('TensorRT-LLM, through the stand-in trtllm-serve', () => {
   });
 
   it('a cancelled request is aborted in the engine; errors come back in TensorRT-LLM\'s words', async () => {
-    const {e, url, launch} = await start({}, withMetrics);
+    const {e, url, launch} = await start();
     await e.start();
     const trt = new TrtllmClient(url, 'qwen3');
     const abort = new AbortController();

@@ -80,7 +80,7 @@ async function cachedShare(d: Deployment): Promise<number> {
   return counter(m, 'dynamo_router_cached_tokens_total') / counter(m, 'dynamo_router_prompt_tokens_total');
 }
 
-describe.each(['vllm'])('dynamo up --engine %s (the stand-in engine)', (engine) => {
+describe.each(['vllm', 'trtllm'])('dynamo up --engine %s (the stand-in engine)', (engine) => {
   requireBinary();
 
   it('serves through KV routing fed by the engines\' events, which beats round-robin on shared prefixes', async () => {

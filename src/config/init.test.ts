@@ -22,12 +22,12 @@ describe('dynamo init', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dyn-init-'));
     let e: unknown;
     try {
-      writeInitialConfig({template: 'agg', output: 'dynamo.config.yaml', values: {...values, engine: 'trtllm'}, cwd: dir});
+      writeInitialConfig({template: 'agg', output: 'dynamo.config.yaml', values: {...values, engine: 'cpu'}, cwd: dir});
     } catch (x) {
       e = x;
     }
     expect(e).toBeInstanceOf(UserError);
-    expect((e as UserError).message).toBe('the values given make an invalid config: engine: "trtllm" is not available yet in this build');
+    expect((e as UserError).message).toBe('the values given make an invalid config: engine: "cpu" is not available yet in this build');
     expect((e as UserError).hint).toMatch(/^use engine: vllm .*or mocker \(--engine mocker\)/);
   });
 });

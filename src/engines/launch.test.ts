@@ -100,6 +100,8 @@ describe('trtllm-serve', () => {
         event_buffer_max_size: 16384,
         kv_events_config: {enable_kv_cache_events: true, publisher: 'zmq', endpoint: 'tcp://*:20080', replay_endpoint: 'tcp://*:20081', topic: ''},
       },
+      return_perf_metrics: true,
+      enable_iter_perf_stats: true,
     });
   });
 

@@ -25,6 +25,7 @@ import {EngineProcess} from './engine-process.js';
 import type {EngineRun, WorkerOptions} from './options.js';
 import {registerWorker} from './registration.js';
 import {type WorkerState, serveWorkerStatus} from './status-server.js';
+import {TrtllmClient} from './trtllm-client.js';
 import {VllmClient} from './vllm-client.js';
 
 /** SIGTERM → SIGKILL for an engine: it frees GPU memory and NIXL registrations on the way out. */
@@ -34,6 +35,8 @@ function clientFor(engine: RealEngine, baseUrl: string, model: string): EngineCl
   switch (engine) {
     case 'vllm':
       return new VllmClient(baseUrl, model);
+    case 'trtllm':
+      return new TrtllmClient(baseUrl, model);
     default:
       throw new Error(`the ${engine} worker is not built yet`);
   }

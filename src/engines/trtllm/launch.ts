@@ -31,6 +31,10 @@ export function trtllmLaunch(spec: EngineWorkerSpec): EngineLaunch {
     // its buffer holds the longest prompt. Context servers run without the overlap scheduler.
     ...(spec.role !== 'agg' ? {cache_transceiver_config: {backend: 'NIXL', max_tokens_in_buffer: spec.maxModelLen ?? DEFAULT_TRANSFER_TOKENS}} : {}),
     ...(spec.role === 'prefill' ? {disable_overlap_scheduler: true} : {}),
+    // openai_server.py serves /prometheus/metrics only with per-request perf metrics on, and the
+    // running/waiting/KV gauges only with iteration stats on: the router reads both.
+    return_perf_metrics: true,
+    enable_iter_perf_stats: true,
   };
   const optionsPath = `${spec.configDir}/trtllm-options.yaml`;
   const args = [
