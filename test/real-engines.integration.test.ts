@@ -5,7 +5,8 @@
  * - aggregated: the frontend serves; the router learns the engines' caches from their KV events
  *   (its expected overlap rises on repeated prefixes), and KV routing beats round-robin on a
  *   shared-prefix workload (the workers' own cached share, side by side in one test);
- * - a killed engine process is restarted by its worker, which leaves discovery and comes back;
+ * - a killed engine process is restarted by its worker, which leaves discovery and comes back; a
+ *   worker killed outright takes its engine with it, and the supervisor restarts both;
  * - disaggregated: prefill on the prefill worker's engine, decode on the decode worker's, which is
  *   handed the engine's own transfer fields and finds the prompt cached.
  */
@@ -29,7 +30,7 @@ interface Deployment {
   url: string;
   output: () => string;
   stop(): Promise<void>;
-  processes(): Promise<{id: string; ports: Record<string, number>}[]>;
+  processes(): Promise<{id: string; pid?: number; status?: string; ports: Record<string, number>}[]>;
 }
 
 const running: Deployment[] = [];
@@ -60,7 +61,7 @@ async function deploy(engine: string, name: string, args: string[]): Promise<Dep
       await up.child;
     },
     async processes() {
-      return (JSON.parse((await dynamo(['ps', '--json'], {env})).stdout) as {processes: {id: string; ports: Record<string, number>}[]}[])[0]!.processes;
+      return (JSON.parse((await dynamo(['ps', '--json'], {env})).stdout) as {processes: {id: string; pid?: number; status?: string; ports: Record<string, number>}[]}[])[0]!.processes;
     },
   };
   running.push(d);
@@ -71,6 +72,12 @@ const counter = (text: string, name: string) => [...text.matchAll(new RegExp(`^$
 const frontendMetrics = async (d: Deployment) => (await fetch(`${d.url}/metrics`)).text();
 
 /** Every prompt once, in order, one at a time; the workers' cached share of the prompt tokens. */
+/** Pids of the engine serving on `port` (not the tether that runs it). */
+async function enginePids(port: number): Promise<string[]> {
+  const lines = (await execa('pgrep', ['-af', '--', `--port ${port}( |$)`], {reject: false})).stdout.split('\n').filter(Boolean);
+  return lines.filter((l) => !l.includes(' tether ') && !l.includes('pgrep')).map((l) => l.split(' ')[0]!);
+}
+
 async function cachedShare(d: Deployment): Promise<number> {
   for (const [i, prompt] of PROMPTS.entries()) {
     const r = await d.client.completions.create({model: MODEL, prompt, max_tokens: 4, seed: i});
@@ -80,7 +87,7 @@ async function cachedShare(d: Deployment): Promise<number> {
   return counter(m, 'dynamo_router_cached_tokens_total') / counter(m, 'dynamo_router_prompt_tokens_total');
 }
 
-describe.each(['vllm', 'trtllm'])('dynamo up --engine %s (the stand-in engine)', (engine) => {
+describe.each(['vllm', 'sglang', 'trtllm'])('dynamo up --engine %s (the stand-in engine)', (engine) => {
   requireBinary();
 
   it('serves through KV routing fed by the engines\' events, which beats round-robin on shared prefixes', async () => {
@@ -99,7 +106,7 @@ describe.each(['vllm', 'trtllm'])('dynamo up --engine %s (the stand-in engine)',
     const d = running.find((x) => x.output().includes(`${engine}-kv`))!;
     const agg0 = (await d.processes()).find((p) => p.id === 'agg-0')!;
     const health = async () => (await fetch(`http://127.0.0.1:${agg0.ports.metrics}/health`)).json() as Promise<{status: string}>;
-    const pids = (await execa('pgrep', ['-f', `serve .*--port ${agg0.ports.engine}( |$)`], {reject: false})).stdout.split('\n').filter(Boolean);
+    const pids = await enginePids(agg0.ports.engine!);
     expect(pids.length).toBeGreaterThan(0);
     const inDiscovery = async () => ((await (await fetch(`${d.url}/health`)).json()) as {workers: {id: string}[]}).workers.some((w) => w.id === 'agg-0');
     for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
@@ -115,6 +122,24 @@ describe.each(['vllm', 'trtllm'])('dynamo up --engine %s (the stand-in engine)',
     await until(inDiscovery, 10_000, 'the worker back in discovery');
     states = new Set();
     const r = await d.client.completions.create({model: MODEL, prompt: PROMPTS[0]!, max_tokens: 4});
+    expect(r.choices[0]!.text.length).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('a worker killed outright takes its engine with it (no stray engine); the supervisor restarts both', async () => {
+    const d = running.find((x) => x.output().includes(`${engine}-kv`))!;
+    const agg1 = (await d.processes()).find((p) => p.id === 'agg-1')!;
+    const engines = () => enginePids(agg1.ports.engine!);
+    const before = await engines();
+    expect(before.length).toBeGreaterThan(0);
+    process.kill(agg1.pid!, 'SIGKILL');
+    // The tether between worker and engine stops the engine; the restarted worker starts a new one.
+    await until(async () => (await engines()).every((pid) => !before.includes(pid)), 30_000, 'the orphaned engine to be stopped');
+    await until(async () => {
+      const w = (await d.processes()).find((p) => p.id === 'agg-1');
+      return !!w?.pid && w.pid !== agg1.pid && w.status === 'ready';
+    }, 60_000, 'the worker to be restarted');
+    expect((await engines()).length).toBeGreaterThan(0);
+    const r = await d.client.completions.create({model: MODEL, prompt: PROMPTS[1]!, max_tokens: 4});
     expect(r.choices[0]!.text.length).toBeGreaterThan(0);
   }, 120_000);
 

@@ -7,7 +7,7 @@
 import {UserError} from '../shared/errors.js';
 
 /** Engines this build can run. */
-export const AVAILABLE_ENGINES: readonly string[] = ['mocker', 'vllm', 'trtllm'];
+export const AVAILABLE_ENGINES: readonly string[] = ['mocker', 'vllm', 'sglang', 'trtllm'];
 
 /** A refinement's options: the message, and the fix the loader prints under it. */
 const refusal = (message: string | ((input: unknown) => string), fix: string) => ({
@@ -15,7 +15,7 @@ const refusal = (message: string | ((input: unknown) => string), fix: string) =>
   params: {fix},
 });
 
-const ENGINE_FIX = 'use engine: vllm or trtllm (on a machine with NVIDIA GPUs and the engine installed), or mocker (--engine mocker): it simulates a GPU with real KV-cache bookkeeping and modelled timing, and runs anywhere';
+const ENGINE_FIX = 'use engine: vllm, sglang or trtllm (on a machine with NVIDIA GPUs and the engine installed), or mocker (--engine mocker): it simulates a GPU with real KV-cache bookkeeping and modelled timing, and runs anywhere';
 
 export const NOT_YET = {
   engine: refusal((engine) => `"${engine}" is not available yet in this build`, ENGINE_FIX),

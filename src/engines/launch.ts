@@ -66,6 +66,8 @@ export interface EngineLaunch {
   /** GET paths on `port`: 200 once the model is loaded and it serves; Prometheus text. */
   healthPath: string;
   metricsPath: string;
+  /** SGLang prefill servers: the bootstrap server decode servers reach for each request's rendezvous. */
+  bootstrap?: {host: string; port: number};
   /** Where its KV events are published, one endpoint per data-parallel rank; none for decode workers. */
   kvEvents: {endpoints: string[]; replayEndpoints: string[]};
 }

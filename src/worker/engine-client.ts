@@ -14,4 +14,6 @@ export interface EngineClient {
   generate(req: GenerateRequest, opts?: {handoff?: EngineHandoffParams; signal?: AbortSignal}): AsyncGenerator<TokenChunk>;
   /** The prefill half; no `handoff` when the engine kept nothing (the decode side then prefills itself). */
   prefill(req: GenerateRequest, signal?: AbortSignal): Promise<{chunk: TokenChunk; handoff?: EngineHandoffParams}>;
+  /** Resolves when work that outlives its request is done (SGLang's prefills run on after the hand-off). */
+  settled?(): Promise<void>;
 }

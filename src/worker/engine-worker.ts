@@ -25,20 +25,26 @@ import {EngineProcess} from './engine-process.js';
 import type {EngineRun, WorkerOptions} from './options.js';
 import {registerWorker} from './registration.js';
 import {type WorkerState, serveWorkerStatus} from './status-server.js';
+import {SglangClient} from './sglang-client.js';
 import {TrtllmClient} from './trtllm-client.js';
 import {VllmClient} from './vllm-client.js';
 
 /** SIGTERM → SIGKILL for an engine: it frees GPU memory and NIXL registrations on the way out. */
 const ENGINE_STOP_GRACE_MS = 15_000;
 
-function clientFor(engine: RealEngine, baseUrl: string, model: string): EngineClient {
+function clientFor(engine: RealEngine, baseUrl: string, model: string, run: EngineRun, log: Logger): EngineClient {
   switch (engine) {
     case 'vllm':
       return new VllmClient(baseUrl, model);
     case 'trtllm':
       return new TrtllmClient(baseUrl, model);
-    default:
-      throw new Error(`the ${engine} worker is not built yet`);
+    case 'sglang':
+      // Only a prefill server has a bootstrap; the others never run a prefill half.
+      return new SglangClient(baseUrl, model, {
+        bootstrapHost: run.launch.bootstrap?.host ?? run.launch.host,
+        bootstrapPort: run.launch.bootstrap?.port ?? 0,
+        onBackgroundError: (e, requestId) => log.warn(`${requestId}: SGLang prefill failed: ${e.message}`),
+      });
   }
 }
 
@@ -54,9 +60,10 @@ export async function serveEngineWorker(opts: WorkerOptions, run: EngineRun, lif
 
   const relay = new EngineKvRelay({...run.launch.kvEvents, address, blockSize: opts.blockSize, workerId: opts.workerId, warn: (m) => log.warn(m)});
   const poller = new EngineMetricsPoller(engine, `${baseUrl}${run.launch.metricsPath}`);
+  const client = clientFor(engine, baseUrl, opts.servedModelName, run, log);
   const handler = engineRequestHandler({
     engine,
-    client: clientFor(engine, baseUrl, opts.servedModelName),
+    client,
     kvEvents: relay.publisher,
     role: opts.role,
     workerId: opts.workerId,
@@ -128,6 +135,8 @@ export async function serveEngineWorker(opts: WorkerOptions, run: EngineRun, lif
   await registration;
   log.info(`worker ${opts.workerId}: ${why}; leaving discovery and draining ${inFlight.count} request(s)`);
   await drainWorker({lease, rpc, status, inFlight: () => inFlight.count, drainMs: opts.drainMs});
+  // Prefills handed off but still running (SGLang) finish before their engine stops, within the drain budget.
+  if (client.settled) await Promise.race([client.settled(), new Promise((r) => setTimeout(r, opts.drainMs))]);
   poller.stop();
   await proc.stop(ENGINE_STOP_GRACE_MS);
   await relay.close();

@@ -44,6 +44,7 @@ const engineRunSchema = z.object({
     port: z.number().int().min(1).max(65535),
     healthPath: z.string().startsWith('/'),
     metricsPath: z.string().startsWith('/'),
+    bootstrap: z.object({host: z.string().min(1), port: z.number().int().min(1).max(65535)}).optional(),
     kvEvents: z.object({endpoints: z.array(z.string()), replayEndpoints: z.array(z.string())}),
   }),
   loadTimeoutMs: z.number().int().positive(),

@@ -17,7 +17,7 @@ import {type SglangAnswer, type SglangBootstrap, type SglangGenerateBody, Sglang
 import type {TokenChunk} from '../engines/token-io.js';
 import type {EngineClient, EngineHandoffParams} from './engine-client.js';
 import type {GenerateRequest} from './protocol.js';
-import {sseData} from './vllm-client.js';
+import {sseData} from './engine-http.js';
 
 export interface SglangClientOptions {
   /** Where decode servers reach this (prefill) server's bootstrap: the worker's advertised host. */

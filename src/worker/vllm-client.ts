@@ -30,6 +30,3 @@ export class VllmClient implements EngineClient {
     return kvTransferParams ? {chunk, handoff: kvTransferParams} : {chunk};
   }
 }
-
-/** Kept for callers that read server-sent events through this module. */
-export {sseData} from './engine-http.js';

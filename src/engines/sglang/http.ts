@@ -5,12 +5,13 @@
  * `sampling_seed`, …), `stream` and `rid` (GenerateReqInput / SamplingParams).
  *
  * Answers, as sgl-project/sglang's python/sglang/srt/entrypoints/http_server.py `generate_request`
- * and managers/tokenizer_manager.py `_handle_batch_output` / `_wait_one_response` write them:
+ * (read at 0025436e) and managers/tokenizer_manager.py `_handle_batch_output` /
+ * `_wait_one_response` / `_handle_abort_finish_reason` (read at 001067ff) write them:
  * - Streamed: `data: {"text", "output_ids", "meta_info"}` events, then `data: [DONE]`. By default
  *   `output_ids` is CUMULATIVE (every token so far; intermediate events even share the server's
  *   growing list, so one may hold more tokens than its `completion_tokens`); with
- *   `--incremental-streaming-output` (`--stream-output` in the 0.5 releases) it holds only the new
- *   ones. `meta_info.completion_tokens` counts every token so far in both modes, which tells them
+ *   `--incremental-streaming-output` (earlier `--stream-output`, still accepted) it holds only the
+ *   new ones. `meta_info.completion_tokens` counts every token so far in both modes, which tells them
  *   apart: an event holding fewer ids than that, after the first, is a delta.
  * - `meta_info.finish_reason` is null until the end, then `{type: "length", length}`,
  *   `{type: "stop", matched}` or `{type: "abort", message, status_code, err_type}`. An abort is
@@ -20,8 +21,8 @@
  *   streamed, HTTP 200 and `data: {"error": {"message"}}`, which we report as the 400 the same
  *   request would get unstreamed, and an abort as its `status_code`.
  *
- * Disaggregation (../shared/reference/peers.md §5.2; disaggregation/prefill.py, decode.py): both
- * halves carry `bootstrap_host` and `bootstrap_port` (the prefill server's bootstrap server) and
+ * Disaggregation (../shared/reference/peers.md §5.2; disaggregation/prefill.py at 000c2b94,
+ * decode.py): both halves carry `bootstrap_host` and `bootstrap_port` (the prefill server's bootstrap server) and
  * `bootstrap_room` (random in [0, 2^63)), and run at the same time: the prefill server holds its
  * request until the decode server has connected for that room, then prefills and pushes the KV.
  * A room does not fit a JS number: the hand-off carries it as a decimal string, the body writes it

@@ -34,5 +34,16 @@ export function sglangLaunch(spec: EngineWorkerSpec): EngineLaunch {
     if (spec.role === 'prefill') args.push('--disaggregation-bootstrap-port', String(spec.transferPort));
   }
   args.push(...spec.extraArgs);
-  return {command: 'python3', args, env: baseEnv(spec), files: [], host: spec.host, port: spec.port, healthPath: '/health', metricsPath: '/metrics', kvEvents: publishesKvEvents(spec) ? events : {endpoints: [], replayEndpoints: []}};
+  return {
+    command: 'python3',
+    args,
+    env: baseEnv(spec),
+    files: [],
+    host: spec.host,
+    port: spec.port,
+    healthPath: '/health',
+    metricsPath: '/metrics',
+    ...(spec.role === 'prefill' ? {bootstrap: {host: spec.advertiseHost, port: spec.transferPort}} : {}),
+    kvEvents: publishesKvEvents(spec) ? events : {endpoints: [], replayEndpoints: []},
+  };
 }
