@@ -82,6 +82,11 @@ describe('an engine under its worker', () => {
     expect(events).toEqual([]);
   });
 
+  it('says plainly when the engine is not installed (its wrapper exits 127)', async () => {
+    const {e} = await engine([], {wrap: ['sh', '-c', 'exec no-such-engine-here', 'sh']});
+    await expect(e.start()).rejects.toThrow(/vllm did not become ready: `.*` was not found on PATH: is vllm installed\? \(`dynamo sanity --engine vllm` checks\)/);
+  });
+
   it('stops the whole process group: nothing the engine started survives', async () => {
     const {e, lines} = await engine(['--child']);
     await e.start();

@@ -94,7 +94,14 @@ export class EngineProcess {
       );
     } catch (e) {
       await stopChild(child, 5_000);
-      const why = e instanceof NotReady && e.exit ? exitText(e.exit) : (e as Error).message;
+      const exit = e instanceof NotReady ? e.exit : undefined;
+      // 127: the tether (or a shell) found no such program.
+      const why =
+        exit?.code === 127
+          ? `\`${launch.command}\` was not found on PATH: is ${name} installed? (\`dynamo sanity --engine ${name}\` checks)`
+          : exit
+            ? exitText(exit)
+            : (e as Error).message;
       throw new ExternalError(`${name} did not become ready: ${why}${this.lastLines.length ? `\n${this.lastLines.slice(-8).map((l) => `  │ ${l}`).join('\n')}` : ''}`);
     } finally {
       clearInterval(progress);

@@ -79,7 +79,9 @@ export async function serveEngineWorker(opts: WorkerOptions, run: EngineRun, lif
     metrics: () => poller.page,
   });
 
-  // Registration follows the engine: in while it serves, out while it is down.
+  // Registration follows the engine: in while it serves, out while it is down. `engineUp` is the
+  // engine's state now; the chain of registrations catches up with it in order.
+  let engineUp = false;
   let lease: Lease | undefined;
   let registration: Promise<void> = Promise.resolve();
   const proc = new EngineProcess({
@@ -93,19 +95,23 @@ export async function serveEngineWorker(opts: WorkerOptions, run: EngineRun, lif
     restart: run.restart,
     wrap: [...selfArgv(), 'tether', '--grace-ms', String(ENGINE_STOP_GRACE_MS), '--'],
     onUp: () => {
+      engineUp = true;
       registration = registration.then(async () => {
         relay.start();
         await poller.poll();
         poller.start();
-        lease = await registerWorker(opts, poller.stats.kvBlocksTotal ?? 0);
+        if (!engineUp || state === 'draining') return;
+        lease ??= await registerWorker(opts, poller.stats.kvBlocksTotal ?? 0);
         state = 'ready';
         log.info(`worker ${opts.workerId} (${opts.role}, ${engine}) ready: ${opts.servedModelName} at ${baseUrl}, rpc ${opts.host}:${opts.rpcPort}, metrics :${opts.metricsPort}`);
       });
     },
     onDown: (why, restarting) => {
-      state = 'restarting';
+      engineUp = false;
+      if (state !== 'draining') state = 'restarting';
       log.warn(`worker ${opts.workerId}: ${why}; leaving discovery${restarting ? ' until it is back' : ''}`);
       registration = registration.then(async () => {
+        if (engineUp) return;
         await lease?.revoke();
         lease = undefined;
       });

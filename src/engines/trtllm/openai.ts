@@ -23,18 +23,14 @@
  *   `request_type: "generation_only"`; its output starts with the context's first token.
  */
 
+import {type Completion, type CompletionChoice, completionChunk, samplingFields} from '../openai-completions.js';
 import type {TokenChunk, TokenRequest} from '../token-io.js';
 
 /** A context server's `disaggregated_params`, carried verbatim (its fields change between versions). */
 export type DisaggregatedParamsBlob = Record<string, unknown>;
 
 export function trtllmCompletionBody(req: TokenRequest, model: string, mode: {contextOnly: true} | {contextOnly?: false; disaggregatedParams?: DisaggregatedParamsBlob} = {}): Record<string, unknown> {
-  const sampling = {
-    ...(req.ignoreEos ? {ignore_eos: true} : {}),
-    ...(req.seed !== undefined ? {seed: req.seed} : {}),
-    ...(req.temperature !== undefined ? {temperature: req.temperature} : {}),
-    ...(req.topP !== undefined ? {top_p: req.topP} : {}),
-  };
+  const sampling = samplingFields(req);
   if (mode.contextOnly) return {model, prompt: req.tokenIds, max_tokens: 1, stream: false, detokenize: false, ...sampling, disaggregated_params: {request_type: 'context_only'}};
   return {
     model,
@@ -49,31 +45,20 @@ export function trtllmCompletionBody(req: TokenRequest, model: string, mode: {co
   };
 }
 
-interface TrtllmChoice {
-  token_ids?: number[] | null;
-  finish_reason?: string | null;
+interface TrtllmChoice extends CompletionChoice {
+  /** A context phase's hand-off (choices[0] only). */
   disaggregated_params?: DisaggregatedParamsBlob | null;
 }
-export interface TrtllmCompletion {
-  choices?: TrtllmChoice[];
-  usage?: {prompt_tokens_details?: {cached_tokens?: number | null} | null} | null;
-}
+export type TrtllmCompletion = Completion<TrtllmChoice>;
 
 /**
  * TensorRT-LLM's finish reasons in ours: "length" stays, and so does a context phase that ended
  * "not_finished" (its generation goes on elsewhere); anything else (stop, cancelled, timeout) is "stop".
  */
-const finish = (r: string | null | undefined): TokenChunk['finishReason'] => (r ? (r === 'length' || r === 'not_finished' ? 'length' : 'stop') : undefined);
+const finish = (r: string): TokenChunk['finishReason'] => (r === 'length' || r === 'not_finished' ? 'length' : 'stop');
 
 /** One streamed event (`data: {...}`), or undefined when it carries nothing for the worker. */
-export function trtllmStreamChunk(body: TrtllmCompletion): TokenChunk | undefined {
-  const c = body.choices?.[0];
-  const cached = body.usage?.prompt_tokens_details?.cached_tokens ?? undefined;
-  const tokenIds = c?.token_ids ?? [];
-  const finishReason = finish(c?.finish_reason);
-  if (!tokenIds.length && !finishReason && cached === undefined) return undefined;
-  return {tokenIds, ...(finishReason ? {finishReason} : {}), ...(cached !== undefined ? {cachedTokens: cached} : {})};
-}
+export const trtllmStreamChunk = (body: TrtllmCompletion): TokenChunk | undefined => completionChunk(body, finish);
 
 /** A context-only answer: its first token, and the hand-off when generation is still to run. */
 export function trtllmContextResult(body: TrtllmCompletion): {chunk: TokenChunk; disaggregatedParams?: DisaggregatedParamsBlob} {

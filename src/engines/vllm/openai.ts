@@ -14,6 +14,7 @@
  *   opaque blob whose fields change between vLLM versions).
  */
 
+import {type Completion, completionChunk, samplingFields} from '../openai-completions.js';
 import type {TokenChunk, TokenRequest} from '../token-io.js';
 
 export type KvTransferParamsBlob = Record<string, unknown>;
@@ -22,12 +23,7 @@ export type KvTransferParamsBlob = Record<string, unknown>;
 const REMOTE_DECODE: KvTransferParamsBlob = {do_remote_decode: true, do_remote_prefill: false, remote_engine_id: null, remote_block_ids: null, remote_host: null, remote_port: null};
 
 export function vllmCompletionBody(req: TokenRequest, model: string, mode: {prefill: true} | {prefill?: false; kvTransferParams?: KvTransferParamsBlob} = {}): Record<string, unknown> {
-  const sampling = {
-    ...(req.ignoreEos ? {ignore_eos: true} : {}),
-    ...(req.seed !== undefined ? {seed: req.seed} : {}),
-    ...(req.temperature !== undefined ? {temperature: req.temperature} : {}),
-    ...(req.topP !== undefined ? {top_p: req.topP} : {}),
-  };
+  const sampling = samplingFields(req);
   if (mode.prefill) return {model, prompt: req.tokenIds, max_tokens: 1, stream: false, return_token_ids: true, ...sampling, kv_transfer_params: REMOTE_DECODE};
   return {
     model,
@@ -42,28 +38,15 @@ export function vllmCompletionBody(req: TokenRequest, model: string, mode: {pref
   };
 }
 
-interface VllmChoice {
-  token_ids?: number[] | null;
-  finish_reason?: string | null;
-}
-export interface VllmCompletion {
-  choices?: VllmChoice[];
-  usage?: {prompt_tokens_details?: {cached_tokens?: number | null} | null} | null;
+export interface VllmCompletion extends Completion {
   kv_transfer_params?: KvTransferParamsBlob | null;
 }
 
 /** vLLM's finish reasons in ours: "length" stays, anything else (stop, abort, an error) ends as "stop". */
-const finish = (r: string | null | undefined): TokenChunk['finishReason'] => (r ? (r === 'length' ? 'length' : 'stop') : undefined);
+const finish = (r: string): TokenChunk['finishReason'] => (r === 'length' ? 'length' : 'stop');
 
 /** One streamed chunk (`data: {...}`), or undefined when it carries nothing for the worker. */
-export function vllmStreamChunk(body: VllmCompletion): TokenChunk | undefined {
-  const c = body.choices?.[0];
-  const cached = body.usage?.prompt_tokens_details?.cached_tokens ?? undefined;
-  const tokenIds = c?.token_ids ?? [];
-  const finishReason = finish(c?.finish_reason);
-  if (!tokenIds.length && !finishReason && cached === undefined) return undefined;
-  return {tokenIds, ...(finishReason ? {finishReason} : {}), ...(cached !== undefined ? {cachedTokens: cached} : {})};
-}
+export const vllmStreamChunk = (body: VllmCompletion): TokenChunk | undefined => completionChunk(body, finish);
 
 /** A prefill's answer: its one token, and the hand-off for the decode side when vLLM kept the blocks. */
 export function vllmPrefillResult(body: VllmCompletion): {chunk: TokenChunk; kvTransferParams?: KvTransferParamsBlob} {
