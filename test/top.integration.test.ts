@@ -112,7 +112,8 @@ describe('dynamo top', () => {
     await untilScreen((t) => / up .* 1$/.test(row(t, 'agg-1').trimEnd()), 30_000, 'agg-1 to come back with a restart');
 
     tmux('send-keys', '-t', 'top', 'q');
-    const after = await untilScreen((t) => t.includes('EXIT='), 10_000, 'top to exit');
+    // Wait for stty's report too: on a loaded machine the pane can show EXIT= before it.
+    const after = await untilScreen((t) => t.includes('EXIT=') && /(^|\s)-?icanon(\s|$)/m.test(t), 10_000, 'top to exit and stty to report');
     expect(after).toMatch(/EXIT=0/);
     // top drew on the alternate screen: the shell's screen is back as it was, with no frame left on it.
     expect(after).toContain('BEFORE-TOP');

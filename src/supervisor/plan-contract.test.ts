@@ -153,7 +153,7 @@ describe('the plan and the commands it starts', () => {
 
   for (const engine of ENGINES.filter((e) => !AVAILABLE_ENGINES.includes(e))) {
     it(`engine ${engine} is refused by the config and by \`dynamo worker\`, saying what to use`, async () => {
-      expect(() => loadFrom(`model: deepseek-r1\nengine: ${engine}\n`)).toThrow(new RegExp(`dynamo\\.config\\.yaml:2: engine: "${engine}" is not available yet in this build\\n {2}→ use engine: vllm .*or mocker`));
+      expect(() => loadFrom(`model: deepseek-r1\nengine: ${engine}\n`)).toThrow(new RegExp(`dynamo\\.config\\.yaml:2: engine: "${engine}" is not available yet in this build\\n {2}→ use engine: vllm.*or mocker`));
       const worker = new COMMANDS.worker(['--engine', engine, '--model', 'deepseek-r1'], await oclifConfig());
       await expect(worker.run()).rejects.toThrow(`engine "${engine}" is not available yet in this build`);
     });
