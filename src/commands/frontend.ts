@@ -1,8 +1,8 @@
 import {Command, Flags} from '@oclif/core';
+import {discoveryFlags, discoveryTarget} from './flags/discovery-flags.js';
 import {configDefaults, configDescription as doc} from '../config/defaults.js';
 import {resolveModel} from '../config/models.js';
 import {ROUTER_MODES} from '../config/schema.js';
-import {dynamoHome, runDirOf} from '../supervisor/run-dir.js';
 import {numberFlag} from './flags/numbers.js';
 
 // Defaults and meanings come from the config schema: `dynamo up` passes the config's values, and
@@ -27,7 +27,7 @@ export default class Frontend extends Command {
     'router-max-tree-size': Flags.integer({default: D.router.maxTreeSize, min: 1, description: doc(['router', 'maxTreeSize'])}),
     'router-prune-target-ratio': numberFlag({default: D.router.pruneTargetRatio, min: 0, description: doc(['router', 'pruneTargetRatio'])}),
     'router-queue-threshold': numberFlag({default: D.router.queueThreshold, min: 0, description: doc(['router', 'queueThreshold'])}),
-    'discovery-dir': Flags.string({description: 'file discovery store (default: the default deployment run directory)'}),
+    ...discoveryFlags,
     'busy-max-inflight': Flags.integer({default: D.router.busyMaxInflight, min: 0, env: 'DYN_ROUTER_BUSY_MAX_INFLIGHT', description: doc(['router', 'busyMaxInflight'])}),
     'busy-kv-usage': numberFlag({default: D.router.busyKvUsage, min: 0, env: 'DYN_ROUTER_BUSY_KV_USAGE', description: doc(['router', 'busyKvUsage'])}),
     'body-limit-mb': Flags.integer({default: D.frontend.bodyLimitMb, min: 1, description: doc(['frontend', 'bodyLimitMb'])}),
@@ -57,7 +57,7 @@ export default class Frontend extends Command {
         maxTreeSize: flags['router-max-tree-size'],
         pruneTargetRatio: flags['router-prune-target-ratio'],
       },
-      discoveryDir: flags['discovery-dir'] ?? `${runDirOf(dynamoHome(), 'default')}/discovery`,
+      discovery: discoveryTarget(flags),
       busyMaxInflight: flags['busy-max-inflight'],
       busyKvUsage: flags['busy-kv-usage'],
       bodyLimitBytes: flags['body-limit-mb'] * 1024 * 1024,

@@ -1,9 +1,9 @@
 import {Command, Flags} from '@oclif/core';
+import {discoveryFlags, discoveryTarget} from './flags/discovery-flags.js';
 import {configDefaults, configDescription as doc} from '../config/defaults.js';
 import {resolveModel} from '../config/models.js';
 import {engineNotAvailable} from '../config/not-yet.js';
 import {ENGINES, TRANSFER_BACKENDS, WORKER_ROLES} from '../config/schema.js';
-import {dynamoHome, runDirOf} from '../supervisor/run-dir.js';
 import {numberFlag} from './flags/numbers.js';
 
 // Defaults and meanings come from the config schema, so a worker started by hand behaves like one
@@ -25,7 +25,7 @@ export default class Worker extends Command {
     // Each worker takes two ports from workers.basePort: request plane, then metrics.
     'metrics-port': Flags.integer({default: D.workers.basePort + 1, description: 'health and Prometheus metrics port'}),
     'block-size': Flags.integer({default: D.router.blockSize, min: 1, description: doc(['router', 'blockSize'])}),
-    'discovery-dir': Flags.string({description: 'file discovery store (default: the default deployment run directory)'}),
+    ...discoveryFlags,
     'num-gpu-blocks': Flags.integer({min: 1, description: doc(['mocker', 'numGpuBlocks'])}),
     'tensor-parallel-size': Flags.integer({aliases: ['tp'], min: 1, max: 64, description: doc(['workers', 'agg', 'tensorParallelSize'])}),
     'gpu-memory-gb': Flags.integer({default: D.mocker.gpuMemoryGb, min: 1, description: doc(['mocker', 'gpuMemoryGb'])}),
@@ -56,7 +56,7 @@ export default class Worker extends Command {
       rpcPort: flags['rpc-port'],
       metricsPort: flags['metrics-port'],
       blockSize: flags['block-size'],
-      discoveryDir: flags['discovery-dir'] ?? `${runDirOf(dynamoHome(), 'default')}/discovery`,
+      discovery: discoveryTarget(flags),
       numGpuBlocks: flags['num-gpu-blocks'],
       tensorParallelSize: flags['tensor-parallel-size'],
       gpuMemoryGb: flags['gpu-memory-gb'],

@@ -83,13 +83,10 @@ describe('loadConfig', () => {
   });
 
   it('refuses values nothing runs yet, at load time, naming where they were set and what to do instead', () => {
-    const dir = dirWith('dynamo.config.yaml', 'model: deepseek-r1\nengine: cpu\ndiscovery:\n  backend: etcd\n  etcdEndpoints: [http://10.0.0.10:2379]\n');
+    const dir = dirWith('dynamo.config.yaml', 'model: deepseek-r1\nengine: cpu\n');
     const file = join(dir, 'dynamo.config.yaml');
     const e = errorOf(() => loadConfig({cwd: dir, env: {}}));
-    expect(e.message).toContain('invalid config (3 problems)');
     expect(e.message).toContain(`${file}:2: engine: "cpu" is not available yet in this build\n  → use engine: vllm`);
-    expect(e.message).toContain(`${file}:4: discovery.backend: "etcd" is not available yet: deployments run on one machine with the file store`);
-    expect(e.message).toContain(`${file}:5: discovery.etcdEndpoints: not available yet`);
     expect(errorOf(() => loadConfig({cwd: tmpdir(), env: {DYN_MODEL: 'x', DYN_ENGINE: 'cpu'}})).message).toContain('env DYN_ENGINE: engine: "cpu" is not available yet');
     expect(errorOf(() => loadConfig({cwd: tmpdir(), env: {DYN_MODEL: 'x'}, flags: [{flag: '--engine', path: ['engine'], value: 'cpu'}]})).message).toContain('flag --engine: engine: "cpu" is not available yet');
   });
@@ -102,18 +99,19 @@ describe('loadConfig', () => {
     expect(loadConfig({cwd: vllm, env: {}}).config.workers.agg.engineArgs).toEqual(['--gpu-memory-utilization', '0.9']);
   });
 
-  it('loads a config that leaves every not-yet key at its default', () => {
+  it('loads a config that leaves every not-yet key at its default, and etcd discovery with its defaults', () => {
     const {config} = loadConfig({cwd: tmpdir(), env: {DYN_MODEL: 'x', DYN_DISCOVERY_BACKEND: 'file'}});
     expect(config.engine).toBe('mocker');
-    expect(config.discovery).toEqual({backend: 'file'});
+    expect(config.discovery).toEqual({backend: 'file', etcdPort: 2379, leaseTtlS: 10});
     expect(config.workers.agg.engineArgs).toEqual([]);
+    const etcd = dirWith('dynamo.config.yaml', 'model: deepseek-r1\ndiscovery:\n  backend: etcd\n  etcdEndpoints: [http://10.0.0.10:2379]\n  leaseTtlS: 30\n');
+    expect(loadConfig({cwd: etcd, env: {}}).config.discovery).toEqual({backend: 'etcd', etcdEndpoints: ['http://10.0.0.10:2379'], etcdPort: 2379, leaseTtlS: 30});
   });
 
   it('loads what is not available yet only when asked to (dynamo sanity judges a box for it)', () => {
-    const dir = dirWith('dynamo.config.yaml', 'model: deepseek-r1\nengine: cpu\ndiscovery:\n  backend: etcd\n  etcdEndpoints: [http://10.0.0.10:2379]\n');
+    const dir = dirWith('dynamo.config.yaml', 'model: deepseek-r1\nengine: cpu\n');
     const {config} = loadConfig({cwd: dir, env: {}, allowUnavailable: true});
     expect(config.engine).toBe('cpu');
-    expect(config.discovery).toEqual({backend: 'etcd', etcdEndpoints: ['http://10.0.0.10:2379']});
     // Everything else is still checked.
     expect(errorOf(() => loadConfig({cwd: dir, env: {DYN_FRONTEND_PORT: '0'}, allowUnavailable: true})).message).toContain('env DYN_FRONTEND_PORT: frontend.port');
     expect(() => loadConfig({cwd: dir, env: {}})).toThrow(/"cpu" is not available yet/);

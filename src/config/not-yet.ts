@@ -1,6 +1,6 @@
 /**
- * Config values the schema names for what later releases build (real engines, engine arguments,
- * etcd discovery) but nothing runs yet. They stay in the schema, so the JSON Schema and configs
+ * Config values the schema names for what later releases build (the cpu engine; engine arguments
+ * for the mocker, which takes none) but nothing runs yet. They stay in the schema, so the JSON Schema and configs
  * keep their shape, and are refused at load time with what to do instead: a value the schema
  * accepts must be a value that runs.
  */
@@ -23,11 +23,6 @@ export const NOT_YET = {
     'the mocker takes no engine arguments',
     'remove it; size the mocker with mocker.gpuMemoryGb, mocker.numGpuBlocks, mocker.maxNumSeqs and mocker.maxNumBatchedTokens (engine arguments are for vllm, sglang and trtllm)',
   ),
-  discoveryBackend: refusal(
-    (backend) => `"${backend}" is not available yet: deployments run on one machine with the file store`,
-    'remove discovery.backend (or set it to file); discovery across hosts arrives with etcd in a later release',
-  ),
-  etcdEndpoints: refusal('not available yet: there is no etcd discovery in this build', 'remove discovery.etcdEndpoints; workers register in the file store in the run directory'),
 };
 
 /** `dynamo worker --engine X` for an engine this build cannot run: the same words as the config's refusal. */

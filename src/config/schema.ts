@@ -122,11 +122,10 @@ export const buildConfigSchema = (opts: SchemaOptions = {}) => z.strictObject({
     .prefault({}),
   discovery: z
     .strictObject({
-      backend: refusing(opts, z.enum(['file', 'etcd']), (b) => b === 'file', NOT_YET.discoveryBackend)
-        .default('file')
-        .describe('where workers register and the frontend finds them (this build: file, in the run directory)'),
-      etcdEndpoints: refusing(opts, z.array(z.string().url()).optional(), (v) => v === undefined, NOT_YET.etcdEndpoints)
-        .describe('etcd endpoints for backend etcd (not available yet)'),
+      backend: z.enum(['file', 'etcd']).default('file').describe('where workers register and the frontend finds them: file (the run directory; one machine or a shared filesystem) or etcd (any number of hosts)'),
+      etcdEndpoints: z.array(z.string().url()).min(1).optional().describe('etcd client URLs for backend etcd; unset: `dynamo up` runs one etcd itself on this machine'),
+      etcdPort: port.default(2379).describe('the etcd `dynamo up` runs: its client port (its peer port is the next one)'),
+      leaseTtlS: z.number().int().min(2).max(3600).default(10).describe('etcd: seconds a worker\'s registration outlives its last keep-alive (a dead worker leaves routing within this)'),
     })
     .prefault({}),
   supervisor: z

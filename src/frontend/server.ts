@@ -7,7 +7,7 @@ import {createServer} from 'node:http';
 import pjson from '../../package.json' with {type: 'json'};
 import {type Logger, logger} from '../shared/log.js';
 import type {ModelInfo} from '../config/models.js';
-import {FileDiscovery} from '../runtime/discovery/file-store.js';
+import {type DiscoveryTarget, openDiscovery} from '../runtime/discovery/open.js';
 import {UserError} from '../shared/errors.js';
 import {type RoleLifecycle, roleLifecycle} from '../runtime/role-lifecycle.js';
 import {type RouterSettings, createRouter} from '../router/policies.js';
@@ -26,7 +26,7 @@ export interface FrontendOptions {
   servedModelName: string;
   apiKey?: string;
   router: RouterSettings;
-  discoveryDir: string;
+  discovery: DiscoveryTarget;
   busyMaxInflight: number;
   busyKvUsage: number;
   bodyLimitBytes: number;
@@ -43,7 +43,7 @@ export async function runFrontend(opts: FrontendOptions): Promise<void> {
 
 async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Logger): Promise<void> {
   const pipeline = await ModelPipeline.load(opts.model, opts.servedModelName);
-  const pool = new WorkerPool(new FileDiscovery(opts.discoveryDir), opts.servedModelName);
+  const pool = new WorkerPool(openDiscovery(opts.discovery, (m) => log.warn(`frontend: ${m}`)), opts.servedModelName);
   const router = await createRouter(opts.router);
   const applyEvent = router.applyEvent;
   const feed = applyEvent ? followKvEvents(pool, {applyEvent, removeWorker: (w) => router.removeWorker?.(w)}, (m) => log.warn(`frontend: ${m}`)) : undefined;
@@ -84,6 +84,8 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
     );
     server.listen(opts.port, opts.host, () => resolve());
   });
+  // Workers already registered are known before the frontend says it is ready (etcd answers in a round trip).
+  await Promise.race([pool.firstView, new Promise((r) => setTimeout(r, 5_000).unref())]);
   log.info(`frontend ready: http://${opts.host}:${opts.port}/v1 serving ${opts.servedModelName} (router ${opts.router.mode}, ${pool.size} worker(s) now)`);
 
   life.ready();

@@ -27,6 +27,9 @@ export class WorkerPool {
   private readonly members: PoolMembership[] = [];
   private unwatch?: () => void;
   private healthTimer?: NodeJS.Timeout;
+  private firstViewSeen!: () => void;
+  /** Resolves once discovery has given its first view (at once for the file store; a round trip for etcd). */
+  readonly firstView = new Promise<void>((r) => (this.firstViewSeen = r));
 
   constructor(
     private readonly store: DiscoveryStore,
@@ -40,7 +43,10 @@ export class WorkerPool {
   }
 
   start(): void {
-    this.unwatch = this.store.watch((records) => this.sync(records));
+    this.unwatch = this.store.watch((records) => {
+      this.sync(records);
+      this.firstViewSeen();
+    });
     this.healthTimer = setInterval(() => void this.pollHealth(), this.healthPollMs);
     this.healthTimer.unref();
   }

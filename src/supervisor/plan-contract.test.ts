@@ -53,11 +53,12 @@ async function expectPlanParses(config: DynamoConfig): Promise<void> {
   const plan = planDeployment(config, {runDir: RUN_DIR, selfArgv: SELF, engines});
   const discoveryDirs = new Set<unknown>();
   for (const p of plan.processes) {
+    if (p.role === 'external') continue; // services (etcd) run their own programs, through `dynamo tether`
     // The frontend's API key travels in its environment; the parser reads it from there.
     for (const [k, v] of Object.entries(p.env)) vi.stubEnv(k, v);
     const flags = await parseAsBinary(p);
     vi.unstubAllEnvs();
-    discoveryDirs.add(flags['discovery-dir']);
+    discoveryDirs.add(flags.discovery === 'etcd' ? `etcd ${flags['etcd-endpoints']} ${flags.deployment} ${flags['discovery-lease-ttl']}` : flags['discovery-dir']);
     if (p.role === 'worker' && config.engine !== 'mocker') {
       // A real engine's worker: its engine's plan travels whole and parses as the worker reads it.
       const run = parseEngineRun(flags['engine-run'] as string);
@@ -112,7 +113,9 @@ async function expectPlanParses(config: DynamoConfig): Promise<void> {
     }
   }
   // Workers register where the frontend looks.
-  expect([...discoveryDirs]).toEqual([join(RUN_DIR, 'discovery')]);
+  const d = config.discovery;
+  const where = d.backend === 'file' ? join(RUN_DIR, 'discovery') : `etcd ${(d.etcdEndpoints ?? [`http://127.0.0.1:${d.etcdPort}`]).join(',')} ${config.name} ${d.leaseTtlS}`;
+  expect([...discoveryDirs]).toEqual([where]);
 }
 
 describe('the plan and the commands it starts', () => {
@@ -149,6 +152,20 @@ describe('the plan and the commands it starts', () => {
     );
     await expectPlanParses(config);
     await expectPlanParses({...config, mocker: {...config.mocker, speedupRatio: 2.5}, router: {...config.router, kvEvents: true}});
+  });
+
+  it('etcd discovery: every role is pointed at the same etcd; with none given, up runs one first', async () => {
+    const own = loadFrom('model: deepseek-r1\ndiscovery: {backend: etcd, etcdPort: 23790, leaseTtlS: 4}\n');
+    await expectPlanParses(own);
+    const plan = planDeployment(own, {runDir: RUN_DIR, selfArgv: SELF});
+    const etcd = plan.processes[0]!;
+    expect(etcd).toMatchObject({id: 'etcd', role: 'external', ports: {client: 23790, peer: 23791}, readiness: {port: 23790, httpPath: '/health'}});
+    expect(etcd.argv.slice(0, 6)).toEqual([...SELF, 'tether', '--grace-ms', '5000', '--', 'etcd']);
+    expect(etcd.argv).toContain(join(RUN_DIR, 'etcd'));
+    expect(plan.processes.filter((p) => p.role === 'worker').every((w) => w.dependsOn.includes('etcd'))).toBe(true);
+    const given = loadFrom('model: deepseek-r1\ndiscovery: {backend: etcd, etcdEndpoints: [http://10.0.0.10:2379, http://10.0.0.11:2379]}\n');
+    await expectPlanParses(given);
+    expect(planDeployment(given, {runDir: RUN_DIR, selfArgv: SELF}).processes.map((p) => p.id)).not.toContain('etcd');
   });
 
   for (const engine of ENGINES.filter((e) => !AVAILABLE_ENGINES.includes(e))) {

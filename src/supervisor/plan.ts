@@ -8,6 +8,7 @@ import {join} from 'node:path';
 import {UserError} from '../shared/errors.js';
 import {maskSecret} from '../shared/secrets.js';
 import type {DynamoConfig, WorkerRole} from '../config/schema.js';
+import {ETCD_HEALTH_PATH, etcdArgv} from './services.js';
 
 // Where and how processes run (src/process/), as the plan names them.
 export type {HostRef} from '../process/child.js';
@@ -98,7 +99,7 @@ function workerRoles(config: DynamoConfig): WorkerRole[] {
 export function planDeployment(config: DynamoConfig, inputs: PlanInputs): DeploymentPlan {
   const {runDir, selfArgv} = inputs;
   const logs = join(runDir, 'logs');
-  const discoveryDir = join(runDir, 'discovery');
+  const discovery = planDiscovery(config, runDir, selfArgv);
   const mk = config.mocker;
   const dg = config.disaggregation;
   const mockerArgs =
@@ -164,8 +165,7 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
           String(metrics),
           '--block-size',
           String(config.router.blockSize),
-          '--discovery-dir',
-          discoveryDir,
+          ...discovery.args,
           // Unset = auto: the worker picks the fewest GPUs that hold the weights (engines/mocker/capacity.ts).
           ...(group.tensorParallelSize ? ['--tensor-parallel-size', String(group.tensorParallelSize)] : []),
           // Remote workers listen on every interface and tell the frontend their host's address.
@@ -178,7 +178,7 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
         env: {...common, DYN_PROCESS_ID: id},
         ports: {rpc, metrics},
         readiness: {address: 'ssh' in host ? host.ssh.address : '127.0.0.1', port: metrics, httpPath: '/health', timeoutMs: config.supervisor.readyTimeoutMs},
-        dependsOn: [],
+        dependsOn: discovery.service ? [discovery.service.id] : [],
         restart,
         critical: false,
         logFile: join(logs, `${id}.log`),
@@ -220,8 +220,7 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
       String(r.maxTreeSize),
       '--router-prune-target-ratio',
       String(r.pruneTargetRatio),
-      '--discovery-dir',
-      discoveryDir,
+      ...discovery.args,
       '--busy-max-inflight',
       String(r.busyMaxInflight),
       '--busy-kv-usage',
@@ -241,7 +240,16 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
     logFile: join(logs, 'frontend.log'),
   };
 
-  const processes = [...workers, frontend];
+  if (discovery.service) {
+    const remote = workers.find((w) => 'ssh' in w.host);
+    if (remote) {
+      throw new UserError(
+        `${remote.id} runs on host "${remote.host.name}", which cannot reach the etcd dynamo up runs on this machine's loopback address`,
+        'set discovery.etcdEndpoints to an etcd every host reaches (e.g. one started on this machine\'s network address)',
+      );
+    }
+  }
+  const processes = [...(discovery.service ? [{...discovery.service, restart, env: {...common, DYN_PROCESS_ID: discovery.service.id}, readiness: {...discovery.service.readiness, timeoutMs: config.supervisor.readyTimeoutMs}}] : []), ...workers, frontend];
   checkPortClashes(processes);
   return {
     name: config.name,
@@ -251,6 +259,34 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
     stopGraceMs: config.supervisor.stopGraceMs,
     processes,
   };
+}
+
+/**
+ * How workers and the frontend find each other: their discovery flags, and the etcd `dynamo up`
+ * runs itself when the config asks for etcd and names none (tethered, its data in the run
+ * directory, on this machine's loopback).
+ */
+function planDiscovery(config: DynamoConfig, runDir: string, selfArgv: string[]): {args: string[]; service?: ProcessSpec} {
+  const d = config.discovery;
+  if (d.backend === 'file') return {args: ['--discovery-dir', join(runDir, 'discovery')]};
+  const etcdArgs = (endpoints: string[]) => ['--discovery', 'etcd', '--etcd-endpoints', endpoints.join(','), '--discovery-lease-ttl', String(d.leaseTtlS), '--deployment', config.name];
+  if (d.etcdEndpoints) return {args: etcdArgs(d.etcdEndpoints)};
+  const host = '127.0.0.1';
+  const spec = {name: `dynamo-${config.name}`, dataDir: join(runDir, 'etcd'), host, clientPort: d.etcdPort, peerPort: d.etcdPort + 1};
+  const service: ProcessSpec = {
+    id: 'etcd',
+    role: 'external',
+    host: {name: 'local'},
+    argv: [...selfArgv, 'tether', '--grace-ms', '5000', '--', ...etcdArgv(spec)],
+    env: {},
+    ports: {client: spec.clientPort, peer: spec.peerPort},
+    readiness: {address: host, port: spec.clientPort, httpPath: ETCD_HEALTH_PATH, timeoutMs: 60_000},
+    dependsOn: [],
+    restart: {maxRestarts: 0, backoffMs: 0, backoffMaxMs: 0, stableMs: 0},
+    critical: false,
+    logFile: join(runDir, 'logs', 'etcd.log'),
+  };
+  return {args: etcdArgs([`http://${host}:${spec.clientPort}`]), service};
 }
 
 /** Each worker hosting a real engine: its engine's plan in its argv, its ports, and a readiness budget that covers loading the model. */

@@ -3,6 +3,7 @@ import type {ModelInfo} from '../config/models.js';
 import type {TRANSFER_BACKENDS, WorkerRole} from '../config/schema.js';
 import {z} from 'zod';
 import type {EngineRun} from '../engines/launch.js';
+import type {DiscoveryTarget} from '../runtime/discovery/open.js';
 import {UserError} from '../shared/errors.js';
 
 export type {EngineRun};
@@ -19,7 +20,8 @@ export interface WorkerOptions {
   rpcPort: number;
   metricsPort: number;
   blockSize: number;
-  discoveryDir: string;
+  /** Where the worker registers (file store or etcd). */
+  discovery: DiscoveryTarget;
   numGpuBlocks?: number;
   /** GPUs this worker spans; undefined = auto (engines/mocker/capacity.ts). */
   tensorParallelSize?: number;

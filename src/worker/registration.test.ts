@@ -14,7 +14,7 @@ const opts: WorkerOptions = {
   rpcPort: 8102,
   metricsPort: 8103,
   blockSize: 32,
-  discoveryDir: '/unused',
+  discovery: {backend: 'file', dir: '/unused'},
   gpuMemoryGb: 80,
   maxNumSeqs: 128,
   maxNumBatchedTokens: 4096,

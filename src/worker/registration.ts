@@ -2,7 +2,7 @@
  * The worker in discovery: the record the frontend routes by (where to reach it, and the engine
  * figures the router's cost model needs), registered under a lease its heartbeats keep alive.
  */
-import {FileDiscovery} from '../runtime/discovery/file-store.js';
+import {openDiscovery} from '../runtime/discovery/open.js';
 import type {Lease, WorkerRecord} from '../runtime/discovery/types.js';
 import type {WorkerOptions} from './options.js';
 
@@ -26,6 +26,6 @@ export function workerRecord(opts: WorkerOptions, totalKvBlocks: number, started
   };
 }
 
-export function registerWorker(opts: WorkerOptions, totalKvBlocks: number): Promise<Lease> {
-  return new FileDiscovery(opts.discoveryDir).register(workerRecord(opts, totalKvBlocks, Date.now()));
+export function registerWorker(opts: WorkerOptions, totalKvBlocks: number, warn?: (msg: string) => void): Promise<Lease> {
+  return openDiscovery(opts.discovery, warn).register(workerRecord(opts, totalKvBlocks, Date.now()));
 }

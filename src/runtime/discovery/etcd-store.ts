@@ -130,7 +130,7 @@ export class EtcdDiscovery implements DiscoveryStore {
       }, COALESCE_MS);
     };
     // A full list replaces whatever the view held: the start, and after any gap in the stream.
-    const rebuild = async () => {
+    const rebuild = async (first = false) => {
       try {
         const fresh = await this.list();
         const ids = new Set(fresh.map((w) => w.id));
@@ -140,7 +140,9 @@ export class EtcdDiscovery implements DiscoveryStore {
           known.set(w.id, w);
         }
         for (const id of known.keys()) if (!ids.has(id)) leave(id);
-        emit();
+        // The first view goes out at once: a frontend waits for it before it says it is ready.
+        if (first) emitNow();
+        else emit();
       } catch {
         // etcd is away: the view stands until the watcher reconnects and asks again.
       }
@@ -157,8 +159,10 @@ export class EtcdDiscovery implements DiscoveryStore {
       t.unref();
       leaving.set(id, t);
     };
+    let started = false;
     const start = async (): Promise<void> => {
-      await rebuild();
+      await rebuild(!started);
+      started = true;
       if (stopped) return;
       let lost = false;
       const w = await this.client.watch().prefix(this.prefix).create();

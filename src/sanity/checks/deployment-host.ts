@@ -190,7 +190,14 @@ export function servicesCheck(reach: Reach = tcpReachable): Check {
       if (!d) return NO_DEPLOYMENT;
       const endpoints = d.config.discovery.etcdEndpoints ?? [];
       // There is no NATS key: the request plane runs over the workers' own ports.
-      if (d.config.discovery.backend !== 'etcd' || !endpoints.length) return {status: 'skip', finding: 'not configured: workers register in the file store, no etcd or NATS needed'};
+      if (d.config.discovery.backend !== 'etcd') return {status: 'skip', finding: 'not configured: workers register in the file store, no etcd or NATS needed'};
+      if (!endpoints.length) {
+        // `dynamo up` runs etcd itself: the program must be here (its port is judged with the others).
+        const found = await ctx.facts.run('etcd', ['--version'], 2000);
+        return found.ok && found.code === 0
+          ? {status: 'pass', finding: `dynamo up will run etcd itself (${found.stdout.split('\n')[0]?.trim()})`}
+          : {status: 'fail', finding: 'discovery.backend is etcd with no endpoints, so dynamo up runs etcd itself, and etcd is not installed', fix: 'apt-get install etcd-server, or set discovery.etcdEndpoints to an etcd you run'};
+      }
       const results = await Promise.all(
         endpoints.map(async (url) => {
           const u = new URL(url);
@@ -199,7 +206,7 @@ export function servicesCheck(reach: Reach = tcpReachable): Check {
         }),
       );
       const down = results.filter((r) => !r.ok);
-      if (!down.length) return {status: 'pass', finding: `etcd answers at ${endpoints.join(', ')} (this build does not use it yet: workers register in the file store)`, data: {endpoints}};
+      if (!down.length) return {status: 'pass', finding: `etcd answers at ${endpoints.join(', ')}`, data: {endpoints}};
       return {
         status: 'fail',
         finding: down.map((r) => `etcd at ${r.url} is unreachable: ${'error' in r ? r.error : ''}`).join('; '),

@@ -328,6 +328,17 @@ describe('deployment.services', () => {
       fix: 'start etcd there or fix discovery.etcdEndpoints (a firewall may block the port)',
     });
   });
+
+  it('with etcd and no endpoints, up runs etcd itself: the program must be installed', async () => {
+    const own = deploy({model: 'qwen3-0.6b', discovery: {backend: 'etcd'}});
+    const etcd = (ok: boolean) => ({programs: {etcd: () => (ok ? {ok: true, code: 0, stdout: 'etcd Version: 3.4.23\nGit SHA: Not provided\n', stderr: ''} : {ok: false, code: null, stdout: '', stderr: 'spawn etcd ENOENT'})}});
+    expect(brief(await run('deployment.services', own, etcd(true)))).toEqual({status: 'pass', finding: 'dynamo up will run etcd itself (etcd Version: 3.4.23)'});
+    expect(brief(await run('deployment.services', own, etcd(false)))).toEqual({
+      status: 'fail',
+      finding: 'discovery.backend is etcd with no endpoints, so dynamo up runs etcd itself, and etcd is not installed',
+      fix: 'apt-get install etcd-server, or set discovery.etcdEndpoints to an etcd you run',
+    });
+  });
 });
 
 describe('sanityDeployment', () => {

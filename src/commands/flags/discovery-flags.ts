@@ -1,0 +1,27 @@
+/**
+ * The discovery flags `dynamo worker` and `dynamo frontend` share: which store, and where. `dynamo
+ * up` sets them from the config's `discovery` section; by hand the defaults find the default
+ * deployment's file store.
+ */
+import {Flags} from '@oclif/core';
+import {configDefaults, configDescription as doc} from '../../config/defaults.js';
+import type {DiscoveryTarget} from '../../runtime/discovery/open.js';
+import {dynamoHome, runDirOf} from '../../supervisor/run-dir.js';
+import {UserError} from '../../shared/errors.js';
+
+const D = configDefaults();
+
+export const discoveryFlags = {
+  discovery: Flags.string({options: ['file', 'etcd'], default: 'file', description: doc(['discovery', 'backend'])}),
+  'discovery-dir': Flags.string({description: 'file discovery store (default: the default deployment run directory)'}),
+  'etcd-endpoints': Flags.string({description: 'etcd client URLs, comma-separated (--discovery etcd)'}),
+  'discovery-lease-ttl': Flags.integer({min: 1, default: D.discovery.leaseTtlS, description: doc(['discovery', 'leaseTtlS'])}),
+  deployment: Flags.string({description: 'deployment name: its keys in etcd (default: $DYN_RUN_NAME, else "default")'}),
+};
+
+export function discoveryTarget(flags: {discovery: string; 'discovery-dir'?: string; 'etcd-endpoints'?: string; 'discovery-lease-ttl': number; deployment?: string}): DiscoveryTarget {
+  if (flags.discovery === 'file') return {backend: 'file', dir: flags['discovery-dir'] ?? `${runDirOf(dynamoHome(), 'default')}/discovery`};
+  const endpoints = (flags['etcd-endpoints'] ?? '').split(',').map((e) => e.trim()).filter(Boolean);
+  if (!endpoints.length) throw new UserError('--discovery etcd needs --etcd-endpoints', 'give etcd\'s client URL, e.g. --etcd-endpoints http://10.0.0.10:2379 (dynamo up runs one itself when the config names none)');
+  return {backend: 'etcd', endpoints, deployment: flags.deployment ?? process.env.DYN_RUN_NAME ?? 'default', leaseTtlS: flags['discovery-lease-ttl']};
+}
