@@ -117,6 +117,27 @@ describe('dynamo up (built binary, fixture processes)', () => {
     for (const pid of [supervisor, ...pids]) expect(pidAlive(pid)).toBe(false);
   });
 
+  it('a second deployment on the same machine needs no port flags: ports left at their defaults move past those in use', async () => {
+    const home = tempDir();
+    const env = {DYN_HOME: home};
+    const up = async (name: string) => {
+      const r = await dynamo(['up', '--model', 'qwen3-0.6b', '--name', name, '--workers', '1', '--detach'], {env, timeout: 60_000});
+      expect(r.exitCode, r.stderr).toBe(0);
+    };
+    try {
+      await up('first');
+      await up('second');
+      const ps = JSON.parse((await dynamo(['ps', '--json'], {env})).stdout) as {name: string; url: string; processes: {ports: Record<string, number>}[]}[];
+      expect(ps.map((d) => d.name).sort()).toEqual(['first', 'second']);
+      const ports = ps.flatMap((d) => d.processes.flatMap((p) => Object.values(p.ports)));
+      expect(new Set(ports).size).toBe(ports.length);
+      for (const d of ps) expect((await fetch(`${d.url}/v1/models`)).status).toBe(200);
+    } finally {
+      await dynamo(['down', 'first'], {env});
+      await dynamo(['down', 'second'], {env});
+    }
+  }, 120_000);
+
   it('logs -f follows new lines until Ctrl-C', async () => {
     const home = tempDir();
     const env = {DYN_HOME: home};

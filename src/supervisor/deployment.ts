@@ -11,6 +11,7 @@ import {sshHostSchema} from '../config/schema.js';
 import type {DynamoConfig} from '../config/schema.js';
 import type {ModelInfo} from '../config/models.js';
 import {type DeploymentPlan, type EnginePlanner, planDeployment} from './plan.js';
+import {withFreeDefaultPorts} from './default-ports.js';
 import {runDirOf} from './run-dir.js';
 import {shellQuote} from '../process/ssh.js';
 
@@ -23,19 +24,22 @@ export interface PlanRequest {
   env?: NodeJS.ProcessEnv;
   /** Plan what this build cannot run yet (real engines, etcd): `dynamo sanity` only (see LoadOptions). */
   allowUnavailable?: boolean;
+  /** Move ports left at their defaults past ports in use here (`dynamo up`; not `--dry-run`, whose plan should not depend on the moment). */
+  freePorts?: boolean;
   /** Real engines: makes the planner of each worker's engine (it reads this machine's GPUs); called only for them. */
   engines?: (config: DynamoConfig, model: ModelInfo, runDir: string) => Promise<EnginePlanner>;
 }
 
 export async function planFromConfig(req: PlanRequest): Promise<{plan: DeploymentPlan; loaded: LoadedConfig}> {
   const loaded = loadConfig({cwd: req.cwd, env: req.env, configFile: req.configFile, flags: req.flags, allowUnavailable: req.allowUnavailable});
-  const {config} = loaded;
+  // A second deployment on this machine finds its own ports (only where the config left the defaults).
+  const config = req.freePorts ? await withFreeDefaultPorts(loaded) : loaded.config;
   // Remote-only models are resolved on their hosts; a local alias or directory is checked here.
   const model = resolveModel(config.model, req.cwd);
   const runDir = runDirOf(req.home, config.name);
   const engines = config.engine !== 'mocker' && req.engines ? await req.engines(config, model, runDir) : undefined;
   const plan = planDeployment(config, {runDir, selfArgv: req.selfArgv, engines});
-  return {plan, loaded};
+  return {plan, loaded: {...loaded, config}};
 }
 
 const processSchema = z.object({

@@ -3,7 +3,6 @@
  * log streaming, signals (Ctrl-C stops in phases, a second Ctrl-C kills), and `--detach`.
  */
 import {mkdirSync, readFileSync} from 'node:fs';
-import {createServer} from 'node:net';
 import {join} from 'node:path';
 import {ProcessOutput} from 'listr2';
 import {ExternalError, UserError} from '../shared/errors.js';
@@ -21,6 +20,7 @@ import {
 } from './run-dir.js';
 import {closeSshMasters, spawnDetached} from '../process/child.js';
 import {ensureControlDir} from '../process/ssh.js';
+import {portFree} from './default-ports.js';
 import {startupTasks} from './startup-tasks.js';
 import {type ProcessState, Supervisor} from './supervisor.js';
 
@@ -32,13 +32,6 @@ export interface UpOptions {
   echo: boolean;
 }
 
-function portFree(port: number, host: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen({port, host, exclusive: true}, () => s.close(() => resolve(true)));
-  });
-}
 
 export function assertNotRunning(home: string, name: string): void {
   const state = readState(runDirOf(home, name));
