@@ -221,7 +221,9 @@ describe('EngineEventSubscriber against a libzmq engine', () => {
       {eventId: 3, dpRank: 0, data: {type: 'cleared'}},
       {eventId: 4, dpRank: 0, data: {type: 'stored', parentHash: 1006n, blocks: [{blockHash: 1007n, tokensHash: hasher.local(tokensOf(7))}]}},
     ]);
-    expect(sub.s.stats).toMatchObject({restarts: 1, disconnects: 1});
+    expect(sub.s.stats.restarts).toBe(1);
+    // At least the engine going away; a reconnect that lands before the new engine binds counts too.
+    expect(sub.s.stats.disconnects).toBeGreaterThanOrEqual(1);
   });
 
   it('works with a plain libzmq PUB, as vLLM binds it', async () => {
