@@ -7,7 +7,7 @@ import {probeGpus} from '../sanity/gpu/probe.js';
 import {type PlanRequest, describePlan, planFromConfig, readPlanFile} from '../supervisor/deployment.js';
 import {redactPlan} from '../supervisor/plan.js';
 import {dynamoHome} from '../supervisor/run-dir.js';
-import {selfArgv} from '../shared/self.js';
+import {isCompiledBinary, selfArgv} from '../shared/self.js';
 
 export default class Up extends Command {
   static override summary = 'Start a deployment: OpenAI frontend, router and workers, supervised.';
@@ -33,7 +33,7 @@ export default class Up extends Command {
     const home = dynamoHome();
     const self = selfArgv();
     const engines: PlanRequest['engines'] = (config, model, runDir) => enginePlanner(config, model, runDir, () => probeGpus({run: runCommand}));
-    const plan = flags.plan ? readPlanFile(flags.plan) : (await planFromConfig({home, selfArgv: self, configFile: flags.config, flags: configFlagValues(flags), engines, freePorts: !flags['dry-run']})).plan;
+    const plan = flags.plan ? readPlanFile(flags.plan) : (await planFromConfig({home, selfArgv: self, configFile: flags.config, flags: configFlagValues(flags), engines, freePorts: !flags['dry-run'], shipFrom: isCompiledBinary() ? process.execPath : undefined})).plan;
     if (flags['dry-run']) return flags.json ? json(redactPlan(plan)) : out(describePlan(redactPlan(plan)));
     const {runDetached, runUp} = await import('../supervisor/up.js');
     if (flags.detach) return runDetached({plan, home, selfArgv: self, argv: this.argv.length ? ['up', ...this.argv] : ['up']});

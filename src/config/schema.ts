@@ -63,7 +63,7 @@ export const sshHostSchema = z.strictObject({
     .min(1)
     .optional()
     .describe('known_hosts file to check the host key against (host key checking stays on)'),
-  dynamoPath: z.string().min(1).default('dynamo').describe('path of the dynamo binary on that host'),
+  dynamoPath: z.string().min(1).optional().describe('path of the dynamo binary on that host (unset: dynamo up copies this build to ~/.dynamo/bin there when it is not there already)'),
 });
 export type SshHost = z.infer<typeof sshHostSchema>;
 

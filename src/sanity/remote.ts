@@ -70,7 +70,7 @@ export async function runRemoteSanity(
 ): Promise<CheckResult[]> {
   const controlDir = opts.controlDir ?? ensureControlDir(join(dynamoHome(), 'ssh'));
   const timeoutMs = opts.timeoutMs ?? REMOTE_TIMEOUT_MS;
-  const command = [ssh.dynamoPath, 'sanity', '--json', '--local', ...args].map(shellQuote).join(' ');
+  const command = [(ssh.dynamoPath ?? 'dynamo'), 'sanity', '--json', '--local', ...args].map(shellQuote).join(' ');
   const r = await exec(sshArgv(ssh, controlDir, command), timeoutMs, opts.input);
   const said = lastLine(r.stderr);
   const sshFix = `check that \`ssh ${target(ssh)}\` logs in without a prompt (a key or agent; the host key in known_hosts), or fix hosts.${hostName}`;
@@ -85,13 +85,13 @@ export async function runRemoteSanity(
   if (r.code === 127) {
     return unreachable(
       hostName,
-      `dynamo not found on ${hostName} at ${ssh.dynamoPath}`,
+      `dynamo not found on ${hostName} at ${(ssh.dynamoPath ?? 'dynamo')}`,
       `copy the dynamo binary there, or set hosts.${hostName}.dynamoPath to where it is`,
     );
   }
   return unreachable(
     hostName,
-    `${ssh.dynamoPath} sanity on ${hostName} printed no report (exit ${r.code})${said ? `: ${said}` : ''}`,
-    `run \`${ssh.dynamoPath} sanity --local\` there: its dynamo may predate \`sanity\` (update it, or set hosts.${hostName}.dynamoPath)`,
+    `${(ssh.dynamoPath ?? 'dynamo')} sanity on ${hostName} printed no report (exit ${r.code})${said ? `: ${said}` : ''}`,
+    `run \`${(ssh.dynamoPath ?? 'dynamo')} sanity --local\` there: its dynamo may predate \`sanity\` (update it, or set hosts.${hostName}.dynamoPath)`,
   );
 }

@@ -12,6 +12,7 @@ import type {DynamoConfig} from '../config/schema.js';
 import type {ModelInfo} from '../config/models.js';
 import {type DeploymentPlan, type EnginePlanner, planDeployment} from './plan.js';
 import {withFreeDefaultPorts} from './default-ports.js';
+import {binaryIdOf} from './ship.js';
 import {runDirOf} from './run-dir.js';
 import {shellQuote} from '../process/ssh.js';
 
@@ -24,6 +25,8 @@ export interface PlanRequest {
   env?: NodeJS.ProcessEnv;
   /** Plan what this build cannot run yet (real engines, etcd): `dynamo sanity` only (see LoadOptions). */
   allowUnavailable?: boolean;
+  /** This build's binary, when it can be copied to SSH hosts (the compiled binary; not under node). */
+  shipFrom?: string;
   /** Move ports left at their defaults past ports in use here (`dynamo up`; not `--dry-run`, whose plan should not depend on the moment). */
   freePorts?: boolean;
   /** Real engines: makes the planner of each worker's engine (it reads this machine's GPUs); called only for them. */
@@ -38,7 +41,10 @@ export async function planFromConfig(req: PlanRequest): Promise<{plan: Deploymen
   const model = resolveModel(config.model, req.cwd);
   const runDir = runDirOf(req.home, config.name);
   const engines = config.engine !== 'mocker' && req.engines ? await req.engines(config, model, runDir) : undefined;
-  const plan = planDeployment(config, {runDir, selfArgv: req.selfArgv, engines});
+  // SSH hosts with no dynamoPath run this build, shipped by `up`: the plan names it by its hash.
+  const ships = Object.keys(config.hosts).length > 0 && Object.values(config.hosts).some((h) => !h.dynamoPath);
+  const binaryId = req.shipFrom && ships ? await binaryIdOf(req.shipFrom) : undefined;
+  const plan = planDeployment(config, {runDir, selfArgv: req.selfArgv, engines, binaryId});
   return {plan, loaded: {...loaded, config}};
 }
 

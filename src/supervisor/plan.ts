@@ -9,6 +9,7 @@ import {UserError} from '../shared/errors.js';
 import {maskSecret} from '../shared/secrets.js';
 import type {DynamoConfig, WorkerRole} from '../config/schema.js';
 import {ETCD_HEALTH_PATH, etcdArgv} from './services.js';
+import {shippedPath} from './ship.js';
 
 // Where and how processes run (src/process/), as the plan names them.
 export type {HostRef} from '../process/child.js';
@@ -73,6 +74,8 @@ export interface PlanInputs {
   selfArgv: string[];
   /** Real engines: plans each worker's engine. Absent (e.g. for `dynamo sanity`): workers are planned without one. */
   engines?: EnginePlanner;
+  /** This build's id (ship.ts): SSH hosts with no dynamoPath run the copy `up` ships to them. */
+  binaryId?: string;
 }
 
 function hostRef(config: DynamoConfig, name: string, where: string): HostRef {
@@ -88,8 +91,10 @@ function hostRef(config: DynamoConfig, name: string, where: string): HostRef {
   return {name, ssh};
 }
 
-function exeFor(host: HostRef, selfArgv: string[]): string[] {
-  return 'ssh' in host ? [host.ssh.dynamoPath] : selfArgv;
+/** This executable on `host`: here as we run; on an SSH host its dynamoPath, else the build `up` ships there. */
+function exeFor(host: HostRef, selfArgv: string[], binaryId?: string): string[] {
+  if (!('ssh' in host)) return selfArgv;
+  return [host.ssh.dynamoPath ?? (binaryId ? shippedPath(binaryId) : 'dynamo')];
 }
 
 function workerRoles(config: DynamoConfig): WorkerRole[] {
@@ -149,7 +154,7 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
         workerRole: role,
         host,
         argv: [
-          ...exeFor(host, selfArgv),
+          ...exeFor(host, selfArgv, inputs.binaryId),
           'worker',
           '--engine',
           config.engine,

@@ -5,7 +5,9 @@
 import {mkdirSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {ProcessOutput} from 'listr2';
+import type {SshHost} from '../config/schema.js';
 import {ExternalError, UserError} from '../shared/errors.js';
+import {isCompiledBinary} from '../shared/self.js';
 import {err, out, prefixer} from '../shared/output.js';
 import type {DeploymentPlan} from './plan.js';
 import {
@@ -21,6 +23,7 @@ import {
 import {closeSshMasters, spawnDetached} from '../process/child.js';
 import {ensureControlDir} from '../process/ssh.js';
 import {portFree} from './default-ports.js';
+import {REMOTE_BIN_DIR, binaryIdOf, shipBinary} from './ship.js';
 import {startupTasks} from './startup-tasks.js';
 import {type ProcessState, Supervisor} from './supervisor.js';
 
@@ -79,6 +82,21 @@ function sshHostsOf(plan: DeploymentPlan) {
   return [...new Map(plan.processes.flatMap((p) => ('ssh' in p.host ? [[p.host.name, p.host.ssh] as const] : []))).values()];
 }
 
+/** Gives every SSH host whose processes run the shipped build (ship.ts) this very build, before anything starts. */
+async function shipToHosts(plan: DeploymentPlan, controlDir: string): Promise<void> {
+  const hosts = new Map<string, {ssh: SshHost; id: string}>();
+  const prefix = `${REMOTE_BIN_DIR}/dynamo-`;
+  for (const p of plan.processes) if ('ssh' in p.host && p.argv[0]?.startsWith(prefix)) hosts.set(p.host.name, {ssh: p.host.ssh, id: p.argv[0].slice(prefix.length)});
+  if (!hosts.size) return;
+  if (!isCompiledBinary()) throw new UserError('only the compiled dynamo binary can be copied to SSH hosts', 'run dist/dynamo (npm run build), or set hosts.<name>.dynamoPath to a dynamo on each host');
+  const id = await binaryIdOf(process.execPath);
+  for (const [name, want] of hosts) {
+    if (want.id !== id) throw new UserError(`the plan runs dynamo build ${want.id} on ${name}, and this binary is build ${id}`, 'plan again with this binary (`dynamo up --dry-run --json`), or set hosts.<name>.dynamoPath');
+    const did = await shipBinary(name, want.ssh, controlDir, {path: process.execPath, id});
+    err(`  dynamo on ${name}: ${did === 'kept' ? 'this build is there' : 'this build copied'} (~/${REMOTE_BIN_DIR}/dynamo-${id})`);
+  }
+}
+
 /** Runs the deployment in the foreground until it is stopped; returns the exit code. */
 export async function runUp(opts: UpOptions): Promise<number> {
   const {plan, home} = opts;
@@ -86,6 +104,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
   await preflightPorts(plan);
   rotateLogs(plan.runDir);
   const controlDir = ensureControlDir(join(home, 'ssh'));
+  await shipToHosts(plan, controlDir);
   const started = Date.now();
   let phase: RunState['status'] = 'starting';
   const labels = new Map(plan.processes.map((p) => [p.id, `${p.id}@${p.host.name}`]));
