@@ -102,10 +102,10 @@ describe('loadConfig', () => {
   it('loads a config that leaves every not-yet key at its default, and etcd discovery with its defaults', () => {
     const {config} = loadConfig({cwd: tmpdir(), env: {DYN_MODEL: 'x', DYN_DISCOVERY_BACKEND: 'file'}});
     expect(config.engine).toBe('mocker');
-    expect(config.discovery).toEqual({backend: 'file', etcdPort: 2379, leaseTtlS: 10});
+    expect(config.discovery).toEqual({backend: 'file', etcdPort: 2379, etcdHost: '127.0.0.1', leaseTtlS: 10});
     expect(config.workers.agg.engineArgs).toEqual([]);
     const etcd = dirWith('dynamo.config.yaml', 'model: deepseek-r1\ndiscovery:\n  backend: etcd\n  etcdEndpoints: [http://10.0.0.10:2379]\n  leaseTtlS: 30\n');
-    expect(loadConfig({cwd: etcd, env: {}}).config.discovery).toEqual({backend: 'etcd', etcdEndpoints: ['http://10.0.0.10:2379'], etcdPort: 2379, leaseTtlS: 30});
+    expect(loadConfig({cwd: etcd, env: {}}).config.discovery).toEqual({backend: 'etcd', etcdEndpoints: ['http://10.0.0.10:2379'], etcdPort: 2379, etcdHost: '127.0.0.1', leaseTtlS: 30});
   });
 
   it('loads what is not available yet only when asked to (dynamo sanity judges a box for it)', () => {

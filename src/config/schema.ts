@@ -55,6 +55,7 @@ const workerGroup = (count: number) =>
 
 export const sshHostSchema = z.strictObject({
   address: z.string().min(1).describe('hostname or IP the SSH client connects to'),
+  advertiseAddress: z.string().min(1).optional().describe('address the frontend and other hosts reach this host\'s workers at (default: address; set it when SSH goes through another name or network)'),
   user: z.string().min(1).optional().describe('login user (default: the SSH default)'),
   port: port.default(22),
   identityFile: z.string().min(1).optional().describe('private key file for this host'),
@@ -125,6 +126,7 @@ export const buildConfigSchema = (opts: SchemaOptions = {}) => z.strictObject({
       backend: z.enum(['file', 'etcd']).default('file').describe('where workers register and the frontend finds them: file (the run directory; one machine or a shared filesystem) or etcd (any number of hosts)'),
       etcdEndpoints: z.array(z.string().url()).min(1).optional().describe('etcd client URLs for backend etcd; unset: `dynamo up` runs one etcd itself on this machine'),
       etcdPort: port.default(2379).describe('the etcd `dynamo up` runs: its client port (its peer port is the next one)'),
+      etcdHost: z.string().min(1).default('127.0.0.1').describe('the etcd `dynamo up` runs: the address it listens on, which every host must reach (this machine\'s network address when workers run on other hosts)'),
       leaseTtlS: z.number().int().min(2).max(3600).default(10).describe('etcd: seconds a worker\'s registration outlives its last keep-alive (a dead worker leaves routing within this)'),
     })
     .prefault({}),

@@ -114,7 +114,7 @@ async function expectPlanParses(config: DynamoConfig): Promise<void> {
   }
   // Workers register where the frontend looks.
   const d = config.discovery;
-  const where = d.backend === 'file' ? join(RUN_DIR, 'discovery') : `etcd ${(d.etcdEndpoints ?? [`http://127.0.0.1:${d.etcdPort}`]).join(',')} ${config.name} ${d.leaseTtlS}`;
+  const where = d.backend === 'file' ? join(RUN_DIR, 'discovery') : `etcd ${(d.etcdEndpoints ?? [`http://${d.etcdHost}:${d.etcdPort}`]).join(',')} ${config.name} ${d.leaseTtlS}`;
   expect([...discoveryDirs]).toEqual([where]);
 }
 

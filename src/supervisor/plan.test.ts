@@ -90,4 +90,16 @@ describe('planDeployment', () => {
     const p = planDeployment({...config, workers: {...config.workers, agg: {...config.workers.agg, engineArgs: ['--gpu-memory-utilization', '0.9']}}}, inputs);
     for (const w of p.processes.filter((x) => x.role === 'worker')) expect(w.argv).not.toContain('--');
   });
+
+  it('workers on SSH hosts: advertised at the host\'s advertiseAddress; up\'s own etcd must listen where they reach it', () => {
+    const hosts = {gpu1: {address: 'gpu1.ssh.example', advertiseAddress: '10.0.0.11'}};
+    const remote = {model: 'deepseek-r1', hosts, workers: {agg: {count: 1, hosts: ['gpu1']}}};
+    const w = plan(remote).processes.find((p) => p.id === 'agg-0')!;
+    expect(w.argv.join(' ')).toContain('--host 0.0.0.0 --advertise-host 10.0.0.11');
+    expect(w.readiness.address).toBe('10.0.0.11');
+    expect(() => plan({...remote, discovery: {backend: 'etcd'}})).toThrow(/cannot reach the etcd dynamo up runs on this machine's loopback address/);
+    const p = plan({...remote, discovery: {backend: 'etcd', etcdHost: '10.0.0.10', etcdPort: 2379}});
+    expect(p.processes[0]!.argv).toContain('http://10.0.0.10:2379');
+    expect(p.processes.find((x) => x.id === 'agg-0')!.argv.join(' ')).toContain('--etcd-endpoints http://10.0.0.10:2379');
+  });
 });

@@ -174,7 +174,7 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
           // Unset = auto: the worker picks the fewest GPUs that hold the weights (engines/mocker/capacity.ts).
           ...(group.tensorParallelSize ? ['--tensor-parallel-size', String(group.tensorParallelSize)] : []),
           // Remote workers listen on every interface and tell the frontend their host's address.
-          ...('ssh' in host ? ['--host', '0.0.0.0', '--advertise-host', host.ssh.address] : []),
+          ...('ssh' in host ? ['--host', '0.0.0.0', '--advertise-host', host.ssh.advertiseAddress ?? host.ssh.address] : []),
           // workers.<role>.engineArgs reach a real engine inside its launch (--engine-run), never
           // this argv: the worker command has no `--` passthrough.
           ...mockerArgs,
@@ -182,7 +182,7 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
         ],
         env: {...common, DYN_PROCESS_ID: id},
         ports: {rpc, metrics},
-        readiness: {address: 'ssh' in host ? host.ssh.address : '127.0.0.1', port: metrics, httpPath: '/health', timeoutMs: config.supervisor.readyTimeoutMs},
+        readiness: {address: 'ssh' in host ? (host.ssh.advertiseAddress ?? host.ssh.address) : '127.0.0.1', port: metrics, httpPath: '/health', timeoutMs: config.supervisor.readyTimeoutMs},
         dependsOn: discovery.service ? [discovery.service.id] : [],
         restart,
         critical: false,
@@ -245,12 +245,12 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
     logFile: join(logs, 'frontend.log'),
   };
 
-  if (discovery.service) {
+  if (discovery.service && isLoopback(config.discovery.etcdHost)) {
     const remote = workers.find((w) => 'ssh' in w.host);
     if (remote) {
       throw new UserError(
         `${remote.id} runs on host "${remote.host.name}", which cannot reach the etcd dynamo up runs on this machine's loopback address`,
-        'set discovery.etcdEndpoints to an etcd every host reaches (e.g. one started on this machine\'s network address)',
+        'set discovery.etcdHost to this machine\'s address the hosts reach (up then runs etcd there), or discovery.etcdEndpoints to an etcd of yours',
       );
     }
   }
@@ -266,17 +266,19 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
   };
 }
 
+const isLoopback = (host: string) => host === 'localhost' || host.startsWith('127.') || host === '::1';
+
 /**
  * How workers and the frontend find each other: their discovery flags, and the etcd `dynamo up`
  * runs itself when the config asks for etcd and names none (tethered, its data in the run
- * directory, on this machine's loopback).
+ * directory, listening on discovery.etcdHost: loopback unless workers on other hosts need it).
  */
 function planDiscovery(config: DynamoConfig, runDir: string, selfArgv: string[]): {args: string[]; service?: ProcessSpec} {
   const d = config.discovery;
   if (d.backend === 'file') return {args: ['--discovery-dir', join(runDir, 'discovery')]};
   const etcdArgs = (endpoints: string[]) => ['--discovery', 'etcd', '--etcd-endpoints', endpoints.join(','), '--discovery-lease-ttl', String(d.leaseTtlS), '--deployment', config.name];
   if (d.etcdEndpoints) return {args: etcdArgs(d.etcdEndpoints)};
-  const host = '127.0.0.1';
+  const host = d.etcdHost;
   const spec = {name: `dynamo-${config.name}`, dataDir: join(runDir, 'etcd'), host, clientPort: d.etcdPort, peerPort: d.etcdPort + 1};
   const service: ProcessSpec = {
     id: 'etcd',

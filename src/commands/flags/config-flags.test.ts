@@ -20,4 +20,15 @@ describe('config flags', () => {
     await expect(parse(['--tp', '0'])).rejects.toThrow();
     await expect(parse(['--tp', '65'])).rejects.toThrow();
   });
+
+  it('--hosts places every role; --discovery and --etcd-endpoints set discovery (lists comma-separated)', async () => {
+    const {flags} = await parse(['--hosts', 'gpu1, gpu2', '--discovery', 'etcd', '--etcd-endpoints', 'http://10.0.0.10:2379,http://10.0.0.11:2379']);
+    expect(configFlagValues(flags)).toEqual([
+      {flag: '--hosts', path: ['workers', 'agg', 'hosts'], value: ['gpu1', 'gpu2']},
+      {flag: '--hosts', path: ['workers', 'prefill', 'hosts'], value: ['gpu1', 'gpu2']},
+      {flag: '--hosts', path: ['workers', 'decode', 'hosts'], value: ['gpu1', 'gpu2']},
+      {flag: '--discovery', path: ['discovery', 'backend'], value: 'etcd'},
+      {flag: '--etcd-endpoints', path: ['discovery', 'etcdEndpoints'], value: ['http://10.0.0.10:2379', 'http://10.0.0.11:2379']},
+    ]);
+  });
 });

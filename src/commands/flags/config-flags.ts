@@ -11,6 +11,9 @@ import {numberFlag} from './numbers.js';
 
 const group = 'CONFIG';
 
+/** A flag whose value is a comma-separated list (config keys holding arrays). */
+const commaList = Flags.custom<string[]>({parse: async (input) => input.split(',').map((s) => s.trim()).filter(Boolean)});
+
 const D = configDefaults();
 /** A key's meaning from the schema, with its default (these flags have none of their own: unset = the lower layers). */
 const about = (path: string[], value: unknown) => `${configDescription(path)} (default ${value})`;
@@ -48,6 +51,9 @@ export const configFlags = {
   'max-prefill-queue-size': Flags.integer({description: about(['disaggregation', 'maxPrefillQueueSize'], D.disaggregation.maxPrefillQueueSize), min: 0, helpGroup: group}),
   'kv-transfer-backend': Flags.string({description: configDescription(['disaggregation', 'transferBackend']), options: [...TRANSFER_BACKENDS], helpGroup: group}),
   'log-level': Flags.string({description: 'log level of every process', options: [...LOG_LEVELS], helpGroup: group}),
+  hosts: commaList({description: 'hosts every worker role is placed on, round-robin, comma-separated ("local" or names under `hosts:`)', helpGroup: group}),
+  discovery: Flags.string({description: configDescription(['discovery', 'backend']), options: ['file', 'etcd'], helpGroup: group}),
+  'etcd-endpoints': commaList({description: `${configDescription(['discovery', 'etcdEndpoints'])}; comma-separated`, helpGroup: group}),
 };
 
 /** Each flag's key path; a flag that sets the same key of every worker role lists them all. */
@@ -76,6 +82,9 @@ const PATHS: Record<Exclude<keyof typeof configFlags, 'config'>, string[] | stri
   'max-prefill-queue-size': ['disaggregation', 'maxPrefillQueueSize'],
   'kv-transfer-backend': ['disaggregation', 'transferBackend'],
   'log-level': ['logLevel'],
+  hosts: WORKER_ROLES.map((role) => ['workers', role, 'hosts']),
+  discovery: ['discovery', 'backend'],
+  'etcd-endpoints': ['discovery', 'etcdEndpoints'],
 };
 
 /** The config-setting flags the user actually passed, with their key paths. */
