@@ -7,20 +7,10 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {requireEtcd, startEtcd, type TestEtcd} from '../../../test/helpers/etcd.js';
 import {execa} from 'execa';
 import {ROOT, fixture, until} from '../../../test/helpers/processes.js';
+import {sampleWorkerRecord} from '../../../test/helpers/records.js';
 import {EtcdDiscovery} from './etcd-store.js';
-import type {WorkerRecord} from './types.js';
 
-const record = (id: string): WorkerRecord => ({
-  id,
-  role: 'agg',
-  model: 'm',
-  engine: 'mocker',
-  host: '127.0.0.1',
-  rpcPort: 1,
-  metricsPort: 2,
-  startedAt: Date.now(),
-  runtime: {totalKvBlocks: 1, blockSize: 16, maxNumSeqs: 1, maxNumBatchedTokens: 1, contextLength: 1},
-});
+const record = sampleWorkerRecord;
 
 describe('etcd discovery', () => {
   requireEtcd();
