@@ -3,8 +3,7 @@
  * the first time, kept the second, runnable there; a host that refuses SSH fails with the fix; and
  * `dynamo up` ships itself there and runs a worker that registers in etcd and serves.
  */
-import {execFileSync} from 'node:child_process';
-import {chmodSync, chownSync, existsSync, mkdirSync, writeFileSync} from 'node:fs';
+import {existsSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -15,7 +14,7 @@ import OpenAI from 'openai';
 import {startUntil} from './helpers/cli.js';
 import {requireEtcd, startEtcd} from './helpers/etcd.js';
 import {BINARY, freePort, freePortRange, requireBinary, tempDir, until} from './helpers/processes.js';
-import {type LoopbackSshd, requireSshd, startSshd} from './helpers/sshd.js';
+import {type LoopbackSshd, hostUser, requireSshd, startSshd} from './helpers/sshd.js';
 
 const USER = `dynship${process.pid % 10000}`;
 
@@ -23,31 +22,22 @@ describe('shipping dynamo to an SSH host', () => {
   requireBinary();
   requireSshd();
   let sshd: LoopbackSshd;
-  const home = tempDir('dyn-shiphome-');
   const controlDir = tempDir('dyn-ctl-');
+  let owner: ReturnType<typeof hostUser>;
+  let home: string;
   beforeAll(async () => {
-    // A user of its own, so the copy lands in a home of its own.
-    // '*' and not useradd's locked '!': sshd without PAM refuses a locked account even with a key.
-    execFileSync('useradd', ['-M', '-d', home, '-s', '/bin/sh', '-p', '*', USER]);
-    const id = (flag: string) => Number(execFileSync('id', [flag, USER]).toString().trim());
-    mkdirSync(home, {recursive: true});
-    chownSync(home, id('-u'), id('-g'));
-    sshd = await startSshd(BINARY);
-    // sshd reads the key list as the user logging in: let that user into the helper's folder.
-    chmodSync(sshd.dir, 0o755);
-    chmodSync(join(sshd.dir, 'authorized_keys'), 0o644);
+    owner = hostUser(USER);
+    home = owner.home;
+    sshd = await startSshd(BINARY, {user: USER});
   });
   afterAll(async () => {
-    if (sshd) await closeSshMasters([{...sshd.host, user: USER}], controlDir);
+    if (sshd) await closeSshMasters([sshd.host], controlDir);
     sshd?.stop();
-    // Sessions end a moment after their client: end them, then remove the user.
-    await execa('pkill', ['-u', USER], {reject: false});
-    await new Promise((r) => setTimeout(r, 300));
-    execFileSync('userdel', [USER]);
+    await owner?.remove();
   });
 
   it('copies this build the first time, keeps it the second, and it runs there', async () => {
-    const host = {...sshd.host, user: USER, dynamoPath: undefined};
+    const host = {...sshd.host, dynamoPath: undefined};
     const id = await binaryIdOf(BINARY);
     expect(await shipBinary('gpu1', host, controlDir, {path: BINARY, id})).toBe('copied');
     expect(existsSync(join(home, shippedPath(id)))).toBe(true);
@@ -58,7 +48,7 @@ describe('shipping dynamo to an SSH host', () => {
   }, 120_000);
 
   it('a host that refuses SSH fails before anything, naming the host and what to check', async () => {
-    const host = {...sshd.host, user: USER, port: 1};
+    const host = {...sshd.host, port: 1};
     await expect(shipBinary('gpu9', host, controlDir, {path: BINARY, id: 'x'})).rejects.toThrow(/^cannot reach host gpu9 over SSH: .*(refused|Connection)/);
   });
 

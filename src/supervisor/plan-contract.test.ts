@@ -78,7 +78,7 @@ async function expectPlanParses(config: DynamoConfig): Promise<void> {
         'rpc-port': p.ports.rpc,
         'metrics-port': p.ports.metrics,
         'block-size': config.router.blockSize,
-        host: remote ? '0.0.0.0' : '127.0.0.1',
+        host: remote ?? '127.0.0.1',
         'speedup-ratio': m.speedupRatio,
         'gpu-memory-gb': m.gpuMemoryGb,
         'max-num-seqs': m.maxNumSeqs,

@@ -95,7 +95,7 @@ describe('planDeployment', () => {
     const hosts = {gpu1: {address: 'gpu1.ssh.example', advertiseAddress: '10.0.0.11'}};
     const remote = {model: 'deepseek-r1', hosts, workers: {agg: {count: 1, hosts: ['gpu1']}}};
     const w = plan(remote).processes.find((p) => p.id === 'agg-0')!;
-    expect(w.argv.join(' ')).toContain('--host 0.0.0.0 --advertise-host 10.0.0.11');
+    expect(w.argv.join(' ')).toContain('--host 10.0.0.11 --advertise-host 10.0.0.11');
     expect(w.readiness.address).toBe('10.0.0.11');
     expect(() => plan({...remote, discovery: {backend: 'etcd'}})).toThrow(/cannot reach the etcd dynamo up runs on this machine's loopback address/);
     const p = plan({...remote, discovery: {backend: 'etcd', etcdHost: '10.0.0.10', etcdPort: 2379}});

@@ -173,8 +173,9 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
           ...discovery.args,
           // Unset = auto: the worker picks the fewest GPUs that hold the weights (engines/mocker/capacity.ts).
           ...(group.tensorParallelSize ? ['--tensor-parallel-size', String(group.tensorParallelSize)] : []),
-          // Remote workers listen on every interface and tell the frontend their host's address.
-          ...('ssh' in host ? ['--host', '0.0.0.0', '--advertise-host', host.ssh.advertiseAddress ?? host.ssh.address] : []),
+          // Remote workers listen on their host's own address (several hosts may share a machine's
+          // ports, e.g. loopback aliases) and tell the frontend that address.
+          ...('ssh' in host ? ['--host', host.ssh.advertiseAddress ?? host.ssh.address, '--advertise-host', host.ssh.advertiseAddress ?? host.ssh.address] : []),
           // workers.<role>.engineArgs reach a real engine inside its launch (--engine-run), never
           // this argv: the worker command has no `--` passthrough.
           ...mockerArgs,
@@ -246,7 +247,8 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
   };
 
   if (discovery.service && isLoopback(config.discovery.etcdHost)) {
-    const remote = workers.find((w) => 'ssh' in w.host);
+    // A host on a loopback address is this machine under another name: it reaches loopback etcd.
+    const remote = workers.find((w) => 'ssh' in w.host && !isLoopback(w.host.ssh.advertiseAddress ?? w.host.ssh.address));
     if (remote) {
       throw new UserError(
         `${remote.id} runs on host "${remote.host.name}", which cannot reach the etcd dynamo up runs on this machine's loopback address`,

@@ -3,8 +3,8 @@
  * login, and a known_hosts file so the client keeps strict host key checking on.
  * Debian's openssh-server is installed by scripts/setup.sh (the CI's first step).
  */
-import {execFileSync, spawn} from 'node:child_process';
-import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {execFileSync, spawn, spawnSync} from 'node:child_process';
+import {chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {userInfo} from 'node:os';
 import {join} from 'node:path';
 import type {SshHost} from '../../src/config/schema.js';
@@ -23,7 +23,9 @@ export interface LoopbackSshd {
   stop(): void;
 }
 
-export async function startSshd(dynamoPath: string): Promise<LoopbackSshd> {
+/** `address`: the loopback alias it listens on (127.0.0.2, … stand for other hosts); `user`: who logs in (default: this user). */
+export async function startSshd(dynamoPath?: string, opts: {address?: string; user?: string} = {}): Promise<LoopbackSshd> {
+  const address = opts.address ?? '127.0.0.1';
   const dir = tempDir('dyn-sshd-');
   const keygen = (file: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, file)]);
   keygen('host_ed25519');
@@ -35,7 +37,7 @@ export async function startSshd(dynamoPath: string): Promise<LoopbackSshd> {
     join(dir, 'sshd_config'),
     [
       `Port ${port}`,
-      'ListenAddress 127.0.0.1',
+      `ListenAddress ${address}`,
       `HostKey ${join(dir, 'host_ed25519')}`,
       `PidFile ${join(dir, 'sshd.pid')}`,
       `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
@@ -49,7 +51,10 @@ export async function startSshd(dynamoPath: string): Promise<LoopbackSshd> {
     ].join('\n'),
   );
   const hostKey = readFileSync(join(dir, 'host_ed25519.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
-  writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostKey}\n`);
+  writeFileSync(join(dir, 'known_hosts'), `[${address}]:${port} ${hostKey}\n`);
+  // sshd reads the key list as the user logging in: let any user into this folder.
+  chmodSync(dir, 0o755);
+  chmodSync(join(dir, 'authorized_keys'), 0o644);
   // -D: stay in the foreground so the test owns the process; -e: log to stderr.
   const proc = spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], {stdio: ['ignore', 'ignore', 'pipe']});
   let log = '';
@@ -59,13 +64,35 @@ export async function startSshd(dynamoPath: string): Promise<LoopbackSshd> {
   return {
     dir,
     host: {
-      address: '127.0.0.1',
+      address,
       port,
-      user: userInfo().username,
+      user: opts.user ?? userInfo().username,
       identityFile: join(dir, 'client_ed25519'),
       knownHostsFile: join(dir, 'known_hosts'),
       dynamoPath,
     },
     stop: () => proc.kill('SIGTERM'),
+  };
+}
+
+/**
+ * A user of its own, with a home of its own, for a test host: what lands in ~ on "another host"
+ * lands there. Its password is '*' rather than useradd's locked '!': sshd without PAM refuses a
+ * locked account even with a key. `remove` ends its sessions and deletes it.
+ */
+export function hostUser(name: string): {user: string; home: string; remove(): Promise<void>} {
+  const home = tempDir(`dyn-home-${name}-`);
+  execFileSync('useradd', ['-M', '-d', home, '-s', '/bin/sh', '-p', '*', name]);
+  const id = (flag: string) => Number(execFileSync('id', [flag, name]).toString().trim());
+  chownSync(home, id('-u'), id('-g'));
+  return {
+    user: name,
+    home,
+    async remove() {
+      spawnSync('pkill', ['-u', name]);
+      await new Promise((r) => setTimeout(r, 300));
+      spawnSync('pkill', ['-9', '-u', name]);
+      spawnSync('userdel', [name]);
+    },
   };
 }

@@ -104,8 +104,14 @@ export class EtcdDiscovery implements DiscoveryStore {
   }
 
   async list(): Promise<WorkerRecord[]> {
-    const all = await this.client.getAll().prefix(this.prefix).strings();
-    return sortById(Object.values(all).flatMap((v) => parse(v).filter((r) => !r.leaving)));
+    return (await this.listAt()).records;
+  }
+
+  /** The live records, and the revision they are read at (a watch from the next one misses nothing). */
+  private async listAt(): Promise<{records: WorkerRecord[]; revision: bigint}> {
+    const res = await this.client.getAll().prefix(this.prefix).exec();
+    const records = res.kvs.flatMap((kv) => parse(kv.value.toString()).filter((r) => !r.leaving));
+    return {records: sortById(records), revision: BigInt(res.header.revision)};
   }
 
   watch(onChange: (workers: WorkerRecord[]) => void): () => void {
@@ -130,9 +136,12 @@ export class EtcdDiscovery implements DiscoveryStore {
       }, COALESCE_MS);
     };
     // A full list replaces whatever the view held: the start, and after any gap in the stream.
-    const rebuild = async (first = false) => {
+    let revision = 0n;
+    /** True when the view was rebuilt; false when etcd did not answer (the view stands). */
+    const rebuild = async (first = false): Promise<boolean> => {
       try {
-        const fresh = await this.list();
+        const {records: fresh, revision: at} = await this.listAt();
+        revision = at;
         const ids = new Set(fresh.map((w) => w.id));
         for (const w of fresh) {
           clearTimeout(leaving.get(w.id));
@@ -143,8 +152,10 @@ export class EtcdDiscovery implements DiscoveryStore {
         // The first view goes out at once: a frontend waits for it before it says it is ready.
         if (first) emitNow();
         else emit();
+        return true;
       } catch {
         // etcd is away: the view stands until the watcher reconnects and asks again.
+        return false;
       }
     };
     const idOf = (key: string) => key.slice(this.prefix.length);
@@ -161,11 +172,12 @@ export class EtcdDiscovery implements DiscoveryStore {
     };
     let started = false;
     const start = async (): Promise<void> => {
-      await rebuild(!started);
+      if (!(await rebuild(!started))) throw new Error('etcd did not answer the list');
       started = true;
       if (stopped) return;
       let lost = false;
-      const w = await this.client.watch().prefix(this.prefix).create();
+      // From just after the list: a record put between the list and the watch is not missed.
+      const w = await this.client.watch().prefix(this.prefix).startRevision(String(revision + 1n)).create();
       watcher = w;
       if (stopped) return void w.cancel();
       w.on('put', (kv) => {
