@@ -7,12 +7,33 @@
 import type {TokenChunk, TokenRequest} from './token-io.js';
 
 /** The OpenAI sampling fields of a worker request (only those it sets). */
-export function samplingFields(req: TokenRequest): Record<string, unknown> {
+function samplingFields(req: TokenRequest): Record<string, unknown> {
   return {
     ...(req.ignoreEos ? {ignore_eos: true} : {}),
     ...(req.seed !== undefined ? {seed: req.seed} : {}),
     ...(req.temperature !== undefined ? {temperature: req.temperature} : {}),
     ...(req.topP !== undefined ? {top_p: req.topP} : {}),
+  };
+}
+
+/**
+ * A completions body in token ids: the prefill half of a disaggregated request (one token, whole),
+ * or the request streamed with usage. `tokenIdsOut` is how the engine is asked for token ids back
+ * (vLLM `return_token_ids`, TensorRT-LLM `detokenize: false`); `handOff` its hand-off fields.
+ */
+export function completionBody(req: TokenRequest, model: string, o: {prefill: boolean; tokenIdsOut: Record<string, unknown>; handOff?: Record<string, unknown>}): Record<string, unknown> {
+  const sampling = samplingFields(req);
+  if (o.prefill) return {model, prompt: req.tokenIds, max_tokens: 1, stream: false, ...o.tokenIdsOut, ...sampling, ...o.handOff};
+  return {
+    model,
+    prompt: req.tokenIds,
+    max_tokens: req.maxTokens,
+    ...(req.minTokens !== undefined ? {min_tokens: req.minTokens} : {}),
+    stream: true,
+    stream_options: {include_usage: true},
+    ...o.tokenIdsOut,
+    ...sampling,
+    ...o.handOff,
   };
 }
 

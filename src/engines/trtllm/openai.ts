@@ -23,26 +23,17 @@
  *   `request_type: "generation_only"`; its output starts with the context's first token.
  */
 
-import {type Completion, type CompletionChoice, completionChunk, samplingFields} from '../openai-completions.js';
+import {type Completion, type CompletionChoice, completionBody, completionChunk} from '../openai-completions.js';
 import type {TokenChunk, TokenRequest} from '../token-io.js';
 
 /** A context server's `disaggregated_params`, carried verbatim (its fields change between versions). */
 export type DisaggregatedParamsBlob = Record<string, unknown>;
 
 export function trtllmCompletionBody(req: TokenRequest, model: string, mode: {contextOnly: true} | {contextOnly?: false; disaggregatedParams?: DisaggregatedParamsBlob} = {}): Record<string, unknown> {
-  const sampling = samplingFields(req);
-  if (mode.contextOnly) return {model, prompt: req.tokenIds, max_tokens: 1, stream: false, detokenize: false, ...sampling, disaggregated_params: {request_type: 'context_only'}};
-  return {
-    model,
-    prompt: req.tokenIds,
-    max_tokens: req.maxTokens,
-    ...(req.minTokens !== undefined ? {min_tokens: req.minTokens} : {}),
-    stream: true,
-    stream_options: {include_usage: true},
-    detokenize: false,
-    ...sampling,
-    ...(mode.disaggregatedParams ? {disaggregated_params: {...mode.disaggregatedParams, request_type: 'generation_only'}} : {}),
-  };
+  const tokenIdsOut = {detokenize: false};
+  if (mode.contextOnly) return completionBody(req, model, {prefill: true, tokenIdsOut, handOff: {disaggregated_params: {request_type: 'context_only'}}});
+  const params = mode.disaggregatedParams;
+  return completionBody(req, model, {prefill: false, tokenIdsOut, handOff: params ? {disaggregated_params: {...params, request_type: 'generation_only'}} : undefined});
 }
 
 interface TrtllmChoice extends CompletionChoice {

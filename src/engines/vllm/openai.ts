@@ -14,7 +14,7 @@
  *   opaque blob whose fields change between vLLM versions).
  */
 
-import {type Completion, completionChunk, samplingFields} from '../openai-completions.js';
+import {type Completion, completionBody, completionChunk} from '../openai-completions.js';
 import type {TokenChunk, TokenRequest} from '../token-io.js';
 
 export type KvTransferParamsBlob = Record<string, unknown>;
@@ -23,19 +23,9 @@ export type KvTransferParamsBlob = Record<string, unknown>;
 const REMOTE_DECODE: KvTransferParamsBlob = {do_remote_decode: true, do_remote_prefill: false, remote_engine_id: null, remote_block_ids: null, remote_host: null, remote_port: null};
 
 export function vllmCompletionBody(req: TokenRequest, model: string, mode: {prefill: true} | {prefill?: false; kvTransferParams?: KvTransferParamsBlob} = {}): Record<string, unknown> {
-  const sampling = samplingFields(req);
-  if (mode.prefill) return {model, prompt: req.tokenIds, max_tokens: 1, stream: false, return_token_ids: true, ...sampling, kv_transfer_params: REMOTE_DECODE};
-  return {
-    model,
-    prompt: req.tokenIds,
-    max_tokens: req.maxTokens,
-    ...(req.minTokens !== undefined ? {min_tokens: req.minTokens} : {}),
-    stream: true,
-    stream_options: {include_usage: true},
-    return_token_ids: true,
-    ...sampling,
-    ...(!mode.prefill && mode.kvTransferParams ? {kv_transfer_params: mode.kvTransferParams} : {}),
-  };
+  const tokenIdsOut = {return_token_ids: true};
+  if (mode.prefill) return completionBody(req, model, {prefill: true, tokenIdsOut, handOff: {kv_transfer_params: REMOTE_DECODE}});
+  return completionBody(req, model, {prefill: false, tokenIdsOut, handOff: mode.kvTransferParams ? {kv_transfer_params: mode.kvTransferParams} : undefined});
 }
 
 export interface VllmCompletion extends Completion {
