@@ -14,6 +14,7 @@ import {EngineProcess} from '../src/worker/engine-process.js';
 import {engineStats} from '../src/worker/engine-stats.js';
 import {VllmClient} from '../src/worker/vllm-client.js';
 import {freePort, tempDir, until} from './helpers/processes.js';
+import {abortMidStream} from './helpers/engine-streams.js';
 
 const BIN = new URL('./fixtures/engines/bin', import.meta.url).pathname;
 const running: EngineProcess[] = [];
@@ -84,19 +85,10 @@ describe('vLLM, through the stand-in vllm serve', () => {
     const vllm = new VllmClient(url, 'qwen3');
     const abort = new AbortController();
     const stream = vllm.generate({requestId: 'r3', tokenIds: prompt, maxTokens: 5000, ignoreEos: true}, {signal: abort.signal});
-    await stream.next();
-    abort.abort();
     // Chunks already read may still come; then the stream ends with the abort, long before 5000 tokens.
-    let got = 0;
-    const ended = (async () => {
-      for (;;) {
-        const r = await stream.next();
-        if (r.done) return 'done';
-        got += r.value.tokenIds.length;
-      }
-    })();
+    const {ended, got} = await abortMidStream(stream, abort);
     await expect(ended).rejects.toThrow(/abort/i);
-    expect(got).toBeLessThan(5000);
+    expect(got()).toBeLessThan(5000);
     await until(async () => engineStats('vllm', await (await fetch(`${url}/metrics`)).text()).running === 0, 5_000, 'the engine to drop the request');
     await expect(new VllmClient(url, 'nope').generate({requestId: 'r4', tokenIds: prompt, maxTokens: 1}).next()).rejects.toThrow('vLLM answered 404: The model `nope` does not exist.');
   });
