@@ -23,15 +23,24 @@ export const shippedPath = (binaryId: string) => `${REMOTE_BIN_DIR}/dynamo-${bin
 /** uname -m's names for node's architectures. */
 const UNAME: Record<string, string[]> = {x64: ['x86_64', 'amd64'], arm64: ['aarch64', 'arm64']};
 
-/** A build's id: the first 16 hex digits of its SHA-256. */
+const ids = new Map<string, Promise<string>>();
+
+/** A build's id: the first 16 hex digits of its SHA-256 (hashed once per file version: planning and shipping both ask). */
 export function binaryIdOf(path: string): Promise<string> {
-  const h = createHash('sha256');
-  return new Promise((resolve, reject) => {
-    createReadStream(path)
-      .on('data', (c) => h.update(c))
-      .on('error', reject)
-      .on('end', () => resolve(h.digest('hex').slice(0, 16)));
-  });
+  const st = statSync(path);
+  const key = `${path}:${st.size}:${st.mtimeMs}`;
+  let id = ids.get(key);
+  if (!id) {
+    const h = createHash('sha256');
+    id = new Promise((resolve, reject) => {
+      createReadStream(path)
+        .on('data', (c) => h.update(c))
+        .on('error', reject)
+        .on('end', () => resolve(h.digest('hex').slice(0, 16)));
+    });
+    ids.set(key, id);
+  }
+  return id;
 }
 
 /** What the probe over SSH printed: `uname -m`, free KiB in the home's filesystem, and whether the build is there. */
