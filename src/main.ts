@@ -8,9 +8,9 @@ import {dirname} from 'node:path';
 import pjson from '../package.json' with {type: 'json'};
 import {renderError} from './shared/errors.js';
 import {closestMatch} from './shared/suggest.js';
-import {COMMANDS} from './commands/index.js';
+import {COMMAND_IDS, type CommandId, commandIdOf, loadCommands} from './commands/index.js';
 
-const commandIds = () => Object.keys(COMMANDS).map((id) => id.replace(/:/g, ' '));
+const commandIds = () => COMMAND_IDS.map((id) => id.replace(/:/g, ' '));
 
 /** One-line error with the closest command, instead of oclif's generic "not found". */
 function unknownCommand(argv: string[]): string | undefined {
@@ -30,12 +30,12 @@ function unknownCommand(argv: string[]): string | undefined {
   return `unknown command "${words[0]}".${near ? ` Did you mean "${near}"?` : ''} See \`dynamo --help\`.`;
 }
 
-function unknownFlag(e: Error & {flags?: string[]}, argv: string[]): string | undefined {
+function unknownFlag(e: Error & {flags?: string[]}, argv: string[], commands: Record<string, any>): string | undefined {
   if (!e.flags?.length) return undefined;
   const ids = commandIds();
   const words = argv.filter((a) => !a.startsWith('-'));
   const id = ids.find((i) => i === `${words[0]} ${words[1]}`) ?? ids.find((i) => i === words[0]);
-  const cmd = id ? (COMMANDS as Record<string, any>)[id.replace(/ /g, ':')] : undefined;
+  const cmd = id ? commands[id.replace(/ /g, ':')] : undefined;
   const names = Object.entries({...cmd?.baseFlags, ...cmd?.flags}).flatMap(([n, f]: [string, any]) => [
     `--${n}`,
     ...(f?.allowNo ? [`--no-${n}`] : []),
@@ -55,7 +55,10 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   }
   const root = dirname(process.execPath); // nothing is read from it
   const plugin = new Plugin({root, isRoot: true, pjson: pjson as any, ignoreManifest: true});
-  (plugin as any).commandCache = COMMANDS;
+  // Only the command being run is loaded; help and --version list them all.
+  const id = commandIdOf(argv);
+  const commands = await loadCommands(id ? [id as CommandId] : undefined);
+  (plugin as any).commandCache = commands;
   await plugin.load();
   const config = await Config.load({root, pjson: pjson as any, plugins: new Map([[plugin.name, plugin]])});
   try {
@@ -66,7 +69,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
       process.exitCode = e.oclif.exit;
       return;
     }
-    const flagMsg = e instanceof Error && Array.isArray((e as any).flags) && e.message.startsWith('Nonexistent flag') ? unknownFlag(e as any, argv) : undefined;
+    const flagMsg = e instanceof Error && Array.isArray((e as any).flags) && e.message.startsWith('Nonexistent flag') ? unknownFlag(e as any, argv, commands) : undefined;
     if (flagMsg) {
       process.stderr.write(`Error: ${flagMsg}\n`);
       process.exitCode = 2;

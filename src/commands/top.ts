@@ -1,7 +1,6 @@
 import {Command, Flags} from '@oclif/core';
 import {UserError} from '../shared/errors.js';
 import {json, out} from '../shared/output.js';
-import {topSnapshotJsonSchema} from '../top/snapshot-schema.js';
 import {dynamoHome} from '../supervisor/run-dir.js';
 import {numberFlag} from './flags/numbers.js';
 
@@ -28,7 +27,7 @@ export default class Top extends Command {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Top);
-    if (flags['print-schema']) return json(topSnapshotJsonSchema());
+    if (flags['print-schema']) return json((await import('../top/snapshot-schema.js')).topSnapshotJsonSchema());
     const opts = {home: dynamoHome(), name: flags.name, urls: flags.url, intervalS: flags.interval, windowS: flags.window, nameFlag: '--name'};
     const {topOnce} = await import('../top/watch.js');
     if (flags.json) return json(await topOnce(opts));

@@ -9,7 +9,7 @@ import {join} from 'node:path';
 import {Config, Parser, Plugin} from '@oclif/core';
 import {afterEach, describe, expect, it, vi} from 'vitest';
 import pjson from '../../package.json' with {type: 'json'};
-import {COMMANDS} from '../commands/index.js';
+import {loadCommands} from '../commands/index.js';
 import {loadConfig} from '../config/load.js';
 import {AVAILABLE_ENGINES} from '../config/not-yet.js';
 import {type DynamoConfig, ENGINES} from '../config/schema.js';
@@ -21,6 +21,8 @@ import {parseEngineRun} from '../worker/options.js';
 import {type ProcessSpec, planDeployment} from './plan.js';
 
 const SELF = ['/usr/local/bin/dynamo'];
+const COMMANDS = await loadCommands();
+const Worker = (await import('../commands/worker.js')).default;
 const RUN_DIR = '/runs/demo';
 
 function loadFrom(text: string, flags: {flag: string; path: string[]; value: unknown}[] = []): DynamoConfig {
@@ -32,9 +34,9 @@ function loadFrom(text: string, flags: {flag: string; path: string[]; value: unk
 /** Parses a process's argv as the binary would: the subcommand, then its flags, strictly. */
 async function parseAsBinary(p: ProcessSpec) {
   const [id, ...argv] = p.argv.slice('ssh' in p.host ? 1 : SELF.length);
-  const Cmd = COMMANDS[id as keyof typeof COMMANDS];
+  const Cmd = COMMANDS[id!];
   expect(Cmd, `${p.id} runs \`dynamo ${id}\`, a registered command`).toBeDefined();
-  return (await Parser.parse(argv, {flags: Cmd.flags, args: Cmd.args ?? {}, strict: true})).flags as Record<string, unknown>;
+  return (await Parser.parse(argv, {flags: Cmd!.flags, args: Cmd!.args ?? {}, strict: true})).flags as Record<string, unknown>;
 }
 
 /** An oclif Config holding the command map, as src/main.ts builds it for the binary. */
@@ -171,7 +173,7 @@ describe('the plan and the commands it starts', () => {
   for (const engine of ENGINES.filter((e) => !AVAILABLE_ENGINES.includes(e))) {
     it(`engine ${engine} is refused by the config and by \`dynamo worker\`, saying what to use`, async () => {
       expect(() => loadFrom(`model: deepseek-r1\nengine: ${engine}\n`)).toThrow(new RegExp(`dynamo\\.config\\.yaml:2: engine: "${engine}" is not available yet in this build\\n {2}→ use engine: vllm.*or mocker`));
-      const worker = new COMMANDS.worker(['--engine', engine, '--model', 'deepseek-r1'], await oclifConfig());
+      const worker = new Worker(['--engine', engine, '--model', 'deepseek-r1'], await oclifConfig());
       await expect(worker.run()).rejects.toThrow(`engine "${engine}" is not available yet in this build`);
     });
   }
