@@ -28,6 +28,16 @@ function manualTimers() {
 const settle = () => new Promise<void>((r) => setImmediate(r));
 
 describe('Poller', () => {
+  it('calls afterRound once per refresh, after the commit', async () => {
+    const store = new TopStore({intervalS: 1});
+    const events: string[] = [];
+    store.subscribe(() => events.push('commit'));
+    const poller = new Poller({store, provider: provider([src('agg-0')]), fetchText: async () => page, now: () => 5000, afterRound: () => events.push('after')});
+    await poller.round();
+    await poller.round();
+    expect(events).toEqual(['commit', 'after', 'commit', 'after']);
+  });
+
   it('scrapes every source at once within the timeout, then commits one refresh', async () => {
     const store = new TopStore({intervalS: 1});
     let commits = 0;

@@ -26,6 +26,8 @@ export interface PollerOptions {
   fetchText?: FetchText;
   now?: () => number;
   timers?: Timers;
+  /** Called after each committed refresh (the live view keeps its memory budget there). */
+  afterRound?: () => void;
 }
 
 const realTimers: Timers = {
@@ -44,6 +46,7 @@ export class Poller {
   private readonly closeScraper?: () => void;
   private readonly now: () => number;
   private readonly timers: Timers;
+  private readonly afterRound?: () => void;
   private timer: unknown;
   private running = false;
   private inFlight: Promise<void> | undefined;
@@ -54,6 +57,7 @@ export class Poller {
     this.provider = opts.provider;
     this.now = opts.now ?? Date.now;
     this.timers = opts.timers ?? realTimers;
+    this.afterRound = opts.afterRound;
     if (opts.fetchText) this.fetchText = opts.fetchText;
     else {
       const scraper = createScraper();
@@ -89,6 +93,7 @@ export class Poller {
       }),
     );
     this.store.commit(this.now());
+    this.afterRound?.();
   }
 
   /** Refreshes every interval until `stop()`; the first round starts now. */

@@ -4,6 +4,7 @@
  * the plain twins (`--once`, `--json`): two refreshes one interval apart, so rates are known.
  */
 import {UserError} from '../shared/errors.js';
+import {HeapBudget, bunHeapProbe} from './heap-budget.js';
 import {Poller} from './poller.js';
 import {type SourceProvider, deploymentSources, urlSources} from './source-provider.js';
 import type {TopSnapshot} from './snapshot.js';
@@ -32,7 +33,10 @@ function providerFor(opts: TopOptions): SourceProvider {
   return deploymentSources(opts.home, opts.name, {nameFlag: opts.nameFlag});
 }
 
-/** Store and poller, not started: `poller.start()`, render `store`, then `await poller.stop()`. */
+/**
+ * Store and poller, not started: `poller.start()`, render `store`, then `await poller.stop()`.
+ * In the binary each refresh ends with a check of the memory budget (heap-budget.ts).
+ */
 export function openTop(opts: TopOptions): TopWatch {
   if (opts.intervalS !== undefined && !(opts.intervalS > 0)) throw new UserError(`interval must be above 0 s (got ${opts.intervalS})`);
   if (opts.windowS !== undefined && opts.intervalS !== undefined && opts.windowS < 2 * opts.intervalS) {
@@ -40,7 +44,9 @@ export function openTop(opts: TopOptions): TopWatch {
   }
   const provider = providerFor(opts);
   const store = new TopStore({intervalS: opts.intervalS, windowS: opts.windowS});
-  return {store, poller: new Poller({store, provider})};
+  const probe = bunHeapProbe();
+  const budget = probe && new HeapBudget(probe);
+  return {store, poller: new Poller({store, provider, afterRound: budget && (() => budget.check())})};
 }
 
 /** One snapshot with rates: two refreshes one interval apart. */
