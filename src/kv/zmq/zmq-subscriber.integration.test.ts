@@ -152,6 +152,11 @@ describe('EngineEventSubscriber against a libzmq engine', () => {
     await sub.storedUpTo(3);
     expect(await e.requests.next('the replay request')).toBe(0n);
     expect(sub.stored()).toEqual([0, 1, 2, 3].map((n) => [n, n]));
+    // The replay brought batch 3, which also comes live, maybe after the replay ended: the live copy
+    // is skipped and counted by the time live 4 (delivered after it by the PUB) is stored.
+    await e.publish(batch(4));
+    await sub.storedUpTo(4);
+    expect(sub.stored()).toEqual([0, 1, 2, 3, 4].map((n) => [n, n]));
     expect(sub.s.stats).toMatchObject({replayed: 4, duplicates: 1, lost: 0});
   });
 
