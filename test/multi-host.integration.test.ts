@@ -3,7 +3,8 @@
  * mocker workers on two more hosts, loopback aliases 127.0.0.2 and 127.0.0.3, each with its own
  * sshd and its own user and home, so the binary really is shipped to each and each host's workers
  * bind only to its own address. KV routing beats round-robin across them on a shared-prefix
- * workload; `ps` shows every host; a host whose sshd and processes die leaves routing while the
+ * workload; `ps` shows every host, `logs` a remote worker's output and `top` every worker at its
+ * own address; a host whose sshd and processes die leaves routing while the
  * other keeps serving; `down` leaves nothing on any host.
  */
 import {writeFileSync} from 'node:fs';
@@ -101,6 +102,17 @@ describe('dynamo up across three hosts (loopback aliases, an sshd and a home eac
     const listening = (await execa('ss', ['-ltn'])).stdout;
     expect(listening).toContain(`127.0.0.2:${rpc0}`);
     expect(listening).not.toMatch(new RegExp(`(0\\.0\\.0\\.0|\\*|127\\.0\\.0\\.1):${rpc0}\\b`));
+
+    // logs: a remote worker's output, streamed back over its SSH session into this run directory.
+    const logs = await dynamo(['logs', 'agg-1', '--name', 'mh-kv', '--lines', '200'], {env: kv.env});
+    expect(logs.exitCode).toBe(0);
+    expect(logs.stdout).toMatch(/worker agg-1 \(agg, mocker\) ready: .* rpc 127\.0\.0\.3:\d+/);
+    // top: every worker scraped at its own host's address, up, with its host.
+    const snap = JSON.parse((await dynamo(['top', '--json', '--name', 'mh-kv', '--interval', '0.5', '--window', '2'], {env: kv.env, timeout: 30_000})).stdout) as {sources: {id: string; host?: string; state: string; url: string}[]};
+    const seen = Object.fromEntries(snap.sources.map((s) => [s.id, [s.host, s.state, new URL(s.url).hostname]]));
+    expect(seen['agg-0']).toEqual(['h2', 'up', '127.0.0.2']);
+    expect(seen['agg-1']).toEqual(['h3', 'up', '127.0.0.3']);
+    expect(seen.frontend?.[1]).toBe('up');
 
     // Host h3 dies (its sshd and every process of its user): its worker leaves routing, h2 keeps serving.
     sshds[1]!.stop();

@@ -1,5 +1,6 @@
 import {Command, Flags} from '@oclif/core';
 import {discoveryFlags, discoveryTarget} from './flags/discovery-flags.js';
+import {eventPlaneFlags, natsEventsTarget} from './flags/event-plane-flags.js';
 import {configDefaults, configDescription as doc} from '../config/defaults.js';
 import {resolveModel} from '../config/models.js';
 import {ROUTER_MODES} from '../config/schema.js';
@@ -28,6 +29,7 @@ export default class Frontend extends Command {
     'router-prune-target-ratio': numberFlag({default: D.router.pruneTargetRatio, min: 0, description: doc(['router', 'pruneTargetRatio'])}),
     'router-queue-threshold': numberFlag({default: D.router.queueThreshold, min: 0, description: doc(['router', 'queueThreshold'])}),
     ...discoveryFlags,
+    ...eventPlaneFlags,
     'busy-max-inflight': Flags.integer({default: D.router.busyMaxInflight, min: 0, env: 'DYN_ROUTER_BUSY_MAX_INFLIGHT', description: doc(['router', 'busyMaxInflight'])}),
     'busy-kv-usage': numberFlag({default: D.router.busyKvUsage, min: 0, env: 'DYN_ROUTER_BUSY_KV_USAGE', description: doc(['router', 'busyKvUsage'])}),
     'body-limit-mb': Flags.integer({default: D.frontend.bodyLimitMb, min: 1, description: doc(['frontend', 'bodyLimitMb'])}),
@@ -58,6 +60,7 @@ export default class Frontend extends Command {
         pruneTargetRatio: flags['router-prune-target-ratio'],
       },
       discovery: discoveryTarget(flags),
+      natsEvents: natsEventsTarget(flags),
       busyMaxInflight: flags['busy-max-inflight'],
       busyKvUsage: flags['busy-kv-usage'],
       bodyLimitBytes: flags['body-limit-mb'] * 1024 * 1024,

@@ -1,5 +1,6 @@
 import {Command, Flags} from '@oclif/core';
 import {discoveryFlags, discoveryTarget} from './flags/discovery-flags.js';
+import {eventPlaneFlags, natsEventsTarget} from './flags/event-plane-flags.js';
 import {configDefaults, configDescription as doc} from '../config/defaults.js';
 import {resolveModel} from '../config/models.js';
 import {engineNotAvailable} from '../config/not-yet.js';
@@ -26,6 +27,7 @@ export default class Worker extends Command {
     'metrics-port': Flags.integer({default: D.workers.basePort + 1, description: 'health and Prometheus metrics port'}),
     'block-size': Flags.integer({default: D.router.blockSize, min: 1, description: doc(['router', 'blockSize'])}),
     ...discoveryFlags,
+    ...eventPlaneFlags,
     'num-gpu-blocks': Flags.integer({min: 1, description: doc(['mocker', 'numGpuBlocks'])}),
     'tensor-parallel-size': Flags.integer({aliases: ['tp'], min: 1, max: 64, description: doc(['workers', 'agg', 'tensorParallelSize'])}),
     'gpu-memory-gb': Flags.integer({default: D.mocker.gpuMemoryGb, min: 1, description: doc(['mocker', 'gpuMemoryGb'])}),
@@ -57,6 +59,7 @@ export default class Worker extends Command {
       metricsPort: flags['metrics-port'],
       blockSize: flags['block-size'],
       discovery: discoveryTarget(flags),
+      natsEvents: natsEventsTarget(flags),
       numGpuBlocks: flags['num-gpu-blocks'],
       tensorParallelSize: flags['tensor-parallel-size'],
       gpuMemoryGb: flags['gpu-memory-gb'],

@@ -130,6 +130,14 @@ export const buildConfigSchema = (opts: SchemaOptions = {}) => z.strictObject({
       leaseTtlS: z.number().int().min(2).max(3600).default(10).describe('etcd: seconds a worker\'s registration outlives its last keep-alive (a dead worker leaves routing within this)'),
     })
     .prefault({}),
+  eventPlane: z
+    .strictObject({
+      backend: z.enum(['tcp', 'nats']).default('tcp').describe('how KV events reach routers: tcp (each frontend subscribes to each worker over the request plane) or nats (workers publish on NATS, every frontend subscribes: for several frontends)'),
+      natsUrl: z.string().url().optional().describe('NATS server URL for backend nats; unset: `dynamo up` runs one nats-server itself on this machine'),
+      natsPort: port.default(4222).describe('the nats-server `dynamo up` runs: its client port (its monitoring port is the next one)'),
+      natsHost: z.string().min(1).default('127.0.0.1').describe('the nats-server `dynamo up` runs: the address it listens on, which every host must reach'),
+    })
+    .prefault({}),
   supervisor: z
     .strictObject({
       readyTimeoutMs: z.number().int().positive().default(60_000).describe('time budget for each process to become ready'),

@@ -53,6 +53,24 @@ let feed: KvEventFeed | undefined;
 afterEach(() => feed?.stop());
 
 describe('KV events from our workers', () => {
+  it('a catch-up subscription (live: false) replays what was missed, or sends a snapshot, then ends', async () => {
+    const pub = new KvEventPublisher(() => [stored(1n)]);
+    const seen: number[] = [];
+    pub.onEvent((e) => seen.push(e.id!));
+    for (const h of [1n, 2n, 3n]) pub.publish(stored(h));
+    expect(seen).toEqual([0, 1, 2]);
+    const drain = async (from: number | undefined) => {
+      const out: WireMessage[] = [];
+      for await (const m of pub.subscribe(from, new AbortController().signal, false)) out.push(m);
+      return out;
+    };
+    expect((await drain(1)).flatMap((m) => ('events' in m ? m.events.map((e) => e.id) : []))).toEqual([1, 2]);
+    expect(await drain(3)).toEqual([]);
+    const fresh = await drain(undefined);
+    expect(fresh).toHaveLength(1);
+    expect(fresh[0]).toMatchObject({reset: true, next: 3});
+  });
+
   it('a new subscriber gets a snapshot of the worker’s state, then live events in order', async () => {
     const state = [stored(1n), stored(2n, 1n)];
     const pub = new KvEventPublisher(() => state);

@@ -104,9 +104,12 @@ export class KvEventFeed {
   }
 }
 
-/** Subscribes to the KV events of every worker in the pool, as they join and leave. */
-export function followKvEvents(pool: WorkerPool, sink: EventSink, warn: (msg: string) => void): KvEventFeed {
+/**
+ * Subscribes to the KV events of every worker in the pool, as they join and leave: over each
+ * worker's request-plane connection, or through `sourceFor` (the NATS event plane).
+ */
+export function followKvEvents(pool: WorkerPool, sink: EventSink, warn: (msg: string) => void, sourceFor: (id: string, conn: EventSource) => EventSource = (_id, conn) => conn): KvEventFeed {
   const feed = new KvEventFeed(sink, warn);
-  pool.onMembership({joined: (id, conn) => feed.track(id, conn), left: (id) => feed.untrack(id)});
+  pool.onMembership({joined: (id, conn) => feed.track(id, sourceFor(id, conn)), left: (id) => feed.untrack(id)});
   return feed;
 }

@@ -16,7 +16,9 @@ import {frontendMetrics} from './metrics.js';
 import {ModelPipeline} from './model-pipeline.js';
 import {type BusyThresholds, notBusy} from '../router/policy.js';
 import {RouterQueue} from '../router/queue.js';
+import {NatsKvSubscriber, openNats} from '../runtime/event-plane/nats.js';
 import {followKvEvents} from './kv-event-feed.js';
+import {natsEventSource} from './nats-event-source.js';
 import {WorkerPool} from './worker-pool.js';
 
 export interface FrontendOptions {
@@ -33,6 +35,8 @@ export interface FrontendOptions {
   drainMs: number;
   /** Disaggregated serving's thresholds (the deployment has prefill workers). */
   disagg?: {maxLocalPrefillLength: number; maxPrefillQueueSize: number};
+  /** KV events through NATS (runtime/event-plane/nats.ts) rather than from each worker directly. */
+  natsEvents?: {url: string; deployment: string};
 }
 
 export async function runFrontend(opts: FrontendOptions): Promise<void> {
@@ -46,7 +50,10 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
   const pool = new WorkerPool(openDiscovery(opts.discovery, (m) => log.warn(`frontend: ${m}`)), opts.servedModelName);
   const router = await createRouter(opts.router);
   const applyEvent = router.applyEvent;
-  const feed = applyEvent ? followKvEvents(pool, {applyEvent, removeWorker: (w) => router.removeWorker?.(w)}, (m) => log.warn(`frontend: ${m}`)) : undefined;
+  const warn = (m: string) => log.warn(`frontend: ${m}`);
+  const nats = applyEvent && opts.natsEvents ? new NatsKvSubscriber(await openNats(opts.natsEvents.url, `dynamo frontend ${process.pid}`), opts.natsEvents.deployment, warn) : undefined;
+  const sourceFor = nats && ((id: string, conn: Parameters<typeof natsEventSource>[1]) => natsEventSource(id, conn, nats));
+  const feed = applyEvent ? followKvEvents(pool, {applyEvent, removeWorker: (w) => router.removeWorker?.(w)}, warn, sourceFor) : undefined;
   const thresholds: BusyThresholds = {maxInflight: opts.busyMaxInflight, maxKvUsage: opts.busyKvUsage};
   const saturated = router.saturated?.bind(router);
   const queue = saturated && opts.router.queueThreshold > 0 ? new RouterQueue(() => saturated(notBusy(pool.snapshot(), thresholds), opts.router.queueThreshold)) : undefined;
@@ -98,6 +105,7 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
   while (inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   server.closeAllConnections();
   feed?.stop();
+  await nats?.close();
   pool.stop();
   life.exit(0);
 }

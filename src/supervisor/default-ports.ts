@@ -4,7 +4,7 @@
  * a file, a DYN_* variable or a flag) is never moved: `up` checks it and says what holds it.
  *
  * Each range (the frontend's port; two per worker from workers.basePort; the engines' HTTP, KV
- * event and side-channel ranges; the etcd up runs) moves up to the first place where all of its
+ * event and side-channel ranges; the etcd and NATS up runs) moves up to the first place where all of its
  * ports are free and none is taken by another range. Workers on SSH hosts keep their ports: this
  * machine cannot see what is free there.
  */
@@ -45,6 +45,7 @@ function rangesOf(c: DynamoConfig): Range[] {
     );
   }
   if (c.discovery.backend === 'etcd' && !c.discovery.etcdEndpoints) out.push({key: 'discovery.etcdPort', count: 2, get: (x) => x.discovery.etcdPort, set: (x, p) => (x.discovery.etcdPort = p)});
+  if (c.eventPlane.backend === 'nats' && !c.eventPlane.natsUrl) out.push({key: 'eventPlane.natsPort', count: 2, get: (x) => x.eventPlane.natsPort, set: (x, p) => (x.eventPlane.natsPort = p)});
   return out;
 }
 

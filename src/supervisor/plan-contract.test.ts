@@ -170,6 +170,27 @@ describe('the plan and the commands it starts', () => {
     expect(planDeployment(given, {runDir: RUN_DIR, selfArgv: SELF}).processes.map((p) => p.id)).not.toContain('etcd');
   });
 
+  it('NATS event plane: every role is pointed at the same NATS and namespace; with none given, up runs one first', async () => {
+    const own = loadFrom('model: deepseek-r1\nname: ev\ndiscovery: {backend: etcd}\neventPlane: {backend: nats, natsPort: 42220}\n');
+    await expectPlanParses(own);
+    const plan = planDeployment(own, {runDir: RUN_DIR, selfArgv: SELF});
+    expect(plan.processes.map((p) => p.id).slice(0, 2)).toEqual(['etcd', 'nats']);
+    const nats = plan.processes[1]!;
+    expect(nats).toMatchObject({role: 'external', ports: {client: 42220, monitor: 42221}, readiness: {port: 42221, httpPath: '/healthz'}});
+    expect(nats.argv.slice(0, 6)).toEqual([...SELF, 'tether', '--grace-ms', '5000', '--', 'nats-server']);
+    const roles = plan.processes.filter((p) => p.role !== 'external');
+    for (const p of roles) {
+      const flags = await parseAsBinary(p);
+      expect([flags['event-plane'], flags['nats-url'], flags.deployment]).toEqual(['nats', 'nats://127.0.0.1:42220', 'ev']);
+    }
+    expect(roles.filter((p) => p.role === 'worker').every((w) => w.dependsOn.includes('nats') && w.dependsOn.includes('etcd'))).toBe(true);
+    // With the file store, the namespace comes with the event plane's own flags.
+    const file = loadFrom('model: deepseek-r1\nname: ev2\neventPlane: {backend: nats, natsUrl: "nats://10.0.0.10:4222"}\n');
+    const filePlan = planDeployment(file, {runDir: RUN_DIR, selfArgv: SELF});
+    expect(filePlan.processes.map((p) => p.id)).not.toContain('nats');
+    expect(await parseAsBinary(filePlan.processes.find((p) => p.id === 'frontend')!)).toMatchObject({'event-plane': 'nats', 'nats-url': 'nats://10.0.0.10:4222', deployment: 'ev2'});
+  });
+
   for (const engine of ENGINES.filter((e) => !AVAILABLE_ENGINES.includes(e))) {
     it(`engine ${engine} is refused by the config and by \`dynamo worker\`, saying what to use`, async () => {
       expect(() => loadFrom(`model: deepseek-r1\nengine: ${engine}\n`)).toThrow(new RegExp(`dynamo\\.config\\.yaml:2: engine: "${engine}" is not available yet in this build\\n {2}→ use engine: vllm.*or mocker`));

@@ -101,5 +101,8 @@ describe('planDeployment', () => {
     const p = plan({...remote, discovery: {backend: 'etcd', etcdHost: '10.0.0.10', etcdPort: 2379}});
     expect(p.processes[0]!.argv).toContain('http://10.0.0.10:2379');
     expect(p.processes.find((x) => x.id === 'agg-0')!.argv.join(' ')).toContain('--etcd-endpoints http://10.0.0.10:2379');
+    expect(() => plan({...remote, discovery: {backend: 'etcd', etcdHost: '10.0.0.10'}, eventPlane: {backend: 'nats'}})).toThrow(/cannot reach the NATS dynamo up runs on this machine's loopback address/);
+    const withNats = plan({...remote, discovery: {backend: 'etcd', etcdHost: '10.0.0.10'}, eventPlane: {backend: 'nats', natsHost: '10.0.0.10'}});
+    expect(withNats.processes.find((x) => x.id === 'agg-0')!.argv.join(' ')).toContain('--event-plane nats --nats-url nats://10.0.0.10:4222');
   });
 });

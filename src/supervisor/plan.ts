@@ -8,7 +8,7 @@ import {join} from 'node:path';
 import {UserError} from '../shared/errors.js';
 import {maskSecret} from '../shared/secrets.js';
 import type {DynamoConfig, WorkerRole} from '../config/schema.js';
-import {ETCD_HEALTH_PATH, etcdArgv} from './services.js';
+import {ETCD_HEALTH_PATH, NATS_HEALTH_PATH, etcdArgv, natsArgv} from './services.js';
 import {shippedPath} from './ship.js';
 
 // Where and how processes run (src/process/), as the plan names them.
@@ -105,6 +105,8 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
   const {runDir, selfArgv} = inputs;
   const logs = join(runDir, 'logs');
   const discovery = planDiscovery(config, runDir, selfArgv);
+  const events = planEventPlane(config, runDir, selfArgv, discovery.args.includes('--deployment'));
+  const services = [discovery.service, events.service].filter((s): s is ProcessSpec => s !== undefined);
   const mk = config.mocker;
   const dg = config.disaggregation;
   const mockerArgs =
@@ -171,6 +173,7 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
           '--block-size',
           String(config.router.blockSize),
           ...discovery.args,
+          ...events.args,
           // Unset = auto: the worker picks the fewest GPUs that hold the weights (engines/mocker/capacity.ts).
           ...(group.tensorParallelSize ? ['--tensor-parallel-size', String(group.tensorParallelSize)] : []),
           // Remote workers listen on their host's own address (several hosts may share a machine's
@@ -184,7 +187,7 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
         env: {...common, DYN_PROCESS_ID: id},
         ports: {rpc, metrics},
         readiness: {address: 'ssh' in host ? (host.ssh.advertiseAddress ?? host.ssh.address) : '127.0.0.1', port: metrics, httpPath: '/health', timeoutMs: config.supervisor.readyTimeoutMs},
-        dependsOn: discovery.service ? [discovery.service.id] : [],
+        dependsOn: services.map((s) => s.id),
         restart,
         critical: false,
         logFile: join(logs, `${id}.log`),
@@ -227,6 +230,7 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
       '--router-prune-target-ratio',
       String(r.pruneTargetRatio),
       ...discovery.args,
+      ...events.args,
       '--busy-max-inflight',
       String(r.busyMaxInflight),
       '--busy-kv-usage',
@@ -256,7 +260,16 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
       );
     }
   }
-  const processes = [...(discovery.service ? [{...discovery.service, restart, env: {...common, DYN_PROCESS_ID: discovery.service.id}, readiness: {...discovery.service.readiness, timeoutMs: config.supervisor.readyTimeoutMs}}] : []), ...workers, frontend];
+  if (events.service && isLoopback(config.eventPlane.natsHost)) {
+    const remote = workers.find((w) => 'ssh' in w.host && !isLoopback(w.host.ssh.advertiseAddress ?? w.host.ssh.address));
+    if (remote) {
+      throw new UserError(
+        `${remote.id} runs on host "${remote.host.name}", which cannot reach the NATS dynamo up runs on this machine's loopback address`,
+        'set eventPlane.natsHost to this machine\'s address the hosts reach (up then runs NATS there), or eventPlane.natsUrl to a NATS of yours',
+      );
+    }
+  }
+  const processes = [...services.map((s) => ({...s, restart, env: {...common, DYN_PROCESS_ID: s.id}, readiness: {...s.readiness!, timeoutMs: config.supervisor.readyTimeoutMs}})), ...workers, frontend];
   checkPortClashes(processes);
   return {
     name: config.name,
@@ -353,4 +366,31 @@ export function redactPlan(plan: DeploymentPlan): DeploymentPlan {
       env: Object.fromEntries(Object.entries(p.env).map(([k, v]) => [k, maskSecret(k, v) as string])),
     })),
   };
+}
+
+/**
+ * How KV events reach the routers: straight from each worker (tcp: no flags, no service), or
+ * through NATS, run by `dynamo up` itself (tethered, on eventPlane.natsHost) when the config names
+ * no server. The subject's namespace is the deployment's name.
+ */
+function planEventPlane(config: DynamoConfig, runDir: string, selfArgv: string[], namesDeployment: boolean): {args: string[]; service?: ProcessSpec} {
+  const e = config.eventPlane;
+  if (e.backend === 'tcp') return {args: []};
+  const natsArgs = (url: string) => ['--event-plane', 'nats', '--nats-url', url, ...(namesDeployment ? [] : ['--deployment', config.name])];
+  if (e.natsUrl) return {args: natsArgs(e.natsUrl)};
+  const spec = {name: `dynamo-${config.name}`, host: e.natsHost, clientPort: e.natsPort, monitorPort: e.natsPort + 1};
+  const service: ProcessSpec = {
+    id: 'nats',
+    role: 'external',
+    host: {name: 'local'},
+    argv: [...selfArgv, 'tether', '--grace-ms', '5000', '--', ...natsArgv(spec)],
+    env: {},
+    ports: {client: spec.clientPort, monitor: spec.monitorPort},
+    readiness: {address: e.natsHost, port: spec.monitorPort, httpPath: NATS_HEALTH_PATH, timeoutMs: 60_000},
+    dependsOn: [],
+    restart: {maxRestarts: 0, backoffMs: 0, backoffMaxMs: 0, stableMs: 0},
+    critical: false,
+    logFile: join(runDir, 'logs', 'nats.log'),
+  };
+  return {args: natsArgs(`nats://${e.natsHost.includes(':') ? `[${e.natsHost}]` : e.natsHost}:${spec.clientPort}`), service};
 }

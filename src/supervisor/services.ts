@@ -1,7 +1,8 @@
 /**
  * Services a deployment can ask `dynamo up` to run for it, as plain command lines (pure): etcd for
- * discovery across hosts. Debian's packages provide the programs (`etcd-server`); the supervisor
- * runs them tethered like any process, with their data in the run directory.
+ * discovery across hosts, NATS for the event plane. Debian's packages provide the programs
+ * (`etcd-server`, `nats-server`); the supervisor runs them tethered like any process, with their
+ * data in the run directory.
  */
 
 export interface EtcdSpec {
@@ -35,3 +36,19 @@ export function etcdArgv(s: EtcdSpec): string[] {
 
 /** etcd answers `{"health":"true"}` here once it serves. */
 export const ETCD_HEALTH_PATH = '/health';
+
+export interface NatsSpec {
+  name: string;
+  /** Address clients reach it at (its monitoring port listens there too). */
+  host: string;
+  clientPort: number;
+  monitorPort: number;
+}
+
+/** Core NATS only: the event plane needs no JetStream (routers resync from workers, not from a stream). */
+export function natsArgv(s: NatsSpec): string[] {
+  return ['nats-server', '--name', s.name, '--addr', s.host, '--port', String(s.clientPort), '--http_port', String(s.monitorPort)];
+}
+
+/** nats-server answers 200 here (its monitoring port) once it serves. */
+export const NATS_HEALTH_PATH = '/healthz';

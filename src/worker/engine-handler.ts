@@ -35,7 +35,7 @@ export interface EngineHandlerDeps {
 export function engineRequestHandler(d: EngineHandlerDeps): StreamHandler {
   return async function* (body, ctx): AsyncGenerator<unknown> {
     if (isKvEventSubscription(body)) {
-      yield* d.kvEvents.subscribe(body.from, ctx.signal);
+      yield* d.kvEvents.subscribe(body.from, ctx.signal, body.live ?? true);
       return;
     }
     const refused = d.unavailable();

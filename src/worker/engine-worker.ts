@@ -13,6 +13,7 @@
 import type {RealEngine} from '../engines/launch.js';
 import type {Lease} from '../runtime/discovery/types.js';
 import type {RoleLifecycle} from '../runtime/role-lifecycle.js';
+import {forwardKvEvents} from '../runtime/event-plane/nats.js';
 import {serveRequestPlane} from '../runtime/request-plane/server.js';
 import type {Logger} from '../shared/log.js';
 import {selfArgv} from '../shared/self.js';
@@ -72,6 +73,7 @@ export async function serveEngineWorker(opts: WorkerOptions, run: EngineRun, lif
     log,
   });
   const rpc = await serveRequestPlane(handler, opts.rpcPort, opts.host);
+  const stopNats = opts.natsEvents && (await forwardKvEvents(opts.natsEvents, opts.workerId, relay.publisher));
   const status = await serveWorkerStatus({
     host: opts.host,
     port: opts.metricsPort,
@@ -128,6 +130,7 @@ export async function serveEngineWorker(opts: WorkerOptions, run: EngineRun, lif
   if (first instanceof Error || (first && 'stoppedBy' in first)) {
     await proc.stop(ENGINE_STOP_GRACE_MS);
     await relay.close();
+    await stopNats?.();
     rpc.close();
     status.close();
     if (first instanceof Error) throw first;
@@ -146,5 +149,6 @@ export async function serveEngineWorker(opts: WorkerOptions, run: EngineRun, lif
   poller.stop();
   await proc.stop(ENGINE_STOP_GRACE_MS);
   await relay.close();
+  await stopNats?.();
   life.exit(0);
 }

@@ -14,6 +14,7 @@ export class KvEventPublisher {
   private first = 0;
   private nextId = 0;
   private readonly waiters = new Set<() => void>();
+  private readonly listeners = new Set<(e: WireEvent) => void>();
 
   constructor(
     private readonly snapshot: () => KvEventData[],
@@ -31,12 +32,24 @@ export class KvEventPublisher {
       this.buffer.splice(0, this.buffer.length - this.bufferSize);
       this.first = this.nextId - this.buffer.length;
     }
+    const event = this.buffer[this.buffer.length - 1]!;
+    for (const l of this.listeners) l(event);
     for (const wake of this.waiters) wake();
     this.waiters.clear();
   }
 
-  /** Messages for a subscriber that has applied every event before `from` (undefined: nothing yet). */
-  async *subscribe(from: number | undefined, signal: AbortSignal): AsyncGenerator<WireMessage> {
+  /** Every event as it is published, numbered (the NATS event plane forwards them); returns the unsubscribe. */
+  onEvent(listener: (e: WireEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Messages for a subscriber that has applied every event before `from` (undefined: nothing yet).
+   * `live: false` ends the stream once it has caught up (a router that takes live events from NATS
+   * asks only for what it missed).
+   */
+  async *subscribe(from: number | undefined, signal: AbortSignal, live = true): AsyncGenerator<WireMessage> {
     let next = from ?? -1;
     for (;;) {
       if (signal.aborted) return;
@@ -52,6 +65,7 @@ export class KvEventPublisher {
         yield {events};
         continue;
       }
+      if (!live) return;
       await new Promise<void>((resolve) => {
         const wake = () => {
           signal.removeEventListener('abort', wake);

@@ -1,4 +1,5 @@
 /** What a worker process is started with (the `dynamo worker` flags, parsed). */
+import type {NatsEventsTarget} from '../runtime/event-plane/nats.js';
 import type {ModelInfo} from '../config/models.js';
 import type {TRANSFER_BACKENDS, WorkerRole} from '../config/schema.js';
 import {z} from 'zod';
@@ -34,6 +35,8 @@ export interface WorkerOptions {
   kvTransfer?: {leaseMs: number; backend: (typeof TRANSFER_BACKENDS)[number]; memoryScale: number};
   /** Real engines (vllm, sglang, trtllm): the engine to start and drive. */
   engineRun?: EngineRun;
+  /** KV events also published on NATS (runtime/event-plane/nats.ts), for every frontend to follow. */
+  natsEvents?: NatsEventsTarget;
 }
 
 const engineRunSchema = z.object({

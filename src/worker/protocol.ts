@@ -55,9 +55,11 @@ export function validateGenerateRequest(body: unknown): GenerateRequest | string
 export interface KvEventSubscription {
   kind: 'kv_events';
   from?: number;
+  /** false: end the stream once caught up (live events come from the NATS event plane). Default true. */
+  live?: boolean;
 }
 
 export function isKvEventSubscription(body: unknown): body is KvEventSubscription {
   const b = body as Partial<KvEventSubscription> | null;
-  return !!b && typeof b === 'object' && b.kind === 'kv_events' && (b.from === undefined || (Number.isInteger(b.from) && b.from >= 0));
+  return !!b && typeof b === 'object' && b.kind === 'kv_events' && (b.from === undefined || (Number.isInteger(b.from) && b.from >= 0)) && (b.live === undefined || typeof b.live === 'boolean');
 }

@@ -34,7 +34,7 @@ export interface RequestHandlerDeps {
 export function workerRequestHandler({mocker, metrics, role, workerId, isDraining, leases, puller, log}: RequestHandlerDeps): StreamHandler {
   return async function* (body, ctx): AsyncGenerator<unknown> {
     if (isKvEventSubscription(body)) {
-      yield* mocker.kvEvents.subscribe(body.from, ctx.signal);
+      yield* mocker.kvEvents.subscribe(body.from, ctx.signal, body.live ?? true);
       return;
     }
     if (isDraining()) throw new StreamError('worker_draining', `${workerId} is shutting down`);

@@ -9,6 +9,7 @@
  */
 import {engineNotAvailable} from '../config/not-yet.js';
 import {type RoleLifecycle, roleLifecycle} from '../runtime/role-lifecycle.js';
+import {forwardKvEvents} from '../runtime/event-plane/nats.js';
 import {serveRequestPlane} from '../runtime/request-plane/server.js';
 import {type Logger, logger} from '../shared/log.js';
 import {UserError} from '../shared/errors.js';
@@ -76,6 +77,7 @@ async function serveWorker(opts: WorkerOptions, life: RoleLifecycle, log: Logger
       return transfer ? metrics.render() + transfer.registry.render() : metrics.render();
     },
   });
+  const stopNats = opts.natsEvents && (await forwardKvEvents(opts.natsEvents, opts.workerId, mocker.kvEvents));
   const lease = await registerWorker(opts, mocker.blocksTotal);
   log.info(`worker ${opts.workerId} (${opts.role}, ${opts.engine}) ready: ${opts.servedModelName}, ${mocker.blocksTotal} KV blocks of ${opts.blockSize}, rpc ${opts.host}:${opts.rpcPort}, metrics :${opts.metricsPort}`);
 
@@ -84,6 +86,7 @@ async function serveWorker(opts: WorkerOptions, life: RoleLifecycle, log: Logger
   draining = true;
   log.info(`worker ${opts.workerId}: ${why}; leaving discovery and draining ${mocker.engine.inFlight} request(s)`);
   await drainWorker({lease, rpc, status, inFlight: () => mocker.engine.inFlight, drainMs: opts.drainMs});
+  await stopNats?.();
   leases?.close();
   memory?.close();
   life.exit(0);

@@ -54,6 +54,8 @@ export const configFlags = {
   hosts: commaList({description: 'hosts every worker role is placed on, round-robin, comma-separated ("local" or names under `hosts:`)', helpGroup: group}),
   discovery: Flags.string({description: configDescription(['discovery', 'backend']), options: ['file', 'etcd'], helpGroup: group}),
   'etcd-endpoints': commaList({description: `${configDescription(['discovery', 'etcdEndpoints'])}; comma-separated`, helpGroup: group}),
+  'event-plane': Flags.string({description: configDescription(['eventPlane', 'backend']), options: ['tcp', 'nats'], helpGroup: group}),
+  'nats-url': Flags.string({description: configDescription(['eventPlane', 'natsUrl']), helpGroup: group}),
 };
 
 /** Each flag's key path; a flag that sets the same key of every worker role lists them all. */
@@ -85,6 +87,8 @@ const PATHS: Record<Exclude<keyof typeof configFlags, 'config'>, string[] | stri
   hosts: WORKER_ROLES.map((role) => ['workers', role, 'hosts']),
   discovery: ['discovery', 'backend'],
   'etcd-endpoints': ['discovery', 'etcdEndpoints'],
+  'event-plane': ['eventPlane', 'backend'],
+  'nats-url': ['eventPlane', 'natsUrl'],
 };
 
 /** The config-setting flags the user actually passed, with their key paths. */

@@ -6,7 +6,8 @@
  *   the package itself: vLLM takes seconds to import), against the version Dynamo 1.7 pins; and
  *   whether this build can drive it yet.
  * - deployment.ucx: with disaggregation on a real engine, UCX (NIXL's transport) is installed.
- * - deployment.services: the etcd endpoints the config names accept a TCP connection.
+ * - deployment.services: the etcd and NATS the config names accept a TCP connection, or the
+ *   programs `dynamo up` would run itself are installed.
  */
 import {connect} from 'node:net';
 import type {Check, CheckOutcome, PortHolder, SanityContext} from '../check.js';
@@ -179,6 +180,52 @@ export function tcpReachable(host: string, port: number, timeoutMs = 500): Promi
 
 export type Reach = typeof tcpReachable;
 
+/** One service the plan needs: run by `dynamo up` (its program must be here) or named (it must answer). */
+interface ServiceNeed {
+  name: string;
+  program: string;
+  /** Where the config points; empty: `dynamo up` runs it. */
+  urls: string[];
+  defaultPort: number;
+  install: string;
+  key: string;
+  /** "an etcd you run": what the key would point to. */
+  yours: string;
+}
+
+function servicesNeeded(d: NonNullable<SanityContext['deployment']>): ServiceNeed[] {
+  const out: ServiceNeed[] = [];
+  const c = d.config;
+  if (c.discovery.backend === 'etcd') out.push({name: 'etcd', program: 'etcd', urls: c.discovery.etcdEndpoints ?? [], defaultPort: 2379, install: 'apt-get install etcd-server', key: 'discovery.etcdEndpoints', yours: 'an etcd you run'});
+  if (c.eventPlane.backend === 'nats') out.push({name: 'NATS', program: 'nats-server', urls: c.eventPlane.natsUrl ? c.eventPlane.natsUrl.split(',') : [], defaultPort: 4222, install: 'apt-get install nats-server', key: 'eventPlane.natsUrl', yours: 'a NATS server you run'});
+  return out;
+}
+
+async function judgeService(ctx: SanityContext, need: ServiceNeed, reach: Reach): Promise<CheckOutcome> {
+  if (!need.urls.length) {
+    // `dynamo up` runs it itself: the program must be here (its port is judged with the others).
+    const found = await ctx.facts.run(need.program, ['--version'], 2000);
+    return found.ok && found.code === 0
+      ? {status: 'pass', finding: `dynamo up will run ${need.name} itself (${(found.stdout || found.stderr).split('\n')[0]?.trim()})`}
+      : {status: 'fail', finding: `${need.key} is unset, so dynamo up runs ${need.name} itself, and ${need.program} is not installed`, fix: `${need.install}, or set ${need.key} to ${need.yours}`};
+  }
+  const results = await Promise.all(
+    need.urls.map(async (url) => {
+      const u = new URL(url.trim());
+      const port = Number(u.port || (u.protocol === 'https:' ? 443 : need.defaultPort));
+      return {url: url.trim(), ...(await reach(u.hostname.replace(/^\[|\]$/g, ''), port))};
+    }),
+  );
+  const down = results.filter((r) => !r.ok);
+  if (!down.length) return {status: 'pass', finding: `${need.name} answers at ${need.urls.join(', ')}`, data: {endpoints: need.urls}};
+  return {
+    status: 'fail',
+    finding: down.map((r) => `${need.name} at ${r.url} is unreachable: ${'error' in r ? r.error : ''}`).join('; '),
+    fix: `start ${need.name} there or fix ${need.key} (a firewall may block the port)`,
+    data: {endpoints: need.urls, unreachable: down.map((r) => r.url)},
+  };
+}
+
 /** The services check with its connector injected (tests pass a fake; the suite gets tcpReachable). */
 export function servicesCheck(reach: Reach = tcpReachable): Check {
   return {
@@ -188,30 +235,15 @@ export function servicesCheck(reach: Reach = tcpReachable): Check {
     async run(ctx: SanityContext): Promise<CheckOutcome> {
       const d = ctx.deployment;
       if (!d) return NO_DEPLOYMENT;
-      const endpoints = d.config.discovery.etcdEndpoints ?? [];
-      // There is no NATS key: the request plane runs over the workers' own ports.
-      if (d.config.discovery.backend !== 'etcd') return {status: 'skip', finding: 'not configured: workers register in the file store, no etcd or NATS needed'};
-      if (!endpoints.length) {
-        // `dynamo up` runs etcd itself: the program must be here (its port is judged with the others).
-        const found = await ctx.facts.run('etcd', ['--version'], 2000);
-        return found.ok && found.code === 0
-          ? {status: 'pass', finding: `dynamo up will run etcd itself (${found.stdout.split('\n')[0]?.trim()})`}
-          : {status: 'fail', finding: 'discovery.backend is etcd with no endpoints, so dynamo up runs etcd itself, and etcd is not installed', fix: 'apt-get install etcd-server, or set discovery.etcdEndpoints to an etcd you run'};
-      }
-      const results = await Promise.all(
-        endpoints.map(async (url) => {
-          const u = new URL(url);
-          const port = Number(u.port || (u.protocol === 'https:' ? 443 : 2379));
-          return {url, ...(await reach(u.hostname.replace(/^\[|\]$/g, ''), port))};
-        }),
-      );
-      const down = results.filter((r) => !r.ok);
-      if (!down.length) return {status: 'pass', finding: `etcd answers at ${endpoints.join(', ')}`, data: {endpoints}};
+      const needs = servicesNeeded(d);
+      if (!needs.length) return {status: 'skip', finding: 'not configured: workers register in the file store and KV events travel over the request plane, no etcd or NATS needed'};
+      const outcomes = await Promise.all(needs.map((n) => judgeService(ctx, n, reach)));
+      if (outcomes.length === 1) return outcomes[0]!;
+      const failed = outcomes.filter((o) => o.status === 'fail');
       return {
-        status: 'fail',
-        finding: down.map((r) => `etcd at ${r.url} is unreachable: ${'error' in r ? r.error : ''}`).join('; '),
-        fix: 'start etcd there or fix discovery.etcdEndpoints (a firewall may block the port)',
-        data: {endpoints, unreachable: down.map((r) => r.url)},
+        status: failed.length ? 'fail' : 'pass',
+        finding: outcomes.map((o) => o.finding).join('; '),
+        ...(failed.length ? {fix: failed.map((o) => o.fix).join('; ')} : {}),
       };
     },
   };

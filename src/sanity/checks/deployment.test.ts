@@ -317,7 +317,7 @@ describe('deployment.services', () => {
   });
 
   it('skips when no etcd is configured, and checks the endpoints when one is', async () => {
-    expect((await run('deployment.services', deploy({model: 'qwen3-0.6b'}))).finding).toBe('not configured: workers register in the file store, no etcd or NATS needed');
+    expect((await run('deployment.services', deploy({model: 'qwen3-0.6b'}))).finding).toBe('not configured: workers register in the file store and KV events travel over the request plane, no etcd or NATS needed');
     const up = deploy({model: 'qwen3-0.6b', discovery: {backend: 'etcd', etcdEndpoints: [`http://127.0.0.1:${port}`]}});
     expect((await servicesCheck().run(ctx(up))).status).toBe('pass');
     const down = deploy({model: 'qwen3-0.6b', discovery: {backend: 'etcd', etcdEndpoints: ['http://10.0.0.10:2379']}});
@@ -335,8 +335,26 @@ describe('deployment.services', () => {
     expect(brief(await run('deployment.services', own, etcd(true)))).toEqual({status: 'pass', finding: 'dynamo up will run etcd itself (etcd Version: 3.4.23)'});
     expect(brief(await run('deployment.services', own, etcd(false)))).toEqual({
       status: 'fail',
-      finding: 'discovery.backend is etcd with no endpoints, so dynamo up runs etcd itself, and etcd is not installed',
+      finding: 'discovery.etcdEndpoints is unset, so dynamo up runs etcd itself, and etcd is not installed',
       fix: 'apt-get install etcd-server, or set discovery.etcdEndpoints to an etcd you run',
+    });
+  });
+
+  it('with the NATS event plane: the server named must answer, or nats-server be installed for up to run', async () => {
+    const named = deploy({model: 'qwen3-0.6b', eventPlane: {backend: 'nats', natsUrl: `nats://127.0.0.1:${port}`}});
+    expect(brief(await servicesCheck().run(ctx(named)))).toEqual({status: 'pass', finding: `NATS answers at nats://127.0.0.1:${port}`});
+    const both = deploy({model: 'qwen3-0.6b', discovery: {backend: 'etcd'}, eventPlane: {backend: 'nats'}});
+    const programs = (nats: boolean) => ({
+      programs: {
+        etcd: () => ({ok: true, code: 0, stdout: 'etcd Version: 3.4.23\n', stderr: ''}),
+        'nats-server': () => (nats ? {ok: true, code: 0, stdout: 'nats-server: v2.9.10\n', stderr: ''} : {ok: false, code: null, stdout: '', stderr: 'spawn nats-server ENOENT'}),
+      },
+    });
+    expect(brief(await run('deployment.services', both, programs(true)))).toEqual({status: 'pass', finding: 'dynamo up will run etcd itself (etcd Version: 3.4.23); dynamo up will run NATS itself (nats-server: v2.9.10)'});
+    expect(brief(await run('deployment.services', both, programs(false)))).toEqual({
+      status: 'fail',
+      finding: 'dynamo up will run etcd itself (etcd Version: 3.4.23); eventPlane.natsUrl is unset, so dynamo up runs NATS itself, and nats-server is not installed',
+      fix: 'apt-get install nats-server, or set eventPlane.natsUrl to a NATS server you run',
     });
   });
 });
