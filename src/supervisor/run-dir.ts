@@ -11,6 +11,8 @@ import type {ProcessState} from './supervisor.js';
 export interface RunProcess extends ProcessState {
   role: string;
   ports: Record<string, number>;
+  /** Where its ports are reached (a remote host's advertise address; 127.0.0.1 here). */
+  address?: string;
   logFile: string;
   /** Kernel start time of pid (from /proc), to never signal a recycled pid. */
   pidStartTime?: string;

@@ -73,7 +73,7 @@ function toRunState(plan: DeploymentPlan, status: RunState['status'], states: Pr
     configFile,
     processes: plan.processes.map((spec) => {
       const s = byId.get(spec.id) ?? {id: spec.id, host: spec.host.name, status: 'pending' as const, restarts: 0};
-      return {...s, role: spec.workerRole ?? spec.role, ports: spec.ports, logFile: spec.logFile, pidStartTime: s.pid ? procStartTime(s.pid) : undefined};
+      return {...s, role: spec.workerRole ?? spec.role, ports: spec.ports, address: spec.readiness.address, logFile: spec.logFile, pidStartTime: s.pid ? procStartTime(s.pid) : undefined};
     }),
   };
 }

@@ -53,6 +53,12 @@ describe('sources of a deployment, from its run state', () => {
     expect(s[1]).toMatchObject({id: 'agg-1', url: 'http://gpu-b:9103/metrics', inDiscovery: false});
     expect(sourcesFromRunState(runState())[0]!.inDiscovery).toBeUndefined();
   });
+
+  it('without records (etcd is not read here), a remote worker is scraped where the supervisor reaches it', () => {
+    const state = runState();
+    state.processes[1] = {...state.processes[1]!, address: '10.0.0.7'};
+    expect(sourcesFromRunState(state)[1]).toMatchObject({id: 'agg-1', host: 'gpu-b', url: 'http://10.0.0.7:9103/metrics'});
+  });
 });
 
 describe('sources from --url', () => {

@@ -35,7 +35,8 @@ export function sourcesFromRunState(state: RunState, discovery?: readonly Worker
     const port = p.ports.metrics;
     if (port === undefined) continue;
     const rec = records.get(p.id);
-    const address = rec?.host && rec.host !== '0.0.0.0' ? rec.host : p.host === 'local' ? '127.0.0.1' : p.host;
+    // The registered address, else where the supervisor reaches it (etcd's records are not read here).
+    const address = rec?.host && rec.host !== '0.0.0.0' ? rec.host : (p.address ?? (p.host === 'local' ? '127.0.0.1' : p.host));
     out.push({
       ...common,
       url: `http://${hostPart(address)}:${rec?.metricsPort ?? port}/metrics`,
