@@ -250,25 +250,10 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
     logFile: join(logs, 'frontend.log'),
   };
 
-  if (discovery.service && isLoopback(config.discovery.etcdHost)) {
-    // A host on a loopback address is this machine under another name: it reaches loopback etcd.
-    const remote = workers.find((w) => 'ssh' in w.host && !isLoopback(w.host.ssh.advertiseAddress ?? w.host.ssh.address));
-    if (remote) {
-      throw new UserError(
-        `${remote.id} runs on host "${remote.host.name}", which cannot reach the etcd dynamo up runs on this machine's loopback address`,
-        'set discovery.etcdHost to this machine\'s address the hosts reach (up then runs etcd there), or discovery.etcdEndpoints to an etcd of yours',
-      );
-    }
-  }
-  if (events.service && isLoopback(config.eventPlane.natsHost)) {
-    const remote = workers.find((w) => 'ssh' in w.host && !isLoopback(w.host.ssh.advertiseAddress ?? w.host.ssh.address));
-    if (remote) {
-      throw new UserError(
-        `${remote.id} runs on host "${remote.host.name}", which cannot reach the NATS dynamo up runs on this machine's loopback address`,
-        'set eventPlane.natsHost to this machine\'s address the hosts reach (up then runs NATS there), or eventPlane.natsUrl to a NATS of yours',
-      );
-    }
-  }
+  // A host on a loopback address is this machine under another name: it reaches loopback services.
+  const remote = workers.find((w) => 'ssh' in w.host && !isLoopback(w.host.ssh.advertiseAddress ?? w.host.ssh.address));
+  if (remote && discovery.service && isLoopback(config.discovery.etcdHost)) throw unreachableService(remote, 'etcd', 'discovery.etcdHost', 'discovery.etcdEndpoints to an etcd of yours');
+  if (remote && events.service && isLoopback(config.eventPlane.natsHost)) throw unreachableService(remote, 'NATS', 'eventPlane.natsHost', 'eventPlane.natsUrl to a NATS of yours');
   const processes = [...services.map((s) => ({...s, restart, env: {...common, DYN_PROCESS_ID: s.id}, readiness: {...s.readiness!, timeoutMs: config.supervisor.readyTimeoutMs}})), ...workers, frontend];
   checkPortClashes(processes);
   return {
@@ -279,6 +264,14 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
     stopGraceMs: config.supervisor.stopGraceMs,
     processes,
   };
+}
+
+/** A worker on another host and a service `up` would run on this machine's loopback address. */
+function unreachableService(remote: ProcessSpec, service: string, hostKey: string, yours: string): UserError {
+  return new UserError(
+    `${remote.id} runs on host "${remote.host.name}", which cannot reach the ${service} dynamo up runs on this machine's loopback address`,
+    `set ${hostKey} to this machine's address the hosts reach (up then runs ${service} there), or ${yours}`,
+  );
 }
 
 const isLoopback = (host: string) => host === 'localhost' || host.startsWith('127.') || host === '::1';
@@ -295,19 +288,7 @@ function planDiscovery(config: DynamoConfig, runDir: string, selfArgv: string[])
   if (d.etcdEndpoints) return {args: etcdArgs(d.etcdEndpoints)};
   const host = d.etcdHost;
   const spec = {name: `dynamo-${config.name}`, dataDir: join(runDir, 'etcd'), host, clientPort: d.etcdPort, peerPort: d.etcdPort + 1};
-  const service: ProcessSpec = {
-    id: 'etcd',
-    role: 'external',
-    host: {name: 'local'},
-    argv: [...selfArgv, 'tether', '--grace-ms', '5000', '--', ...etcdArgv(spec)],
-    env: {},
-    ports: {client: spec.clientPort, peer: spec.peerPort},
-    readiness: {address: host, port: spec.clientPort, httpPath: ETCD_HEALTH_PATH, timeoutMs: 60_000},
-    dependsOn: [],
-    restart: {maxRestarts: 0, backoffMs: 0, backoffMaxMs: 0, stableMs: 0},
-    critical: false,
-    logFile: join(runDir, 'logs', 'etcd.log'),
-  };
+  const service = serviceProcess(selfArgv, runDir, {id: 'etcd', argv: etcdArgv(spec), ports: {client: spec.clientPort, peer: spec.peerPort}, health: {address: host, port: spec.clientPort, httpPath: ETCD_HEALTH_PATH}});
   return {args: etcdArgs([`http://${host}:${spec.clientPort}`]), service};
 }
 
@@ -379,18 +360,23 @@ function planEventPlane(config: DynamoConfig, runDir: string, selfArgv: string[]
   const natsArgs = (url: string) => ['--event-plane', 'nats', '--nats-url', url, ...(namesDeployment ? [] : ['--deployment', config.name])];
   if (e.natsUrl) return {args: natsArgs(e.natsUrl)};
   const spec = {name: `dynamo-${config.name}`, host: e.natsHost, clientPort: e.natsPort, monitorPort: e.natsPort + 1};
-  const service: ProcessSpec = {
-    id: 'nats',
+  const service = serviceProcess(selfArgv, runDir, {id: 'nats', argv: natsArgv(spec), ports: {client: spec.clientPort, monitor: spec.monitorPort}, health: {address: e.natsHost, port: spec.monitorPort, httpPath: NATS_HEALTH_PATH}});
+  return {args: natsArgs(`nats://${e.natsHost.includes(':') ? `[${e.natsHost}]` : e.natsHost}:${spec.clientPort}`), service};
+}
+
+/** A service `dynamo up` runs for the deployment (services.ts): tethered here, never restarted, its log in the run directory. */
+function serviceProcess(selfArgv: string[], runDir: string, s: {id: string; argv: string[]; ports: Record<string, number>; health: {address: string; port: number; httpPath: string}}): ProcessSpec {
+  return {
+    id: s.id,
     role: 'external',
     host: {name: 'local'},
-    argv: [...selfArgv, 'tether', '--grace-ms', '5000', '--', ...natsArgv(spec)],
+    argv: [...selfArgv, 'tether', '--grace-ms', '5000', '--', ...s.argv],
     env: {},
-    ports: {client: spec.clientPort, monitor: spec.monitorPort},
-    readiness: {address: e.natsHost, port: spec.monitorPort, httpPath: NATS_HEALTH_PATH, timeoutMs: 60_000},
+    ports: s.ports,
+    readiness: {...s.health, timeoutMs: 60_000},
     dependsOn: [],
     restart: {maxRestarts: 0, backoffMs: 0, backoffMaxMs: 0, stableMs: 0},
     critical: false,
-    logFile: join(runDir, 'logs', 'nats.log'),
+    logFile: join(runDir, 'logs', `${s.id}.log`),
   };
-  return {args: natsArgs(`nats://${e.natsHost.includes(':') ? `[${e.natsHost}]` : e.natsHost}:${spec.clientPort}`), service};
 }

@@ -3,11 +3,10 @@
  * with the command line `dynamo up` uses (src/supervisor/services.ts); it can be stopped and
  * started again on the same ports and data, as an outage would.
  */
-import {type ChildProcess, spawn} from 'node:child_process';
 import {existsSync} from 'node:fs';
 import {join} from 'node:path';
 import {ETCD_HEALTH_PATH, etcdArgv} from '../../src/supervisor/services.js';
-import {freePort, tempDir, until} from './processes.js';
+import {freePort, restartableServer, tempDir} from './processes.js';
 
 export function requireEtcd(): void {
   if (!existsSync('/usr/bin/etcd')) throw new Error('/usr/bin/etcd is missing: run npm run setup (installs etcd-server)');
@@ -25,7 +24,6 @@ export async function startEtcd(): Promise<TestEtcd> {
   const dir = tempDir('dyn-etcd-');
   const spec = {name: 'test', dataDir: join(dir, 'data'), host: '127.0.0.1', clientPort: await freePort(), peerPort: await freePort()};
   const endpoint = `http://127.0.0.1:${spec.clientPort}`;
-  let proc: ChildProcess | undefined;
   const healthy = async () => {
     try {
       return ((await (await fetch(`${endpoint}${ETCD_HEALTH_PATH}`, {signal: AbortSignal.timeout(500)})).json()) as {health?: string}).health === 'true';
@@ -33,23 +31,7 @@ export async function startEtcd(): Promise<TestEtcd> {
       return false;
     }
   };
-  const start = async () => {
-    const [cmd, ...args] = etcdArgv(spec);
-    let log = '';
-    proc = spawn(cmd!, args, {stdio: ['ignore', 'ignore', 'pipe']});
-    proc.stderr!.on('data', (c) => (log = (log + c).slice(-4000)));
-    await until(async () => proc!.exitCode !== null || (await healthy()), 15_000, 'etcd to serve').catch((e: Error) => {
-      throw new Error(`${e.message}\n${log}`);
-    });
-    if (proc.exitCode !== null) throw new Error(`etcd exited: ${log}`);
-  };
-  const stop = async (signal: NodeJS.Signals = 'SIGKILL') => {
-    const p = proc;
-    if (!p || p.exitCode !== null) return;
-    const gone = new Promise((r) => p.once('exit', r));
-    p.kill(signal);
-    await gone;
-  };
+  const {start, stop} = restartableServer('etcd', etcdArgv(spec), healthy);
   await start();
   return {endpoint, stop, start};
 }

@@ -1,3 +1,4 @@
+import {type ChildProcess, spawn} from 'node:child_process';
 /** Helpers for tests that start processes: fixture plans, free ports, pid checks, gates. */
 import {existsSync, mkdtempSync} from 'node:fs';
 import {createServer} from 'node:net';
@@ -100,4 +101,27 @@ export async function freePortRange(n: number): Promise<number> {
     if (ok) return base;
   }
   throw new Error('no free port range');
+}
+
+/** A server program for tests (etcd, NATS): started until `healthy`, killed (SIGKILL by default: an outage), started again. */
+export function restartableServer(name: string, argv: string[], healthy: () => Promise<boolean>) {
+  let proc: ChildProcess | undefined;
+  const start = async () => {
+    const [cmd, ...args] = argv;
+    let log = '';
+    proc = spawn(cmd!, args, {stdio: ['ignore', 'ignore', 'pipe']});
+    proc.stderr!.on('data', (c) => (log = (log + c).slice(-4000)));
+    await until(async () => proc!.exitCode !== null || (await healthy()), 15_000, `${name} to serve`).catch((e: Error) => {
+      throw new Error(`${e.message}\n${log}`);
+    });
+    if (proc.exitCode !== null) throw new Error(`${name} exited: ${log}`);
+  };
+  const stop = async (signal: NodeJS.Signals = 'SIGKILL') => {
+    const p = proc;
+    if (!p || p.exitCode !== null) return;
+    const gone = new Promise((r) => p.once('exit', r));
+    p.kill(signal);
+    await gone;
+  };
+  return {start, stop};
 }
