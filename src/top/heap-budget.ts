@@ -3,8 +3,8 @@
  * JavaScriptCore frees what survived a young collection only at a full one, which its own
  * schedule, sized for servers, runs late: between them RSS at 64 sources rose 15–20 MB. After
  * each refresh this compares the heap in use with what the last full collection left, and
- * collects at once when the growth passes the budget (at 64 sources: one collection of ~20 ms
- * every 20–30 s). Measured in docs/top.md ("Cost").
+ * collects at once when the growth passes the budget (at 64 sources the heap drifts about
+ * 0.3 MB/s: one collection of ~20 ms about every 30 s). Measured in docs/top.md ("Cost").
  *
  * Pure: the probe (heap in use, a full collection) is injected; `bunHeapProbe` is the real one.
  */
