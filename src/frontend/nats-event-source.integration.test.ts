@@ -1,5 +1,5 @@
 /**
- * The NATS event plane with a real nats-server: a worker's publisher forwards its numbered events,
+ * The NATS event plane with a real nats-server: a worker publishes its numbered events and its load,
  * two routers follow them through natsEventSource (catch-up over the "request plane", here the
  * publisher's subscription handler in process), and both end with the worker's exact block set:
  * after a late join (snapshot), after events NATS never carried (gap → catch-up), and after an
@@ -9,7 +9,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {requireNats, startNats, type TestNats} from '../../test/helpers/nats.js';
 import {until} from '../../test/helpers/processes.js';
 import type {KvEventData} from '../kv/events.js';
-import {NatsKvSubscriber, forwardKvEvents, openNats} from '../runtime/event-plane/nats.js';
+import {NatsKvSubscriber, type WorkerLoad, openNats, publishWorker} from '../runtime/event-plane/nats.js';
 import {KvEventPublisher} from '../worker/kv-event-publisher.js';
 import {type EventSource, KvEventFeed} from './kv-event-feed.js';
 import {natsEventSource} from './nats-event-source.js';
@@ -76,9 +76,12 @@ describe('the NATS event plane', () => {
     const w = worker();
     w.store(1n);
     w.store(2n); // before anyone follows: reaches routers as a snapshot
-    const stopForward = await forwardKvEvents(target, 'agg-0', w.pub);
+    const load = () => ({kvUsage: w.blocks.size / 1000, inFlight: 0});
+    const stopForward = await publishWorker(target, 'agg-0', w.pub, load, 50);
     const routers = [router(), router()];
     const subscribers = await Promise.all(routers.map(async () => new NatsKvSubscriber(await openNats(nats.url, 'test router'), 'nt')));
+    const loads: WorkerLoad[] = [];
+    subscribers[0]!.onLoad((l) => loads.push(l));
     const feeds = routers.map((r, i) => {
       const feed = new KvEventFeed(r, () => {}, 20);
       feed.track('agg-0', natsEventSource('agg-0', w.requestPlane, subscribers[i]!));
@@ -92,13 +95,15 @@ describe('the NATS event plane', () => {
       await until(async () => routers.every((r) => same(r.blocks, w.blocks)), 5000, 'live events through NATS');
       expect(w.requestPlane.catchUps).toBe(catchUps); // live events came through NATS alone
       expect(feeds.every((f) => f.stats('agg-0')!.applied >= 48)).toBe(true);
+      // Its load too, on kv_metrics.
+      await until(async () => loads.some((l) => l.worker === 'agg-0' && l.kvUsage === w.blocks.size / 1000), 5000, 'the worker\'s load');
 
       // Events NATS never carried (the worker's connection was away): the next id jumps, each router catches up.
       const stopped = stopForward;
       await stopped();
       w.store(100n);
       w.remove(1n);
-      const resumed = await forwardKvEvents(target, 'agg-0', w.pub);
+      const resumed = await publishWorker(target, 'agg-0', w.pub, load, 50);
       w.store(101n);
       await until(async () => routers.every((r) => same(r.blocks, w.blocks)), 5000, 'the catch-up after a gap');
       expect(feeds.every((f) => f.stats('agg-0')!.gaps >= 1)).toBe(true);

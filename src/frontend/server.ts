@@ -47,11 +47,12 @@ export async function runFrontend(opts: FrontendOptions): Promise<void> {
 
 async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Logger): Promise<void> {
   const pipeline = await ModelPipeline.load(opts.model, opts.servedModelName);
-  const pool = new WorkerPool(openDiscovery(opts.discovery, (m) => log.warn(`frontend: ${m}`)), opts.servedModelName);
+  const warn = (m: string) => log.warn(`frontend: ${m}`);
+  // On the NATS event plane, workers' KV events and loads come from there (runtime/event-plane/nats.ts).
+  const nats = opts.natsEvents ? new NatsKvSubscriber(await openNats(opts.natsEvents.url, `dynamo frontend ${process.pid}`), opts.natsEvents.deployment, warn) : undefined;
+  const pool = new WorkerPool(openDiscovery(opts.discovery, warn), opts.servedModelName, undefined, nats);
   const router = await createRouter(opts.router);
   const applyEvent = router.applyEvent;
-  const warn = (m: string) => log.warn(`frontend: ${m}`);
-  const nats = applyEvent && opts.natsEvents ? new NatsKvSubscriber(await openNats(opts.natsEvents.url, `dynamo frontend ${process.pid}`), opts.natsEvents.deployment, warn) : undefined;
   const sourceFor = nats && ((id: string, conn: Parameters<typeof natsEventSource>[1]) => natsEventSource(id, conn, nats));
   const feed = applyEvent ? followKvEvents(pool, {applyEvent, removeWorker: (w) => router.removeWorker?.(w)}, warn, sourceFor) : undefined;
   const thresholds: BusyThresholds = {maxInflight: opts.busyMaxInflight, maxKvUsage: opts.busyKvUsage};

@@ -1,6 +1,7 @@
 /**
  * The frontend's view of the workers serving its model: follows discovery, keeps one request-plane
- * connection per worker, counts in-flight requests, and polls each worker's health for KV usage.
+ * connection per worker, counts in-flight requests, and learns each worker's KV usage: from the
+ * loads workers publish on the NATS event plane when there is one, else by polling their health.
  * A worker whose connection drops leaves the pool at once (discovery catches the rest within its
  * lease TTL).
  */
@@ -22,6 +23,11 @@ export interface PoolMembership {
   left(id: string): void;
 }
 
+/** Workers' loads as they are published (the NATS event plane's subscriber). */
+export interface LoadSource {
+  onLoad(listener: (load: {worker: string; kvUsage: number}) => void): void;
+}
+
 export class WorkerPool {
   private readonly workers = new Map<string, PooledWorker>();
   private readonly members: PoolMembership[] = [];
@@ -35,6 +41,7 @@ export class WorkerPool {
     private readonly store: DiscoveryStore,
     private readonly model: string,
     private readonly healthPollMs = 500,
+    private readonly loads?: LoadSource,
   ) {}
 
   /** Hears workers join and leave (register before start() to hear the first ones). */
@@ -47,6 +54,13 @@ export class WorkerPool {
       this.sync(records);
       this.firstViewSeen();
     });
+    if (this.loads) {
+      this.loads.onLoad(({worker, kvUsage}) => {
+        const w = this.workers.get(worker);
+        if (w) w.kvUsage = kvUsage;
+      });
+      return;
+    }
     this.healthTimer = setInterval(() => void this.pollHealth(), this.healthPollMs);
     this.healthTimer.unref();
   }

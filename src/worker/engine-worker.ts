@@ -13,7 +13,7 @@
 import type {RealEngine} from '../engines/launch.js';
 import type {Lease} from '../runtime/discovery/types.js';
 import type {RoleLifecycle} from '../runtime/role-lifecycle.js';
-import {forwardKvEvents} from '../runtime/event-plane/nats.js';
+import {publishWorker} from '../runtime/event-plane/nats.js';
 import {serveRequestPlane} from '../runtime/request-plane/server.js';
 import type {Logger} from '../shared/log.js';
 import {selfArgv} from '../shared/self.js';
@@ -73,7 +73,7 @@ export async function serveEngineWorker(opts: WorkerOptions, run: EngineRun, lif
     log,
   });
   const rpc = await serveRequestPlane(handler, opts.rpcPort, opts.host);
-  const stopNats = opts.natsEvents && (await forwardKvEvents(opts.natsEvents, opts.workerId, relay.publisher));
+  const stopNats = opts.natsEvents && (await publishWorker(opts.natsEvents, opts.workerId, relay.publisher, () => ({kvUsage: poller.stats.kvUsage ?? 0, inFlight: inFlight.count})));
   const status = await serveWorkerStatus({
     host: opts.host,
     port: opts.metricsPort,

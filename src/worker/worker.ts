@@ -9,7 +9,7 @@
  */
 import {engineNotAvailable} from '../config/not-yet.js';
 import {type RoleLifecycle, roleLifecycle} from '../runtime/role-lifecycle.js';
-import {forwardKvEvents} from '../runtime/event-plane/nats.js';
+import {publishWorker} from '../runtime/event-plane/nats.js';
 import {serveRequestPlane} from '../runtime/request-plane/server.js';
 import {type Logger, logger} from '../shared/log.js';
 import {UserError} from '../shared/errors.js';
@@ -77,7 +77,7 @@ async function serveWorker(opts: WorkerOptions, life: RoleLifecycle, log: Logger
       return transfer ? metrics.render() + transfer.registry.render() : metrics.render();
     },
   });
-  const stopNats = opts.natsEvents && (await forwardKvEvents(opts.natsEvents, opts.workerId, mocker.kvEvents));
+  const stopNats = opts.natsEvents && (await publishWorker(opts.natsEvents, opts.workerId, mocker.kvEvents, () => ({kvUsage: mocker.blocks.usage, inFlight: mocker.engine.inFlight})));
   const lease = await registerWorker(opts, mocker.blocksTotal);
   log.info(`worker ${opts.workerId} (${opts.role}, ${opts.engine}) ready: ${opts.servedModelName}, ${mocker.blocksTotal} KV blocks of ${opts.blockSize}, rpc ${opts.host}:${opts.rpcPort}, metrics :${opts.metricsPort}`);
 

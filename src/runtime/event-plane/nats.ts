@@ -1,9 +1,10 @@
 /**
- * The NATS event plane (`--event-plane nats`): every worker publishes its numbered KV events on
- * its deployment's subject, and every frontend subscribes, so any number of frontends (and their
- * routers) see every worker's events through one server. Subjects are named as Dynamo names them:
- * `namespace.{deployment}.component.backend.kv-events`. A message is msgpack of
- * `{worker, events: WireEvent[]}` (src/kv/wire.ts, ids included).
+ * The NATS event plane (`--event-plane nats`): every worker publishes its numbered KV events and
+ * its load on its deployment's subjects, and every frontend subscribes, so any number of frontends
+ * (and their routers) see every worker through one server. Subjects are named as Dynamo names
+ * them: `namespace.{deployment}.component.backend.kv-events`, a msgpack `{worker, events:
+ * WireEvent[]}` per event (src/kv/wire.ts, ids included), and `….kv_metrics`, a msgpack
+ * `WorkerLoad` every half second (the frontend then polls no worker's health over HTTP).
  *
  * NATS carries live events only. A router that is new, or sees an id jump (a message lost while
  * a connection was down), catches up from the worker over the request plane, which replays from
@@ -20,7 +21,18 @@ export interface NatsKvMessage {
   events: WireEvent[];
 }
 
+export interface WorkerLoad {
+  worker: string;
+  /** Share of its KV cache in use, 0..1. */
+  kvUsage: number;
+  inFlight: number;
+}
+
 export const kvEventsSubject = (deployment: string) => `namespace.${subjectToken(deployment)}.component.backend.kv-events`;
+export const kvMetricsSubject = (deployment: string) => `namespace.${subjectToken(deployment)}.component.backend.kv_metrics`;
+
+/** How often a worker publishes its load. */
+export const LOAD_EVERY_MS = 500;
 
 /** A deployment name as one subject token: NATS splits on dots and gives `*` and `>` meaning. */
 function subjectToken(name: string): string {
@@ -50,21 +62,30 @@ export interface NumberedEvents {
   onEvent(listener: (e: WireEvent) => void): () => void;
 }
 
-/** Publishes each event a worker numbers, from now on; resolves to the stop (which closes the connection). */
-export async function forwardKvEvents(target: NatsEventsTarget, worker: string, events: NumberedEvents): Promise<() => Promise<void>> {
+/**
+ * A worker's side of the plane, from now on: each event as its publisher numbers it, and its load
+ * every `loadEveryMs`. Resolves to the stop (which closes the connection).
+ */
+export async function publishWorker(target: NatsEventsTarget, worker: string, events: NumberedEvents, load: () => Omit<WorkerLoad, 'worker'>, loadEveryMs = LOAD_EVERY_MS): Promise<() => Promise<void>> {
   const nc = await openNats(target.url, `dynamo worker ${worker}`);
-  const subject = kvEventsSubject(target.deployment);
-  const off = events.onEvent((e) => nc.publish(subject, encode({worker, events: [e]} satisfies NatsKvMessage)));
+  const eventsSubject = kvEventsSubject(target.deployment);
+  const loadSubject = kvMetricsSubject(target.deployment);
+  const off = events.onEvent((e) => nc.publish(eventsSubject, encode({worker, events: [e]} satisfies NatsKvMessage)));
+  const timer = setInterval(() => nc.publish(loadSubject, encode({worker, ...load()} satisfies WorkerLoad)), loadEveryMs);
+  timer.unref();
   return async () => {
     off();
+    clearInterval(timer);
     await nc.drain();
   };
 }
 
-/** One subscription to a deployment's subject, fanned out to whoever follows a worker. */
+/** A frontend's side: one subscription per subject, events fanned out to whoever follows a worker, loads to listeners. */
 export class NatsKvSubscriber {
   private readonly followers = new Map<string, Set<EventQueue>>();
+  private readonly loadListeners = new Set<(load: WorkerLoad) => void>();
   private readonly sub: Subscription;
+  private readonly loadSub: Subscription;
   private readonly done: Promise<void>;
 
   constructor(
@@ -73,7 +94,13 @@ export class NatsKvSubscriber {
     private readonly warn: (msg: string) => void = () => {},
   ) {
     this.sub = nc.subscribe(kvEventsSubject(deployment));
-    this.done = this.pump();
+    this.loadSub = nc.subscribe(kvMetricsSubject(deployment));
+    this.done = Promise.all([this.pump(), this.pumpLoads()]).then(() => {});
+  }
+
+  /** Hears every worker's load as it is published. */
+  onLoad(listener: (load: WorkerLoad) => void): void {
+    this.loadListeners.add(listener);
   }
 
   /** Live events of `worker` from now on, in arrival order, until `signal` aborts or the queue overflows. */
@@ -94,6 +121,7 @@ export class NatsKvSubscriber {
   /** Ends every follower and closes the connection. */
   async close(): Promise<void> {
     this.sub.unsubscribe();
+    this.loadSub.unsubscribe();
     await this.done;
     await this.nc.close();
     for (const set of this.followers.values()) for (const q of set) q.end();
@@ -110,6 +138,18 @@ export class NatsKvSubscriber {
         continue;
       }
       for (const q of this.followers.get(msg.worker) ?? []) q.push(msg.events);
+    }
+  }
+
+  private async pumpLoads(): Promise<void> {
+    for await (const m of this.loadSub) {
+      let load: WorkerLoad;
+      try {
+        load = decode(m.data) as WorkerLoad;
+      } catch {
+        continue; // a malformed load is only a missed reading
+      }
+      if (typeof load.worker === 'string' && typeof load.kvUsage === 'number') for (const l of this.loadListeners) l(load);
     }
   }
 }

@@ -1,0 +1,52 @@
+import {mkdtempSync, rmSync} from 'node:fs';
+import type {AddressInfo, Server} from 'node:net';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {until} from '../../test/helpers/processes.js';
+import {FileDiscovery} from '../runtime/discovery/file-store.js';
+import type {Lease} from '../runtime/discovery/types.js';
+import {serveRequestPlane} from '../runtime/request-plane/server.js';
+import {type LoadSource, WorkerPool} from './worker-pool.js';
+
+describe('WorkerPool with published loads (the NATS event plane)', () => {
+  let runDir: string;
+  let server: Server;
+  let lease: Lease;
+  beforeAll(async () => {
+    server = await serveRequestPlane(async function* () {}, 0);
+    runDir = mkdtempSync(join(tmpdir(), 'dyn-pool-'));
+    lease = await new FileDiscovery(runDir).register({
+      id: 'agg-0',
+      role: 'agg',
+      model: 'm',
+      engine: 'mocker',
+      host: '127.0.0.1',
+      rpcPort: (server.address() as AddressInfo).port,
+      metricsPort: 1, // nothing there: a pool that polled health would learn nothing
+      startedAt: Date.now(),
+      runtime: {totalKvBlocks: 1, blockSize: 16, maxNumSeqs: 1, maxNumBatchedTokens: 1, contextLength: 1},
+    });
+  });
+  afterAll(async () => {
+    await lease.revoke();
+    server.close();
+    rmSync(runDir, {recursive: true, force: true});
+  });
+
+  it('takes each worker’s KV usage from the loads it hears, for workers it knows', async () => {
+    const listeners: ((l: {worker: string; kvUsage: number}) => void)[] = [];
+    const loads: LoadSource = {onLoad: (l) => listeners.push(l)};
+    const pool = new WorkerPool(new FileDiscovery(runDir), 'm', 10, loads);
+    pool.start();
+    try {
+      await pool.firstView;
+      await until(() => pool.snapshot().length === 1, 5000, 'the worker in the pool');
+      for (const l of listeners) l({worker: 'agg-0', kvUsage: 0.42});
+      for (const l of listeners) l({worker: 'stranger', kvUsage: 0.9});
+      expect(pool.snapshot()).toEqual([expect.objectContaining({id: 'agg-0', kvUsage: 0.42})]);
+    } finally {
+      pool.stop();
+    }
+  });
+});
