@@ -25,7 +25,6 @@ function unknownCommand(argv: string[]): string | undefined {
     const near = closestMatch(two, ids);
     return `unknown command "${two}".${near ? ` Did you mean "${near}"?` : ''} See \`dynamo ${words[0]} --help\`.`;
   }
-  if (words[0] === 'help') return undefined;
   const near = closestMatch(words[0]!, ids);
   return `unknown command "${words[0]}".${near ? ` Did you mean "${near}"?` : ''} See \`dynamo --help\`.`;
 }
@@ -45,7 +44,9 @@ function unknownFlag(e: Error & {flags?: string[]}, argv: string[], commands: Re
   return `unknown flag ${bad}${id ? ` for "dynamo ${id}"` : ''}.${near ? ` Did you mean ${near}?` : ''} See \`dynamo ${id ?? ''} --help\`.`.replace('  ', ' ');
 }
 
-export async function main(argv = process.argv.slice(2)): Promise<void> {
+export async function main(args = process.argv.slice(2)): Promise<void> {
+  // `dynamo help top` is `dynamo top --help` (oclif would look for a command "help:top").
+  const argv = args[0] === 'help' ? [...args.slice(1), '--help'] : args;
   const verbose = argv.includes('--verbose') || process.env.DYN_VERBOSE === '1';
   const notFound = unknownCommand(argv);
   if (notFound) {

@@ -16,6 +16,11 @@ describe('the dynamo binary', () => {
     expect(help.stdout).toContain('EXAMPLES');
     expect(help.stdout).toContain('dynamo up --model deepseek-r1');
     expect(help.stdout).toContain('--dry-run');
+    // `help <command>` is the command's --help (one command loaded, like any other run).
+    const topHelp = await dynamo(['help', 'top']);
+    expect(topHelp.exitCode).toBe(0);
+    expect(topHelp.stdout).toContain('$ dynamo top');
+    expect((await dynamo(['help', 'config', 'print'])).stdout).toContain('$ dynamo config print');
   });
 
   it('answers an unknown command or flag in one line with the closest match', async () => {
