@@ -77,7 +77,7 @@ beforeAll(async () => {
     runtime: {totalKvBlocks: 1024, blockSize: 16, maxNumSeqs: 64, maxNumBatchedTokens: 8192, contextLength: 40960},
   });
   // Health polling would ask the fake worker for its KV usage; it has none to give.
-  pool = new WorkerPool(discovery, MODEL, 3_600_000);
+  pool = new WorkerPool(discovery, MODEL, {healthPollMs: 3_600_000});
   pool.start();
 });
 

@@ -50,7 +50,7 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
   const warn = (m: string) => log.warn(`frontend: ${m}`);
   // On the NATS event plane, workers' KV events and loads come from there (runtime/event-plane/nats.ts).
   const nats = opts.natsEvents ? new NatsKvSubscriber(await openNats(opts.natsEvents.url, `dynamo frontend ${process.pid}`), opts.natsEvents.deployment, warn) : undefined;
-  const pool = new WorkerPool(openDiscovery(opts.discovery, warn), opts.servedModelName, undefined, nats);
+  const pool = new WorkerPool(openDiscovery(opts.discovery, warn), opts.servedModelName, {loads: nats});
   const router = await createRouter(opts.router);
   const applyEvent = router.applyEvent;
   const sourceFor = nats && ((id: string, conn: Parameters<typeof natsEventSource>[1]) => natsEventSource(id, conn, nats));

@@ -37,7 +37,7 @@ describe('WorkerPool with published loads (the NATS event plane)', () => {
   it('takes each worker’s KV usage from the loads it hears, for workers it knows', async () => {
     const listeners: ((l: {worker: string; kvUsage: number}) => void)[] = [];
     const loads: LoadSource = {onLoad: (l) => listeners.push(l)};
-    const pool = new WorkerPool(new FileDiscovery(runDir), 'm', 10, loads);
+    const pool = new WorkerPool(new FileDiscovery(runDir), 'm', {healthPollMs: 10, loads});
     pool.start();
     try {
       await pool.firstView;

@@ -40,8 +40,7 @@ export class WorkerPool {
   constructor(
     private readonly store: DiscoveryStore,
     private readonly model: string,
-    private readonly healthPollMs = 500,
-    private readonly loads?: LoadSource,
+    private readonly opts: {healthPollMs?: number; loads?: LoadSource} = {},
   ) {}
 
   /** Hears workers join and leave (register before start() to hear the first ones). */
@@ -54,14 +53,14 @@ export class WorkerPool {
       this.sync(records);
       this.firstViewSeen();
     });
-    if (this.loads) {
-      this.loads.onLoad(({worker, kvUsage}) => {
+    if (this.opts.loads) {
+      this.opts.loads.onLoad(({worker, kvUsage}) => {
         const w = this.workers.get(worker);
         if (w) w.kvUsage = kvUsage;
       });
       return;
     }
-    this.healthTimer = setInterval(() => void this.pollHealth(), this.healthPollMs);
+    this.healthTimer = setInterval(() => void this.pollHealth(), this.opts.healthPollMs ?? 500);
     this.healthTimer.unref();
   }
 

@@ -105,7 +105,9 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
   const {runDir, selfArgv} = inputs;
   const logs = join(runDir, 'logs');
   const discovery = planDiscovery(config, runDir, selfArgv);
-  const events = planEventPlane(config, runDir, selfArgv, discovery.args.includes('--deployment'));
+  const events = planEventPlane(config, runDir, selfArgv);
+  // Every role names its deployment once: its keys in etcd and its NATS subjects are under it.
+  const planes = ['--deployment', config.name, ...discovery.args, ...events.args];
   const services = [discovery.service, events.service].filter((s): s is ProcessSpec => s !== undefined);
   const mk = config.mocker;
   const dg = config.disaggregation;
@@ -172,8 +174,7 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
           String(metrics),
           '--block-size',
           String(config.router.blockSize),
-          ...discovery.args,
-          ...events.args,
+          ...planes,
           // Unset = auto: the worker picks the fewest GPUs that hold the weights (engines/mocker/capacity.ts).
           ...(group.tensorParallelSize ? ['--tensor-parallel-size', String(group.tensorParallelSize)] : []),
           // Remote workers listen on their host's own address (several hosts may share a machine's
@@ -229,8 +230,7 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
       String(r.maxTreeSize),
       '--router-prune-target-ratio',
       String(r.pruneTargetRatio),
-      ...discovery.args,
-      ...events.args,
+      ...planes,
       '--busy-max-inflight',
       String(r.busyMaxInflight),
       '--busy-kv-usage',
@@ -284,7 +284,7 @@ const isLoopback = (host: string) => host === 'localhost' || host.startsWith('12
 function planDiscovery(config: DynamoConfig, runDir: string, selfArgv: string[]): {args: string[]; service?: ProcessSpec} {
   const d = config.discovery;
   if (d.backend === 'file') return {args: ['--discovery-dir', join(runDir, 'discovery')]};
-  const etcdArgs = (endpoints: string[]) => ['--discovery', 'etcd', '--etcd-endpoints', endpoints.join(','), '--discovery-lease-ttl', String(d.leaseTtlS), '--deployment', config.name];
+  const etcdArgs = (endpoints: string[]) => ['--discovery', 'etcd', '--etcd-endpoints', endpoints.join(','), '--discovery-lease-ttl', String(d.leaseTtlS)];
   if (d.etcdEndpoints) return {args: etcdArgs(d.etcdEndpoints)};
   const host = d.etcdHost;
   const spec = {name: `dynamo-${config.name}`, dataDir: join(runDir, 'etcd'), host, clientPort: d.etcdPort, peerPort: d.etcdPort + 1};
@@ -352,12 +352,12 @@ export function redactPlan(plan: DeploymentPlan): DeploymentPlan {
 /**
  * How KV events reach the routers: straight from each worker (tcp: no flags, no service), or
  * through NATS, run by `dynamo up` itself (tethered, on eventPlane.natsHost) when the config names
- * no server. The subject's namespace is the deployment's name.
+ * no server. The subjects' namespace is the deployment's name (`--deployment`, given to every role).
  */
-function planEventPlane(config: DynamoConfig, runDir: string, selfArgv: string[], namesDeployment: boolean): {args: string[]; service?: ProcessSpec} {
+function planEventPlane(config: DynamoConfig, runDir: string, selfArgv: string[]): {args: string[]; service?: ProcessSpec} {
   const e = config.eventPlane;
   if (e.backend === 'tcp') return {args: []};
-  const natsArgs = (url: string) => ['--event-plane', 'nats', '--nats-url', url, ...(namesDeployment ? [] : ['--deployment', config.name])];
+  const natsArgs = (url: string) => ['--event-plane', 'nats', '--nats-url', url];
   if (e.natsUrl) return {args: natsArgs(e.natsUrl)};
   const spec = {name: `dynamo-${config.name}`, host: e.natsHost, clientPort: e.natsPort, monitorPort: e.natsPort + 1};
   const service = serviceProcess(selfArgv, runDir, {id: 'nats', argv: natsArgv(spec), ports: {client: spec.clientPort, monitor: spec.monitorPort}, health: {address: e.natsHost, port: spec.monitorPort, httpPath: NATS_HEALTH_PATH}});

@@ -16,12 +16,15 @@ export const discoveryFlags = {
   'discovery-dir': Flags.string({description: 'file discovery store (default: the default deployment run directory)'}),
   'etcd-endpoints': Flags.string({description: 'etcd client URLs, comma-separated (--discovery etcd)'}),
   'discovery-lease-ttl': Flags.integer({min: 1, default: D.discovery.leaseTtlS, description: doc(['discovery', 'leaseTtlS'])}),
-  deployment: Flags.string({description: 'deployment name: its keys in etcd (default: $DYN_RUN_NAME, else "default")'}),
+  deployment: Flags.string({description: 'deployment name: its keys in etcd and its NATS subjects (default: $DYN_RUN_NAME, else "default")'}),
 };
+
+/** The deployment a role runs under: --deployment, else $DYN_RUN_NAME (set by `dynamo up`), else "default". */
+export const deploymentName = (flags: {deployment?: string}) => flags.deployment ?? process.env.DYN_RUN_NAME ?? 'default';
 
 export function discoveryTarget(flags: {discovery: string; 'discovery-dir'?: string; 'etcd-endpoints'?: string; 'discovery-lease-ttl': number; deployment?: string}): DiscoveryTarget {
   if (flags.discovery === 'file') return {backend: 'file', dir: flags['discovery-dir'] ?? `${runDirOf(dynamoHome(), 'default')}/discovery`};
   const endpoints = (flags['etcd-endpoints'] ?? '').split(',').map((e) => e.trim()).filter(Boolean);
   if (!endpoints.length) throw new UserError('--discovery etcd needs --etcd-endpoints', 'give etcd\'s client URL, e.g. --etcd-endpoints http://10.0.0.10:2379 (dynamo up runs one itself when the config names none)');
-  return {backend: 'etcd', endpoints, deployment: flags.deployment ?? process.env.DYN_RUN_NAME ?? 'default', leaseTtlS: flags['discovery-lease-ttl']};
+  return {backend: 'etcd', endpoints, deployment: deploymentName(flags), leaseTtlS: flags['discovery-lease-ttl']};
 }

@@ -7,6 +7,7 @@ import {Flags} from '@oclif/core';
 import {configDefaults, configDescription as doc} from '../../config/defaults.js';
 import type {NatsEventsTarget} from '../../runtime/event-plane/nats.js';
 import {UserError} from '../../shared/errors.js';
+import {deploymentName} from './discovery-flags.js';
 
 const D = configDefaults();
 
@@ -19,5 +20,5 @@ export function natsEventsTarget(flags: {'event-plane': string; 'nats-url'?: str
   if (flags['event-plane'] !== 'nats') return undefined;
   const url = flags['nats-url'];
   if (!url) throw new UserError('--event-plane nats needs --nats-url', 'give the NATS server, e.g. --nats-url nats://10.0.0.10:4222 (dynamo up runs one itself when the config names none)');
-  return {url, deployment: flags.deployment ?? process.env.DYN_RUN_NAME ?? 'default'};
+  return {url, deployment: deploymentName(flags)};
 }
