@@ -2,11 +2,10 @@ import {Command, Flags} from '@oclif/core';
 import {configFlagValues, configFlags} from './flags/config-flags.js';
 import {json, out} from '../shared/output.js';
 import {enginePlanner} from '../engines/plan.js';
-import {runCommand} from '../sanity/facts/run.js';
-import {probeGpus} from '../sanity/gpu/probe.js';
+import {hostGpuProbe} from '../sanity/gpu/ssh-probe.js';
 import {type PlanRequest, describePlan, planFromConfig, readPlanFile} from '../supervisor/deployment.js';
 import {redactPlan} from '../supervisor/plan.js';
-import {dynamoHome} from '../supervisor/run-dir.js';
+import {dynamoHome, sshControlDirOf} from '../supervisor/run-dir.js';
 import {isCompiledBinary, selfArgv} from '../shared/self.js';
 
 export default class Up extends Command {
@@ -32,7 +31,7 @@ export default class Up extends Command {
     const {flags} = await this.parse(Up);
     const home = dynamoHome();
     const self = selfArgv();
-    const engines: PlanRequest['engines'] = (config, model, runDir) => enginePlanner(config, model, runDir, () => probeGpus({run: runCommand}));
+    const engines: PlanRequest['engines'] = (config, model) => enginePlanner(config, model, hostGpuProbe(config, sshControlDirOf(home)));
     const plan = flags.plan ? readPlanFile(flags.plan) : (await planFromConfig({home, selfArgv: self, configFile: flags.config, flags: configFlagValues(flags), engines, freePorts: !flags['dry-run'], shipFrom: isCompiledBinary() ? process.execPath : undefined})).plan;
     if (flags['dry-run']) return flags.json ? json(redactPlan(plan)) : out(describePlan(redactPlan(plan)));
     const {runDetached, runUp} = await import('../supervisor/up.js');

@@ -65,6 +65,10 @@ export const sshHostSchema = z.strictObject({
     .optional()
     .describe('known_hosts file to check the host key against (host key checking stays on)'),
   dynamoPath: z.string().min(1).optional().describe('path of the dynamo binary on that host (unset: dynamo up copies this build to ~/.dynamo/bin there when it is not there already)'),
+  env: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name: letters, digits and "_"'), z.string())
+    .optional()
+    .describe('environment of every process on that host, and of the GPU probe there (e.g. PATH with the engine\'s virtualenv first, HF_HOME); values are taken as written, no $VAR expansion'),
 });
 export type SshHost = z.infer<typeof sshHostSchema>;
 

@@ -3,22 +3,24 @@ import {nvlinkBox, recordedRun} from '../../test/fixtures/gpu/boxes.js';
 import {resolveModel} from '../config/models.js';
 import {type DynamoConfigInput, configSchema} from '../config/schema.js';
 import {probeNvidiaSmi} from '../sanity/gpu/smi-probe.js';
-import type {GpuTopology} from '../sanity/gpu/topology.js';
+import type {GpuProbe, GpuTopology} from '../sanity/gpu/topology.js';
 import {type EngineWorkerSlot, enginePlanner, planEngines} from './plan.js';
 
 const RESTART = {maxRestarts: 3, backoffMs: 100, backoffMaxMs: 1000, stableMs: 30_000};
 const config = (over: Partial<DynamoConfigInput> = {}) => configSchema.parse({model: 'llama-3.1-8b', engine: 'vllm', ...over});
-const agg = (n: number): EngineWorkerSlot[] => Array.from({length: n}, (_, i) => ({id: `agg-${i}`, role: 'agg', hostName: 'local'}));
+const here = {hostName: 'local', address: '127.0.0.1', runDir: '/runs/demo'};
+const agg = (n: number): EngineWorkerSlot[] => Array.from({length: n}, (_, i) => ({id: `agg-${i}`, role: 'agg', ...here}));
 const pd: EngineWorkerSlot[] = [
-  {id: 'prefill-0', role: 'prefill', hostName: 'local'},
-  {id: 'decode-0', role: 'decode', hostName: 'local'},
+  {id: 'prefill-0', role: 'prefill', ...here},
+  {id: 'decode-0', role: 'decode', ...here},
 ];
 const box = async (name: string): Promise<GpuTopology> => {
   const probe = await probeNvidiaSmi(recordedRun(name));
   if (probe.state !== 'ok') throw new Error(probe.reason);
   return probe.topology;
 };
-const plan = (c: ReturnType<typeof config>, gpus: GpuTopology | undefined, slots: EngineWorkerSlot[]) => planEngines(c, resolveModel(c.model), gpus, slots, {runDir: '/runs/demo', restart: RESTART});
+const ok = (topology: GpuTopology): GpuProbe => ({state: 'ok', topology});
+const plan = (c: ReturnType<typeof config>, gpus: GpuTopology | undefined, slots: EngineWorkerSlot[]) => planEngines(c, resolveModel(c.model), new Map(gpus ? [['local', ok(gpus)]] : []), slots, {restart: RESTART});
 
 describe('planning real engines', () => {
   it('gives each worker its GPUs, its own ports, and the launch line, on the recorded 8×H100 box', async () => {
@@ -58,19 +60,48 @@ describe('planning real engines', () => {
 
   it('says what is short: no GPUs (and why), too few GPUs, a TP whose GPUs cannot hold the weights', async () => {
     expect(() => plan(config(), undefined, agg(1))).toThrow(/engine vllm needs NVIDIA GPUs, and none were found on this machine/);
-    const planner = await enginePlanner(config(), resolveModel('llama-3.1-8b'), '/runs/demo', async () => ({state: 'no-driver', reason: 'nvidia-smi not found and NVML not loadable'}));
+    const planner = await enginePlanner(config(), resolveModel('llama-3.1-8b'), async () => ({state: 'no-driver', reason: 'nvidia-smi not found and NVML not loadable'}));
     expect(() => planner(agg(1), RESTART)).toThrow('none were found on this machine (nvidia-smi not found and NVML not loadable)');
     expect(() => plan(config({workers: {agg: {count: 3, tensorParallelSize: 4}}}), nvlinkBox(8), agg(3))).toThrow(
-      'the plan needs 12 GPUs (agg-0 4×1, agg-1 4×1, agg-2 4×1; tensor × data parallel) and this machine has 8 (80 GiB each)',
+      'the plan needs 12 GPUs on this machine (agg-0 4×1, agg-1 4×1, agg-2 4×1; tensor × data parallel) and this machine has 8 (80 GiB each)',
     );
     expect(() => plan(config({model: 'llama-3.1-70b', workers: {agg: {count: 1, tensorParallelSize: 1}}}), nvlinkBox(8), agg(1))).toThrow(/llama-3.1-70b at tensor parallel 1 needs 132 GiB of weights per GPU, more than the 72 GiB engineOptions.gpuMemoryFraction leaves of each 80 GiB GPU/);
   });
 
-  it('refuses engine arguments in the engine\'s words unless told not to check them, and workers on SSH hosts', () => {
+  it('refuses engine arguments in the engine\'s words unless told not to check them', () => {
     const bad = config({workers: {agg: {count: 1, engineArgs: ['--enforce-eager', '--max-num-seq', '64', '--enable-magic']}}});
     expect(() => plan(bad, nvlinkBox(8), agg(1))).toThrow('workers.agg.engineArgs: vllm would refuse them: vllm serve: error: unrecognized arguments: --enable-magic');
     const unchecked = config({workers: {agg: {count: 1, engineArgs: ['--enable-magic']}}, engineOptions: {checkEngineArgs: false}});
     expect([...plan(unchecked, nvlinkBox(8), agg(1)).values()][0]!.run.launch.args.at(-1)).toBe('--enable-magic');
-    expect(() => plan(config(), nvlinkBox(8), [{id: 'agg-0', role: 'agg', hostName: 'gpu1'}])).toThrow('agg-0 is placed on host "gpu1", but vllm workers run on this machine only in this build');
+  });
+
+  describe('on SSH hosts', () => {
+    const remote = (id: string, role: EngineWorkerSlot['role'], hostName: string, address: string): EngineWorkerSlot => ({id, role, hostName, address, runDir: '.dynamo/runs/demo'});
+    const c = config({disagg: true, hosts: {gpu1: {address: '10.0.0.1'}, gpu2: {address: '10.0.0.2'}}, workers: {prefill: {count: 2, hosts: ['gpu1', 'gpu2']}, decode: {count: 1, hosts: ['gpu2']}}});
+    const slots = [remote('prefill-0', 'prefill', 'gpu1', '10.0.0.1'), remote('prefill-1', 'prefill', 'gpu2', '10.0.0.2'), remote('decode-0', 'decode', 'gpu2', '10.0.0.2')];
+
+    it('assigns each host\'s own GPUs, counts ports across hosts, advertises the host\'s address and keeps files in its run directory', async () => {
+      const gpus = new Map([
+        ['gpu1', ok(await box('h100-sxm-8'))],
+        ['gpu2', ok(nvlinkBox(2))],
+      ]);
+      const p = planEngines(c, resolveModel(c.model), gpus, slots, {restart: RESTART});
+      expect(['prefill-0', 'prefill-1', 'decode-0'].map((id) => p.get(id)!.run.launch.env.CUDA_VISIBLE_DEVICES)).toEqual(['0', '0', '1']);
+      expect(['prefill-0', 'prefill-1', 'decode-0'].map((id) => p.get(id)!.ports.engine)).toEqual([8300, 8301, 8302]);
+      expect(p.get('prefill-1')!.run.launch.env.VLLM_NIXL_SIDE_CHANNEL_HOST).toBe('10.0.0.2');
+      expect(p.get('decode-0')!.run.logFile).toBe('.dynamo/runs/demo/logs/decode-0.engine.log');
+    });
+
+    it('probes only the hosts workers land on, and names the host that is short', async () => {
+      const asked: string[] = [];
+      const planner = await enginePlanner({...c, hosts: {...c.hosts, idle: {address: '10.0.0.9', port: 22}}}, resolveModel(c.model), async (h) => {
+        asked.push(h);
+        return h === 'gpu1' ? ok(nvlinkBox(1)) : {state: 'error', reason: 'cannot reach host gpu2 over SSH: Connection refused'};
+      });
+      expect(asked.sort()).toEqual(['gpu1', 'gpu2']);
+      expect(() => planner(slots, RESTART)).toThrow('engine vllm needs NVIDIA GPUs, and none were found on host gpu2 (cannot reach host gpu2 over SSH: Connection refused)');
+      const twoOnOne = [remote('prefill-0', 'prefill', 'gpu1', '10.0.0.1'), remote('decode-0', 'decode', 'gpu1', '10.0.0.1')];
+      expect(() => planEngines(c, resolveModel(c.model), new Map([['gpu1', ok(nvlinkBox(1))]]), twoOnOne, {restart: RESTART})).toThrow('the plan needs 2 GPUs on host gpu1 (prefill-0 1×1, decode-0 1×1; tensor × data parallel) and it has 1 (80 GiB each)');
+    });
   });
 });

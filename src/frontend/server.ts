@@ -86,14 +86,15 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
     app(req, res);
   });
   server.keepAliveTimeout = 65_000;
+  // Workers already registered are known before the port opens (etcd answers in a round trip):
+  // `up` takes a 200 from /health as ready, and a request let in before the first view finds no worker.
+  await Promise.race([pool.firstView, new Promise((r) => setTimeout(r, 5_000).unref())]);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
       reject(e.code === 'EADDRINUSE' ? new UserError(`port ${opts.port} on ${opts.host} is already in use`, 'stop what holds it, or choose another with --port') : e),
     );
     server.listen(opts.port, opts.host, () => resolve());
   });
-  // Workers already registered are known before the frontend says it is ready (etcd answers in a round trip).
-  await Promise.race([pool.firstView, new Promise((r) => setTimeout(r, 5_000).unref())]);
   log.info(`frontend ready: http://${opts.host}:${opts.port}/v1 serving ${opts.servedModelName} (router ${opts.router.mode}, ${pool.size} worker(s) now)`);
 
   life.ready();

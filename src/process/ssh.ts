@@ -19,11 +19,15 @@ export function shellQuote(word: string): string {
 
 export const REMOTE_PID_MARKER = '__dynamo_remote_pid';
 
-/** The remote shell command: report pid, then exec the program with its environment. */
-export function remoteCommand(argv: readonly string[], env: Record<string, string>): string {
+/** The remote shell command that execs the program with its environment. */
+export function remoteExec(argv: readonly string[], env: Record<string, string> = {}): string {
   const envWords = Object.entries(env).map(([k, v]) => shellQuote(`${k}=${v}`));
-  const exec = ['exec', ...(envWords.length ? ['env', ...envWords] : []), ...argv.map(shellQuote)].join(' ');
-  return `echo ${REMOTE_PID_MARKER} $$; ${exec}`;
+  return ['exec', ...(envWords.length ? ['env', ...envWords] : []), ...argv.map(shellQuote)].join(' ');
+}
+
+/** The remote shell command of a supervised process: report pid, then exec the program with its environment. */
+export function remoteCommand(argv: readonly string[], env: Record<string, string>): string {
+  return `echo ${REMOTE_PID_MARKER} $$; ${remoteExec(argv, env)}`;
 }
 
 /** Where the control socket lives: short, because unix socket paths are limited to ~100 bytes. */

@@ -5,9 +5,8 @@
  * host's. Whatever goes wrong on the way (no connection, no dynamo there, no report) is one failed
  * result that says what and how to fix it, so a dead host never hides the others.
  */
-import {join} from 'node:path';
 import type {SshHost} from '../config/schema.js';
-import {dynamoHome} from '../supervisor/run-dir.js';
+import {dynamoHome, sshControlDirOf} from '../supervisor/run-dir.js';
 import {ensureControlDir, shellQuote, sshArgv} from '../process/ssh.js';
 import type {CheckResult, CommandResult} from './check.js';
 import {runCommand} from './facts/run.js';
@@ -68,7 +67,7 @@ export async function runRemoteSanity(
   exec: RemoteExec = defaultExec,
   opts: RemoteSanityOptions = {},
 ): Promise<CheckResult[]> {
-  const controlDir = opts.controlDir ?? ensureControlDir(join(dynamoHome(), 'ssh'));
+  const controlDir = opts.controlDir ?? ensureControlDir(sshControlDirOf(dynamoHome()));
   const timeoutMs = opts.timeoutMs ?? REMOTE_TIMEOUT_MS;
   const command = [(ssh.dynamoPath ?? 'dynamo'), 'sanity', '--json', '--local', ...args].map(shellQuote).join(' ');
   const r = await exec(sshArgv(ssh, controlDir, command), timeoutMs, opts.input);

@@ -29,8 +29,8 @@ export interface PlanRequest {
   shipFrom?: string;
   /** Move ports left at their defaults past ports in use here (`dynamo up`; not `--dry-run`, whose plan should not depend on the moment). */
   freePorts?: boolean;
-  /** Real engines: makes the planner of each worker's engine (it reads this machine's GPUs); called only for them. */
-  engines?: (config: DynamoConfig, model: ModelInfo, runDir: string) => Promise<EnginePlanner>;
+  /** Real engines: makes the planner of each worker's engine (it reads the GPUs of every host workers are placed on); called only for them. */
+  engines?: (config: DynamoConfig, model: ModelInfo) => Promise<EnginePlanner>;
 }
 
 export async function planFromConfig(req: PlanRequest): Promise<{plan: DeploymentPlan; loaded: LoadedConfig}> {
@@ -40,7 +40,7 @@ export async function planFromConfig(req: PlanRequest): Promise<{plan: Deploymen
   // Remote-only models are resolved on their hosts; a local alias or directory is checked here.
   const model = resolveModel(config.model, req.cwd);
   const runDir = runDirOf(req.home, config.name);
-  const engines = config.engine !== 'mocker' && req.engines ? await req.engines(config, model, runDir) : undefined;
+  const engines = config.engine !== 'mocker' && req.engines ? await req.engines(config, model) : undefined;
   // SSH hosts with no dynamoPath run this build, shipped by `up`: the plan names it by its hash.
   const ships = Object.keys(config.hosts).length > 0 && Object.values(config.hosts).some((h) => !h.dynamoPath);
   const binaryId = req.shipFrom && ships ? await binaryIdOf(req.shipFrom) : undefined;

@@ -9,6 +9,7 @@ import {UserError} from '../shared/errors.js';
 import {maskSecret} from '../shared/secrets.js';
 import type {DynamoConfig, WorkerRole} from '../config/schema.js';
 import {ETCD_HEALTH_PATH, NATS_HEALTH_PATH, etcdArgv, natsArgv} from './services.js';
+import {remoteRunDirOf} from './run-dir.js';
 import {shippedPath} from './ship.js';
 
 // Where and how processes run (src/process/), as the plan names them.
@@ -54,6 +55,10 @@ export interface WorkerSlot {
   role: WorkerRole;
   /** 'local' or an SSH host name. */
   hostName: string;
+  /** Where other hosts reach the worker's host. */
+  address: string;
+  /** The deployment's run directory on the worker's host. */
+  runDir: string;
 }
 
 /**
@@ -148,10 +153,11 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
     for (let i = 0; i < group.count; i++) {
       const id = `${role}-${i}`;
       const host = hosts[i % hosts.length]!;
+      const address = 'ssh' in host ? (host.ssh.advertiseAddress ?? host.ssh.address) : '127.0.0.1';
       const rpc = config.workers.basePort + 2 * portIndex;
       const metrics = rpc + 1;
       portIndex++;
-      slots.push({id, role, hostName: host.name});
+      slots.push({id, role, hostName: host.name, address, runDir: 'ssh' in host ? remoteRunDirOf(config.name) : runDir});
       workers.push({
         id,
         role: 'worker',
@@ -179,15 +185,16 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
           ...(group.tensorParallelSize ? ['--tensor-parallel-size', String(group.tensorParallelSize)] : []),
           // Remote workers listen on their host's own address (several hosts may share a machine's
           // ports, e.g. loopback aliases) and tell the frontend that address.
-          ...('ssh' in host ? ['--host', host.ssh.advertiseAddress ?? host.ssh.address, '--advertise-host', host.ssh.advertiseAddress ?? host.ssh.address] : []),
+          ...('ssh' in host ? ['--host', address, '--advertise-host', address] : []),
           // workers.<role>.engineArgs reach a real engine inside its launch (--engine-run), never
           // this argv: the worker command has no `--` passthrough.
           ...mockerArgs,
           ...(role === 'agg' ? [] : ['--kv-lease-ms', String(dg.leaseMs), '--kv-transfer-backend', dg.transferBackend, '--kv-memory-scale', String(dg.kvMemoryScale)]),
         ],
-        env: {...common, DYN_PROCESS_ID: id},
+        // The host's own environment first (its PATH to the engine, HF_HOME), then ours.
+        env: {...('ssh' in host ? host.ssh.env : {}), ...common, DYN_PROCESS_ID: id},
         ports: {rpc, metrics},
-        readiness: {address: 'ssh' in host ? (host.ssh.advertiseAddress ?? host.ssh.address) : '127.0.0.1', port: metrics, httpPath: '/health', timeoutMs: config.supervisor.readyTimeoutMs},
+        readiness: {address, port: metrics, httpPath: '/health', timeoutMs: config.supervisor.readyTimeoutMs},
         dependsOn: services.map((s) => s.id),
         restart,
         critical: false,

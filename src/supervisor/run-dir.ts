@@ -36,6 +36,10 @@ export function dynamoHome(env: NodeJS.ProcessEnv = process.env): string {
 
 export const runsDir = (home: string) => join(home, 'runs');
 export const runDirOf = (home: string, name: string) => join(runsDir(home), name);
+/** A deployment's run directory on an SSH host, relative to the SSH user's home (remote commands start there). */
+export const remoteRunDirOf = (name: string) => runDirOf('.dynamo', name);
+/** The SSH control sockets of every deployment under `home` (process/ssh.ts). */
+export const sshControlDirOf = (home: string) => join(home, 'ssh');
 export const stateFile = (runDir: string) => join(runDir, 'state.json');
 export const logsDir = (runDir: string) => join(runDir, 'logs');
 

@@ -18,6 +18,7 @@ import {
   removeState,
   rotateLogs,
   runDirOf,
+  sshControlDirOf,
   writeState,
 } from './run-dir.js';
 import {closeSshMasters, spawnDetached} from '../process/child.js';
@@ -103,7 +104,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
   assertNotRunning(home, plan.name);
   await preflightPorts(plan);
   rotateLogs(plan.runDir);
-  const controlDir = ensureControlDir(join(home, 'ssh'));
+  const controlDir = ensureControlDir(sshControlDirOf(home));
   await shipToHosts(plan, controlDir);
   const started = Date.now();
   let phase: RunState['status'] = 'starting';
