@@ -10,6 +10,7 @@ import {createHash} from 'node:crypto';
 import {mkdirSync} from 'node:fs';
 import {join} from 'node:path';
 import type {SshHost} from '../config/schema.js';
+import {UserError} from '../shared/errors.js';
 
 /** Quote one word for a POSIX shell. */
 export function shellQuote(word: string): string {
@@ -76,4 +77,10 @@ export function sshExitMasterArgv(host: SshHost, controlDir: string): string[] {
 export function ensureControlDir(dir: string): string {
   mkdirSync(dir, {recursive: true, mode: 0o700});
   return dir;
+}
+
+/** The error for a host `ssh` could not log in to (ssh exits 255); `stderr` is what ssh said. */
+export function unreachableHost(hostName: string, stderr: string): UserError {
+  const said = stderr.trim().split('\n').pop();
+  return new UserError(`cannot reach host ${hostName} over SSH: ${said}`, `check hosts.${hostName} (address, port, user, identityFile, knownHostsFile) and that \`ssh\` to it works without a password`);
 }

@@ -39,9 +39,16 @@ describe('ports left at their defaults', () => {
     expect(c.discovery.etcdPort).toBe(2380);
   });
 
-  it('leave workers on SSH hosts on their configured ports', async () => {
-    const loaded = load('model: qwen3-0.6b\nhosts: {gpu1: {address: 10.0.0.11}}\nworkers: {agg: {count: 1, hosts: [gpu1]}}\n');
-    const c = await withFreeDefaultPorts(loaded, busy(8100));
-    expect(c.workers.basePort).toBe(8100);
+  it('move worker and engine ranges past ports in use on the hosts the workers land on, the frontend past those here', async () => {
+    const loaded = load('model: llama-3.1-8b\nengine: vllm\nhosts: {gpu1: {address: 10.0.0.11}, gpu2: {address: 10.0.0.12}, idle: {address: 10.0.0.13}}\nworkers: {agg: {count: 2, hosts: [gpu1, local, idle]}}\n');
+    const asked = new Set<string>();
+    const taken: Record<string, number[]> = {local: [8000, 8300], gpu1: [8101, 20080], idle: [8104]};
+    const c = await withFreeDefaultPorts(loaded, async (port, host) => {
+      asked.add(host);
+      return !taken[host]?.includes(port);
+    });
+    expect([c.frontend.port, c.workers.basePort, c.engineOptions.basePort, c.engineOptions.kvEventsBasePort]).toEqual([8001, 8102, 8301, 20081]);
+    // Two workers land on gpu1 and here; the third host of the list is not used.
+    expect([...asked].sort()).toEqual(['gpu1', 'local']);
   });
 });

@@ -13,7 +13,8 @@ import type {ModelInfo} from '../config/models.js';
 import {type DeploymentPlan, type EnginePlanner, planDeployment} from './plan.js';
 import {withFreeDefaultPorts} from './default-ports.js';
 import {binaryIdOf} from './ship.js';
-import {runDirOf} from './run-dir.js';
+import {hostPortCheck} from './host-ports.js';
+import {runDirOf, sshControlDirOf} from './run-dir.js';
 import {shellQuote} from '../process/ssh.js';
 
 export interface PlanRequest {
@@ -36,7 +37,7 @@ export interface PlanRequest {
 export async function planFromConfig(req: PlanRequest): Promise<{plan: DeploymentPlan; loaded: LoadedConfig}> {
   const loaded = loadConfig({cwd: req.cwd, env: req.env, configFile: req.configFile, flags: req.flags, allowUnavailable: req.allowUnavailable});
   // A second deployment on this machine finds its own ports (only where the config left the defaults).
-  const config = req.freePorts ? await withFreeDefaultPorts(loaded) : loaded.config;
+  const config = req.freePorts ? await withFreeDefaultPorts(loaded, hostPortCheck(loaded.config.hosts, sshControlDirOf(req.home))) : loaded.config;
   // Remote-only models are resolved on their hosts; a local alias or directory is checked here.
   const model = resolveModel(config.model, req.cwd);
   const runDir = runDirOf(req.home, config.name);

@@ -13,7 +13,7 @@ import {arch} from 'node:os';
 import {createGzip} from 'node:zlib';
 import {execa} from 'execa';
 import type {SshHost} from '../config/schema.js';
-import {sshArgv} from '../process/ssh.js';
+import {sshArgv, unreachableHost} from '../process/ssh.js';
 import {ExternalError, UserError} from '../shared/errors.js';
 
 /** Where shipped builds live, relative to the remote home (ssh runs commands there). */
@@ -89,10 +89,7 @@ const INSTALL = (id: string) => `mkdir -p ${REMOTE_BIN_DIR} && gzip -dc > ${ship
 export async function shipBinary(hostName: string, host: SshHost, controlDir: string, local: {path: string; id: string}): Promise<'kept' | 'copied'> {
   const [ssh, ...probeArgs] = sshArgv(host, controlDir, PROBE(local.id));
   const r = await execa(ssh!, probeArgs, {reject: false, timeout: 30_000, stdin: 'ignore'});
-  if (r.exitCode === 255 || r.failed) {
-    const said = String(r.stderr || r.message || '').trim().split('\n').pop();
-    throw new UserError(`cannot reach host ${hostName} over SSH: ${said}`, `check hosts.${hostName} (address, port, user, identityFile, knownHostsFile) and that \`ssh\` to it works without a password`);
-  }
+  if (r.exitCode === 255 || r.failed) throw unreachableHost(hostName, String(r.stderr || r.message || ''));
   const probe = parseProbe(r.stdout);
   if (!probe) throw new ExternalError(`host ${hostName} answered the binary check unexpectedly: ${r.stdout.trim() || r.stderr.trim()}`, {host: hostName});
   const decision = shipDecision(hostName, probe, {arch: arch(), bytes: statSync(local.path).size});

@@ -24,6 +24,7 @@ import {
 import {closeSshMasters, spawnDetached} from '../process/child.js';
 import {ensureControlDir} from '../process/ssh.js';
 import {portFree} from './default-ports.js';
+import {hostPortCheck} from './host-ports.js';
 import {REMOTE_BIN_DIR, binaryIdOf, shipBinary} from './ship.js';
 import {startupTasks} from './startup-tasks.js';
 import {type ProcessState, Supervisor} from './supervisor.js';
@@ -47,13 +48,13 @@ export function assertNotRunning(home: string, name: string): void {
   }
 }
 
-async function preflightPorts(plan: DeploymentPlan): Promise<void> {
+async function preflightPorts(plan: DeploymentPlan, controlDir: string): Promise<void> {
+  const remote = hostPortCheck(Object.fromEntries(sshHostsOf(plan)), controlDir);
   for (const p of plan.processes) {
-    if (p.host.name !== 'local') continue;
     for (const [what, port] of Object.entries(p.ports)) {
-      if (!(await portFree(port, p.readiness.address))) {
+      if (!(await ('ssh' in p.host ? remote(port, p.host.name) : portFree(port, p.readiness.address)))) {
         throw new UserError(
-          `port ${port} (${p.id} ${what}) is already in use`,
+          `port ${port} (${p.id} ${what}) is already in use${'ssh' in p.host ? ` on host ${p.host.name}` : ''}`,
           p.role === 'frontend' ? 'stop what holds it (`dynamo ps`), or pick another with --port' : 'stop what holds it (`dynamo ps`), or move workers.basePort',
         );
       }
@@ -79,8 +80,9 @@ function toRunState(plan: DeploymentPlan, status: RunState['status'], states: Pr
   };
 }
 
-function sshHostsOf(plan: DeploymentPlan) {
-  return [...new Map(plan.processes.flatMap((p) => ('ssh' in p.host ? [[p.host.name, p.host.ssh] as const] : []))).values()];
+/** The plan's SSH hosts by name. */
+function sshHostsOf(plan: DeploymentPlan): Map<string, SshHost> {
+  return new Map(plan.processes.flatMap((p) => ('ssh' in p.host ? [[p.host.name, p.host.ssh] as const] : [])));
 }
 
 /** Gives every SSH host whose processes run the shipped build (ship.ts) this very build, before anything starts. */
@@ -102,9 +104,9 @@ async function shipToHosts(plan: DeploymentPlan, controlDir: string): Promise<vo
 export async function runUp(opts: UpOptions): Promise<number> {
   const {plan, home} = opts;
   assertNotRunning(home, plan.name);
-  await preflightPorts(plan);
-  rotateLogs(plan.runDir);
   const controlDir = ensureControlDir(sshControlDirOf(home));
+  await preflightPorts(plan, controlDir);
+  rotateLogs(plan.runDir);
   await shipToHosts(plan, controlDir);
   const started = Date.now();
   let phase: RunState['status'] = 'starting';
@@ -183,7 +185,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
     return signalCode;
   } finally {
     for (const s of signals) process.off(s, onSignal);
-    await closeSshMasters(sshHostsOf(plan), controlDir);
+    await closeSshMasters([...sshHostsOf(plan).values()], controlDir);
     removeState(plan.runDir);
   }
 }
@@ -195,7 +197,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
 export async function runDetached(opts: {plan: DeploymentPlan; home: string; selfArgv: string[]; argv: string[]}): Promise<void> {
   const {plan, home} = opts;
   assertNotRunning(home, plan.name);
-  await preflightPorts(plan);
+  await preflightPorts(plan, sshControlDirOf(home));
   mkdirSync(plan.runDir, {recursive: true});
   const logFile = join(plan.runDir, 'supervisor.log');
   const args = opts.argv.filter((a) => a !== '--detach' && a !== '-d');
