@@ -15,7 +15,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {dynamo, startUntil} from './helpers/cli.js';
 import {requireEtcd} from './helpers/etcd.js';
 import {freePort, freePortRange, requireBinary, tempDir, until} from './helpers/processes.js';
-import {type LoopbackSshd, hostUser, requireSshd, startSshd} from './helpers/sshd.js';
+import {type TestHost, requireSshd, startTestHost} from './helpers/sshd.js';
 
 const MODEL = 'qwen3-0.6b';
 const WORDS = 'host etcd lease ship router prefix worker token cache block'.split(' ');
@@ -30,24 +30,20 @@ describe('dynamo up across three hosts (loopback aliases, an sshd and a home eac
   requireSshd();
   requireEtcd();
   const tag = process.pid % 10000;
-  const users: ReturnType<typeof hostUser>[] = [];
-  const sshds: LoopbackSshd[] = [];
+  const hosts: TestHost[] = [];
   let configDir: string;
   const home = tempDir();
 
   beforeAll(async () => {
-    users.push(hostUser(`dynh2x${tag}`), hostUser(`dynh3x${tag}`));
-    sshds.push(await startSshd(undefined, {address: '127.0.0.2', user: users[0]!.user}));
-    sshds.push(await startSshd(undefined, {address: '127.0.0.3', user: users[1]!.user}));
+    hosts.push(await startTestHost(`dynh2x${tag}`, '127.0.0.2'), await startTestHost(`dynh3x${tag}`, '127.0.0.3'));
     configDir = tempDir();
-    const host = (s: LoopbackSshd) => `{address: ${s.host.address}, port: ${s.host.port}, user: ${s.host.user}, identityFile: ${s.host.identityFile}, knownHostsFile: ${s.host.knownHostsFile}}`;
     writeFileSync(
       join(configDir, 'dynamo.config.yaml'),
       [
         `model: ${MODEL}`,
         'hosts:',
-        `  h2: ${host(sshds[0]!)}`,
-        `  h3: ${host(sshds[1]!)}`,
+        `  h2: ${hosts[0]!.yaml()}`,
+        `  h3: ${hosts[1]!.yaml()}`,
         'workers:',
         `  basePort: ${await freePortRange(4)}`,
         '  agg: {count: 2, hosts: [h2, h3]}',
@@ -58,8 +54,7 @@ describe('dynamo up across three hosts (loopback aliases, an sshd and a home eac
     );
   }, 60_000);
   afterAll(async () => {
-    for (const s of sshds) s.stop();
-    for (const u of users) await u.remove();
+    for (const h of hosts) await h.remove();
   });
 
   const deploy = async (name: string, mode: string) => {
@@ -115,8 +110,7 @@ describe('dynamo up across three hosts (loopback aliases, an sshd and a home eac
     expect(seen.frontend?.[1]).toBe('up');
 
     // Host h3 dies (its sshd and every process of its user): its worker leaves routing, h2 keeps serving.
-    sshds[1]!.stop();
-    await execa('pkill', ['-9', '-u', users[1]!.user], {reject: false});
+    await hosts[1]!.kill();
     await until(async () => {
       const h = (await (await fetch(`${kv.url}/health`)).json()) as {workers: {id: string}[]};
       return h.workers.map((w) => w.id).join() === 'agg-0';
@@ -127,6 +121,6 @@ describe('dynamo up across three hosts (loopback aliases, an sshd and a home eac
     }
 
     await kv.down();
-    await until(async () => (await leftOn(users[0]!.user)) === '' && (await leftOn(users[1]!.user)) === '', 15_000, 'nothing left on any host');
+    await until(async () => (await leftOn(hosts[0]!.user)) === '' && (await leftOn(hosts[1]!.user)) === '', 15_000, 'nothing left on any host');
   }, 300_000);
 });

@@ -96,3 +96,36 @@ export function hostUser(name: string): {user: string; home: string; remove(): P
     },
   };
 }
+
+/** Another host for a deployment test: its own user and home, an sshd on its own loopback alias, and its `hosts:` entry. */
+export interface TestHost {
+  user: string;
+  home: string;
+  sshd: LoopbackSshd;
+  /** Its entry under `hosts:`, as one line of flow YAML; `env` becomes hosts.<name>.env. */
+  yaml(env?: Record<string, string>): string;
+  /** Kills its sshd and every process of its user (the host dies). */
+  kill(): Promise<void>;
+  remove(): Promise<void>;
+}
+
+export async function startTestHost(user: string, address: string): Promise<TestHost> {
+  const u = hostUser(user);
+  const sshd = await startSshd(undefined, {address, user: u.user});
+  const h = sshd.host;
+  return {
+    user: u.user,
+    home: u.home,
+    sshd,
+    yaml: (env) =>
+      `{address: ${h.address}, port: ${h.port}, user: ${h.user}, identityFile: ${h.identityFile}, knownHostsFile: ${h.knownHostsFile}${env ? `, env: ${JSON.stringify(env)}` : ''}}`,
+    async kill() {
+      sshd.stop();
+      spawnSync('pkill', ['-9', '-u', u.user]);
+    },
+    async remove() {
+      sshd.stop();
+      await u.remove();
+    },
+  };
+}
