@@ -96,10 +96,10 @@ describe('planning real engines', () => {
       const asked: string[] = [];
       const planner = await enginePlanner({...c, hosts: {...c.hosts, idle: {address: '10.0.0.9', port: 22}}}, resolveModel(c.model), async (h) => {
         asked.push(h);
-        return h === 'gpu1' ? ok(nvlinkBox(1)) : {state: 'error', reason: 'cannot reach host gpu2 over SSH: Connection refused'};
+        return h === 'gpu1' ? ok(nvlinkBox(1)) : {state: 'error', reason: 'nvidia-smi -q -x failed (exit 9): NVIDIA-SMI has failed'};
       });
       expect(asked.sort()).toEqual(['gpu1', 'gpu2']);
-      expect(() => planner(slots, RESTART)).toThrow('engine vllm needs NVIDIA GPUs, and none were found on host gpu2 (cannot reach host gpu2 over SSH: Connection refused)');
+      expect(() => planner(slots, RESTART)).toThrow('engine vllm needs NVIDIA GPUs, and none were found on host gpu2 (nvidia-smi -q -x failed (exit 9): NVIDIA-SMI has failed)');
       const twoOnOne = [remote('prefill-0', 'prefill', 'gpu1', '10.0.0.1'), remote('decode-0', 'decode', 'gpu1', '10.0.0.1')];
       expect(() => planEngines(c, resolveModel(c.model), new Map([['gpu1', ok(nvlinkBox(1))]]), twoOnOne, {restart: RESTART})).toThrow('the plan needs 2 GPUs on host gpu1 (prefill-0 1×1, decode-0 1×1; tensor × data parallel) and it has 1 (80 GiB each)');
     });

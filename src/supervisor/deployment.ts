@@ -115,7 +115,7 @@ export function describePlan(plan: DeploymentPlan): string {
     const ready = [r.port && `port ${r.port}`, r.httpPath && `GET ${r.httpPath}`, r.logLine && `line /${r.logLine}/`].filter(Boolean).join(' → ');
     const restart = p.critical ? 'critical (its exit stops the deployment)' : p.restart.maxRestarts ? `restart ≤${p.restart.maxRestarts}× with backoff from ${p.restart.backoffMs} ms` : 'no restart';
     lines.push(`${p.id}@${p.host.name}${'ssh' in p.host ? ` (ssh ${p.host.ssh.user ? `${p.host.ssh.user}@` : ''}${p.host.ssh.address}:${p.host.ssh.port})` : ''}`);
-    lines.push(`  ports:   ${ports || '-'}`);
+    lines.push(`  ports:   ${ports ? `${ports} at ${p.readiness.address}` : '-'}`);
     lines.push(`  ready:   ${ready || 'on start'} within ${r.timeoutMs} ms`);
     lines.push(`  after:   ${p.dependsOn.join(', ') || '-'}`);
     lines.push(`  restart: ${restart}`);

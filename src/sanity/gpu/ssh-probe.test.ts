@@ -33,7 +33,7 @@ describe('GPUs of an SSH host', () => {
 
   it('says the host cannot be reached, or has no nvidia-smi, naming the host', async () => {
     const refused = sshTwin(async () => ({ok: true, code: 255, stdout: '', stderr: 'ssh: connect to host 10.0.0.7 port 2222: Connection refused\n'}));
-    expect(await probeGpusOverSsh('gpu1', HOST, '/tmp/ctl', refused.exec)).toEqual({state: 'error', reason: 'cannot reach host gpu1 over SSH: ssh: connect to host 10.0.0.7 port 2222: Connection refused'});
+    await expect(probeGpusOverSsh('gpu1', HOST, '/tmp/ctl', refused.exec)).rejects.toThrow('cannot reach host gpu1 over SSH: ssh: connect to host 10.0.0.7 port 2222: Connection refused');
     const noSmi = sshTwin(async () => ({ok: true, code: 127, stdout: '', stderr: 'sh: 1: exec: nvidia-smi: not found\n'}));
     expect(await probeGpusOverSsh('gpu1', HOST, '/tmp/ctl', noSmi.exec)).toEqual({state: 'no-driver', reason: 'nvidia-smi not found on gpu1'});
     const broken = sshTwin(async () => ({ok: true, code: 9, stdout: 'NVIDIA-SMI has failed because it couldn\'t communicate with the NVIDIA driver.\n', stderr: ''}));

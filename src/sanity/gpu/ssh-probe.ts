@@ -6,7 +6,7 @@
  * only after the plan, which needs these GPUs, is made.
  */
 import type {DynamoConfig, SshHost} from '../../config/schema.js';
-import {ensureControlDir, remoteExec, sshArgv} from '../../process/ssh.js';
+import {ensureControlDir, remoteExec, sshArgv, unreachableHost} from '../../process/ssh.js';
 import type {CommandResult} from '../check.js';
 import {runCommand} from '../facts/run.js';
 import {probeGpus} from './probe.js';
@@ -26,6 +26,7 @@ const lastLine = (s: string) =>
     .filter(Boolean)
     .pop() ?? '';
 
+/** The host's GPUs, or why there are none; throws when the host cannot be reached over SSH. */
 export async function probeGpusOverSsh(hostName: string, ssh: SshHost, controlDir: string, exec: LocalExec = (argv, t) => runCommand(argv[0]!, argv.slice(1), t)): Promise<GpuProbe> {
   let unreachable: string | undefined;
   const run: RunCommand = async (command, args) => {
@@ -36,7 +37,8 @@ export async function probeGpusOverSsh(hostName: string, ssh: SshHost, controlDi
     return r;
   };
   const found = await probeNvidiaSmi(run, SSH_PROBE_TIMEOUT_MS);
-  if (unreachable) return {state: 'error', reason: `cannot reach host ${hostName} over SSH: ${unreachable}`};
+  // Not a GPU finding: the host is not there, and the fix is SSH's.
+  if (unreachable) throw unreachableHost(hostName, unreachable);
   if (found.state === 'no-driver') return {state: 'no-driver', reason: `nvidia-smi not found on ${hostName}`};
   return found;
 }
