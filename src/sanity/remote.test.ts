@@ -42,7 +42,13 @@ describe('runRemoteSanity', () => {
     expect(argv[0]).toBe('ssh');
     expect(argv).toEqual(expect.arrayContaining(['BatchMode=yes', 'StrictHostKeyChecking=yes', 'ControlMaster=auto', '-l', 'ops', '-i', '/keys/id_ed25519']));
     expect(argv.find((a) => a.startsWith('ControlPath='))).toMatch(/^ControlPath=\/tmp\/ctl\//);
-    expect(argv.slice(-3)).toEqual(['10.0.0.1', '--', '/opt/dynamo/bin/dynamo sanity --json --local --model llama-3.1-70b --tp 2']);
+    expect(argv.slice(-3)).toEqual(['10.0.0.1', '--', 'exec /opt/dynamo/bin/dynamo sanity --json --local --model llama-3.1-70b --tp 2']);
+  });
+
+  it('runs it with the host\'s environment (the engine on its PATH)', async () => {
+    const {calls, exec} = answering({stdout: remoteReport});
+    await runRemoteSanity('gpu1', {...gpu1, env: {PATH: '/opt/vllm/bin:/usr/bin', HF_HOME: '/data/hf'}}, [], exec, {controlDir: '/tmp/ctl'});
+    expect(calls[0]!.argv.at(-1)).toBe('exec env PATH=/opt/vllm/bin:/usr/bin HF_HOME=/data/hf /opt/dynamo/bin/dynamo sanity --json --local');
   });
 
   it("gives back the host's results, named after the host, whatever its exit code", async () => {

@@ -7,7 +7,7 @@
  */
 import type {SshHost} from '../config/schema.js';
 import {dynamoHome, sshControlDirOf} from '../supervisor/run-dir.js';
-import {ensureControlDir, shellQuote, sshArgv} from '../process/ssh.js';
+import {ensureControlDir, remoteExec, sshArgv} from '../process/ssh.js';
 import type {CheckResult, CommandResult} from './check.js';
 import {runCommand} from './facts/run.js';
 import {sanityReportSchema} from './report.js';
@@ -69,7 +69,8 @@ export async function runRemoteSanity(
 ): Promise<CheckResult[]> {
   const controlDir = opts.controlDir ?? ensureControlDir(sshControlDirOf(dynamoHome()));
   const timeoutMs = opts.timeoutMs ?? REMOTE_TIMEOUT_MS;
-  const command = [(ssh.dynamoPath ?? 'dynamo'), 'sanity', '--json', '--local', ...args].map(shellQuote).join(' ');
+  // With the host's environment, as its processes will have it (the engine on its PATH).
+  const command = remoteExec([ssh.dynamoPath ?? 'dynamo', 'sanity', '--json', '--local', ...args], ssh.env);
   const r = await exec(sshArgv(ssh, controlDir, command), timeoutMs, opts.input);
   const said = lastLine(r.stderr);
   const sshFix = `check that \`ssh ${target(ssh)}\` logs in without a prompt (a key or agent; the host key in known_hosts), or fix hosts.${hostName}`;
