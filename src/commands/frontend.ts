@@ -36,6 +36,8 @@ export default class Frontend extends Command {
     disagg: Flags.boolean({description: 'the deployment has prefill workers: prefill there when it pays (conditional disaggregation)'}),
     'max-local-prefill-length': Flags.integer({default: D.disaggregation.maxLocalPrefillLength, min: 0, description: doc(['disaggregation', 'maxLocalPrefillLength'])}),
     'max-prefill-queue-size': Flags.integer({default: D.disaggregation.maxPrefillQueueSize, min: 0, description: doc(['disaggregation', 'maxPrefillQueueSize'])}),
+    'migration-limit': Flags.integer({default: D.frontend.migrationLimit, min: 0, max: 100, env: 'DYN_MIGRATION_LIMIT', description: doc(['frontend', 'migrationLimit'])}),
+    'migration-max-seq-len': Flags.integer({min: 1, env: 'DYN_MIGRATION_MAX_SEQ_LEN', description: doc(['frontend', 'migrationMaxSeqLen'])}),
     'drain-ms': Flags.integer({default: 3000, description: 'on stop, time to let in-flight requests finish'}),
   };
 
@@ -66,6 +68,7 @@ export default class Frontend extends Command {
       bodyLimitBytes: flags['body-limit-mb'] * 1024 * 1024,
       disagg: flags.disagg ? {maxLocalPrefillLength: flags['max-local-prefill-length'], maxPrefillQueueSize: flags['max-prefill-queue-size']} : undefined,
       drainMs: flags['drain-ms'],
+      migration: {limit: flags['migration-limit'], maxSeqLen: flags['migration-max-seq-len']},
     });
   }
 }

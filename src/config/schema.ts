@@ -107,6 +107,8 @@ export const buildConfigSchema = (opts: SchemaOptions = {}) => z.strictObject({
       port: port.default(8000),
       apiKey: z.string().min(1).optional().describe('require this bearer token on API requests'),
       bodyLimitMb: z.number().int().positive().default(45).describe('largest request body (413 above)'),
+      migrationLimit: z.number().int().min(0).max(100).default(0).describe('times a request moves to another worker when its worker dies or drops it mid-stream (0 = off; 3 is a good start)'),
+      migrationMaxSeqLen: z.number().int().positive().optional().describe('a request whose prompt plus output grows past this many tokens is no longer migrated (unset = no limit)'),
     })
     .prefault({}),
   hosts: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), sshHostSchema).default({}).describe('SSH hosts by name'),

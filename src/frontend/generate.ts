@@ -8,6 +8,7 @@ import {type BusyThresholds, type RequestRouter, type RouteDecision, type RouteO
 import type {RouterQueue} from '../router/queue.js';
 import {ServeError, toServeError} from './errors.js';
 import type {ModelPipeline} from './model-pipeline.js';
+import {type Attempts, type MigrationSettings, migratingStream} from './migration.js';
 import {StopMatcher} from './stop-strings.js';
 import type {WorkerPool} from './worker-pool.js';
 
@@ -20,7 +21,13 @@ export interface GenerationDeps {
   pipeline: ModelPipeline;
   /** Disaggregated serving: when to prefill on a prefill worker (disagg.ts). */
   disagg?: import('./disagg.js').DisaggSettings;
+  /** Moving a request off a failed worker (migration.ts); absent = never. */
+  migration?: MigrationSettings;
+  /** Hears each migration (metrics, log). */
+  migrations?: MigrationObserver;
 }
+
+export type MigrationObserver = Pick<Attempts, 'migrated' | 'maxSeqLenExceeded'>;
 
 export interface GenerationInput {
   requestId: string;
@@ -36,6 +43,8 @@ export interface GenerationInput {
   mockToolCall?: string;
   /** Per-request KV routing settings (nvext.router_config_override). */
   routing?: RouteOverrides;
+  /** Guided or structured output: never migrated (its sampler state cannot move). */
+  guided?: boolean;
   arrivedAt: number;
   signal: AbortSignal;
   /** The prompt's KV blocks wait on a prefill worker (disagg.ts): the decode worker pulls them. */
@@ -62,9 +71,10 @@ export async function route(
   tokens: readonly number[],
   overrides?: RouteOverrides,
   signal?: AbortSignal,
+  exclude?: ReadonlySet<string>,
 ): Promise<RouteDecision & {queuedMs: number}> {
   const candidates = () => {
-    const all = deps.pool.snapshot();
+    const all = deps.pool.snapshot().filter((w) => !exclude?.has(w.id));
     if (!all.length) throw new ServeError('no_worker', `no worker is serving ${deps.pipeline.servedName} right now; retry shortly`);
     const free = notBusy(all, deps.thresholds);
     if (!free.length) throw new ServeError('overloaded', 'Service temporarily unavailable: all workers are busy, please retry later');
@@ -100,15 +110,23 @@ export async function* generate(deps: GenerationDeps, workerId: string, input: G
   const stops = new StopMatcher(input.stop);
   let completion = 0;
   let cached = 0;
+  const attempts: Attempts = {
+    call: (worker, request, signal) => deps.pool.call(worker, request, signal) as AsyncIterable<GenerateChunk>,
+    reroute: (tokens, exclude) => route(deps, input.requestId, tokens, input.routing, input.signal, exclude),
+    firstToken: () => {
+      deps.router.firstToken(input.requestId);
+      deps.queue?.wake();
+    },
+    release: () => deps.router.done(input.requestId),
+    migrated: (type, from, to) => deps.migrations?.migrated(type, from, to),
+    maxSeqLenExceeded: () => deps.migrations?.maxSeqLenExceeded(),
+  };
+  const chunks = migratingStream(workerId, body, {settings: deps.migration ?? {limit: 0}, guided: !!input.guided, signal: input.signal}, attempts);
   // Leaving this loop early (stop string, client gone) cancels the request on the worker.
   try {
-    for await (const raw of deps.pool.call(workerId, body, input.signal)) {
-      const chunk = raw as GenerateChunk;
-      if (completion === 0) {
-        deps.router.firstToken(input.requestId);
-        deps.queue?.wake();
-      }
-      if (chunk.cachedTokens !== undefined) cached = chunk.cachedTokens;
+    for await (const chunk of chunks) {
+      // A migrated attempt reports the cache of a longer prompt: usage counts the prompt at most.
+      if (chunk.cachedTokens !== undefined) cached = Math.min(chunk.cachedTokens, input.promptTokens.length);
       completion += chunk.tokenIds.length;
       let text = '';
       for (const id of chunk.tokenIds) text += detok.push(id);

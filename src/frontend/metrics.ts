@@ -11,6 +11,8 @@ export function frontendMetrics() {
     requests: r.counter(`${p}_requests_total`, 'Requests by model, endpoint, request type, status and error type.'),
     inflight: r.gauge(`${p}_inflight_requests`, 'Requests being handled (start to complete response).'),
     queued: r.gauge(`${p}_queued_requests`, 'Requests waiting for their first token.'),
+    migrations: r.counter(`${p}_model_migration_total`, 'Requests moved to another worker after theirs failed, by migration_type (new_request: before the first token; ongoing: mid-stream).'),
+    migrationMaxSeqLenExceeded: r.counter(`${p}_model_migration_max_seq_len_exceeded_total`, 'Requests that grew past --migration-max-seq-len and were no longer migratable.'),
     disconnected: r.counter(`${p}_disconnected_clients_total`, 'Clients that went away before their response completed.'),
     duration: r.histogram(`${p}_request_duration_seconds`, 'Request duration.', logBuckets(1, 256, 10)),
     inputTokens: r.histogram(`${p}_input_sequence_tokens`, 'Input sequence length in tokens.', logBuckets(50, 128000, 12)),

@@ -107,6 +107,11 @@ type SamplingFields = {
   top_p?: number | null;
   ignore_eos?: boolean | null;
   min_tokens?: number | null;
+  response_format?: {type?: string} | null;
+  guided_json?: unknown;
+  guided_regex?: unknown;
+  guided_choice?: unknown;
+  guided_grammar?: unknown;
   nvext?: {
     router_config_override?: {overlap_score_weight?: number | null; router_temperature?: number | null; assume_kv_reuse?: boolean | null; track_prefill_tokens?: boolean | null} | null;
     agent_hints?: {kv_overlap_score_weight?: number | null} | null;
@@ -125,7 +130,14 @@ export function samplingOf(r: SamplingFields) {
     ignoreEos: r.ignore_eos ?? undefined,
     minTokens: r.min_tokens ?? undefined,
     routing: routingOf(r.nvext),
+    guided: isGuided(r),
   };
+}
+
+/** Structured output (response_format json_object/json_schema) or vLLM's guided_* fields. */
+function isGuided(r: SamplingFields): boolean {
+  const format = r.response_format?.type;
+  return (format !== undefined && format !== 'text') || [r.guided_json, r.guided_regex, r.guided_choice, r.guided_grammar].some((g) => g != null);
 }
 
 /** nvext.router_config_override (and the agent hint for the overlap weight) → router overrides. */

@@ -12,6 +12,7 @@ import {UserError} from '../shared/errors.js';
 import {type RoleLifecycle, roleLifecycle} from '../runtime/role-lifecycle.js';
 import {type RouterSettings, createRouter} from '../router/policies.js';
 import {createFrontendApp} from './app.js';
+import type {MigrationSettings} from './migration.js';
 import {frontendMetrics} from './metrics.js';
 import {ModelPipeline} from './model-pipeline.js';
 import {type BusyThresholds, notBusy} from '../router/policy.js';
@@ -37,6 +38,8 @@ export interface FrontendOptions {
   disagg?: {maxLocalPrefillLength: number; maxPrefillQueueSize: number};
   /** KV events through NATS (runtime/event-plane/nats.ts) rather than from each worker directly. */
   natsEvents?: {url: string; deployment: string};
+  /** Moving a request to another worker when its worker fails it (migration.ts). */
+  migration: MigrationSettings;
 }
 
 export async function runFrontend(opts: FrontendOptions): Promise<void> {
@@ -69,6 +72,14 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
     router,
     queue,
     thresholds,
+    migration: opts.migration,
+    migrations: {
+      migrated: (type, from, to) => {
+        metrics.migrations.inc({model: opts.servedModelName, migration_type: type});
+        log.info(`frontend: a request moved from ${from} to ${to} (${type})`);
+      },
+      maxSeqLenExceeded: () => metrics.migrationMaxSeqLenExceeded.inc({model: opts.servedModelName}),
+    },
     disagg: opts.disagg ? {...opts.disagg, blockSize: opts.router.blockSize} : undefined,
     apiKey: opts.apiKey,
     bodyLimitBytes: opts.bodyLimitBytes,

@@ -244,6 +244,9 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
       String(r.busyKvUsage),
       '--body-limit-mb',
       String(config.frontend.bodyLimitMb),
+      '--migration-limit',
+      String(config.frontend.migrationLimit),
+      ...(config.frontend.migrationMaxSeqLen ? ['--migration-max-seq-len', String(config.frontend.migrationMaxSeqLen)] : []),
       ...(config.disagg ? ['--disagg', '--max-local-prefill-length', String(dg.maxLocalPrefillLength), '--max-prefill-queue-size', String(dg.maxPrefillQueueSize)] : []),
     ],
     // The API key travels in the environment: argv is visible to every user in `ps`.

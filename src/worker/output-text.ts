@@ -33,13 +33,18 @@ export async function loadOutputText(model: ModelInfo): Promise<OutputText> {
   };
   return {
     eosTokenId: text.eosTokenId,
-    tokenSource: async (req, maxTokens) =>
-      text.tokens(seedFor(req.seed, req.tokenIds), {
+    tokenSource: async (req, maxTokens) => {
+      // A migrated request: the original request's source, past the tokens already generated.
+      const r = req.resumed;
+      const next = text.tokens(seedFor(req.seed, r ? req.tokenIds.slice(0, r.promptTokens) : req.tokenIds), {
         ignoreEos: req.ignoreEos,
-        minTokens: req.minTokens,
-        maxTokens,
+        minTokens: r ? r.minTokens : req.minTokens,
+        maxTokens: r ? maxTokens + r.generatedTokens : maxTokens,
         think,
         toolCall: req.mockToolCall ? await toolCallTokens(req.mockToolCall) : undefined,
-      }),
+      });
+      for (let i = 0; i < (r?.generatedTokens ?? 0); i++) next();
+      return next;
+    },
   };
 }

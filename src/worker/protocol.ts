@@ -35,6 +35,22 @@ export interface GenerateRequest extends TokenRequest {
   mockToolCall?: string;
   /** Decode workers: the prompt's KV blocks wait on this prefill worker (its last chunk said where). */
   kvTransfer?: Handoff;
+  /**
+   * A migrated request (src/frontend/migration.ts): another worker began it. `tokenIds` is the
+   * original prompt (its first `promptTokens`) then the `generatedTokens` already sent to the
+   * client; maxTokens and minTokens are what is left. Real engines just continue from tokenIds; the
+   * mocker rebuilds the original request's output and carries on where it stopped, so a migrated
+   * reply equals an undisturbed one.
+   */
+  resumed?: Resumed;
+}
+
+export interface Resumed {
+  promptTokens: number;
+  generatedTokens: number;
+  /** The original request's limits. */
+  maxTokens: number;
+  minTokens?: number;
 }
 
 export interface GenerateChunk extends TokenChunk {

@@ -114,6 +114,27 @@ describe('the worker request handler (mocker at speedup ∞)', () => {
     expect(chunks.at(-1)!.finishReason).toBe('length');
   });
 
+  it('continues a migrated request exactly where the worker before it stopped (same seed, same reply)', async () => {
+    const tokens = (chunks: GenerateChunk[]) => chunks.flatMap((c) => c.tokenIds);
+    // Natural length (EOS) and min_tokens in play: the request as a client sent it, undisturbed.
+    const whole: GenerateRequest = {requestId: 'm1', tokenIds: prompt(30, 500), maxTokens: 300, minTokens: 40, seed: 42};
+    const all = await generate(w.conn, whole);
+    const reply = tokens(all);
+    expect(reply.length).toBeGreaterThan(40);
+    for (const cut of [1, 17, reply.length - 1]) {
+      const rest = await generate(w.conn, {
+        ...whole,
+        requestId: `m1-${cut}`,
+        tokenIds: [...whole.tokenIds, ...reply.slice(0, cut)],
+        maxTokens: whole.maxTokens - cut,
+        minTokens: Math.max(0, whole.minTokens! - cut),
+        resumed: {promptTokens: whole.tokenIds.length, generatedTokens: cut, maxTokens: whole.maxTokens, minTokens: whole.minTokens},
+      });
+      expect([...reply.slice(0, cut), ...tokens(rest)]).toEqual(reply);
+      expect(rest.at(-1)!.finishReason).toBe(all.at(-1)!.finishReason);
+    }
+  });
+
   it('a draining worker refuses new requests with worker_draining', async () => {
     let draining = false;
     const conn = await serveHandler(w.mocker, w.metrics, {draining: () => draining});
