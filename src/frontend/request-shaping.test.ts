@@ -32,6 +32,8 @@ describe('samplingOf', () => {
       routing: undefined,
     });
     expect(samplingOf({}).stop).toEqual([]);
+    // Structured or guided output is marked (never migrated); plain text is not.
+    expect([{response_format: {type: 'json_schema'}}, {guided_regex: 'a+'}, {response_format: {type: 'text'}}, {}].map((r) => samplingOf(r).guided)).toEqual([true, true, undefined, undefined]);
     expect(samplingOf({stop: ['a', 'b']}).stop).toEqual(['a', 'b']);
   });
 });

@@ -130,7 +130,7 @@ export function samplingOf(r: SamplingFields) {
     ignoreEos: r.ignore_eos ?? undefined,
     minTokens: r.min_tokens ?? undefined,
     routing: routingOf(r.nvext),
-    guided: isGuided(r),
+    ...(isGuided(r) ? {guided: true} : {}),
   };
 }
 
