@@ -31,7 +31,7 @@ describe('processes on an SSH host (loopback sshd)', () => {
       readiness: {address: '127.0.0.1', port, httpPath: '/health', timeoutMs: 20_000},
       dependsOn: [],
       restart: {maxRestarts: 0, backoffMs: 100, backoffMaxMs: 100, stableMs: 1000},
-      critical: false,
+     
       logFile: join(dir, 'agg-0.log'),
     };
     return fixturePlan(dir, [spec], 1000);

@@ -18,10 +18,10 @@ async function fixturePlanFile(home: string, name: string, opts: {stubborn?: boo
     url: `http://127.0.0.1:${p2}`,
     stopGraceMs: 500,
     processes: [
-      {...base, id: 'agg-0', role: 'worker', workerRole: 'agg', argv: tethered('server.mjs'), env: {PORT: String(p1)}, ports: {http: p1}, readiness: {address: '127.0.0.1', port: p1, httpPath: '/health', timeoutMs: 15_000}, dependsOn: [], critical: false, logFile: join(runDir, 'logs/agg-0.log')},
+      {...base, id: 'agg-0', role: 'worker', workerRole: 'agg', argv: tethered('server.mjs'), env: {PORT: String(p1)}, ports: {http: p1}, readiness: {address: '127.0.0.1', port: p1, httpPath: '/health', timeoutMs: 15_000}, dependsOn: [], logFile: join(runDir, 'logs/agg-0.log')},
       opts.stubborn
-        ? {...base, id: 'stubborn', role: 'external', argv: tethered('stubborn.mjs'), env: {}, ports: {}, readiness: {address: '127.0.0.1', logLine: 'stubborn ready', timeoutMs: 15_000}, dependsOn: [], critical: false, logFile: join(runDir, 'logs/stubborn.log')}
-        : {...base, id: 'frontend', role: 'frontend', argv: tethered('server.mjs'), env: {PORT: String(p2)}, ports: {http: p2}, readiness: {address: '127.0.0.1', port: p2, httpPath: '/health', timeoutMs: 15_000}, dependsOn: ['agg-0'], critical: true, logFile: join(runDir, 'logs/frontend.log')},
+        ? {...base, id: 'stubborn', role: 'external', argv: tethered('stubborn.mjs'), env: {}, ports: {}, readiness: {address: '127.0.0.1', logLine: 'stubborn ready', timeoutMs: 15_000}, dependsOn: [], logFile: join(runDir, 'logs/stubborn.log')}
+        : {...base, id: 'frontend', role: 'frontend', argv: tethered('server.mjs'), env: {PORT: String(p2)}, ports: {http: p2}, readiness: {address: '127.0.0.1', port: p2, httpPath: '/health', timeoutMs: 15_000}, dependsOn: ['agg-0'], logFile: join(runDir, 'logs/frontend.log')},
     ],
   };
   const file = join(home, `${name}.plan.json`);

@@ -18,7 +18,7 @@ export type RestartDecision = {restart: true; attempt: number; delayMs: number} 
 
 export function decideRestart(policy: RestartPolicy, consecutiveRestarts: number, uptimeMs: number): RestartDecision {
   const previous = uptimeMs >= policy.stableMs ? 0 : consecutiveRestarts;
-  if (policy.maxRestarts === 0) return {restart: false, reason: 'restarts are off for this process'};
+  if (policy.maxRestarts === 0) return {restart: false, reason: 'exited (it is never restarted)'};
   if (previous >= policy.maxRestarts) return {restart: false, reason: `crashed ${previous + 1} times in a row (limit ${policy.maxRestarts} restarts)`};
   const delayMs = Math.min(policy.backoffMaxMs, policy.backoffMs * 2 ** previous);
   return {restart: true, attempt: previous + 1, delayMs};

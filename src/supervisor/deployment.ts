@@ -71,7 +71,6 @@ const processSchema = z.object({
     backoffMaxMs: z.number().int().min(0).default(30_000),
     stableMs: z.number().int().min(0).default(30_000),
   }),
-  critical: z.boolean().default(false),
   logFile: z.string(),
   engine: z.object({argv: z.array(z.string()).min(1), env: z.record(z.string(), z.string())}).optional(),
 });
@@ -113,7 +112,7 @@ export function describePlan(plan: DeploymentPlan): string {
     const ports = Object.entries(p.ports).map(([k, v]) => `${k}=${v}`).join(' ');
     const r = p.readiness;
     const ready = [r.port && `port ${r.port}`, r.httpPath && `GET ${r.httpPath}`, r.logLine && `line /${r.logLine}/`].filter(Boolean).join(' → ');
-    const restart = p.critical ? 'critical (its exit stops the deployment)' : p.restart.maxRestarts ? `restart ≤${p.restart.maxRestarts}× with backoff from ${p.restart.backoffMs} ms` : 'no restart';
+    const restart = p.restart.maxRestarts ? `restart ≤${p.restart.maxRestarts}× with backoff from ${p.restart.backoffMs} ms` : 'no restart (its exit stops the deployment)';
     lines.push(`${p.id}@${p.host.name}${'ssh' in p.host ? ` (ssh ${p.host.ssh.user ? `${p.host.ssh.user}@` : ''}${p.host.ssh.address}:${p.host.ssh.port})` : ''}`);
     lines.push(`  ports:   ${ports ? `${ports} at ${p.readiness.address}` : '-'}`);
     lines.push(`  ready:   ${ready || 'on start'} within ${r.timeoutMs} ms`);

@@ -32,8 +32,6 @@ export interface ProcessSpec {
   readiness: ReadinessSpec;
   dependsOn: string[];
   restart: RestartPolicy;
-  /** When a critical process exits, the whole deployment goes down. */
-  critical: boolean;
   logFile: string;
   /** A worker's real engine, as its worker starts it (also in its argv, whole, as `--engine-run`). */
   engine?: {argv: string[]; env: Record<string, string>};
@@ -197,7 +195,6 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
         readiness: {address, port: metrics, httpPath: '/health', timeoutMs: config.supervisor.readyTimeoutMs},
         dependsOn: services.map((s) => s.id),
         restart,
-        critical: false,
         logFile: join(logs, `${id}.log`),
       });
     }
@@ -255,8 +252,8 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
     readiness: {address: clientHost, port: config.frontend.port, httpPath: '/health', timeoutMs: config.supervisor.readyTimeoutMs},
     // Started after the workers and stopped before them: intake stops first, then workers drain.
     dependsOn: workers.map((w) => w.id),
-    restart: {...restart, maxRestarts: 0},
-    critical: true,
+    // A crashed frontend comes back and rebuilds its view from the workers, which keep serving.
+    restart,
     logFile: join(logs, 'frontend.log'),
   };
 
@@ -386,7 +383,6 @@ function serviceProcess(selfArgv: string[], runDir: string, s: {id: string; argv
     readiness: {...s.health, timeoutMs: 60_000},
     dependsOn: [],
     restart: {maxRestarts: 0, backoffMs: 0, backoffMaxMs: 0, stableMs: 0},
-    critical: false,
     logFile: join(runDir, 'logs', `${s.id}.log`),
   };
 }

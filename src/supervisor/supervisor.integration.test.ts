@@ -119,24 +119,24 @@ describe('Supervisor', () => {
     expect(sup.states()[0]!.restarts).toBe(3);
   });
 
-  it('takes the whole deployment down when a critical process exits, naming it', async () => {
+  it('takes the whole deployment down when a process with no restarts left exits, naming it', async () => {
     const dir = tempDir();
     const [p1, p2] = [await freePort(), await freePort()];
     const plan = fixturePlan(dir, [
       fixtureProcess('worker', 'server.mjs', {logDir: dir, env: {PORT: String(p1)}, readiness: {address: '127.0.0.1', port: p1, timeoutMs: 10_000}}),
-      fixtureProcess('frontend', 'server.mjs', {
+      fixtureProcess('etcd', 'server.mjs', {
         logDir: dir,
         env: {PORT: String(p2), CRASH_AFTER_MS: '300'},
         readiness: {address: '127.0.0.1', port: p2, timeoutMs: 10_000},
-        critical: true,
+        restart: {maxRestarts: 0, backoffMs: 0, backoffMaxMs: 0, stableMs: 0},
         dependsOn: ['worker'],
       }),
     ]);
     const {sup, pids} = supervise(plan);
     await sup.startAll();
     const outcome = await sup.outcome;
-    expect(outcome.kind).toBe('critical-exit');
-    if (outcome.kind === 'critical-exit') expect(outcome.error.message).toBe('frontend exited (exit code 3); it is critical, so the deployment is going down');
+    expect(outcome.kind).toBe('gave-up');
+    if (outcome.kind === 'gave-up') expect(outcome.error.message).toBe('etcd exited (it is never restarted); giving up and stopping the deployment');
     for (const pid of pids()) expect(pidAlive(pid)).toBe(false);
   });
 

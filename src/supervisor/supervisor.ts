@@ -1,7 +1,8 @@
 /**
  * Carries out a DeploymentPlan: starts processes wave by wave (dependencies first), waits for each
- * to be ready, restarts crashed workers with backoff, takes the stack down when a critical process
- * exits or a worker crash-loops, and stops in reverse order with SIGTERM → grace → SIGKILL.
+ * to be ready, restarts a crashed process (the frontend too: the workers and their KV caches stay)
+ * with backoff by its own policy, takes the stack down when one gives up (a crash loop, or a service
+ * with no restarts), and stops in reverse order with SIGTERM → grace → SIGKILL.
  * It renders nothing: callers subscribe to lines and status changes.
  */
 import {Cancelled, ExternalError} from '../shared/errors.js';
@@ -26,7 +27,7 @@ export interface ProcessState {
 /** Why the stack went down on its own. */
 export type StackOutcome =
   | {kind: 'stopped'}
-  | {kind: 'critical-exit' | 'gave-up'; id: string; error: ExternalError};
+  | {kind: 'gave-up'; id: string; error: ExternalError};
 
 export interface SupervisorOptions {
   controlDir: string;
@@ -166,11 +167,6 @@ export class Supervisor {
     if (this.stopping || p.handle !== handle || p.state.status !== 'ready') return;
     p.state.exit = exit;
     const how = exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
-    if (p.spec.critical) {
-      this.setStatus(p, 'failed', exit);
-      this.bringDown(p.spec.id, 'critical-exit', this.failure(p, `${p.spec.id} exited (${how}); it is critical, so the deployment is going down`, exit));
-      return;
-    }
     const uptime = Date.now() - (p.state.startedAt ?? Date.now());
     const d = decideRestart(p.spec.restart, p.state.restarts, uptime);
     if (!d.restart) {
@@ -189,7 +185,7 @@ export class Supervisor {
     }, d.delayMs);
   }
 
-  private bringDown(id: string, kind: 'critical-exit' | 'gave-up', error: ExternalError): void {
+  private bringDown(id: string, kind: 'gave-up', error: ExternalError): void {
     if (this.stopping) return;
     this.downReason = {kind, id, error};
     void this.stopAll();

@@ -65,7 +65,7 @@ export function fixtureProcess(id: string, script: string, opts: Partial<Process
     readiness: {address: '127.0.0.1', timeoutMs: 10_000},
     dependsOn: [],
     restart: {maxRestarts: 0, backoffMs: 100, backoffMaxMs: 1000, stableMs: 60_000},
-    critical: false,
+   
     logFile: join(logDir, `${id}.log`),
     ...rest,
   };

@@ -1,0 +1,96 @@
+/**
+ * Faults under load on the built binary, through the official openai client:
+ * - `kill -9` of the frontend: it is back within seconds, no worker restarts, and its router knows
+ *   the workers' caches again before it takes traffic (a prefix cached before the crash is routed
+ *   to and served from cache after it).
+ */
+import OpenAI from 'openai';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {dynamo, startUntil} from './helpers/cli.js';
+import {freePort, freePortRange, requireBinary, tempDir, until} from './helpers/processes.js';
+
+const MODEL = 'qwen3-0.6b';
+const DOC = `Document. ${Array.from({length: 300}, (_, k) => 'cache router prefix worker token block'.split(' ')[k % 6]).join(' ')}`;
+
+interface Proc {
+  id: string;
+  pid: number;
+  status: string;
+  restarts: number;
+}
+
+describe('resilience under load', () => {
+  requireBinary();
+  const home = tempDir();
+  const env = {DYN_HOME: home};
+  let up: Awaited<ReturnType<typeof startUntil>>;
+  let client: OpenAI;
+  let url: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    up = await startUntil(['up', '--model', MODEL, '--workers', '2', '--port', String(port), '--name', 'resilient'], /ready in/, {env: {...env, DYN_WORKERS_BASE_PORT: String(await freePortRange(4))}, timeoutMs: 60_000});
+    client = new OpenAI({baseURL: `${url}/v1`, apiKey: 'x', maxRetries: 0});
+  });
+  afterAll(async () => {
+    up?.child.kill('SIGTERM');
+    await up?.child;
+  });
+
+  const processes = async () => (JSON.parse((await dynamo(['ps', '--json'], {env})).stdout) as {processes: Proc[]}[])[0]!.processes;
+
+  /** Requests one after another until stopped; counts what succeeded and what failed. */
+  function load(prompt: (i: number) => string) {
+    let stop = false;
+    const tally = {ok: 0, failed: 0};
+    const done = (async () => {
+      for (let i = 0; !stop; i++) {
+        try {
+          await client.completions.create({model: MODEL, prompt: prompt(i), max_tokens: 8});
+          tally.ok++;
+        } catch {
+          tally.failed++;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    })();
+    return {
+      tally,
+      async stop() {
+        stop = true;
+        await done;
+      },
+    };
+  }
+
+  it('kill -9 of the frontend: back within seconds, no worker restarts, cached prefixes still routed to', async () => {
+    const before = await client.completions.create({model: MODEL, prompt: DOC, max_tokens: 4}).withResponse();
+    const cachedOn = before.response.headers.get('x-dynamo-worker-id')!;
+    const workersBefore = (await processes()).filter((p) => p.id.startsWith('agg-'));
+
+    const background = load((i) => `background ${i}`);
+    await until(async () => background.tally.ok > 3, 10_000, 'load to flow');
+    const frontend = (await processes()).find((p) => p.id === 'frontend')!;
+    const killedAt = Date.now();
+    process.kill(frontend.pid, 'SIGKILL');
+    await until(async () => (await processes()).some((p) => p.id === 'frontend' && p.status === 'ready' && p.pid !== frontend.pid), 30_000, 'the frontend to come back');
+    const backInMs = Date.now() - killedAt;
+
+    // The first request after it returns: routed to the worker holding the prefix, served from its cache.
+    const after = await client.completions.create({model: MODEL, prompt: DOC, max_tokens: 4}).withResponse();
+    const okBefore = background.tally.ok;
+    await until(async () => background.tally.ok > okBefore + 3, 10_000, 'load to flow again');
+    await background.stop();
+    const overlap = Number(after.response.headers.get('x-dynamo-overlap-blocks'));
+    const cached = after.data.usage?.prompt_tokens_details?.cached_tokens ?? 0;
+    process.stdout.write(`frontend kill -9: back in ${backInMs} ms; after it, ${overlap} blocks expected cached on ${after.response.headers.get('x-dynamo-worker-id')}, ${cached} tokens served from cache; load ${background.tally.ok} ok, ${background.tally.failed} failed (in flight or refused while it was down)\n`);
+    expect(backInMs).toBeLessThan(15_000);
+    expect(after.response.headers.get('x-dynamo-worker-id')).toBe(cachedOn);
+    expect(overlap).toBeGreaterThan(0);
+    expect(cached).toBeGreaterThan(0);
+    const workersAfter = (await processes()).filter((p) => p.id.startsWith('agg-'));
+    expect(workersAfter.map((p) => [p.id, p.pid, p.restarts])).toEqual(workersBefore.map((p) => [p.id, p.pid, 0]));
+    expect((await processes()).find((p) => p.id === 'frontend')!.restarts).toBe(1);
+  }, 120_000);
+});
