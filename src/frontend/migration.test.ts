@@ -7,7 +7,7 @@ const BODY: GenerateRequest = {requestId: 'r1', tokenIds: PROMPT, maxTokens: 6, 
 const fail = (kind: string) => Object.assign(new Error(kind), {kind});
 
 /** Workers as scripts: the tokens each sends, then how it ends (finish, or a failure of some kind). */
-function cluster(scripts: Record<string, {tokens: number[]; then: 'finish' | string}>, order: string[]) {
+function cluster(scripts: Record<string, {tokens: number[]; ends: 'finish' | string}>, order: string[]) {
   const calls: {worker: string; body: GenerateRequest}[] = [];
   const excluded: string[][] = [];
   const log: string[] = [];
@@ -16,8 +16,8 @@ function cluster(scripts: Record<string, {tokens: number[]; then: 'finish' | str
     async *call(worker, body) {
       calls.push({worker, body});
       const s = scripts[worker]!;
-      for (const [i, t] of s.tokens.entries()) yield {tokenIds: [t], ...(s.then === 'finish' && i === s.tokens.length - 1 ? {finishReason: 'length' as const} : {})};
-      if (s.then !== 'finish') throw fail(s.then);
+      for (const [i, t] of s.tokens.entries()) yield {tokenIds: [t], ...(s.ends === 'finish' && i === s.tokens.length - 1 ? {finishReason: 'length' as const} : {})};
+      if (s.ends !== 'finish') throw fail(s.ends);
     },
     reroute: async (tokens, exclude) => {
       excluded.push([...exclude].sort());
@@ -46,7 +46,7 @@ async function run(c: ReturnType<typeof cluster>, settings: MigrationSettings, o
 
 describe('request migration', () => {
   it('moves a request that fails mid-stream to another worker with prompt + output, and the client sees one stream', async () => {
-    const c = cluster({a: {tokens: [1, 2, 3], then: 'worker_gone'}, b: {tokens: [4, 5, 6], then: 'finish'}}, ['b']);
+    const c = cluster({a: {tokens: [1, 2, 3], ends: 'worker_gone'}, b: {tokens: [4, 5, 6], ends: 'finish'}}, ['b']);
     expect(await run(c, {limit: 3})).toEqual({tokens: [1, 2, 3, 4, 5, 6]});
     expect(c.calls[1]).toEqual({
       worker: 'b',
@@ -58,14 +58,14 @@ describe('request migration', () => {
   });
 
   it('counts a failure before the first token as a new-request migration, and spends one budget over every move', async () => {
-    const c = cluster({a: {tokens: [], then: 'worker_unreachable'}, b: {tokens: [1], then: 'engine_down'}, d: {tokens: [2, 3], then: 'worker_draining'}}, ['b', 'd', 'a']);
+    const c = cluster({a: {tokens: [], ends: 'worker_unreachable'}, b: {tokens: [1], ends: 'engine_down'}, d: {tokens: [2, 3], ends: 'worker_draining'}}, ['b', 'd', 'a']);
     expect(await run(c, {limit: 2})).toEqual({tokens: [1, 2, 3], error: 'worker_draining'});
     expect(c.log.filter((l) => l.includes('→'))).toEqual(['new_request a→b', 'ongoing b→d']);
     expect(c.excluded).toEqual([['a'], ['a', 'b']]);
   });
 
   it('never moves when off, for guided output, a cancelled request, or a failure of the request itself', async () => {
-    const script = (then: string) => cluster({a: {tokens: [1], then}, b: {tokens: [2], then: 'finish'}}, ['b']);
+    const script = (ends: string) => cluster({a: {tokens: [1], ends}, b: {tokens: [2], ends: 'finish'}}, ['b']);
     expect(await run(script('worker_gone'), {limit: 0})).toEqual({tokens: [1], error: 'worker_gone'});
     expect(await run(script('worker_gone'), {limit: 3}, {guided: true})).toEqual({tokens: [1], error: 'worker_gone'});
     const aborted = new AbortController();
@@ -75,15 +75,15 @@ describe('request migration', () => {
   });
 
   it('stops tracking once prompt + output passes the max sequence length (equal still moves)', async () => {
-    const atLimit = cluster({a: {tokens: [1, 2], then: 'worker_gone'}, b: {tokens: [3], then: 'finish'}}, ['b']);
+    const atLimit = cluster({a: {tokens: [1, 2], ends: 'worker_gone'}, b: {tokens: [3], ends: 'finish'}}, ['b']);
     expect(await run(atLimit, {limit: 3, maxSeqLen: 6})).toEqual({tokens: [1, 2, 3]});
-    const past = cluster({a: {tokens: [1, 2, 3], then: 'worker_gone'}, b: {tokens: [4], then: 'finish'}}, ['b']);
+    const past = cluster({a: {tokens: [1, 2, 3], ends: 'worker_gone'}, b: {tokens: [4], ends: 'finish'}}, ['b']);
     expect(await run(past, {limit: 3, maxSeqLen: 6})).toEqual({tokens: [1, 2, 3], error: 'worker_gone'});
     expect(past.log.filter((l) => l === 'max_seq_len')).toHaveLength(1);
   });
 
   it('gives up with no_worker when no other worker is left', async () => {
-    const c = cluster({a: {tokens: [1], then: 'worker_gone'}}, []);
+    const c = cluster({a: {tokens: [1], ends: 'worker_gone'}}, []);
     expect(await run(c, {limit: 3})).toEqual({tokens: [1], error: 'no_worker'});
   });
 });
