@@ -3,6 +3,8 @@
  * - `kill -9` of the frontend: it is back within seconds, no worker restarts, and its router knows
  *   the workers' caches again before it takes traffic (a prefix cached before the crash is routed
  *   to and served from cache after it).
+ * - `dynamo restart` (rolling, every worker in turn, each drained first): no request fails.
+ * - `dynamo down` under load: every request completes or gets a clean error, none hangs.
  */
 import OpenAI from 'openai';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -92,5 +94,72 @@ describe('resilience under load', () => {
     const workersAfter = (await processes()).filter((p) => p.id.startsWith('agg-'));
     expect(workersAfter.map((p) => [p.id, p.pid, p.restarts])).toEqual(workersBefore.map((p) => [p.id, p.pid, 0]));
     expect((await processes()).find((p) => p.id === 'frontend')!.restarts).toBe(1);
+  }, 120_000);
+
+  /** Streams with some length to them, several at once, until stopped; every failure is kept. */
+  function streamingLoad(concurrency: number) {
+    let stop = false;
+    const tally = {ok: 0, failures: [] as string[]};
+    const one = async (i: number) => {
+      const s = await client.completions.create({model: MODEL, prompt: `stream ${i} ${DOC.slice(0, 200)}`, max_tokens: 40, stream: true, seed: i});
+      let text = '';
+      for await (const c of s) text += c.choices[0]?.text ?? '';
+      if (!text) throw new Error('empty reply');
+    };
+    const lanes = Array.from({length: concurrency}, async (_, lane) => {
+      for (let i = lane; !stop; i += concurrency) {
+        try {
+          await one(i);
+          tally.ok++;
+        } catch (e) {
+          tally.failures.push((e as Error).message);
+        }
+      }
+    });
+    return {
+      tally,
+      async stop() {
+        stop = true;
+        await Promise.all(lanes);
+      },
+    };
+  }
+
+  it('dynamo restart: every worker restarted in turn under streaming load, and no request fails', async () => {
+    const before = (await processes()).filter((p) => p.id.startsWith('agg-'));
+    const traffic = streamingLoad(6);
+    await until(async () => traffic.tally.ok > 10, 15_000, 'load to flow');
+    const r = await dynamo(['restart', 'resilient'], {env, timeout: 120_000});
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/agg-0 restarted and ready in/);
+    expect(r.stderr).toMatch(/agg-1 restarted and ready in/);
+    const okAtRestart = traffic.tally.ok;
+    await until(async () => traffic.tally.ok > okAtRestart + 10, 15_000, 'load to flow after the restart');
+    await traffic.stop();
+    process.stdout.write(`rolling restart under load: ${traffic.tally.ok} requests completed, ${traffic.tally.failures.length} failed${traffic.tally.failures.length ? `: ${[...new Set(traffic.tally.failures)].join(' | ')}` : ''}\n`);
+    expect(traffic.tally.failures).toEqual([]);
+    const after = (await processes()).filter((p) => p.id.startsWith('agg-'));
+    // New processes, not crash restarts.
+    for (const [i, p] of after.entries()) {
+      expect(p.pid).not.toBe(before[i]!.pid);
+      expect(p.restarts).toBe(before[i]!.restarts);
+    }
+    // A role that is not there is refused, naming the choices.
+    const bad = await dynamo(['restart', 'resilient', 'decode'], {env});
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toContain('resilient has no decode process to restart');
+  }, 180_000);
+
+  it('dynamo down under load: every request completes or gets a clean error, none hangs', async () => {
+    const traffic = streamingLoad(6);
+    await until(async () => traffic.tally.ok > 5, 15_000, 'load to flow');
+    const down = await dynamo(['down', 'resilient'], {env, timeout: 60_000});
+    expect(down.exitCode).toBe(0);
+    // Every lane ends: a request that hung would keep its lane (and this test) waiting.
+    const settled = await Promise.race([traffic.stop().then(() => true), new Promise((r) => setTimeout(() => r(false), 20_000))]);
+    expect(settled).toBe(true);
+    process.stdout.write(`down under load: ${traffic.tally.ok} completed, ${traffic.tally.failures.length} ended with an error: ${[...new Set(traffic.tally.failures)].join(' | ')}\n`);
+    for (const f of traffic.tally.failures) expect(f).toMatch(/Connection error|shutting down|ECONNREFUSED|503/);
+    await up.child;
   }, 120_000);
 });

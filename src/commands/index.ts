@@ -10,6 +10,7 @@ type Loader = () => Promise<{default: Command.Class}>;
 export const COMMAND_LOADERS = {
   up: () => import('./up.js'),
   down: () => import('./down.js'),
+  restart: () => import('./restart.js'),
   frontend: () => import('./frontend.js'),
   ps: () => import('./ps.js'),
   logs: () => import('./logs.js'),

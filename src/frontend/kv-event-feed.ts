@@ -27,8 +27,16 @@ export interface FeedStats {
 
 class GapError extends Error {}
 
+interface Subscription {
+  abort: AbortController;
+  stats: FeedStats;
+  /** Resolves once the worker's state has been applied (its snapshot or first events). */
+  synced: Promise<void>;
+  markSynced(): void;
+}
+
 export class KvEventFeed {
-  private readonly subs = new Map<string, {abort: AbortController; stats: FeedStats}>();
+  private readonly subs = new Map<string, Subscription>();
 
   constructor(
     private readonly sink: EventSink,
@@ -42,9 +50,16 @@ export class KvEventFeed {
 
   track(worker: string, source: EventSource): void {
     if (this.subs.has(worker)) return;
-    const sub = {abort: new AbortController(), stats: {applied: 0, gaps: 0, resets: 0, lastEventId: -1}};
+    let markSynced!: () => void;
+    const synced = new Promise<void>((r) => (markSynced = r));
+    const sub: Subscription = {abort: new AbortController(), stats: {applied: 0, gaps: 0, resets: 0, lastEventId: -1}, synced, markSynced};
     this.subs.set(worker, sub);
-    void this.follow(worker, source, sub.abort.signal, sub.stats);
+    void this.follow(worker, source, sub);
+  }
+
+  /** Resolves once every worker followed now has had its state applied: a router that starts (or restarts) knows their caches before it routes. */
+  allSynced(): Promise<void> {
+    return Promise.all([...this.subs.values()].map((s) => s.synced)).then(() => {});
   }
 
   untrack(worker: string): void {
@@ -60,7 +75,8 @@ export class KvEventFeed {
     this.subs.clear();
   }
 
-  private async follow(worker: string, source: EventSource, signal: AbortSignal, stats: FeedStats): Promise<void> {
+  private async follow(worker: string, source: EventSource, sub: Subscription): Promise<void> {
+    const {stats, abort: {signal}} = sub;
     let synced = false; // whether stats.lastEventId is a position we can resume from
     while (!signal.aborted) {
       const attempt = new AbortController();
@@ -75,6 +91,7 @@ export class KvEventFeed {
             stats.resets++;
             stats.lastEventId = msg.next - 1;
             synced = true;
+            sub.markSynced();
             continue;
           }
           for (const w of msg.events) {
@@ -88,6 +105,7 @@ export class KvEventFeed {
             stats.lastEventId = e.eventId;
             synced = true;
           }
+          if (synced) sub.markSynced();
         }
       } catch (e) {
         if (signal.aborted) return;

@@ -58,10 +58,20 @@ describe('request migration', () => {
   });
 
   it('counts a failure before the first token as a new-request migration, and spends one budget over every move', async () => {
-    const c = cluster({a: {tokens: [], ends: 'worker_unreachable'}, b: {tokens: [1], ends: 'engine_down'}, d: {tokens: [2, 3], ends: 'worker_draining'}}, ['b', 'd', 'a']);
-    expect(await run(c, {limit: 2})).toEqual({tokens: [1, 2, 3], error: 'worker_draining'});
-    expect(c.log.filter((l) => l.includes('→'))).toEqual(['new_request a→b', 'ongoing b→d']);
-    expect(c.excluded).toEqual([['a'], ['a', 'b']]);
+    const c = cluster({a: {tokens: [], ends: 'worker_gone'}, b: {tokens: [1], ends: 'engine_down'}, d: {tokens: [2, 3], ends: 'worker_draining'}, e: {tokens: [4], ends: 'worker_gone'}, f: {tokens: [5], ends: 'finish'}}, ['b', 'd', 'e', 'f']);
+    expect(await run(c, {limit: 2})).toEqual({tokens: [1, 2, 3, 4], error: 'worker_gone'});
+    // The failure before any token was free; the two mid-stream ones spent the budget of 2.
+    expect(c.log.filter((l) => l.includes('→'))).toEqual(['new_request a→b', 'ongoing b→d', 'ongoing d→e']);
+    expect(c.excluded).toEqual([['a'], ['a', 'b'], ['a', 'b', 'd']]);
+  });
+
+  it('sends a request that failed before its first token elsewhere, with no budget and migration off', async () => {
+    const c = cluster({a: {tokens: [], ends: 'worker_draining'}, b: {tokens: [], ends: 'worker_unreachable'}, d: {tokens: [], ends: 'worker_gone'}, e: {tokens: [1, 2], ends: 'finish'}}, ['b', 'd', 'e']);
+    expect(await run(c, {limit: 0})).toEqual({tokens: [1, 2]});
+    expect(c.excluded).toEqual([['a'], ['a', 'b'], ['a', 'b', 'd']]);
+    // Turned away after tokens of its own: that is a failure mid-stream, which migration must allow.
+    const mid = cluster({a: {tokens: [1], ends: 'worker_draining'}, b: {tokens: [2], ends: 'finish'}}, ['b']);
+    expect(await run(mid, {limit: 0})).toEqual({tokens: [1], error: 'worker_draining'});
   });
 
   it('never moves when off, for guided output, a cancelled request, or a failure of the request itself', async () => {

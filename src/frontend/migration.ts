@@ -9,6 +9,11 @@
  *   A failure before the first token is a "new_request" migration, a later one "ongoing".
  * - Never moved: a cancelled request, a request the engine refused (its words are final), guided
  *   or structured output (its sampler state cannot move), one past `maxSeqLen` tokens.
+ * - A worker that fails a request before its first token (draining or not accepting connections:
+ *   it is leaving and discovery has not said so yet; or gone as the request reached it) costs no
+ *   budget and needs no migration limit: nothing was sent, so the request goes to another worker
+ *   as if first routed there, each worker at most once. This is what makes a rolling restart lose
+ *   nothing. It counts as a "new_request" migration.
  * - The failed worker is not chosen again for this request, and its router booking is released
  *   before the request is routed again (the new route books the new worker).
  * - KV is not carried: the new worker prefills prompt + output again, helped by its own cache.
@@ -61,6 +66,7 @@ export async function* migratingStream(
   let worker = first;
   let left = opts.guided ? 0 : settings.limit;
   let tracking = left > 0;
+  let sentInAll = 0;
   for (;;) {
     const request: GenerateRequest = generated.length
       ? {
@@ -78,6 +84,7 @@ export async function* migratingStream(
       for await (const chunk of attempts.call(worker, request, signal)) {
         if (sent === 0) attempts.firstToken();
         sent += chunk.tokenIds.length;
+        sentInAll += chunk.tokenIds.length;
         if (tracking) {
           generated.push(...chunk.tokenIds);
           if (settings.maxSeqLen !== undefined && body.tokenIds.length + generated.length > settings.maxSeqLen) {
@@ -89,8 +96,11 @@ export async function* migratingStream(
       }
       return;
     } catch (e) {
-      if (!tracking || left === 0 || signal.aborted || !isMigratable(e)) throw e;
-      left--;
+      if (signal.aborted || !isMigratable(e)) throw e;
+      // Failed before this attempt's first token, with everything sent so far known: free to move.
+      const turnedAway = sent === 0 && (tracking || sentInAll === 0);
+      if (!turnedAway && (!tracking || left === 0)) throw e;
+      if (!turnedAway) left--;
       failed.add(worker);
       attempts.release();
       const next = await attempts.reroute([...body.tokenIds, ...generated], failed);

@@ -97,9 +97,11 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
     app(req, res);
   });
   server.keepAliveTimeout = 65_000;
-  // Workers already registered are known before the port opens (etcd answers in a round trip):
-  // `up` takes a 200 from /health as ready, and a request let in before the first view finds no worker.
-  await Promise.race([pool.firstView, new Promise((r) => setTimeout(r, 5_000).unref())]);
+  // Workers already registered, and what their caches hold, are known before the port opens (etcd
+  // answers in a round trip; each worker sends a snapshot of its blocks): `up` takes a 200 from
+  // /health as ready, and a request let in before that finds no worker, or routes blind (a
+  // restarted frontend would throw away every worker's cached prefixes).
+  await Promise.race([pool.firstView.then(() => feed?.allSynced()), new Promise((r) => setTimeout(r, 5_000).unref())]);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
       reject(e.code === 'EADDRINUSE' ? new UserError(`port ${opts.port} on ${opts.host} is already in use`, 'stop what holds it, or choose another with --port') : e),

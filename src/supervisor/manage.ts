@@ -4,6 +4,7 @@
 import {closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync} from 'node:fs';
 import {join} from 'node:path';
 import {UserError} from '../shared/errors.js';
+import {sendControl} from './control.js';
 import {findDeployment} from './find-deployment.js';
 import {type RunEntry, isSameProcess, listRuns, logsDir, readState, removeState, runDirOf} from './run-dir.js';
 
@@ -105,6 +106,23 @@ export async function down(home: string, name: string | undefined, graceMs = 15_
   killLeftovers({...e, state: readState(e.runDir) ?? state});
   removeState(e.runDir);
   return {name: state.name, stale: false, forced: true};
+}
+
+export const RESTART_ROLES = ['agg', 'prefill', 'decode', 'frontend'] as const;
+
+/**
+ * Rolling restart of a running deployment's workers (or one role of them) through its supervisor's
+ * control socket (control.ts). `dynamo restart agg` with one deployment running means its role.
+ */
+export async function restartDeployment(home: string, name: string | undefined, role: string | undefined, onLine: (line: string) => void): Promise<string> {
+  if (role === undefined && name !== undefined && (RESTART_ROLES as readonly string[]).includes(name) && !listRuns(home).some((e) => e.alive && e.state.name === name)) {
+    [name, role] = [undefined, name];
+  }
+  if (role !== undefined && !(RESTART_ROLES as readonly string[]).includes(role)) throw new UserError(`"${role}" is not a role`, `name one of: ${RESTART_ROLES.join(', ')} (none: every worker)`);
+  const e = findDeployment(home, name);
+  if (e.state.status !== 'ready') throw new UserError(`${e.state.name} is ${e.state.status}`, 'restart it once `dynamo ps` says ready');
+  await sendControl(e.runDir, e.state.name, {op: 'restart', role}, onLine);
+  return e.state.name;
 }
 
 export interface LogSelection {

@@ -5,7 +5,7 @@
  * with no restarts), and stops in reverse order with SIGTERM → grace → SIGKILL.
  * It renders nothing: callers subscribe to lines and status changes.
  */
-import {Cancelled, ExternalError} from '../shared/errors.js';
+import {Cancelled, ExternalError, UserError} from '../shared/errors.js';
 import {type ChildHandle, type ExitInfo, spawnChild, stopChild} from '../process/child.js';
 import {type DeploymentPlan, type ProcessSpec, startWaves} from './plan.js';
 import {NotReady, waitReady} from '../process/readiness.js';
@@ -49,6 +49,7 @@ interface Running {
 export class Supervisor {
   private readonly procs = new Map<string, Running>();
   private stopping = false;
+  private rolling = false;
   private stopped?: Promise<void>;
   private downReason?: StackOutcome;
   private resolveOutcome!: (o: StackOutcome) => void;
@@ -118,6 +119,37 @@ export class Supervisor {
       this.resolveOutcome(this.downReason ?? {kind: 'stopped'});
     })();
     return this.stopped;
+  }
+
+  /**
+   * Rolling restart: each of `ids` in turn stops gracefully (a worker leaves discovery and drains its
+   * requests, which the frontend moves elsewhere) and starts again, ready and `routable` before the
+   * next one goes.
+   * Not a crash: restart counts stay. A process that does not come back fails the roll, naming it;
+   * the rest keep serving.
+   */
+  async restartInTurn(ids: readonly string[], say: (line: string) => void = () => {}, routable: (id: string) => Promise<void> = async () => {}): Promise<void> {
+    if (this.rolling) throw new UserError('a rolling restart is already under way', 'wait for it to finish (`dynamo ps` shows each process)');
+    this.rolling = true;
+    try {
+      for (const id of ids) {
+        if (this.stopping) throw new Cancelled('the deployment is stopping');
+        const p = this.get(id);
+        clearTimeout(p.restartTimer);
+        const t = Date.now();
+        if (p.handle && p.state.status !== 'failed' && p.state.status !== 'stopped') {
+          this.setStatus(p, 'stopping');
+          const exit = await stopChild(p.handle, this.plan.stopGraceMs);
+          this.setStatus(p, 'stopped', exit);
+        }
+        await this.startOne(id);
+        // Ready is not enough: the next one may go only once the frontend routes to this one again.
+        await routable(id);
+        say(`${id} restarted and ready in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+      }
+    } finally {
+      this.rolling = false;
+    }
   }
 
   /** Second Ctrl-C: SIGKILL everything now, without waiting for graceful exits. */

@@ -3,13 +3,14 @@
  * log streaming, signals (Ctrl-C stops in phases, a second Ctrl-C kills), and `--detach`.
  */
 import {mkdirSync, readFileSync} from 'node:fs';
+import type {Server} from 'node:net';
 import {join} from 'node:path';
 import {ProcessOutput} from 'listr2';
 import type {SshHost} from '../config/schema.js';
 import {ExternalError, UserError} from '../shared/errors.js';
 import {isCompiledBinary} from '../shared/self.js';
 import {err, out, prefixer} from '../shared/output.js';
-import type {DeploymentPlan} from './plan.js';
+import type {DeploymentPlan, ProcessSpec} from './plan.js';
 import {
   type RunState,
   isSameProcess,
@@ -23,6 +24,7 @@ import {
 } from './run-dir.js';
 import {closeSshMasters, spawnDetached} from '../process/child.js';
 import {ensureControlDir} from '../process/ssh.js';
+import {serveControl} from './control.js';
 import {portFree} from './default-ports.js';
 import {hostPortCheck} from './host-ports.js';
 import {REMOTE_BIN_DIR, binaryIdOf, shipBinary} from './ship.js';
@@ -100,6 +102,35 @@ async function shipToHosts(plan: DeploymentPlan, controlDir: string): Promise<vo
   }
 }
 
+/** `dynamo restart`: the processes of `role` (default: every worker), one at a time. */
+async function rollingRestart(sup: Supervisor, plan: DeploymentPlan, role: string | undefined, say: (line: string) => void): Promise<void> {
+  const roles = [...new Set(plan.processes.flatMap((p) => (p.workerRole ? [p.workerRole] : [])))];
+  const ids = plan.processes.filter((p) => (role === undefined ? p.role === 'worker' : role === 'frontend' ? p.role === 'frontend' : p.workerRole === role)).map((p) => p.id);
+  if (!ids.length) throw new UserError(`${plan.name} has no ${role} process to restart`, `name one of: ${[...roles, 'frontend'].join(', ')} (none: every worker)`);
+  const lone = role === 'frontend' ? 'the frontend' : ids.length === 1 ? `${ids[0]} is the only ${role ?? 'worker'}` : undefined;
+  if (lone) say(`${lone}: requests get 503 while it restarts`);
+  say(`restarting ${ids.join(', ')} one at a time`);
+  const frontend = plan.processes.find((p) => p.role === 'frontend');
+  await sup.restartInTurn(ids, say, async (id) => {
+    if (!frontend || id === frontend.id) return;
+    if (!(await frontendRoutesTo(frontend, id, 15_000))) say(`${id} is ready, but the frontend has not listed it within 15 s; going on`);
+  });
+}
+
+/** Whether the frontend's /health lists worker `id` within `timeoutMs` (its view follows discovery). */
+async function frontendRoutesTo(frontend: ProcessSpec, id: string, timeoutMs: number): Promise<boolean> {
+  const url = `http://${frontend.readiness.address}:${frontend.ports.http}/health`;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const h = (await (await fetch(url, {signal: AbortSignal.timeout(1000)})).json()) as {workers?: {id: string}[]};
+      if (h.workers?.some((w) => w.id === id)) return true;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
 /** Runs the deployment in the foreground until it is stopped; returns the exit code. */
 export async function runUp(opts: UpOptions): Promise<number> {
   const {plan, home} = opts;
@@ -154,6 +185,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
+  let control: Server | undefined;
 
   try {
     const tty = Boolean(process.stderr.isTTY) && !process.env.CI;
@@ -172,6 +204,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
       return signalCode || 143;
     }
     phase = 'ready';
+    control = await serveControl(plan.runDir, (req, say) => rollingRestart(sup, plan, req.role, say));
     writeState(plan.runDir, {...toRunState(plan, phase, sup.states(), opts.configFile), startedAt: started});
     const workers = plan.processes.filter((p) => p.role === 'worker').length;
     err(
@@ -184,6 +217,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
     if (outcome.kind !== 'stopped') throw outcome.error;
     return signalCode;
   } finally {
+    control?.close();
     for (const s of signals) process.off(s, onSignal);
     await closeSshMasters([...sshHostsOf(plan).values()], controlDir);
     removeState(plan.runDir);

@@ -39,7 +39,7 @@ function buildMocker(speedupRatio: number): Promise<MockerWorkerEngine> {
 
 /** A handler over `mocker` behind a request-plane port, and a client connected to it. */
 async function serveHandler(mocker: MockerWorkerEngine, metrics: WorkerMetricsFeed, opts: {role?: WorkerRole; draining?: () => boolean} = {}) {
-  const handler = workerRequestHandler({mocker, metrics, role: opts.role ?? 'agg', workerId: 'w0', isDraining: opts.draining ?? (() => false)});
+  const handler = workerRequestHandler({mocker, metrics, role: opts.role ?? 'agg', workerId: 'w0', isDraining: opts.draining ?? (() => false), inFlight: {count: 0}});
   const server = await serveRequestPlane(handler, 0);
   servers.push(server);
   const conn = new WorkerConnection('127.0.0.1', (server.address() as {port: number}).port);

@@ -24,6 +24,8 @@ export interface RequestHandlerDeps {
   role: WorkerRole;
   workerId: string;
   isDraining: () => boolean;
+  /** Generate streams open on the request plane, from acceptance to their last chunk sent (the drain waits for 0). */
+  inFlight: {count: number};
   /** Prefill workers of a disaggregated deployment. */
   leases?: PrefillLeases;
   /** Decode workers of a disaggregated deployment. */
@@ -31,13 +33,25 @@ export interface RequestHandlerDeps {
   log?: Pick<Logger, 'debug' | 'warn'>;
 }
 
-export function workerRequestHandler({mocker, metrics, role, workerId, isDraining, leases, puller, log}: RequestHandlerDeps): StreamHandler {
+export function workerRequestHandler(deps: RequestHandlerDeps): StreamHandler {
+  const generate = generateHandler(deps);
   return async function* (body, ctx): AsyncGenerator<unknown> {
     if (isKvEventSubscription(body)) {
-      yield* mocker.kvEvents.subscribe(body.from, ctx.signal, body.live ?? true);
+      yield* deps.mocker.kvEvents.subscribe(body.from, ctx.signal, body.live ?? true);
       return;
     }
-    if (isDraining()) throw new StreamError('worker_draining', `${workerId} is shutting down`);
+    if (deps.isDraining()) throw new StreamError('worker_draining', `${deps.workerId} is shutting down`);
+    deps.inFlight.count++;
+    try {
+      yield* generate(body, ctx);
+    } finally {
+      deps.inFlight.count--;
+    }
+  };
+}
+
+function generateHandler({mocker, metrics, role, leases, puller, log}: RequestHandlerDeps): StreamHandler {
+  return async function* (body, ctx): AsyncGenerator<unknown> {
     const req = validateGenerateRequest(body);
     if (typeof req === 'string') throw new StreamError('invalid_request', req);
     // Prefill workers of a disaggregated pair produce exactly one token, then hand the blocks off.

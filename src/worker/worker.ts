@@ -59,7 +59,8 @@ async function serveWorker(opts: WorkerOptions, life: RoleLifecycle, log: Logger
   const leases = memory && opts.role === 'prefill' ? new PrefillLeases(memory, mocker.blocks, kv!.leaseMs, transfer!) : undefined;
   const puller = memory && opts.role === 'decode' ? new DecodePuller(memory, mocker.blocks, kv!.backend, transfer!) : undefined;
 
-  const handler = workerRequestHandler({mocker, metrics, role: opts.role, workerId: opts.workerId, isDraining, leases, puller, log});
+  const inFlight = {count: 0};
+  const handler = workerRequestHandler({mocker, metrics, role: opts.role, workerId: opts.workerId, isDraining, inFlight, leases, puller, log});
   const rpc = await serveRequestPlane(handler, opts.rpcPort, opts.host);
   const status = await serveWorkerStatus({
     host: opts.host,
@@ -84,8 +85,9 @@ async function serveWorker(opts: WorkerOptions, life: RoleLifecycle, log: Logger
   life.ready();
   const why = await life.stopped;
   draining = true;
-  log.info(`worker ${opts.workerId}: ${why}; leaving discovery and draining ${mocker.engine.inFlight} request(s)`);
-  await drainWorker({lease, rpc, status, inFlight: () => mocker.engine.inFlight, drainMs: opts.drainMs});
+  log.info(`worker ${opts.workerId}: ${why}; leaving discovery and draining ${inFlight.count} request(s)`);
+  // Streams, not the engine's count: a finished request may still be sending its last chunks.
+  await drainWorker({lease, rpc, status, inFlight: () => inFlight.count, drainMs: opts.drainMs});
   await stopNats?.();
   leases?.close();
   memory?.close();

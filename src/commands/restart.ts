@@ -1,0 +1,21 @@
+import {Args, Command} from '@oclif/core';
+import {err} from '../shared/output.js';
+import {RESTART_ROLES, restartDeployment} from '../supervisor/manage.js';
+import {dynamoHome} from '../supervisor/run-dir.js';
+
+export default class Restart extends Command {
+  static override summary = 'Rolling restart of a running deployment: workers one at a time, each drained first.';
+  static override description =
+    'Each worker in turn leaves discovery, finishes its requests (the frontend moves what is left to another worker when --migration-limit allows), restarts and is ready before the next one goes. With two or more workers per role and a migration limit, clients see no failed request.';
+  static override examples = ['<%= config.bin %> restart', '<%= config.bin %> restart demo decode', '<%= config.bin %> restart frontend'];
+  static override args = {
+    name: Args.string({description: 'deployment name (optional when only one runs)'}),
+    role: Args.string({description: `what to restart: ${RESTART_ROLES.join(', ')} (default: every worker)`}),
+  };
+
+  async run(): Promise<void> {
+    const {args} = await this.parse(Restart);
+    const name = await restartDeployment(dynamoHome(), args.name, args.role, (line) => err(`  ${line}`));
+    err(`✔ ${name} restarted`);
+  }
+}
