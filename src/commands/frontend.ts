@@ -3,7 +3,7 @@ import {discoveryFlags, discoveryTarget} from './flags/discovery-flags.js';
 import {eventPlaneFlags, natsEventsTarget} from './flags/event-plane-flags.js';
 import {configDefaults, configDescription as doc} from '../config/defaults.js';
 import {resolveModel} from '../config/models.js';
-import {ROUTER_MODES} from '../config/schema.js';
+import {ADMISSION_CONTROLS, ROUTER_MODES} from '../config/schema.js';
 import {numberFlag} from './flags/numbers.js';
 
 // Defaults and meanings come from the config schema: `dynamo up` passes the config's values, and
@@ -38,6 +38,8 @@ export default class Frontend extends Command {
     'max-prefill-queue-size': Flags.integer({default: D.disaggregation.maxPrefillQueueSize, min: 0, description: doc(['disaggregation', 'maxPrefillQueueSize'])}),
     'migration-limit': Flags.integer({default: D.frontend.migrationLimit, min: 0, max: 100, env: 'DYN_MIGRATION_LIMIT', description: doc(['frontend', 'migrationLimit'])}),
     'migration-max-seq-len': Flags.integer({min: 1, env: 'DYN_MIGRATION_MAX_SEQ_LEN', description: doc(['frontend', 'migrationMaxSeqLen'])}),
+    'admission-control': Flags.string({options: [...ADMISSION_CONTROLS], default: D.frontend.admissionControl, env: 'DYN_ADMISSION_CONTROL', description: doc(['frontend', 'admissionControl'])}),
+    'overload-status-code': Flags.string({options: ['529', '503'], default: String(D.frontend.overloadStatusCode), env: 'DYN_HTTP_OVERLOAD_STATUS_CODE', description: doc(['frontend', 'overloadStatusCode'])}),
     'drain-ms': Flags.integer({default: 3000, description: 'on stop, time to let in-flight requests finish'}),
   };
 
@@ -69,6 +71,8 @@ export default class Frontend extends Command {
       disagg: flags.disagg ? {maxLocalPrefillLength: flags['max-local-prefill-length'], maxPrefillQueueSize: flags['max-prefill-queue-size']} : undefined,
       drainMs: flags['drain-ms'],
       migration: {limit: flags['migration-limit'], maxSeqLen: flags['migration-max-seq-len']},
+      admissionControl: flags['admission-control'] as 'none' | 'token-capacity',
+      overloadStatus: Number(flags['overload-status-code']),
     });
   }
 }

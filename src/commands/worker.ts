@@ -38,6 +38,7 @@ export default class Worker extends Command {
     'kv-transfer-backend': Flags.string({default: D.disaggregation.transferBackend, options: [...TRANSFER_BACKENDS], description: doc(['disaggregation', 'transferBackend'])}),
     'kv-memory-scale': numberFlag({default: D.disaggregation.kvMemoryScale, min: 0, description: doc(['disaggregation', 'kvMemoryScale'])}),
     'drain-ms': Flags.integer({default: 3000, description: 'on stop, time to let in-flight requests finish'}),
+    'engine-request-limit': Flags.integer({default: 0, min: 0, env: 'DYN_ENGINE_REQUEST_LIMIT', description: 'requests in flight past which this worker sheds new ones with 503 (0 = no limit)'}),
     'engine-run': Flags.string({description: "real engines: the engine's launch, as JSON (`dynamo up` plans it; see `dynamo up --dry-run --json`)"}),
   };
 
@@ -67,6 +68,7 @@ export default class Worker extends Command {
       maxNumBatchedTokens: flags['max-num-batched-tokens'],
       speedupRatio: flags['speedup-ratio'],
       drainMs: flags['drain-ms'],
+      requestLimit: flags['engine-request-limit'],
       kvTransfer: {leaseMs: flags['kv-lease-ms'], backend: flags['kv-transfer-backend'] as (typeof TRANSFER_BACKENDS)[number], memoryScale: flags['kv-memory-scale']},
       engineRun: flags['engine-run'] === undefined ? undefined : parseEngineRun(flags['engine-run']),
     });

@@ -11,6 +11,7 @@ export const ENGINES = ['mocker', 'cpu', 'vllm', 'sglang', 'trtllm'] as const;
 /** How KV blocks move between prefill and decode workers (src/native/transfer.ts). */
 export const TRANSFER_BACKENDS = ['auto', 'shm', 'tcp', 'ucx', 'cuda'] as const;
 
+export const ADMISSION_CONTROLS = ['none', 'token-capacity'] as const;
 export const ROUTER_MODES = ['round-robin', 'random', 'kv'] as const;
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export const WORKER_ROLES = ['agg', 'prefill', 'decode'] as const;
@@ -109,6 +110,8 @@ export const buildConfigSchema = (opts: SchemaOptions = {}) => z.strictObject({
       bodyLimitMb: z.number().int().positive().default(45).describe('largest request body (413 above)'),
       migrationLimit: z.number().int().min(0).max(100).default(0).describe('times a request moves to another worker when its worker dies or drops it mid-stream (0 = off; 3 is a good start)'),
       migrationMaxSeqLen: z.number().int().positive().optional().describe('a request whose prompt plus output grows past this many tokens is no longer migrated (unset = no limit)'),
+      admissionControl: z.enum(ADMISSION_CONTROLS).default('none').describe('token-capacity: reject a request at once (overloadStatusCode, Retry-After) when every worker is saturated and the router queue already holds one step of prefill tokens for every worker; none: queue everything'),
+      overloadStatusCode: z.union([z.literal(529), z.literal(503)]).default(529).describe('HTTP status of a request admission control rejects'),
     })
     .prefault({}),
   hosts: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), sshHostSchema).default({}).describe('SSH hosts by name'),

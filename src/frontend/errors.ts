@@ -13,6 +13,7 @@ export type ServeErrorKind =
   | 'payload_too_large'
   | 'no_worker'
   | 'overloaded'
+  | 'rejected'
   | 'worker_gone'
   | 'timeout'
   | 'cancelled'
@@ -37,6 +38,8 @@ const TABLE: Record<ServeErrorKind, Mapping> = {
   payload_too_large: {status: 413, type: 'invalid_request_error', code: 'payload_too_large', metric: 'validation'},
   no_worker: {status: 503, type: 'server_error', code: 'service_unavailable', retryAfterSec: 1, metric: 'overload'},
   overloaded: {status: 503, type: 'server_error', code: 'overloaded', retryAfterSec: 1, metric: 'overload'},
+  // Admission control (token-capacity): 529 as Dynamo answers, or 503 (--overload-status-code).
+  rejected: {status: 529, type: 'server_error', code: 'overloaded', retryAfterSec: 1, metric: 'overload'},
   worker_gone: {status: 502, type: 'server_error', code: 'worker_gone', metric: 'internal'},
   timeout: {status: 504, type: 'server_error', code: 'timeout', metric: 'response_timeout'},
   cancelled: {status: 499, type: 'invalid_request_error', code: 'cancelled', metric: 'cancelled'},
@@ -48,11 +51,13 @@ export class ServeError extends Error {
     readonly kind: ServeErrorKind,
     message: string,
     readonly param: string | null = null,
+    /** Replaces the kind's status (admission control's 529 or 503). */
+    private readonly statusOverride?: number,
   ) {
     super(message);
   }
   get status(): number {
-    return TABLE[this.kind].status;
+    return this.statusOverride ?? TABLE[this.kind].status;
   }
   get metricLabel(): string {
     return TABLE[this.kind].metric;
@@ -76,6 +81,7 @@ export function toServeError(e: unknown): ServeError {
   const kind = (e as {kind?: string})?.kind;
   if (kind === 'worker_gone' || kind === 'worker_unreachable') return new ServeError('worker_gone', (e as Error).message);
   if (kind === 'worker_draining') return new ServeError('no_worker', 'the chosen worker is shutting down; retry');
+  if (kind === 'worker_busy') return new ServeError('overloaded', `Service temporarily unavailable: ${(e as Error).message}; retry later`);
   // The worker's engine is restarting: it has left discovery, so a retry goes elsewhere.
   if (kind === 'engine_down') return new ServeError('no_worker', `${(e as Error).message}; retry`);
   // The engine refused or failed the request: its own words, as vLLM's server would answer them.

@@ -5,7 +5,7 @@
  */
 import type {GenerateChunk, GenerateRequest, Handoff} from '../worker/protocol.js';
 import {type BusyThresholds, type RequestRouter, type RouteDecision, type RouteOverrides, notBusy} from '../router/policy.js';
-import type {RouterQueue} from '../router/queue.js';
+import {QueueFull, type RouterQueue} from '../router/queue.js';
 import {ServeError, toServeError} from './errors.js';
 import type {ModelPipeline} from './model-pipeline.js';
 import {type Attempts, type MigrationSettings, migratingStream} from './migration.js';
@@ -25,6 +25,8 @@ export interface GenerationDeps {
   migration?: MigrationSettings;
   /** Hears each migration (metrics, log). */
   migrations?: MigrationObserver;
+  /** Admission control's answer to a request the full router queue refuses (529 or 503). */
+  overloadStatus?: number;
 }
 
 export type MigrationObserver = Pick<Attempts, 'migrated' | 'maxSeqLenExceeded'>;
@@ -84,7 +86,9 @@ export async function route(
   if (deps.queue) {
     candidates(); // fail fast rather than queue for workers that are not there
     const t = performance.now();
-    await deps.queue.admit(signal);
+    await deps.queue.admit(tokens.length, signal).catch((e) => {
+      throw e instanceof QueueFull ? new ServeError('rejected', `Service overloaded: ${e.message}; retry later`, null, deps.overloadStatus) : e;
+    });
     queuedMs = performance.now() - t;
   }
   const decision = deps.router.choose({id: requestId, tokens, overrides}, candidates())!;

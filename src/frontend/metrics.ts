@@ -13,6 +13,7 @@ export function frontendMetrics() {
     queued: r.gauge(`${p}_queued_requests`, 'Requests waiting for their first token.'),
     migrations: r.counter(`${p}_model_migration_total`, 'Requests moved to another worker after theirs failed, by migration_type (new_request: before the first token; ongoing: mid-stream).'),
     migrationMaxSeqLenExceeded: r.counter(`${p}_model_migration_max_seq_len_exceeded_total`, 'Requests that grew past --migration-max-seq-len and were no longer migratable.'),
+    rejections: r.counter(`${p}_model_rejection_total`, 'Requests admission control refused at once (every worker saturated, the router queue full).'),
     disconnected: r.counter(`${p}_disconnected_clients_total`, 'Clients that went away before their response completed.'),
     duration: r.histogram(`${p}_request_duration_seconds`, 'Request duration.', logBuckets(1, 256, 10)),
     inputTokens: r.histogram(`${p}_input_sequence_tokens`, 'Input sequence length in tokens.', logBuckets(50, 128000, 12)),

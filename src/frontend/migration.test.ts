@@ -92,8 +92,10 @@ describe('request migration', () => {
     expect(past.log.filter((l) => l === 'max_seq_len')).toHaveLength(1);
   });
 
-  it('gives up with no_worker when no other worker is left', async () => {
+  it('gives up with the worker\'s own failure when no other worker is left', async () => {
     const c = cluster({a: {tokens: [1], ends: 'worker_gone'}}, []);
-    expect(await run(c, {limit: 3})).toEqual({tokens: [1], error: 'no_worker'});
+    expect(await run(c, {limit: 3})).toEqual({tokens: [1], error: 'worker_gone'});
+    const busy = cluster({a: {tokens: [], ends: 'worker_busy'}}, []);
+    expect(await run(busy, {limit: 0})).toEqual({tokens: [], error: 'worker_busy'});
   });
 });

@@ -31,7 +31,7 @@ export interface MigrationSettings {
 export type MigrationType = 'new_request' | 'ongoing';
 
 /** Failures another worker can recover from: the worker, not the request, is the problem. */
-const MIGRATABLE = new Set(['worker_gone', 'worker_unreachable', 'worker_draining', 'engine_down']);
+const MIGRATABLE = new Set(['worker_gone', 'worker_unreachable', 'worker_draining', 'engine_down', 'worker_busy']);
 
 export function isMigratable(e: unknown): boolean {
   return MIGRATABLE.has((e as {kind?: string})?.kind ?? '');
@@ -103,7 +103,10 @@ export async function* migratingStream(
       if (!turnedAway) left--;
       failed.add(worker);
       attempts.release();
-      const next = await attempts.reroute([...body.tokenIds, ...generated], failed);
+      // No other worker: the worker's own failure says more than "no worker" (busy → 503, gone → 502).
+      const next = await attempts.reroute([...body.tokenIds, ...generated], failed).catch((r) => {
+        throw (r as {kind?: string}).kind === 'no_worker' ? e : r;
+      });
       attempts.migrated(generated.length ? 'ongoing' : 'new_request', worker, next.workerId);
       worker = next.workerId;
     }

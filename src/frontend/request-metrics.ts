@@ -122,6 +122,7 @@ export class RequestMetrics {
   /** Failed before generating: a bad body, a model it does not serve, no worker to route to. */
   rejected(e: ServeError): void {
     this.m.requests.inc({...this.labels('unknown'), status: 'error', error_type: e.metricLabel});
+    if (e.kind === 'rejected') this.m.rejections.inc(this.model);
   }
 
   /** The generation is over, however it ended: a request that never saw a token stops counting as queued. */

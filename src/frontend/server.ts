@@ -40,7 +40,13 @@ export interface FrontendOptions {
   natsEvents?: {url: string; deployment: string};
   /** Moving a request to another worker when its worker fails it (migration.ts). */
   migration: MigrationSettings;
+  /** token-capacity: a full router queue refuses new requests at once with `overloadStatus`. */
+  admissionControl: 'none' | 'token-capacity';
+  overloadStatus: number;
 }
+
+/** A worker's prefill tokens per engine step when it does not say (vLLM's default max_num_batched_tokens). */
+const DEFAULT_BATCHED_TOKENS = 8192;
 
 export async function runFrontend(opts: FrontendOptions): Promise<void> {
   const log = logger();
@@ -60,7 +66,13 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
   const feed = applyEvent ? followKvEvents(pool, {applyEvent, removeWorker: (w) => router.removeWorker?.(w)}, warn, sourceFor) : undefined;
   const thresholds: BusyThresholds = {maxInflight: opts.busyMaxInflight, maxKvUsage: opts.busyKvUsage};
   const saturated = router.saturated?.bind(router);
-  const queue = saturated && opts.router.queueThreshold > 0 ? new RouterQueue(() => saturated(notBusy(pool.snapshot(), thresholds), opts.router.queueThreshold)) : undefined;
+  const admission = opts.admissionControl === 'token-capacity';
+  if (admission && !(saturated && opts.router.queueThreshold > 0)) {
+    throw new UserError('admission control token-capacity needs the router queue', 'use --router-mode kv with --router-queue-threshold above 0, or --admission-control none');
+  }
+  // Admission control: the queue holds one engine step of prefill tokens for every worker, no more.
+  const capacityTokens = admission ? () => pool.snapshot().reduce((n, w) => n + (w.maxNumBatchedTokens ?? DEFAULT_BATCHED_TOKENS), 0) : undefined;
+  const queue = saturated && opts.router.queueThreshold > 0 ? new RouterQueue(() => saturated(notBusy(pool.snapshot(), thresholds), opts.router.queueThreshold), {capacityTokens}) : undefined;
   pool.start();
   const metrics = frontendMetrics();
   let accepting = true;
@@ -73,6 +85,7 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
     queue,
     thresholds,
     migration: opts.migration,
+    overloadStatus: opts.overloadStatus,
     migrations: {
       migrated: (type, from, to) => {
         metrics.migrations.inc({model: opts.servedModelName, migration_type: type});

@@ -105,4 +105,10 @@ describe('planDeployment', () => {
     const withNats = plan({...remote, discovery: {backend: 'etcd', etcdHost: '10.0.0.10'}, eventPlane: {backend: 'nats', natsHost: '10.0.0.10'}});
     expect(withNats.processes.find((x) => x.id === 'agg-0')!.argv.join(' ')).toContain('--event-plane nats --nats-url nats://10.0.0.10:4222');
   });
+
+  it('refuses admission control without the router queue it bounds', () => {
+    expect(() => plan({frontend: {admissionControl: 'token-capacity'}, router: {mode: 'round-robin'}})).toThrow('frontend.admissionControl token-capacity needs the router queue');
+    expect(() => plan({frontend: {admissionControl: 'token-capacity'}, router: {queueThreshold: 0}})).toThrow('needs the router queue');
+    expect(plan({frontend: {admissionControl: 'token-capacity'}}).processes.at(-1)!.argv).toEqual(expect.arrayContaining(['--admission-control', 'token-capacity', '--overload-status-code', '529']));
+  });
 });

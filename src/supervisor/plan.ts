@@ -106,6 +106,9 @@ function workerRoles(config: DynamoConfig): WorkerRole[] {
 
 export function planDeployment(config: DynamoConfig, inputs: PlanInputs): DeploymentPlan {
   const {runDir, selfArgv} = inputs;
+  if (config.frontend.admissionControl === 'token-capacity' && (config.router.mode !== 'kv' || config.router.queueThreshold <= 0)) {
+    throw new UserError('frontend.admissionControl token-capacity needs the router queue, which kv routing with router.queueThreshold above 0 has', 'use --router-mode kv (the default) and a router.queueThreshold above 0, or --admission-control none');
+  }
   const logs = join(runDir, 'logs');
   const discovery = planDiscovery(config, runDir, selfArgv);
   const events = planEventPlane(config, runDir, selfArgv);
@@ -244,6 +247,10 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
       '--migration-limit',
       String(config.frontend.migrationLimit),
       ...(config.frontend.migrationMaxSeqLen ? ['--migration-max-seq-len', String(config.frontend.migrationMaxSeqLen)] : []),
+      '--admission-control',
+      config.frontend.admissionControl,
+      '--overload-status-code',
+      String(config.frontend.overloadStatusCode),
       ...(config.disagg ? ['--disagg', '--max-local-prefill-length', String(dg.maxLocalPrefillLength), '--max-prefill-queue-size', String(dg.maxPrefillQueueSize)] : []),
     ],
     // The API key travels in the environment: argv is visible to every user in `ps`.

@@ -18,6 +18,7 @@ import type {Logger} from '../shared/log.js';
 import type {EngineClient} from './engine-client.js';
 import type {KvEventPublisher} from './kv-event-publisher.js';
 import {type GenerateChunk, isEngineHandoff, isKvEventSubscription, validateGenerateRequest} from './protocol.js';
+import {refuseOverLimit} from './request-limit.js';
 
 export interface EngineHandlerDeps {
   engine: string;
@@ -29,6 +30,8 @@ export interface EngineHandlerDeps {
   unavailable: () => {kind: 'worker_draining' | 'engine_down'; message: string} | undefined;
   /** Requests being handled, for health and draining. */
   inFlight: {count: number};
+  /** Requests in flight past which new ones are shed (0 = no limit). */
+  requestLimit?: number;
   log?: Pick<Logger, 'debug' | 'warn'>;
 }
 
@@ -47,6 +50,7 @@ export function engineRequestHandler(d: EngineHandlerDeps): StreamHandler {
       if (!isEngineHandoff(req.kvTransfer) || req.kvTransfer.engine !== d.engine) throw new StreamError('invalid_request', `kvTransfer is not a ${d.engine} prefill's hand-off`);
       handoff = req.kvTransfer.params;
     }
+    refuseOverLimit(d.workerId, d.inFlight.count, d.requestLimit);
     d.inFlight.count++;
     try {
       if (d.role === 'prefill') {

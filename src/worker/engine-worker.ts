@@ -70,6 +70,7 @@ export async function serveEngineWorker(opts: WorkerOptions, run: EngineRun, lif
     workerId: opts.workerId,
     unavailable: () => (state === 'ready' ? undefined : state === 'draining' ? {kind: 'worker_draining', message: 'shutting down'} : {kind: 'engine_down', message: `its ${engine} engine is ${state}`}),
     inFlight,
+    requestLimit: opts.requestLimit,
     log,
   });
   const rpc = await serveRequestPlane(handler, opts.rpcPort, opts.host);

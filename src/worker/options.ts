@@ -31,6 +31,8 @@ export interface WorkerOptions {
   maxNumBatchedTokens: number;
   speedupRatio: number;
   drainMs: number;
+  /** Generate requests in flight past which new ones are shed (worker_busy → 503); 0 = no limit. */
+  requestLimit: number;
   /** Prefill and decode roles: how their KV blocks are held in memory and moved (worker/kv-transfer.ts). */
   kvTransfer?: {leaseMs: number; backend: (typeof TRANSFER_BACKENDS)[number]; memoryScale: number};
   /** Real engines (vllm, sglang, trtllm): the engine to start and drive. */

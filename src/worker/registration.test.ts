@@ -19,7 +19,7 @@ const opts: WorkerOptions = {
   maxNumSeqs: 128,
   maxNumBatchedTokens: 4096,
   speedupRatio: 1,
-  drainMs: 3000,
+  requestLimit: 0, drainMs: 3000,
 };
 
 describe('the discovery record of a worker', () => {

@@ -16,6 +16,7 @@ import {blocksOf} from '../engines/mocker/kv-blocks.js';
 import {type DecodePuller, type PrefillLeases, isKvTransferParams} from './kv-transfer.js';
 import type {MockerWorkerEngine} from './mocker-engine.js';
 import {type GenerateChunk, isKvEventSubscription, validateGenerateRequest} from './protocol.js';
+import {refuseOverLimit} from './request-limit.js';
 import type {WorkerMetricsFeed} from './worker-metrics.js';
 
 export interface RequestHandlerDeps {
@@ -26,6 +27,8 @@ export interface RequestHandlerDeps {
   isDraining: () => boolean;
   /** Generate streams open on the request plane, from acceptance to their last chunk sent (the drain waits for 0). */
   inFlight: {count: number};
+  /** Streams in flight past which new ones are shed (0 = no limit). */
+  requestLimit?: number;
   /** Prefill workers of a disaggregated deployment. */
   leases?: PrefillLeases;
   /** Decode workers of a disaggregated deployment. */
@@ -41,6 +44,7 @@ export function workerRequestHandler(deps: RequestHandlerDeps): StreamHandler {
       return;
     }
     if (deps.isDraining()) throw new StreamError('worker_draining', `${deps.workerId} is shutting down`);
+    refuseOverLimit(deps.workerId, deps.inFlight.count, deps.requestLimit);
     deps.inFlight.count++;
     try {
       yield* generate(body, ctx);
@@ -97,3 +101,4 @@ function generateHandler({mocker, metrics, role, leases, puller, log}: RequestHa
     }
   };
 }
+

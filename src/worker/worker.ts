@@ -60,7 +60,7 @@ async function serveWorker(opts: WorkerOptions, life: RoleLifecycle, log: Logger
   const puller = memory && opts.role === 'decode' ? new DecodePuller(memory, mocker.blocks, kv!.backend, transfer!) : undefined;
 
   const inFlight = {count: 0};
-  const handler = workerRequestHandler({mocker, metrics, role: opts.role, workerId: opts.workerId, isDraining, inFlight, leases, puller, log});
+  const handler = workerRequestHandler({mocker, metrics, role: opts.role, workerId: opts.workerId, isDraining, inFlight, requestLimit: opts.requestLimit, leases, puller, log});
   const rpc = await serveRequestPlane(handler, opts.rpcPort, opts.host);
   const status = await serveWorkerStatus({
     host: opts.host,

@@ -6,7 +6,7 @@
 import {Flags} from '@oclif/core';
 import {configDefaults, configDescription} from '../../config/defaults.js';
 import type {FlagValue} from '../../config/load.js';
-import {ENGINES, LOG_LEVELS, ROUTER_MODES, TRANSFER_BACKENDS, WORKER_ROLES} from '../../config/schema.js';
+import {ADMISSION_CONTROLS, ENGINES, LOG_LEVELS, ROUTER_MODES, TRANSFER_BACKENDS, WORKER_ROLES} from '../../config/schema.js';
 import {numberFlag} from './numbers.js';
 
 const group = 'CONFIG';
@@ -40,6 +40,7 @@ export const configFlags = {
   'api-key': Flags.string({description: 'require this bearer token on API requests', helpGroup: group}),
   'migration-limit': Flags.integer({description: about(['frontend', 'migrationLimit'], D.frontend.migrationLimit), min: 0, max: 100, helpGroup: group}),
   'migration-max-seq-len': Flags.integer({description: configDescription(['frontend', 'migrationMaxSeqLen']), min: 1, helpGroup: group}),
+  'admission-control': Flags.string({description: configDescription(['frontend', 'admissionControl']), options: [...ADMISSION_CONTROLS], helpGroup: group}),
   'router-mode': Flags.string({description: 'how the router picks a worker', options: [...ROUTER_MODES], helpGroup: group}),
   'router-block-size': Flags.integer({description: 'KV block size the router hashes in', min: 1, helpGroup: group}),
   'router-kv-overlap-score-weight': numberFlag({description: about(['router', 'overlapWeight'], D.router.overlapWeight), helpGroup: group}),
@@ -75,6 +76,7 @@ const PATHS: Record<Exclude<keyof typeof configFlags, 'config'>, string[] | stri
   'api-key': ['frontend', 'apiKey'],
   'migration-limit': ['frontend', 'migrationLimit'],
   'migration-max-seq-len': ['frontend', 'migrationMaxSeqLen'],
+  'admission-control': ['frontend', 'admissionControl'],
   'router-mode': ['router', 'mode'],
   'router-block-size': ['router', 'blockSize'],
   'router-kv-overlap-score-weight': ['router', 'overlapWeight'],
