@@ -100,6 +100,7 @@ export const buildConfigSchema = (opts: SchemaOptions = {}) => z.strictObject({
       prefill: workerGroup(1),
       decode: workerGroup(1),
       basePort: port.default(8100).describe('first port for workers; each takes two (request plane, metrics)'),
+      engineRequestLimit: z.number().int().min(0).default(0).describe('requests in flight past which a worker sheds new ones (the frontend tries another worker, else answers 503); 0 = no limit'),
     })
     .prefault({}),
   frontend: z

@@ -80,6 +80,7 @@ async function expectPlanParses(config: DynamoConfig): Promise<void> {
         'rpc-port': p.ports.rpc,
         'metrics-port': p.ports.metrics,
         'block-size': config.router.blockSize,
+        'engine-request-limit': config.workers.engineRequestLimit,
         host: remote ?? '127.0.0.1',
         'speedup-ratio': m.speedupRatio,
         'gpu-memory-gb': m.gpuMemoryGb,
@@ -148,7 +149,7 @@ describe('the plan and the commands it starts', () => {
         'frontend: {host: 0.0.0.0, port: 9000, bodyLimitMb: 7, apiKey: s3cret, migrationLimit: 3, migrationMaxSeqLen: 4096, overloadStatusCode: 503}',
         'router: {mode: random, blockSize: 32, overlapWeight: 0.5, temperature: 0.25, kvEvents: false, ttlSecs: 30, maxTreeSize: 4096, pruneTargetRatio: 0.5, queueThreshold: 0, busyMaxInflight: 8, busyKvUsage: 0.9}',
         'mocker: {speedupRatio: 0, gpuMemoryGb: 40, numGpuBlocks: 512, maxNumSeqs: 64, maxNumBatchedTokens: 2048}',
-        'workers: {basePort: 9100, agg: {count: 3, tensorParallelSize: 2}}',
+        'workers: {basePort: 9100, engineRequestLimit: 12, agg: {count: 3, tensorParallelSize: 2}}',
       ].join('\n'),
     );
     await expectPlanParses(config);

@@ -181,6 +181,8 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
           String(metrics),
           '--block-size',
           String(config.router.blockSize),
+          '--engine-request-limit',
+          String(config.workers.engineRequestLimit),
           ...planes,
           // Unset = auto: the worker picks the fewest GPUs that hold the weights (engines/mocker/capacity.ts).
           ...(group.tensorParallelSize ? ['--tensor-parallel-size', String(group.tensorParallelSize)] : []),
