@@ -26,6 +26,12 @@ export interface FrontendDeps extends GenerationDeps {
   version: string;
   /** False once shutdown began: /live answers 503 and new requests are refused. */
   accepting(): boolean;
+  /**
+   * Admission control's early look, before the body is read and tokenized: why a request would be
+   * refused now (every worker busy, the router queue full), if it would. Refusing before that work
+   * keeps an overloaded frontend's CPU for the requests it serves.
+   */
+  overloaded?(): string | undefined;
 }
 
 type Shape = (raw: Buffer, stamp: RequestStamp) => Promise<ShapedRequest>;
@@ -88,6 +94,8 @@ export function createFrontendApp(deps: FrontendDeps): (req: IncomingMessage, re
       const obs = new RequestMetrics(metrics, {model, endpoint, arrivedAt});
       obs.admitted();
       const run = async () => {
+        const full = deps.overloaded?.();
+        if (full) throw new ServeError('rejected', `Service overloaded: ${full}; retry later`, null, deps.overloadStatus);
         const shaped = await shapers[endpoint](await readBody(req, deps.bodyLimitBytes), {arrivedAt, uuid: randomUUID()});
         obs.respondsAs(shaped.stream);
         await serve(res, shaped, obs);

@@ -25,7 +25,7 @@ export interface GenerationDeps {
   migration?: MigrationSettings;
   /** Hears each migration (metrics, log). */
   migrations?: MigrationObserver;
-  /** Admission control's answer to a request the full router queue refuses (529 or 503). */
+  /** Admission control (token-capacity) is on: its status (529 or 503) for a request it refuses. */
   overloadStatus?: number;
 }
 
@@ -79,7 +79,11 @@ export async function route(
     const all = deps.pool.snapshot().filter((w) => !exclude?.has(w.id));
     if (!all.length) throw new ServeError('no_worker', `no worker is serving ${deps.pipeline.servedName} right now; retry shortly`);
     const free = notBusy(all, deps.thresholds);
-    if (!free.length) throw new ServeError('overloaded', 'Service temporarily unavailable: all workers are busy, please retry later');
+    if (!free.length) {
+      // Admission control answers with its own status (529 by default) and counts a rejection.
+      if (deps.overloadStatus) throw new ServeError('rejected', 'Service overloaded: every worker is past its busy thresholds; retry later', null, deps.overloadStatus);
+      throw new ServeError('overloaded', 'Service temporarily unavailable: all workers are busy, please retry later');
+    }
     return free;
   };
   let queuedMs = 0;

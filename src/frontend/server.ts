@@ -85,7 +85,15 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
     queue,
     thresholds,
     migration: opts.migration,
-    overloadStatus: opts.overloadStatus,
+    overloadStatus: admission ? opts.overloadStatus : undefined,
+    overloaded: admission
+      ? () => {
+          const all = pool.snapshot();
+          if (all.length && !notBusy(all, thresholds).length) return 'every worker is past its busy thresholds';
+          if (queue && capacityTokens && queue.pendingTokens >= capacityTokens()) return 'the router queue is full';
+          return undefined;
+        }
+      : undefined,
     migrations: {
       migrated: (type, from, to) => {
         metrics.migrations.inc({model: opts.servedModelName, migration_type: type});
