@@ -6,6 +6,8 @@
  * a hand-off nobody pulls is released when its lease runs out. The same replies again with the KV
  * blocks in UCX's memory and in GPU memory (the stand-in CUDA driver, test/fixtures/fake-libcuda.c).
  */
+import {readFileSync} from 'node:fs';
+import {join} from 'node:path';
 import OpenAI from 'openai';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {WorkerConnection} from '../src/runtime/request-plane/client.js';
@@ -127,7 +129,9 @@ describe('disaggregated serving (dynamo up --disagg)', () => {
     // Ask the prefill worker directly, as the frontend does, and never pull.
     const ps = JSON.parse((await dynamo(['ps', '--json'], {env: disagg.env})).stdout) as {processes: {id: string; ports: Record<string, number>}[]}[];
     const prefill = ps[0]!.processes.find((p) => p.id === 'prefill-0')!;
-    const conn = new WorkerConnection('127.0.0.1', prefill.ports.rpc!);
+    // With the deployment's request-plane token, as its frontend has it.
+    const token = readFileSync(join(disagg.env.DYN_HOME!, 'runs', 'dg', 'request-plane.token'), 'utf8');
+    const conn = new WorkerConnection('127.0.0.1', prefill.ports.rpc!, {token});
     let handoff: KvTransferParams | undefined;
     try {
       for await (const c of conn.call({requestId: 'nobody-pulls', tokenIds: Array.from({length: 208}, (_, i) => 500 + i), maxTokens: 1})) handoff ??= (c as GenerateChunk).kvTransfer as KvTransferParams | undefined;

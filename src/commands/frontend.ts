@@ -19,6 +19,8 @@ export default class Frontend extends Command {
     model: Flags.string({char: 'm', required: true, env: 'DYN_MODEL', description: 'model alias or local model directory'}),
     'served-model-name': Flags.string({description: 'name clients use in `model` (default: the --model value)'}),
     'api-key': Flags.string({env: 'DYN_FRONTEND_API_KEY', description: 'require `Authorization: Bearer <key>`'}),
+    'tls-cert': Flags.string({env: 'DYN_FRONTEND_TLS_CERT', dependsOn: ['tls-key'], description: doc(['frontend', 'tlsCert'])}),
+    'tls-key': Flags.string({env: 'DYN_FRONTEND_TLS_KEY', dependsOn: ['tls-cert'], description: doc(['frontend', 'tlsKey'])}),
     'router-mode': Flags.string({options: [...ROUTER_MODES], default: D.router.mode, env: 'DYN_ROUTER_MODE', description: doc(['router', 'mode'])}),
     'router-block-size': Flags.integer({default: D.router.blockSize, min: 1, description: doc(['router', 'blockSize'])}),
     'router-kv-overlap-score-weight': numberFlag({default: D.router.overlapWeight, min: 0, description: doc(['router', 'overlapWeight'])}),
@@ -52,6 +54,7 @@ export default class Frontend extends Command {
       model: resolveModel(flags.model),
       servedModelName: flags['served-model-name'] ?? flags.model,
       apiKey: flags['api-key'],
+      tls: flags['tls-cert'] && flags['tls-key'] ? {cert: flags['tls-cert'], key: flags['tls-key']} : undefined,
       router: {
         mode: flags['router-mode'],
         blockSize: flags['router-block-size'],

@@ -108,12 +108,15 @@ export const buildConfigSchema = (opts: SchemaOptions = {}) => z.strictObject({
       host: z.string().min(1).default('127.0.0.1').describe('address the HTTP frontend listens on'),
       port: port.default(8000),
       apiKey: z.string().min(1).optional().describe('require this bearer token on API requests'),
+      tlsCert: z.string().min(1).optional().describe('PEM certificate file: the frontend serves HTTPS (with tlsKey)'),
+      tlsKey: z.string().min(1).optional().describe('PEM private key file of tlsCert'),
       bodyLimitMb: z.number().int().positive().default(45).describe('largest request body (413 above)'),
       migrationLimit: z.number().int().min(0).max(100).default(0).describe('times a request moves to another worker when its worker dies or drops it mid-stream (0 = off; 3 is a good start)'),
       migrationMaxSeqLen: z.number().int().positive().optional().describe('a request whose prompt plus output grows past this many tokens is no longer migrated (unset = no limit)'),
       admissionControl: z.enum(ADMISSION_CONTROLS).default('none').describe('token-capacity: reject a request at once (overloadStatusCode, Retry-After) when every worker is saturated and the router queue already holds one step of prefill tokens for every worker; none: queue everything'),
       overloadStatusCode: z.union([z.literal(529), z.literal(503)]).default(529).describe('HTTP status of a request admission control rejects'),
     })
+    .refine((f) => !f.tlsCert === !f.tlsKey, {message: 'tlsCert and tlsKey go together', path: ['tlsKey'], params: {fix: 'set both (PEM files), or neither'}})
     .prefault({}),
   hosts: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), sshHostSchema).default({}).describe('SSH hosts by name'),
   router: z

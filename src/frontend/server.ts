@@ -3,7 +3,9 @@
  * OpenAI API. On SIGTERM (or when its supervisor disappears) it stops taking requests, lets the
  * in-flight ones finish for up to `drainMs`, then exits.
  */
-import {createServer} from 'node:http';
+import {readFileSync} from 'node:fs';
+import {type IncomingMessage, type RequestListener, type Server, type ServerResponse, createServer} from 'node:http';
+import {createServer as createTlsServer} from 'node:https';
 import pjson from '../../package.json' with {type: 'json'};
 import {type Logger, logger} from '../shared/log.js';
 import type {ModelInfo} from '../config/models.js';
@@ -21,6 +23,7 @@ import {NatsKvSubscriber, openNats} from '../runtime/event-plane/nats.js';
 import {followKvEvents} from './kv-event-feed.js';
 import {natsEventSource} from './nats-event-source.js';
 import {WorkerPool} from './worker-pool.js';
+import {requestPlaneToken} from '../runtime/request-plane/token.js';
 
 export interface FrontendOptions {
   host: string;
@@ -28,6 +31,8 @@ export interface FrontendOptions {
   model: ModelInfo;
   servedModelName: string;
   apiKey?: string;
+  /** PEM files: serve HTTPS. */
+  tls?: {cert: string; key: string};
   router: RouterSettings;
   discovery: DiscoveryTarget;
   busyMaxInflight: number;
@@ -59,7 +64,7 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
   const warn = (m: string) => log.warn(`frontend: ${m}`);
   // On the NATS event plane, workers' KV events and loads come from there (runtime/event-plane/nats.ts).
   const nats = opts.natsEvents ? new NatsKvSubscriber(await openNats(opts.natsEvents.url, `dynamo frontend ${process.pid}`), opts.natsEvents.deployment, warn) : undefined;
-  const pool = new WorkerPool(openDiscovery(opts.discovery, warn), opts.servedModelName, {loads: nats});
+  const pool = new WorkerPool(openDiscovery(opts.discovery, warn), opts.servedModelName, {loads: nats, token: requestPlaneToken()});
   const router = await createRouter(opts.router);
   const applyEvent = router.applyEvent;
   const sourceFor = nats && ((id: string, conn: Parameters<typeof natsEventSource>[1]) => natsEventSource(id, conn, nats));
@@ -108,7 +113,7 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
     accepting: () => accepting,
   });
   const debug = log.enabled('debug');
-  const server = createServer((req, res) => {
+  const server = listenerFor(opts.tls, (req, res) => {
     inflight++;
     const started = debug ? performance.now() : 0;
     res.on('close', () => {
@@ -129,7 +134,7 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
     );
     server.listen(opts.port, opts.host, () => resolve());
   });
-  log.info(`frontend ready: http://${opts.host}:${opts.port}/v1 serving ${opts.servedModelName} (router ${opts.router.mode}, ${pool.size} worker(s) now)`);
+  log.info(`frontend ready: ${opts.tls ? 'https' : 'http'}://${opts.host}:${opts.port}/v1 serving ${opts.servedModelName} (router ${opts.router.mode}, ${pool.size} worker(s) now)`);
 
   life.ready();
   const why = await life.stopped;
@@ -144,4 +149,22 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
   await nats?.close();
   pool.stop();
   life.exit(0);
+}
+
+/** Plain HTTP, or HTTPS with the given PEM files (read now: a missing file is the user's to fix, before the port opens). */
+function listenerFor(tls: FrontendOptions['tls'], handle: RequestListener<typeof IncomingMessage, typeof ServerResponse>): Server {
+  if (!tls) return createServer(handle);
+  const read = (file: string, what: string) => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new UserError(`cannot read the TLS ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'give PEM files with --tls-cert and --tls-key (frontend.tlsCert, frontend.tlsKey)');
+    }
+  };
+  try {
+    return createTlsServer({cert: read(tls.cert, 'certificate'), key: read(tls.key, 'key')}, handle) as unknown as Server;
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(`the TLS certificate and key do not make a server: ${(e as Error).message}`, 'give a PEM certificate and its own private key');
+  }
 }

@@ -40,7 +40,7 @@ export class WorkerPool {
   constructor(
     private readonly store: DiscoveryStore,
     private readonly model: string,
-    private readonly opts: {healthPollMs?: number; loads?: LoadSource} = {},
+    private readonly opts: {healthPollMs?: number; loads?: LoadSource; token?: string} = {},
   ) {}
 
   /** Hears workers join and leave (register before start() to hear the first ones). */
@@ -83,7 +83,7 @@ export class WorkerPool {
     }
     for (const [id, record] of live) {
       if (this.workers.has(id)) continue;
-      const conn = new WorkerConnection(record.host, record.rpcPort);
+      const conn = new WorkerConnection(record.host, record.rpcPort, {token: this.opts.token});
       const w: PooledWorker = {record, conn, inFlight: 0, kvUsage: 0, down: false};
       conn.onClose(() => (w.down = true));
       this.workers.set(id, w);

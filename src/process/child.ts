@@ -9,7 +9,7 @@ import {dirname} from 'node:path';
 import {stripVTControlCharacters} from 'node:util';
 import {execa} from 'execa';
 import type {SshHost} from '../config/schema.js';
-import {REMOTE_PID_MARKER, ensureControlDir, remoteCommand, sshArgv, sshExitMasterArgv} from './ssh.js';
+import {REMOTE_PID_MARKER, ensureControlDir, remoteCommand, secretInput, sshArgv, sshExitMasterArgv} from './ssh.js';
 
 /** Where a process runs: here, or on a named host over SSH. */
 export type HostRef = {name: 'local'} | {name: string; ssh: SshHost};
@@ -107,6 +107,7 @@ export function spawnChild(spec: ChildSpec, opts: SpawnOptions): ChildHandle {
   child.stdout?.on('data', (c) => out.push(c));
   child.stderr?.on('data', (c) => err.push(c));
   child.stdin?.on('error', () => {}); // EPIPE when the child exits first is expected
+  if (remote) child.stdin?.write(secretInput(env));
 
   const exited: Promise<ExitInfo> = child.then((r) => {
     out.end();

@@ -1,6 +1,6 @@
 import {execFileSync} from 'node:child_process';
 import {describe, expect, it} from 'vitest';
-import {remoteCommand, shellQuote, sshArgv} from './ssh.js';
+import {remoteCommand, secretInput, shellQuote, sshArgv} from './ssh.js';
 
 describe('shellQuote', () => {
   it('survives a real shell unchanged, whatever the characters', () => {
@@ -16,6 +16,16 @@ describe('remoteCommand', () => {
     expect(cmd).toBe("echo __dynamo_remote_pid $$; exec env 'DYN_X=a b' /opt/dynamo worker --model 'my model'");
     const out = execFileSync('sh', ['-c', remoteCommand(['sh', '-c', 'echo "$DYN_X:$1"', 'x', 'arg $1'], {DYN_X: "it's"})]).toString();
     expect(out).toMatch(/^__dynamo_remote_pid \d+\nit's:arg \$1\n$/);
+  });
+
+  it('passes secrets on standard input, never in the command line', () => {
+    const env = {DYN_X: 'plain', DYN_REQUEST_PLANE_TOKEN: "t0k'en $x", DYN_FRONTEND_API_KEY: 'sk-1'};
+    const cmd = remoteCommand(['sh', '-c', 'echo "$DYN_X|$DYN_REQUEST_PLANE_TOKEN|$DYN_FRONTEND_API_KEY"'], env);
+    expect(cmd).not.toContain('t0k');
+    expect(cmd).not.toContain('sk-1');
+    const out = execFileSync('sh', ['-c', cmd], {input: secretInput(env)}).toString();
+    expect(out.split('\n')[1]).toBe("plain|t0k'en $x|sk-1");
+    expect(() => secretInput({DYN_FRONTEND_API_KEY: 'a\nb'})).toThrow('DYN_FRONTEND_API_KEY holds a line break');
   });
 });
 

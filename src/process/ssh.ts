@@ -11,6 +11,7 @@ import {mkdirSync} from 'node:fs';
 import {join} from 'node:path';
 import type {SshHost} from '../config/schema.js';
 import {UserError} from '../shared/errors.js';
+import {SECRET_ENV} from '../shared/secrets.js';
 
 /** Quote one word for a POSIX shell. */
 export function shellQuote(word: string): string {
@@ -26,9 +27,27 @@ export function remoteExec(argv: readonly string[], env: Record<string, string> 
   return ['exec', ...(envWords.length ? ['env', ...envWords] : []), ...argv.map(shellQuote)].join(' ');
 }
 
-/** The remote shell command of a supervised process: report pid, then exec the program with its environment. */
+/**
+ * The remote shell command of a supervised process: report pid, read its secrets from standard
+ * input (`secretInput`; argv, here in ssh's and there in sh's, is world-readable in `ps`), then
+ * exec the program with its environment.
+ */
 export function remoteCommand(argv: readonly string[], env: Record<string, string>): string {
-  return `echo ${REMOTE_PID_MARKER} $$; ${remoteExec(argv, env)}`;
+  const secret = Object.keys(env).filter((k) => SECRET_ENV.has(k));
+  const plain = Object.fromEntries(Object.entries(env).filter(([k]) => !SECRET_ENV.has(k)));
+  const reads = secret.map((k) => `IFS= read -r ${k} && export ${k} && `).join('');
+  return `echo ${REMOTE_PID_MARKER} $$; ${reads}${remoteExec(argv, plain)}`;
+}
+
+/** What the local side writes to the remote command's standard input: its secrets, a line each, in remoteCommand's order. */
+export function secretInput(env: Record<string, string>): string {
+  return Object.entries(env)
+    .filter(([k]) => SECRET_ENV.has(k))
+    .map(([k, v]) => {
+      if (/[\r\n]/.test(v)) throw new UserError(`${k} holds a line break`, 'use a value on one line');
+      return `${v}\n`;
+    })
+    .join('');
 }
 
 /** Where the control socket lives: short, because unix socket paths are limited to ~100 bytes. */

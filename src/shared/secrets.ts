@@ -5,7 +5,7 @@
  */
 
 /** Environment variables that carry secrets. */
-export const SECRET_ENV: ReadonlySet<string> = new Set(['DYN_FRONTEND_API_KEY']);
+export const SECRET_ENV: ReadonlySet<string> = new Set(['DYN_FRONTEND_API_KEY', 'DYN_REQUEST_PLANE_TOKEN']);
 
 /** Config keys (dotted paths) that hold secrets. */
 export const SECRET_CONFIG_KEYS: ReadonlySet<string> = new Set(['frontend.apiKey']);

@@ -4,7 +4,7 @@
  * passes the executable to launch (`selfArgv`) and the run directory, so tests check plans with no
  * process started and no file touched.
  */
-import {join} from 'node:path';
+import {join, resolve} from 'node:path';
 import {UserError} from '../shared/errors.js';
 import {maskSecret} from '../shared/secrets.js';
 import type {DynamoConfig, WorkerRole} from '../config/schema.js';
@@ -208,6 +208,7 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
   if (config.engine !== 'mocker' && inputs.engines) withEngines(workers, inputs.engines(slots, restart));
 
   const r = config.router;
+  const tls = Boolean(config.frontend.tlsCert && config.frontend.tlsKey);
   const clientHost = ['0.0.0.0', '::'].includes(config.frontend.host) ? '127.0.0.1' : config.frontend.host;
   const frontend: ProcessSpec = {
     id: 'frontend',
@@ -246,6 +247,8 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
       String(r.busyKvUsage),
       '--body-limit-mb',
       String(config.frontend.bodyLimitMb),
+      // Absolute: the frontend need not run where `up` was started.
+      ...(config.frontend.tlsCert && config.frontend.tlsKey ? ['--tls-cert', resolve(config.frontend.tlsCert), '--tls-key', resolve(config.frontend.tlsKey)] : []),
       '--migration-limit',
       String(config.frontend.migrationLimit),
       ...(config.frontend.migrationMaxSeqLen ? ['--migration-max-seq-len', String(config.frontend.migrationMaxSeqLen)] : []),
@@ -258,7 +261,8 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
     // The API key travels in the environment: argv is visible to every user in `ps`.
     env: {...common, DYN_PROCESS_ID: 'frontend', ...(config.frontend.apiKey ? {DYN_FRONTEND_API_KEY: config.frontend.apiKey} : {})},
     ports: {http: config.frontend.port},
-    readiness: {address: clientHost, port: config.frontend.port, httpPath: '/health', timeoutMs: config.supervisor.readyTimeoutMs},
+    // Over TLS the supervisor does not check the certificate: it waits for the port and the ready line.
+    readiness: tls ? {address: clientHost, port: config.frontend.port, logLine: 'frontend ready', timeoutMs: config.supervisor.readyTimeoutMs} : {address: clientHost, port: config.frontend.port, httpPath: '/health', timeoutMs: config.supervisor.readyTimeoutMs},
     // Started after the workers and stopped before them: intake stops first, then workers drain.
     dependsOn: workers.map((w) => w.id),
     // A crashed frontend comes back and rebuilds its view from the workers, which keep serving.
@@ -276,7 +280,7 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
     name: config.name,
     runDir,
     model: config.model,
-    url: `http://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${config.frontend.port}`,
+    url: `${tls ? 'https' : 'http'}://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${config.frontend.port}`,
     stopGraceMs: config.supervisor.stopGraceMs,
     processes,
   };

@@ -40,6 +40,8 @@ export const runDirOf = (home: string, name: string) => join(runsDir(home), name
 export const remoteRunDirOf = (name: string) => runDirOf('.dynamo', name);
 /** The SSH control sockets of every deployment under `home` (process/ssh.ts). */
 export const sshControlDirOf = (home: string) => join(home, 'ssh');
+/** The run's request-plane token (mode 0600; runtime/request-plane/token.ts). */
+export const requestPlaneTokenFile = (runDir: string) => join(runDir, 'request-plane.token');
 export const stateFile = (runDir: string) => join(runDir, 'state.json');
 export const logsDir = (runDir: string) => join(runDir, 'logs');
 

@@ -31,6 +31,8 @@ export type StackOutcome =
 
 export interface SupervisorOptions {
   controlDir: string;
+  /** Added to the environment of the frontend and the workers, not the plan (the request-plane token). */
+  roleEnv?: Record<string, string>;
   onLine?(id: string, line: string): void;
   onStatus?(state: ProcessState): void;
   /** Lines kept per process for error messages. */
@@ -171,7 +173,8 @@ export class Supervisor {
   private spawn(p: Running): void {
     const max = this.opts.tailLines ?? 20;
     this.setStatus(p, 'starting');
-    const handle = spawnChild(p.spec, {
+    const env = p.spec.role === 'external' ? p.spec.env : {...p.spec.env, ...this.opts.roleEnv};
+    const handle = spawnChild({...p.spec, env}, {
       controlDir: this.opts.controlDir,
       onLine: (line) => {
         p.tail.push(line);

@@ -2,7 +2,10 @@
  * `dynamo up` as a service: pre-flight checks, run directory, supervised startup with a task list,
  * log streaming, signals (Ctrl-C stops in phases, a second Ctrl-C kills), and `--detach`.
  */
-import {mkdirSync, readFileSync} from 'node:fs';
+import {randomBytes} from 'node:crypto';
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {get as httpGet} from 'node:http';
+import {get as httpsGet} from 'node:https';
 import type {Server} from 'node:net';
 import {join} from 'node:path';
 import {ProcessOutput} from 'listr2';
@@ -10,7 +13,7 @@ import type {SshHost} from '../config/schema.js';
 import {ExternalError, UserError} from '../shared/errors.js';
 import {isCompiledBinary} from '../shared/self.js';
 import {err, out, prefixer} from '../shared/output.js';
-import type {DeploymentPlan, ProcessSpec} from './plan.js';
+import type {DeploymentPlan} from './plan.js';
 import {
   type RunState,
   isSameProcess,
@@ -18,6 +21,7 @@ import {
   readState,
   removeState,
   rotateLogs,
+  requestPlaneTokenFile,
   runDirOf,
   sshControlDirOf,
   writeState,
@@ -25,6 +29,7 @@ import {
 import {closeSshMasters, spawnDetached} from '../process/child.js';
 import {ensureControlDir} from '../process/ssh.js';
 import {serveControl} from './control.js';
+import {REQUEST_PLANE_TOKEN_ENV} from '../runtime/request-plane/token.js';
 import {portFree} from './default-ports.js';
 import {hostPortCheck} from './host-ports.js';
 import {REMOTE_BIN_DIR, binaryIdOf, shipBinary} from './ship.js';
@@ -102,6 +107,14 @@ async function shipToHosts(plan: DeploymentPlan, controlDir: string): Promise<vo
   }
 }
 
+/** A fresh request-plane token for this run, kept in the run directory (only its user can read it). */
+function newRequestPlaneToken(runDir: string): string {
+  const token = randomBytes(24).toString('hex');
+  mkdirSync(runDir, {recursive: true});
+  writeFileSync(requestPlaneTokenFile(runDir), token, {mode: 0o600});
+  return token;
+}
+
 /** `dynamo restart`: the processes of `role` (default: every worker), one at a time. */
 async function rollingRestart(sup: Supervisor, plan: DeploymentPlan, role: string | undefined, say: (line: string) => void): Promise<void> {
   const roles = [...new Set(plan.processes.flatMap((p) => (p.workerRole ? [p.workerRole] : [])))];
@@ -113,22 +126,39 @@ async function rollingRestart(sup: Supervisor, plan: DeploymentPlan, role: strin
   const frontend = plan.processes.find((p) => p.role === 'frontend');
   await sup.restartInTurn(ids, say, async (id) => {
     if (!frontend || id === frontend.id) return;
-    if (!(await frontendRoutesTo(frontend, id, 15_000))) say(`${id} is ready, but the frontend has not listed it within 15 s; going on`);
+    if (!(await frontendRoutesTo(plan, id, 15_000))) say(`${id} is ready, but the frontend has not listed it within 15 s; going on`);
   });
 }
 
 /** Whether the frontend's /health lists worker `id` within `timeoutMs` (its view follows discovery). */
-async function frontendRoutesTo(frontend: ProcessSpec, id: string, timeoutMs: number): Promise<boolean> {
-  const url = `http://${frontend.readiness.address}:${frontend.ports.http}/health`;
+async function frontendRoutesTo(plan: DeploymentPlan, id: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    try {
-      const h = (await (await fetch(url, {signal: AbortSignal.timeout(1000)})).json()) as {workers?: {id: string}[]};
-      if (h.workers?.some((w) => w.id === id)) return true;
-    } catch {}
+    const h = (await getOwnJson(`${plan.url}/health`).catch(() => undefined)) as {workers?: {id: string}[]} | undefined;
+    if (h?.workers?.some((w) => w.id === id)) return true;
     await new Promise((r) => setTimeout(r, 50));
   }
   return false;
+}
+
+/** GET a JSON document from a process of this deployment: over HTTPS its certificate is not checked (it is our own child's). */
+function getOwnJson(url: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const req = (url.startsWith('https:') ? httpsGet : httpGet)(url, {rejectUnauthorized: false, timeout: 1000}, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(body));
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
 }
 
 /** Runs the deployment in the foreground until it is stopped; returns the exit code. */
@@ -149,6 +179,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
 
   const sup = new Supervisor(plan, {
     controlDir,
+    roleEnv: {[REQUEST_PLANE_TOKEN_ENV]: newRequestPlaneToken(plan.runDir)},
     onLine: (id, line) => {
       if (!opts.echo) return;
       const text = prefix(labels.get(id)!, line);

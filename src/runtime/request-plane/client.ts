@@ -34,7 +34,7 @@ export class WorkerConnection {
   constructor(
     readonly host: string,
     readonly port: number,
-    private readonly connectTimeoutMs = 3000,
+    private readonly opts: {connectTimeoutMs?: number; token?: string} = {},
   ) {}
 
   get openStreams(): number {
@@ -50,10 +50,13 @@ export class WorkerConnection {
     this.connecting ??= new Promise<Socket>((resolve, reject) => {
       const s = connect({host: this.host, port: this.port});
       s.setNoDelay(true);
-      const timer = setTimeout(() => s.destroy(new Error(`connect timeout after ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
+      const timeoutMs = this.opts.connectTimeoutMs ?? 3000;
+      const timer = setTimeout(() => s.destroy(new Error(`connect timeout after ${timeoutMs} ms`)), timeoutMs);
       const reader = new FrameReader();
       s.once('connect', () => {
         clearTimeout(timer);
+        // The deployment's token first: a worker that has one refuses anything else.
+        if (this.opts.token) s.write(encodeFrame({t: 'hello', token: this.opts.token}));
         this.socket = s;
         this.connecting = undefined;
         resolve(s);

@@ -2,7 +2,8 @@
  * Wire format of the request plane: each frame is a big-endian u32 length followed by one msgpack
  * value. Frames carry a stream id so many requests share one TCP connection.
  *
- * client → worker: {t:'req', id, body} | {t:'cancel', id} | {t:'credit', id, n}
+ * client → worker: {t:'hello', token} first when the worker has a token, then
+ *                  {t:'req', id, body} | {t:'cancel', id} | {t:'credit', id, n}
  * worker → client: {t:'data', id, body} | {t:'end', id} | {t:'error', id, error:{kind, message}}
  *
  * Backpressure is per stream: a worker may send `credit` data frames, and the client grants more as
@@ -10,7 +11,7 @@
  */
 import {Decoder, Encoder} from '@msgpack/msgpack';
 
-export type ClientFrame = {t: 'req'; id: number; body: unknown} | {t: 'cancel'; id: number} | {t: 'credit'; id: number; n: number};
+export type ClientFrame = {t: 'hello'; token: string} | {t: 'req'; id: number; body: unknown} | {t: 'cancel'; id: number} | {t: 'credit'; id: number; n: number};
 export type ServerFrame =
   | {t: 'data'; id: number; body: unknown}
   | {t: 'end'; id: number}

@@ -110,4 +110,26 @@ describe('request plane', () => {
     const conn = new WorkerConnection('127.0.0.1', 1);
     await expect(collect(conn.call({}))).rejects.toMatchObject({kind: 'worker_unreachable'});
   });
+
+  it('with a token, serves only connections that present it first', async () => {
+    const server = await serveRequestPlane(async function* () {
+      yield 'secret work';
+    }, 0, '127.0.0.1', {token: 'right-token'});
+    servers.push(server);
+    const port = (server.address() as {port: number}).port;
+    const kindOf = async (conn: WorkerConnection) => {
+      try {
+        await collect(conn.call({}));
+        return 'served';
+      } catch (e) {
+        return (e as RequestPlaneError).kind;
+      } finally {
+        conn.close();
+      }
+    };
+    expect(await kindOf(new WorkerConnection('127.0.0.1', port, {token: 'right-token'}))).toBe('served');
+    // No token: the request itself is refused by name; a wrong one closes the connection.
+    expect(await kindOf(new WorkerConnection('127.0.0.1', port))).toBe('unauthorized');
+    expect(await kindOf(new WorkerConnection('127.0.0.1', port, {token: 'wrong-token'}))).toBe('worker_gone');
+  });
 });

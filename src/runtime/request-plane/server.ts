@@ -1,10 +1,12 @@
 /**
  * Worker side of the request plane: accepts connections, runs one handler per request stream,
  * sends its output as data frames within the client's credit, and aborts the handler when the
- * client cancels or the connection drops.
+ * client cancels or the connection drops. With a token (token.ts), a connection's first frame
+ * must carry it: anything else is answered with one `unauthorized` error and the connection closed.
  */
 import {type Server, type Socket, createServer} from 'node:net';
 import {type ClientFrame, FrameReader, INITIAL_CREDIT, encodeFrame} from './frames.js';
+import {tokenMatches} from './token.js';
 
 export interface RequestContext {
   signal: AbortSignal;
@@ -28,11 +30,12 @@ interface ServerStream {
   wake?: () => void;
 }
 
-function serveConnection(socket: Socket, handler: StreamHandler): void {
+function serveConnection(socket: Socket, handler: StreamHandler, token: string | undefined): void {
   socket.setNoDelay(true);
   const reader = new FrameReader();
   const streams = new Map<number, ServerStream>();
   let closed = false;
+  let trusted = token === undefined;
   const send = (f: Parameters<typeof encodeFrame>[0]) => {
     if (!closed) socket.write(encodeFrame(f));
   };
@@ -67,6 +70,17 @@ function serveConnection(socket: Socket, handler: StreamHandler): void {
     }
     for (const raw of frames) {
       const f = raw as ClientFrame;
+      if (!trusted) {
+        if (f.t === 'hello' && tokenMatches(token!, f.token)) {
+          trusted = true;
+          continue;
+        }
+        send({t: 'error', id: f.t === 'req' ? f.id : 0, error: {kind: 'unauthorized', message: 'this worker takes connections from its own deployment only (the request-plane token is missing or wrong)'}});
+        closed = true;
+        socket.end();
+        return;
+      }
+      if (f.t === 'hello') continue;
       if (f.t === 'req') {
         const s: ServerStream = {abort: new AbortController(), credit: INITIAL_CREDIT};
         streams.set(f.id, s);
@@ -95,8 +109,8 @@ function serveConnection(socket: Socket, handler: StreamHandler): void {
   socket.on('error', drop);
 }
 
-export function serveRequestPlane(handler: StreamHandler, port: number, host = '127.0.0.1'): Promise<Server> {
-  const server = createServer((socket) => serveConnection(socket, handler));
+export function serveRequestPlane(handler: StreamHandler, port: number, host = '127.0.0.1', opts: {token?: string} = {}): Promise<Server> {
+  const server = createServer((socket) => serveConnection(socket, handler, opts.token));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));
