@@ -1,5 +1,5 @@
 import {Command, Flags} from '@oclif/core';
-import {discoveryFlags, discoveryTarget} from './flags/discovery-flags.js';
+import {deploymentToken, discoveryFlags, discoveryTarget} from './flags/discovery-flags.js';
 import {eventPlaneFlags, natsEventsTarget} from './flags/event-plane-flags.js';
 import {configDefaults, configDescription as doc} from '../config/defaults.js';
 import {resolveModel} from '../config/models.js';
@@ -67,6 +67,7 @@ export default class Frontend extends Command {
         pruneTargetRatio: flags['router-prune-target-ratio'],
       },
       discovery: discoveryTarget(flags),
+      requestPlaneToken: deploymentToken(flags),
       natsEvents: natsEventsTarget(flags),
       busyMaxInflight: flags['busy-max-inflight'],
       busyKvUsage: flags['busy-kv-usage'],

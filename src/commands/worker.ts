@@ -1,5 +1,5 @@
 import {Command, Flags} from '@oclif/core';
-import {discoveryFlags, discoveryTarget} from './flags/discovery-flags.js';
+import {deploymentToken, discoveryFlags, discoveryTarget} from './flags/discovery-flags.js';
 import {eventPlaneFlags, natsEventsTarget} from './flags/event-plane-flags.js';
 import {configDefaults, configDescription as doc} from '../config/defaults.js';
 import {resolveModel} from '../config/models.js';
@@ -60,6 +60,7 @@ export default class Worker extends Command {
       metricsPort: flags['metrics-port'],
       blockSize: flags['block-size'],
       discovery: discoveryTarget(flags),
+      requestPlaneToken: deploymentToken(flags),
       natsEvents: natsEventsTarget(flags),
       numGpuBlocks: flags['num-gpu-blocks'],
       tensorParallelSize: flags['tensor-parallel-size'],

@@ -23,7 +23,6 @@ import {NatsKvSubscriber, openNats} from '../runtime/event-plane/nats.js';
 import {followKvEvents} from './kv-event-feed.js';
 import {natsEventSource} from './nats-event-source.js';
 import {WorkerPool} from './worker-pool.js';
-import {requestPlaneToken} from '../runtime/request-plane/token.js';
 
 export interface FrontendOptions {
   host: string;
@@ -35,6 +34,8 @@ export interface FrontendOptions {
   tls?: {cert: string; key: string};
   router: RouterSettings;
   discovery: DiscoveryTarget;
+  /** Presented to every worker first (runtime/request-plane/token.ts). */
+  requestPlaneToken?: string;
   busyMaxInflight: number;
   busyKvUsage: number;
   bodyLimitBytes: number;
@@ -64,7 +65,7 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
   const warn = (m: string) => log.warn(`frontend: ${m}`);
   // On the NATS event plane, workers' KV events and loads come from there (runtime/event-plane/nats.ts).
   const nats = opts.natsEvents ? new NatsKvSubscriber(await openNats(opts.natsEvents.url, `dynamo frontend ${process.pid}`), opts.natsEvents.deployment, warn) : undefined;
-  const pool = new WorkerPool(openDiscovery(opts.discovery, warn), opts.servedModelName, {loads: nats, token: requestPlaneToken()});
+  const pool = new WorkerPool(openDiscovery(opts.discovery, warn), opts.servedModelName, {loads: nats, token: opts.requestPlaneToken});
   const router = await createRouter(opts.router);
   const applyEvent = router.applyEvent;
   const sourceFor = nats && ((id: string, conn: Parameters<typeof natsEventSource>[1]) => natsEventSource(id, conn, nats));

@@ -15,7 +15,6 @@ import type {Lease} from '../runtime/discovery/types.js';
 import type {RoleLifecycle} from '../runtime/role-lifecycle.js';
 import {publishWorker} from '../runtime/event-plane/nats.js';
 import {serveRequestPlane} from '../runtime/request-plane/server.js';
-import {requestPlaneToken} from '../runtime/request-plane/token.js';
 import type {Logger} from '../shared/log.js';
 import {selfArgv} from '../shared/self.js';
 import {drainWorker} from './drain.js';
@@ -74,7 +73,7 @@ export async function serveEngineWorker(opts: WorkerOptions, run: EngineRun, lif
     requestLimit: opts.requestLimit,
     log,
   });
-  const rpc = await serveRequestPlane(handler, opts.rpcPort, opts.host, {token: requestPlaneToken()});
+  const rpc = await serveRequestPlane(handler, opts.rpcPort, opts.host, {token: opts.requestPlaneToken});
   const stopNats = opts.natsEvents && (await publishWorker(opts.natsEvents, opts.workerId, relay.publisher, () => ({kvUsage: poller.stats.kvUsage ?? 0, inFlight: inFlight.count})));
   const status = await serveWorkerStatus({
     host: opts.host,

@@ -23,6 +23,8 @@ export interface WorkerOptions {
   blockSize: number;
   /** Where the worker registers (file store or etcd). */
   discovery: DiscoveryTarget;
+  /** Connections must present this first (runtime/request-plane/token.ts); none: any is served. */
+  requestPlaneToken?: string;
   numGpuBlocks?: number;
   /** GPUs this worker spans; undefined = auto (engines/mocker/capacity.ts). */
   tensorParallelSize?: number;

@@ -11,7 +11,6 @@ import {engineNotAvailable} from '../config/not-yet.js';
 import {type RoleLifecycle, roleLifecycle} from '../runtime/role-lifecycle.js';
 import {publishWorker} from '../runtime/event-plane/nats.js';
 import {serveRequestPlane} from '../runtime/request-plane/server.js';
-import {requestPlaneToken} from '../runtime/request-plane/token.js';
 import {type Logger, logger} from '../shared/log.js';
 import {UserError} from '../shared/errors.js';
 import {drainWorker} from './drain.js';
@@ -62,7 +61,7 @@ async function serveWorker(opts: WorkerOptions, life: RoleLifecycle, log: Logger
 
   const inFlight = {count: 0};
   const handler = workerRequestHandler({mocker, metrics, role: opts.role, workerId: opts.workerId, isDraining, inFlight, requestLimit: opts.requestLimit, leases, puller, log});
-  const rpc = await serveRequestPlane(handler, opts.rpcPort, opts.host, {token: requestPlaneToken()});
+  const rpc = await serveRequestPlane(handler, opts.rpcPort, opts.host, {token: opts.requestPlaneToken});
   const status = await serveWorkerStatus({
     host: opts.host,
     port: opts.metricsPort,

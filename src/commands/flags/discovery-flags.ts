@@ -6,7 +6,9 @@
 import {Flags} from '@oclif/core';
 import {configDefaults, configDescription as doc} from '../../config/defaults.js';
 import type {DiscoveryTarget} from '../../runtime/discovery/open.js';
-import {dynamoHome, runDirOf} from '../../supervisor/run-dir.js';
+import {dynamoHome, requestPlaneTokenFile, runDirOf} from '../../supervisor/run-dir.js';
+import {requestPlaneToken} from '../../runtime/request-plane/token.js';
+import {readFileSync} from 'node:fs';
 import {UserError} from '../../shared/errors.js';
 
 const D = configDefaults();
@@ -21,6 +23,21 @@ export const discoveryFlags = {
 
 /** The deployment a role runs under: --deployment, else $DYN_RUN_NAME (set by `dynamo up`), else "default". */
 export const deploymentName = (flags: {deployment?: string}) => flags.deployment ?? process.env.DYN_RUN_NAME ?? 'default';
+
+/**
+ * The request-plane token a role uses (runtime/request-plane/token.ts): the one `dynamo up` gave it,
+ * else, for a frontend or worker started by hand to join a running deployment on this machine,
+ * the one in that deployment's run directory (readable by its user only); else none.
+ */
+export function deploymentToken(flags: {deployment?: string}): string | undefined {
+  const given = requestPlaneToken();
+  if (given) return given;
+  try {
+    return readFileSync(requestPlaneTokenFile(runDirOf(dynamoHome(), deploymentName(flags))), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export function discoveryTarget(flags: {discovery: string; 'discovery-dir'?: string; 'etcd-endpoints'?: string; 'discovery-lease-ttl': number; deployment?: string}): DiscoveryTarget {
   if (flags.discovery === 'file') return {backend: 'file', dir: flags['discovery-dir'] ?? `${runDirOf(dynamoHome(), 'default')}/discovery`};
