@@ -33,7 +33,7 @@ export type MigrationType = 'new_request' | 'ongoing';
 /** Failures another worker can recover from: the worker, not the request, is the problem. */
 const MIGRATABLE = new Set(['worker_gone', 'worker_unreachable', 'worker_draining', 'engine_down', 'worker_busy']);
 
-export function isMigratable(e: unknown): boolean {
+function isMigratable(e: unknown): boolean {
   return MIGRATABLE.has((e as {kind?: string})?.kind ?? '');
 }
 
@@ -80,9 +80,11 @@ export async function* migratingStream(
         }
       : body;
     let sent = 0;
+    let answered = false;
     try {
       for await (const chunk of attempts.call(worker, request, signal)) {
-        if (sent === 0) attempts.firstToken();
+        if (!answered) attempts.firstToken();
+        answered = true;
         sent += chunk.tokenIds.length;
         sentInAll += chunk.tokenIds.length;
         if (tracking) {
@@ -107,7 +109,7 @@ export async function* migratingStream(
       const next = await attempts.reroute([...body.tokenIds, ...generated], failed).catch((r) => {
         throw (r as {kind?: string}).kind === 'no_worker' ? e : r;
       });
-      attempts.migrated(generated.length ? 'ongoing' : 'new_request', worker, next.workerId);
+      attempts.migrated(sent === 0 ? 'new_request' : 'ongoing', worker, next.workerId);
       worker = next.workerId;
     }
   }

@@ -235,7 +235,11 @@ export async function runUp(opts: UpOptions): Promise<number> {
       return signalCode || 143;
     }
     phase = 'ready';
-    control = await serveControl(plan.runDir, (req, say) => rollingRestart(sup, plan, req.role, say));
+    // Without it only `dynamo restart` is missing (e.g. a run directory path too long for a socket).
+    control = await serveControl(plan.runDir, (req, say) => rollingRestart(sup, plan, req.role, say)).catch((e: Error) => {
+      err(`  dynamo restart is not available for this run: ${e.message}`);
+      return undefined;
+    });
     writeState(plan.runDir, {...toRunState(plan, phase, sup.states(), opts.configFile), startedAt: started});
     const workers = plan.processes.filter((p) => p.role === 'worker').length;
     err(
