@@ -13,6 +13,7 @@ import {type DiscoveryTarget, openDiscovery} from '../runtime/discovery/open.js'
 import {UserError} from '../shared/errors.js';
 import {type RoleLifecycle, roleLifecycle} from '../runtime/role-lifecycle.js';
 import {type RouterSettings, createRouter} from '../router/policies.js';
+import {tokenCapacity} from './admission.js';
 import {createFrontendApp} from './app.js';
 import type {MigrationSettings} from './migration.js';
 import {frontendMetrics} from './metrics.js';
@@ -51,9 +52,6 @@ export interface FrontendOptions {
   overloadStatus: number;
 }
 
-/** A worker's prefill tokens per engine step when it does not say (vLLM's default max_num_batched_tokens). */
-const DEFAULT_BATCHED_TOKENS = 8192;
-
 export async function runFrontend(opts: FrontendOptions): Promise<void> {
   const log = logger();
   const life = roleLifecycle((why) => log.info(`frontend: ${why} while starting; exiting`));
@@ -72,13 +70,11 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
   const feed = applyEvent ? followKvEvents(pool, {applyEvent, removeWorker: (w) => router.removeWorker?.(w)}, warn, sourceFor) : undefined;
   const thresholds: BusyThresholds = {maxInflight: opts.busyMaxInflight, maxKvUsage: opts.busyKvUsage};
   const saturated = router.saturated?.bind(router);
-  const admission = opts.admissionControl === 'token-capacity';
+  const admission = opts.admissionControl === 'token-capacity' ? tokenCapacity(pool, thresholds) : undefined;
   if (admission && !(saturated && opts.router.queueThreshold > 0)) {
     throw new UserError('admission control token-capacity needs the router queue', 'use --router-mode kv with --router-queue-threshold above 0, or --admission-control none');
   }
-  // Admission control: the queue holds one engine step of prefill tokens for every worker, no more.
-  const capacityTokens = admission ? () => pool.snapshot().reduce((n, w) => n + (w.maxNumBatchedTokens ?? DEFAULT_BATCHED_TOKENS), 0) : undefined;
-  const queue = saturated && opts.router.queueThreshold > 0 ? new RouterQueue(() => saturated(notBusy(pool.snapshot(), thresholds), opts.router.queueThreshold), {capacityTokens}) : undefined;
+  const queue = saturated && opts.router.queueThreshold > 0 ? new RouterQueue(() => saturated(notBusy(pool.snapshot(), thresholds), opts.router.queueThreshold), {capacityTokens: admission?.capacityTokens}) : undefined;
   pool.start();
   const metrics = frontendMetrics();
   let accepting = true;
@@ -92,14 +88,7 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
     thresholds,
     migration: opts.migration,
     overloadStatus: admission ? opts.overloadStatus : undefined,
-    overloaded: admission
-      ? () => {
-          const all = pool.snapshot();
-          if (all.length && !notBusy(all, thresholds).length) return 'every worker is past its busy thresholds';
-          if (queue && capacityTokens && queue.pendingTokens >= capacityTokens()) return 'the router queue is full';
-          return undefined;
-        }
-      : undefined,
+    overloaded: admission && (() => admission.overloaded(queue)),
     migrations: {
       migrated: (type, from, to) => {
         metrics.migrations.inc({model: opts.servedModelName, migration_type: type});
