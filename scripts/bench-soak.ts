@@ -6,7 +6,9 @@
 // fifth of the run) it reports, per process: RSS then, at the end and at most, growth since
 // warm-up (%) and the slope over the rest of the run (MB per minute, least squares). The goal:
 // < 5 % growth after warm-up. Also: requests completed and failed, and each worker's KV blocks at
-// the end (what fills while a cache warms). Prints a table and a JSON record.
+// the end (what fills while a cache warms), and each worker's JS heap floor (its lowest heapUsed,
+// after collections) in the first and the last minute after warm-up: live data, apart from what
+// the allocator keeps. Prints a table and a JSON record.
 // MODEL, NUM_GPU_BLOCKS (the mocker's KV pool) and BIN may be set.
 import {existsSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
@@ -59,9 +61,18 @@ try {
   const ps = (JSON.parse((await dynamo(['ps', '--json'], {env})).stdout) as {processes: {id: string; pid: number; ports: Record<string, number>}[]}[])[0]!.processes;
   const procs = ps.filter((p) => p.id === 'frontend' || p.id.startsWith('agg-'));
   const samples = new Map<string, {t: number; mb: number}[]>(procs.map((p) => [p.id, []]));
+  // Each worker's JS heap in use (its /health), to tell live data from memory the allocator keeps.
+  const heaps = new Map<string, {t: number; mb: number}[]>(procs.filter((p) => p.id !== 'frontend').map((p) => [p.id, []]));
   const started = Date.now();
   const sample = () => {
-    for (const p of procs) samples.get(p.id)!.push({t: (Date.now() - started) / 60_000, mb: rssMb(p.pid)});
+    const t = (Date.now() - started) / 60_000;
+    for (const p of procs) samples.get(p.id)!.push({t, mb: rssMb(p.pid)});
+    for (const p of procs.filter((x) => heaps.has(x.id))) {
+      void fetch(`http://127.0.0.1:${p.ports.metrics}/health`)
+        .then((r) => r.json() as Promise<{memory?: {heap_used_mb: number}}>)
+        .then((h) => h.memory && heaps.get(p.id)!.push({t, mb: h.memory.heap_used_mb}))
+        .catch(() => {});
+    }
   };
   sample();
   const sampler = setInterval(sample, SAMPLE_S * 1000);
@@ -105,8 +116,12 @@ try {
     const after = s.filter((x) => x.t >= WARMUP_MIN);
     const atWarmup = after[0]?.mb ?? Number.NaN;
     const last = s.at(-1)!.mb;
+    const heap = heaps.get(p.id)?.filter((x) => x.t >= WARMUP_MIN);
     return {
       process: p.id,
+      // The heap's low points (after collections) over the run after warm-up: first and last minute.
+      heapFloorStartMb: heap?.length ? Math.min(...heap.filter((x) => x.t < WARMUP_MIN + 1).map((x) => x.mb)) : undefined,
+      heapFloorEndMb: heap?.length ? Math.min(...heap.filter((x) => x.t >= MINUTES - 1).map((x) => x.mb)) : undefined,
       rssAtWarmupMb: atWarmup,
       rssEndMb: last,
       rssMaxMb: Math.max(...s.map((x) => x.mb)),
@@ -119,8 +134,11 @@ try {
   });
   const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
   console.log(`soak: ${MINUTES} min (warm-up ${f(WARMUP_MIN)} min), ${CONCURRENCY} concurrent, ${MODEL}: ${tally.completed} completed, ${tally.failed} failed`);
-  console.log(`${'process'.padEnd(10)}${'RSS warm MB'.padStart(13)}${'end MB'.padStart(10)}${'max MB'.padStart(10)}${'growth %'.padStart(10)}${'MB/min'.padStart(10)}`);
-  for (const r of rows) console.log(`${r.process.padEnd(10)}${f(r.rssAtWarmupMb).padStart(13)}${f(r.rssEndMb).padStart(10)}${f(r.rssMaxMb).padStart(10)}${f(r.growthAfterWarmupPct, 2).padStart(10)}${f(r.slopeMbPerMin, 2).padStart(10)}`);
+  console.log(`${'process'.padEnd(10)}${'RSS warm MB'.padStart(13)}${'end MB'.padStart(10)}${'max MB'.padStart(10)}${'growth %'.padStart(10)}${'MB/min'.padStart(10)}${'heap floor MB'.padStart(16)}`);
+  for (const r of rows) {
+    const heap = r.heapFloorStartMb === undefined ? '-' : `${f(r.heapFloorStartMb, 0)} → ${f(r.heapFloorEndMb ?? Number.NaN, 0)}`;
+    console.log(`${r.process.padEnd(10)}${f(r.rssAtWarmupMb).padStart(13)}${f(r.rssEndMb).padStart(10)}${f(r.rssMaxMb).padStart(10)}${f(r.growthAfterWarmupPct, 2).padStart(10)}${f(r.slopeMbPerMin, 2).padStart(10)}${heap.padStart(16)}`);
+  }
   console.log(JSON.stringify({bench: 'soak', minutes: MINUTES, warmupMinutes: WARMUP_MIN, concurrency: CONCURRENCY, model: MODEL, completed: tally.completed, failed: tally.failed, errors: [...tally.errors].slice(0, 5), processes: rows, kvBlocks}));
 } finally {
   up.child.kill('SIGTERM');

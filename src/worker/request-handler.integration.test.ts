@@ -38,8 +38,8 @@ function buildMocker(speedupRatio: number): Promise<MockerWorkerEngine> {
 }
 
 /** A handler over `mocker` behind a request-plane port, and a client connected to it. */
-async function serveHandler(mocker: MockerWorkerEngine, metrics: WorkerMetricsFeed, opts: {role?: WorkerRole; draining?: () => boolean} = {}) {
-  const handler = workerRequestHandler({mocker, metrics, role: opts.role ?? 'agg', workerId: 'w0', isDraining: opts.draining ?? (() => false), inFlight: {count: 0}});
+async function serveHandler(mocker: MockerWorkerEngine, metrics: WorkerMetricsFeed, opts: {role?: WorkerRole; draining?: () => boolean; requestLimit?: number} = {}) {
+  const handler = workerRequestHandler({mocker, metrics, role: opts.role ?? 'agg', workerId: 'w0', isDraining: opts.draining ?? (() => false), inFlight: {count: 0}, requestLimit: opts.requestLimit});
   const server = await serveRequestPlane(handler, 0);
   servers.push(server);
   const conn = new WorkerConnection('127.0.0.1', (server.address() as {port: number}).port);
@@ -141,6 +141,16 @@ describe('the worker request handler (mocker at speedup ∞)', () => {
     expect(tokensIn(await generate(conn, request('before', prompt(20), 3)))).toBe(3);
     draining = true;
     await expect(generate(conn, request('after', prompt(20), 3))).rejects.toMatchObject({kind: 'worker_draining', message: 'w0 is shutting down'});
+  });
+
+  it('sheds a request past --engine-request-limit with worker_busy, and takes one again once a stream ends', async () => {
+    const slow = await buildMocker(1);
+    const conn = await serveHandler(slow, feedWorkerMetrics(slow, 'qwen3-0.6b', BLOCK), {requestLimit: 2});
+    const first = generate(conn, request('one', prompt(20), 40));
+    const second = generate(conn, request('two', prompt(20, 100), 40));
+    await expect(generate(conn, request('three', prompt(20, 200), 3))).rejects.toMatchObject({kind: 'worker_busy', message: 'w0 has 2 requests in flight, its limit'});
+    await Promise.all([first, second]);
+    expect(tokensIn(await generate(conn, request('four', prompt(20, 300), 3)))).toBe(3);
   });
 });
 

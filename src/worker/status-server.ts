@@ -30,7 +30,10 @@ export function serveWorkerStatus(opts: StatusServerOptions): Promise<Server> {
     if (req.url === '/health') {
       const h = opts.health();
       res.writeHead(h.status === 'ready' ? 200 : 503, {'content-type': 'application/json'});
-      res.end(JSON.stringify({status: h.status, worker: h.workerId, in_flight: h.inFlight, kv_usage: h.kvUsage, ...(h.kvBlocks ? {kv_blocks: h.kvBlocks} : {})}));
+      // Memory too: what a soak (npm run bench:soak) or an operator watches for leaks.
+      const m = process.memoryUsage();
+      const memory = {rss_mb: Math.round(m.rss / 2 ** 20), heap_used_mb: Math.round(m.heapUsed / 2 ** 20)};
+      res.end(JSON.stringify({status: h.status, worker: h.workerId, in_flight: h.inFlight, kv_usage: h.kvUsage, ...(h.kvBlocks ? {kv_blocks: h.kvBlocks} : {}), memory}));
     } else if (req.url === '/metrics') {
       const text = opts.metrics();
       res.writeHead(200, {'content-type': PROMETHEUS_CONTENT_TYPE});
