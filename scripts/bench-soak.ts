@@ -3,8 +3,9 @@
 // back to back for MINUTES (default 10): prompts from a few hundred shared documents, so prefixes
 // repeat and the KV caches fill and evict as in production. The RSS of the frontend and of each
 // worker is read from /proc every SAMPLE_S (default 5) seconds. After WARMUP_MINUTES (default a
-// fifth of the run) it reports, per process: RSS then, at the end and at most, growth since
-// warm-up (%) and the slope over the rest of the run (MB per minute, least squares). The goal:
+// fifth of the run) it reports, per process: RSS then and at the end (medians of the first and of
+// the last minute after warm-up), at most, the growth between the two (%) and the slope over the
+// rest of the run (MB per minute, least squares). The goal:
 // < 5 % growth after warm-up. Also: requests completed and failed, and each worker's KV blocks at
 // the end (what fills while a cache warms), and each worker's JS heap floor (its lowest heapUsed,
 // after collections) in the first and the last minute after warm-up: live data, apart from what
@@ -37,6 +38,11 @@ const rssMb = (pid: number) => {
     return Number.NaN;
   }
 };
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)]! : Number.NaN;
+};
+
 /** Least-squares slope of y over x. */
 function slope(xs: number[], ys: number[]): number {
   const n = xs.length;
@@ -114,8 +120,10 @@ try {
   const rows = procs.map((p) => {
     const s = samples.get(p.id)!;
     const after = s.filter((x) => x.t >= WARMUP_MIN);
-    const atWarmup = after[0]?.mb ?? Number.NaN;
-    const last = s.at(-1)!.mb;
+    // Medians of the first and the last minute after warm-up: a single reading lands anywhere on
+    // the sawtooth of a collected heap (±10 % seen), a minute's median does not.
+    const atWarmup = median(after.filter((x) => x.t < WARMUP_MIN + 1).map((x) => x.mb));
+    const last = median(after.filter((x) => x.t >= MINUTES - 1).map((x) => x.mb));
     const heap = heaps.get(p.id)?.filter((x) => x.t >= WARMUP_MIN);
     return {
       process: p.id,
