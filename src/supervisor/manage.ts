@@ -4,6 +4,7 @@
 import {closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync} from 'node:fs';
 import {join} from 'node:path';
 import {UserError} from '../shared/errors.js';
+import {closestMatch} from '../shared/suggest.js';
 import {sendControl} from './control.js';
 import {findDeployment} from './find-deployment.js';
 import {type RunEntry, isSameProcess, listRuns, logsDir, readState, removeState, runDirOf} from './run-dir.js';
@@ -118,7 +119,10 @@ export async function restartDeployment(home: string, name: string | undefined, 
   if (role === undefined && name !== undefined && (RESTART_ROLES as readonly string[]).includes(name) && !listRuns(home).some((e) => e.alive && e.state.name === name)) {
     [name, role] = [undefined, name];
   }
-  if (role !== undefined && !(RESTART_ROLES as readonly string[]).includes(role)) throw new UserError(`"${role}" is not a role`, `name one of: ${RESTART_ROLES.join(', ')} (none: every worker)`);
+  if (role !== undefined && !(RESTART_ROLES as readonly string[]).includes(role)) {
+    const near = closestMatch(role, RESTART_ROLES);
+    throw new UserError(`"${role}" is not a role${near ? ` (did you mean "${near}"?)` : ''}`, `name one of: ${RESTART_ROLES.join(', ')} (none: every worker)`);
+  }
   const e = findDeployment(home, name);
   if (e.state.status !== 'ready') throw new UserError(`${e.state.name} is ${e.state.status}`, 'restart it once `dynamo ps` says ready');
   await sendControl(e.runDir, e.state.name, {op: 'restart', role}, onLine);

@@ -23,7 +23,7 @@ describe("the worker's status port", () => {
 
     const ready = await fetch(url('/health'));
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({status: 'ready', worker: 'agg-0', in_flight: 2, kv_usage: 0.25});
+    expect(await ready.json()).toEqual({status: 'ready', worker: 'agg-0', in_flight: 2, kv_usage: 0.25, memory: {rss_mb: expect.any(Number), heap_used_mb: expect.any(Number)}});
     draining = true;
     const leaving = await fetch(url('/health'));
     expect(leaving.status).toBe(503);
