@@ -8,6 +8,9 @@
  * says where the prompt's blocks are held; a decode worker given those pulls the blocks it lacks
  * before the engine sees the request, so the engine finds them cached and prefills only the rest.
  * A failed pull is logged and counted, and the request is prefilled here.
+ *
+ * Its open generate streams are counted (`inFlight`): the drain waits for them, and past
+ * `requestLimit` a new one is shed (request-limit.ts).
  */
 import type {WorkerRole} from '../config/schema.js';
 import {StreamError, type StreamHandler} from '../runtime/request-plane/server.js';
@@ -101,4 +104,3 @@ function generateHandler({mocker, metrics, role, leases, puller, log}: RequestHa
     }
   };
 }
-
