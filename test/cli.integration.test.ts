@@ -94,6 +94,14 @@ describe('the dynamo binary', () => {
     expect(existsSync(join(home, 'runs'))).toBe(false);
   });
 
+  it('up refuses a TLS certificate it cannot read before anything starts, in one line', async () => {
+    const home = tempDir();
+    const r = await dynamo(['up', '--model', 'qwen3-0.6b', '--tls-cert', '/nonexistent/cert.pem', '--tls-key', '/nonexistent/key.pem'], {env: {DYN_HOME: home}});
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('frontend.tlsCert: cannot read /nonexistent/cert.pem (ENOENT)');
+    expect(existsSync(join(home, 'runs'))).toBe(false);
+  });
+
   it('up --engine vllm --dry-run shows each engine\'s launch; no GPUs, or an argument vLLM would refuse, fail in one clear line', async () => {
     const home = tempDir();
     const gpus = {DYN_HOME: home, PATH: `${fixture('bin')}:${process.env.PATH}`, FAKE_NVIDIA_SMI_BOX: 'h100-sxm-8', DYNAMO_NO_NVML: '1'};

@@ -2,7 +2,7 @@
  * From user input to a plan: load the config (file, env, flags), check the model, and plan the
  * processes; or read a plan saved from `up --dry-run --json`.
  */
-import {readFileSync} from 'node:fs';
+import {accessSync, constants, readFileSync} from 'node:fs';
 import {z} from 'zod';
 import {UserError} from '../shared/errors.js';
 import {type FlagValue, type LoadedConfig, loadConfig} from '../config/load.js';
@@ -40,6 +40,7 @@ export async function planFromConfig(req: PlanRequest): Promise<{plan: Deploymen
   const config = req.freePorts ? await withFreeDefaultPorts(loaded, hostPortCheck(loaded.config.hosts, sshControlDirOf(req.home))) : loaded.config;
   // Remote-only models are resolved on their hosts; a local alias or directory is checked here.
   const model = resolveModel(config.model, req.cwd);
+  checkTlsFiles(config);
   const runDir = runDirOf(req.home, config.name);
   const engines = config.engine !== 'mocker' && req.engines ? await req.engines(config, model) : undefined;
   // SSH hosts with no dynamoPath run this build, shipped by `up`: the plan names it by its hash.
@@ -47,6 +48,18 @@ export async function planFromConfig(req: PlanRequest): Promise<{plan: Deploymen
   const binaryId = req.shipFrom && ships ? await binaryIdOf(req.shipFrom) : undefined;
   const plan = planDeployment(config, {runDir, selfArgv: req.selfArgv, engines, binaryId});
   return {plan, loaded: {...loaded, config}};
+}
+
+/** The frontend's certificate and key are read here, so a wrong path stops `up` before any process starts. */
+function checkTlsFiles(config: DynamoConfig): void {
+  for (const [key, file] of [['frontend.tlsCert', config.frontend.tlsCert], ['frontend.tlsKey', config.frontend.tlsKey]] as const) {
+    if (!file) continue;
+    try {
+      accessSync(file, constants.R_OK);
+    } catch (e) {
+      throw new UserError(`${key}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`, 'give PEM files with --tls-cert and --tls-key');
+    }
+  }
 }
 
 const processSchema = z.object({
