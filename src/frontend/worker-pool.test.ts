@@ -50,3 +50,43 @@ describe('WorkerPool with published loads (the NATS event plane)', () => {
     }
   });
 });
+
+describe('WorkerPool when a worker leaves discovery mid-request (a draining worker)', () => {
+  it('routes nothing more to it, and lets the request it is finishing end on its connection', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const server = await serveRequestPlane(async function* () {
+      yield 'first';
+      await gate;
+      yield 'last';
+    }, 0);
+    const runDir = mkdtempSync(join(tmpdir(), 'dyn-pool-'));
+    const lease = await new FileDiscovery(runDir).register({
+      id: 'agg-0',
+      role: 'agg',
+      model: 'm',
+      engine: 'mocker',
+      host: '127.0.0.1',
+      rpcPort: (server.address() as AddressInfo).port,
+      metricsPort: 1,
+      startedAt: Date.now(),
+      runtime: {totalKvBlocks: 1, blockSize: 16, maxNumSeqs: 1, maxNumBatchedTokens: 1, contextLength: 1},
+    });
+    const pool = new WorkerPool(new FileDiscovery(runDir), 'm', {healthPollMs: 60_000});
+    pool.start();
+    try {
+      await until(() => pool.snapshot().length === 1, 5000, 'the worker in the pool');
+      const stream = pool.call('agg-0', {});
+      expect((await stream.next()).value).toBe('first');
+      await lease.revoke(); // the worker leaves discovery to drain
+      await until(() => pool.snapshot().length === 0, 5000, 'the worker out of routing');
+      release();
+      expect((await stream.next()).value).toBe('last');
+      expect((await stream.next()).done).toBe(true);
+    } finally {
+      pool.stop();
+      server.close();
+      rmSync(runDir, {recursive: true, force: true});
+    }
+  });
+});

@@ -3,7 +3,8 @@
  * connection per worker, counts in-flight requests, and learns each worker's KV usage: from the
  * loads workers publish on the NATS event plane when there is one, else by polling their health.
  * A worker whose connection drops leaves the pool at once (discovery catches the rest within its
- * lease TTL).
+ * lease TTL). A worker that leaves discovery takes no new request, but its connection stays open
+ * until the requests it is finishing are done: a draining worker leaves discovery first.
  */
 import type {WorkerRole} from '../config/schema.js';
 import type {DiscoveryStore, WorkerRecord} from '../runtime/discovery/types.js';
@@ -16,6 +17,8 @@ interface PooledWorker {
   inFlight: number;
   kvUsage: number;
   down: boolean;
+  /** Gone from discovery with requests still in flight: close the connection after the last one. */
+  leaving?: boolean;
 }
 
 export interface PoolMembership {
@@ -76,9 +79,10 @@ export class WorkerPool {
     for (const [id, w] of this.workers) {
       const r = live.get(id);
       if (!r || r.startedAt !== w.record.startedAt) {
-        w.conn.close();
         this.workers.delete(id);
         for (const m of this.members) m.left(id);
+        if (w.inFlight === 0) w.conn.close();
+        else w.leaving = true; // closed by call() when its last request ends
       }
     }
     for (const [id, record] of live) {
@@ -129,6 +133,7 @@ export class WorkerPool {
       yield* w.conn.call(body, signal);
     } finally {
       w.inFlight--;
+      if (w.leaving && w.inFlight === 0) w.conn.close();
     }
   }
 }
