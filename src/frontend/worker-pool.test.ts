@@ -9,6 +9,21 @@ import type {Lease} from '../runtime/discovery/types.js';
 import {serveRequestPlane} from '../runtime/request-plane/server.js';
 import {type LoadSource, WorkerPool} from './worker-pool.js';
 
+/** Worker agg-0 of model "m" in the file store at `runDir`, served by `server` (no status port: a pool that polled health would learn nothing). */
+function registerAgg0(runDir: string, server: Server): Promise<Lease> {
+  return new FileDiscovery(runDir).register({
+    id: 'agg-0',
+    role: 'agg',
+    model: 'm',
+    engine: 'mocker',
+    host: '127.0.0.1',
+    rpcPort: (server.address() as AddressInfo).port,
+    metricsPort: 1,
+    startedAt: Date.now(),
+    runtime: {totalKvBlocks: 1, blockSize: 16, maxNumSeqs: 1, maxNumBatchedTokens: 1, contextLength: 1},
+  });
+}
+
 describe('WorkerPool with published loads (the NATS event plane)', () => {
   let runDir: string;
   let server: Server;
@@ -16,17 +31,7 @@ describe('WorkerPool with published loads (the NATS event plane)', () => {
   beforeAll(async () => {
     server = await serveRequestPlane(async function* () {}, 0);
     runDir = mkdtempSync(join(tmpdir(), 'dyn-pool-'));
-    lease = await new FileDiscovery(runDir).register({
-      id: 'agg-0',
-      role: 'agg',
-      model: 'm',
-      engine: 'mocker',
-      host: '127.0.0.1',
-      rpcPort: (server.address() as AddressInfo).port,
-      metricsPort: 1, // nothing there: a pool that polled health would learn nothing
-      startedAt: Date.now(),
-      runtime: {totalKvBlocks: 1, blockSize: 16, maxNumSeqs: 1, maxNumBatchedTokens: 1, contextLength: 1},
-    });
+    lease = await registerAgg0(runDir, server);
   });
   afterAll(async () => {
     await lease.revoke();
@@ -61,17 +66,7 @@ describe('WorkerPool when a worker leaves discovery mid-request (a draining work
       yield 'last';
     }, 0);
     const runDir = mkdtempSync(join(tmpdir(), 'dyn-pool-'));
-    const lease = await new FileDiscovery(runDir).register({
-      id: 'agg-0',
-      role: 'agg',
-      model: 'm',
-      engine: 'mocker',
-      host: '127.0.0.1',
-      rpcPort: (server.address() as AddressInfo).port,
-      metricsPort: 1,
-      startedAt: Date.now(),
-      runtime: {totalKvBlocks: 1, blockSize: 16, maxNumSeqs: 1, maxNumBatchedTokens: 1, contextLength: 1},
-    });
+    const lease = await registerAgg0(runDir, server);
     const pool = new WorkerPool(new FileDiscovery(runDir), 'm', {healthPollMs: 60_000});
     pool.start();
     try {
