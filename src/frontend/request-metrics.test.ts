@@ -19,7 +19,7 @@ async function drain(it: AsyncIterable<unknown>) {
 }
 
 describe('RequestMetrics', () => {
-  it('a streamed request: in flight, routed, TTFT from arrival, ITL per token, usage, one success', async () => {
+  it("a streamed request: in flight, routed, engine TTFT and the client's TTFT from arrival, ITL per token, usage, one success", async () => {
     const m = frontendMetrics();
     const {clock, advance} = manualClock(arrivedAt);
     const obs = new RequestMetrics(m, {model: 'm', endpoint: 'chat_completions', arrivedAt}, clock);
@@ -39,7 +39,11 @@ describe('RequestMetrics', () => {
     async function* events(): AsyncGenerator<GenerationEvent> {
       advance(200);
       yield {kind: 'text', text: 'Hel', tokens: 1};
-      advance(40);
+      // A parser held the first token back: the client sees its first token 15 ms later.
+      advance(15);
+      obs.firstVisibleToken();
+      advance(25);
+      obs.firstVisibleToken(); // only the first counts
       yield {kind: 'text', text: 'lo there', tokens: 2};
       yield {kind: 'text', text: '', tokens: 0};
       yield {kind: 'finish', reason: 'stop', usage: {promptTokens: 12, completionTokens: 3, cachedTokens: 8}};
@@ -51,7 +55,8 @@ describe('RequestMetrics', () => {
     obs.ended();
 
     expect(m.queued.get(model)).toBe(0);
-    expect(m.ttft.snapshot(model)).toEqual({count: 1, sum: 0.213});
+    expect(m.engineTtft.snapshot(model)).toEqual({count: 1, sum: 0.213});
+    expect(m.ttft.snapshot(model)).toEqual({count: 1, sum: 0.228});
     expect(m.itl.snapshot(model)).toEqual({count: 1, sum: 0.02});
     expect(m.outputTokensTotal.get(model)).toBe(3);
     expect(m.inputTokens.snapshot(model)).toEqual({count: 1, sum: 12});

@@ -2,7 +2,9 @@
  * The metrics of one request, observed in one place and at the moments Dynamo observes them:
  * - in flight from intake (auth passed) until the response is over, then its duration;
  * - routing overhead and decision once a worker is chosen, and from then on "queued" until the
- *   first token (TTFT counts from arrival, on the wall clock);
+ *   worker's first token (the engine's TTFT, counted from arrival on the wall clock);
+ * - TTFT when the first token the client sees is ready (content, reasoning or a tool call): a
+ *   reasoning parser or a tool-call parser may hold the engine's first tokens back;
  * - inter-token latency per token of each later chunk, output tokens as they stream;
  * - sequence lengths and per-worker prompt/cached tokens when the generation finishes;
  * - one requests_total per request: request_type "unknown" when it failed before generating
@@ -35,6 +37,7 @@ export class RequestMetrics {
   private requestType: 'stream' | 'unary' = 'unary';
   private workerId = '';
   private queued = false;
+  private visible = false;
   private lastTokenAt = 0;
 
   constructor(
@@ -85,10 +88,21 @@ export class RequestMetrics {
     if (this.queued) {
       this.queued = false;
       this.m.queued.dec(this.model);
-      this.m.ttft.observe(this.model, (this.clock.wallMs() - this.ctx.arrivedAt) / 1000);
+      this.m.engineTtft.observe(this.model, this.sinceArrival());
     } else this.m.itl.observe(this.model, (now - this.lastTokenAt) / 1000 / n);
     this.lastTokenAt = now;
     this.m.outputTokensTotal.inc(this.model, n);
+  }
+
+  /** The first token the client will see is ready (respond.ts). */
+  firstVisibleToken(): void {
+    if (this.visible) return;
+    this.visible = true;
+    this.m.ttft.observe(this.model, this.sinceArrival());
+  }
+
+  private sinceArrival(): number {
+    return (this.clock.wallMs() - this.ctx.arrivedAt) / 1000;
   }
 
   private usage(u: Usage): void {
@@ -134,7 +148,7 @@ export class RequestMetrics {
   /** The response is over (sent, failed or abandoned). */
   ended(): void {
     this.m.inflight.dec(this.model);
-    this.m.duration.observe(this.model, (this.clock.wallMs() - this.ctx.arrivedAt) / 1000);
+    this.m.duration.observe(this.model, this.sinceArrival());
   }
 
   private labels(requestType: string) {

@@ -1,60 +1,104 @@
 /**
- * Writes a generation as the OpenAI response the request asked for: one JSON body, or SSE chunks
+ * Turns a generation into the OpenAI reply the request asked for: one JSON body, or an SSE stream
  * (a role chunk first for chat, a finish chunk, a usage chunk with include_usage, then [DONE]).
  * Chat replies go through the postprocessor (reasoning, tool calls); a reply that called tools
- * finishes with `tool_calls`, as OpenAI reports it.
+ * finishes with `tool_calls`, as OpenAI reports it. `visible` is called once, when the first token
+ * the client will see (content, reasoning or a tool call) is ready: that moment is the TTFT users see.
  */
-import type {ServerResponse} from 'node:http';
 import {ChatPostprocessor} from './chat-postprocess.js';
-import {toServeError} from './errors.js';
-import {chatChunk, chatCompletion, chatUsageChunk, completion, completionChunk} from './format.js';
+import {ServeError, errorBody, toServeError} from './errors.js';
+import {ChatFrames, CompletionFrames, chatCompletion, completion} from './format.js';
 import type {GenerationEvent} from './generate.js';
-import {sendJson} from './reply.js';
+import {type HttpHeaders, type HttpReply, jsonReply} from './http.js';
 import type {ShapedRequest} from './request-shaping.js';
-import {openSse} from './sse.js';
+import {SSE_DONE, SSE_HEADERS, sseEvent} from './sse.js';
 
 type Events = AsyncIterable<GenerationEvent>;
+
+export interface ReplyHooks {
+  /** The first client-visible token is ready. */
+  visible(): void;
+}
 
 const postprocessorOf = (r: ShapedRequest) => r.chat && new ChatPostprocessor(r.chat.reasoningParser, r.chat.toolsOffered);
 
 const finishOf = (post: ChatPostprocessor | undefined, reason: string) => (post?.toolCalls && reason === 'stop' ? 'tool_calls' : reason);
 
-export async function writeUnary(res: ServerResponse, r: ShapedRequest, events: Events, headers: Record<string, string>): Promise<void> {
+export async function unaryReply(r: ShapedRequest, events: Events, headers: HttpHeaders, hooks: ReplyHooks): Promise<HttpReply> {
   const post = postprocessorOf(r);
   let text = '';
+  let seen = false;
   for await (const ev of events) {
     if (ev.kind === 'text') {
-      if (post) post.push(ev.text);
-      else text += ev.text;
+      if (!post) text += ev.text;
+      const shown = post ? post.push(ev.text).length > 0 : ev.text.length > 0;
+      if (shown && !seen) {
+        seen = true;
+        hooks.visible();
+      }
       continue;
     }
-    post?.flush();
-    sendJson(res, 200, post ? chatCompletion(r.meta, post.message(), finishOf(post, ev.reason), ev.usage) : completion(r.meta, text, ev.reason, ev.usage), headers);
+    if (post?.flush().length && !seen) hooks.visible();
+    return jsonReply(200, post ? chatCompletion(r.meta, post.message(), finishOf(post, ev.reason), ev.usage) : completion(r.meta, text, ev.reason, ev.usage), headers);
   }
+  throw new Error('the generation ended without a finish event');
 }
 
-/** Streams the events; a failure after the 200 goes out as an error event (unless the client left) and is rethrown. */
-export async function writeStream(res: ServerResponse, r: ShapedRequest, events: Events, headers: Record<string, string>, signal: AbortSignal): Promise<void> {
-  const {meta} = r;
+/**
+ * The SSE reply. Its frames are produced as the consumer (the HTTP server) pulls them; `settled`
+ * hears how it ended: undefined when complete, else the failure (a client that left: cancelled).
+ * A failure after the 200 goes out in-band as an error event, then [DONE].
+ */
+export function streamReply(
+  r: ShapedRequest,
+  events: Events,
+  headers: HttpHeaders,
+  signal: AbortSignal,
+  hooks: ReplyHooks & {settled(error: ServeError | undefined): void},
+): HttpReply {
   const post = postprocessorOf(r);
-  const sse = openSse(res, headers);
-  if (post) sse.send(chatChunk(meta, {role: 'assistant', content: ''}));
-  try {
-    for await (const ev of events) {
-      if (ev.kind === 'text') {
-        if (post) for (const d of post.push(ev.text)) sse.send(chatChunk(meta, d));
-        else if (ev.text) sse.send(completionChunk(meta, ev.text));
-        continue;
+  const frames = post ? new ChatFrames(r.meta) : new CompletionFrames(r.meta);
+  async function* sse(): AsyncGenerator<string> {
+    let outcome: {error?: ServeError} | undefined;
+    let seen = false;
+    try {
+      try {
+        if (post) yield (frames as ChatFrames).delta({role: 'assistant', content: ''});
+        for await (const ev of events) {
+          // Everything one engine chunk produced leaves in one write.
+          let out = '';
+          if (ev.kind === 'text') {
+            if (post) for (const d of post.push(ev.text)) out += (frames as ChatFrames).delta(d);
+            else if (ev.text) out += (frames as CompletionFrames).text(ev.text);
+          } else {
+            if (post) for (const d of post.flush()) out += (frames as ChatFrames).delta(d);
+            const shown = out.length > 0;
+            out += frames.finish(finishOf(post, ev.reason));
+            if (r.includeUsage) out += frames.usage(ev.usage);
+            if (shown && !seen) {
+              seen = true;
+              hooks.visible();
+            }
+            yield out;
+            continue;
+          }
+          if (!out) continue;
+          if (!seen) {
+            seen = true;
+            hooks.visible();
+          }
+          yield out;
+        }
+        outcome = {};
+      } catch (e) {
+        outcome = {error: toServeError(e)};
       }
-      if (post) for (const d of post.flush()) sse.send(chatChunk(meta, d));
-      sse.send(post ? chatChunk(meta, {}, finishOf(post, ev.reason)) : completionChunk(meta, '', ev.reason));
-      if (r.includeUsage) sse.send(post ? chatUsageChunk(meta, ev.usage) : {...completionChunk(meta, ''), choices: [], usage: chatUsageChunk(meta, ev.usage).usage});
+      if (outcome.error && !signal.aborted) yield sseEvent(errorBody(outcome.error));
+      yield SSE_DONE;
+    } finally {
+      // No outcome: the consumer stopped pulling, because the client went away.
+      hooks.settled(outcome ? outcome.error : new ServeError('cancelled', 'client disconnected'));
     }
-  } catch (e) {
-    const se = toServeError(e);
-    if (!signal.aborted) sse.error(se);
-    throw se;
-  } finally {
-    sse.done();
   }
+  return {status: 200, headers: {...SSE_HEADERS, ...headers}, stream: sse()};
 }

@@ -3,9 +3,6 @@
  * OpenAI API. On SIGTERM (or when its supervisor disappears) it stops taking requests, lets the
  * in-flight ones finish for up to `drainMs`, then exits.
  */
-import {readFileSync} from 'node:fs';
-import {type IncomingMessage, type RequestListener, type Server, type ServerResponse, createServer} from 'node:http';
-import {createServer as createTlsServer} from 'node:https';
 import pjson from '../../package.json' with {type: 'json'};
 import {type Logger, logger} from '../shared/log.js';
 import type {ModelInfo} from '../config/models.js';
@@ -15,6 +12,8 @@ import {type RoleLifecycle, roleLifecycle} from '../runtime/role-lifecycle.js';
 import {type RouterSettings, createRouter} from '../router/policies.js';
 import {tokenCapacity} from './admission.js';
 import {createFrontendApp} from './app.js';
+import type {HttpApp, HttpReply, HttpRequest} from './http.js';
+import {listen, readTlsFiles} from './listen.js';
 import type {MigrationSettings} from './migration.js';
 import {frontendMetrics} from './metrics.js';
 import {ModelPipeline} from './model-pipeline.js';
@@ -78,7 +77,6 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
   pool.start();
   const metrics = frontendMetrics();
   let accepting = true;
-  let inflight = 0;
   const app = createFrontendApp({
     pool,
     pipeline,
@@ -102,59 +100,57 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
     version: pjson.version,
     accepting: () => accepting,
   });
+  // PEM files are read before anything else waits: a missing file is one line, at once.
+  const tls = opts.tls && readTlsFiles(opts.tls);
   const debug = log.enabled('debug');
-  const server = listenerFor(opts.tls, (req, res) => {
-    inflight++;
-    const started = debug ? performance.now() : 0;
-    res.on('close', () => {
+  let inflight = 0;
+  const counted = whileInFlight(app, {
+    started: () => inflight++,
+    over: (req, reply, ms) => {
       inflight--;
-      if (debug) log.debug(`${req.method} ${req.url} → ${res.statusCode} ${res.getHeader('x-dynamo-worker-id') ?? '-'} ${(performance.now() - started).toFixed(1)} ms${res.writableFinished ? '' : ' (client gone)'}`);
-    });
-    app(req, res);
+      if (debug) log.debug(`${req.method} ${req.path} → ${reply.status} ${reply.headers['x-dynamo-worker-id'] ?? '-'} ${ms.toFixed(1)} ms${req.signal.aborted ? ' (client gone)' : ''}`);
+    },
   });
-  server.keepAliveTimeout = 65_000;
   // Workers already registered, and what their caches hold, are known before the port opens (etcd
   // answers in a round trip; each worker sends a snapshot of its blocks): `up` takes a 200 from
   // /health as ready, and a request let in before that finds no worker, or routes blind (a
   // restarted frontend would throw away every worker's cached prefixes).
   await Promise.race([pool.firstView.then(() => feed?.allSynced()), new Promise((r) => setTimeout(r, 5_000).unref())]);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(e.code === 'EADDRINUSE' ? new UserError(`port ${opts.port} on ${opts.host} is already in use`, 'stop what holds it, or choose another with --port') : e),
-    );
-    server.listen(opts.port, opts.host, () => resolve());
-  });
+  const server = await listen(counted, {host: opts.host, port: opts.port, tls, idleTimeoutS: 65});
   log.info(`frontend ready: ${opts.tls ? 'https' : 'http'}://${opts.host}:${opts.port}/v1 serving ${opts.servedModelName} (router ${opts.router.mode}, ${pool.size} worker(s) now)`);
 
   life.ready();
   const why = await life.stopped;
   accepting = false;
   log.info(`frontend: ${why}; no new requests, draining ${inflight}`);
-  server.close();
-  server.closeIdleConnections();
+  server.stopAccepting();
   const deadline = Date.now() + opts.drainMs;
   while (inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  server.closeAllConnections();
+  server.closeAll();
   feed?.stop();
   await nats?.close();
   pool.stop();
   life.exit(0);
 }
 
-/** Plain HTTP, or HTTPS with the given PEM files (read now: a missing file is the user's to fix, before the port opens). */
-function listenerFor(tls: FrontendOptions['tls'], handle: RequestListener<typeof IncomingMessage, typeof ServerResponse>): Server {
-  if (!tls) return createServer(handle);
-  const read = (file: string, what: string) => {
-    try {
-      return readFileSync(file);
-    } catch (e) {
-      throw new UserError(`cannot read the TLS ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'give PEM files with --tls-cert and --tls-key (frontend.tlsCert, frontend.tlsKey)');
+/** Tells when each request starts and when its reply is over: a stream when its last frame is pulled or its client leaves. */
+function whileInFlight(app: HttpApp, hear: {started(): void; over(req: HttpRequest, reply: HttpReply, ms: number): void}): HttpApp {
+  return async (req) => {
+    hear.started();
+    const t0 = performance.now();
+    const reply = await app(req); // never throws: a failure is an error reply
+    if (!('stream' in reply)) {
+      hear.over(req, reply, performance.now() - t0);
+      return reply;
     }
+    const frames = reply.stream;
+    async function* counted() {
+      try {
+        yield* frames;
+      } finally {
+        hear.over(req, reply, performance.now() - t0);
+      }
+    }
+    return {...reply, stream: counted()};
   };
-  try {
-    return createTlsServer({cert: read(tls.cert, 'certificate'), key: read(tls.key, 'key')}, handle) as unknown as Server;
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError(`the TLS certificate and key do not make a server: ${(e as Error).message}`, 'give a PEM certificate and its own private key');
-  }
 }

@@ -1,22 +1,11 @@
-import {type Server, createServer} from 'node:http';
-import type {AddressInfo} from 'node:net';
-import {afterEach, describe, expect, it} from 'vitest';
-import {ServeError} from './errors.js';
-import {SSE_DONE, openSse, sseEvent} from './sse.js';
+import {describe, expect, it} from 'vitest';
+import {ChatFrames, CompletionFrames, usageBody} from './format.js';
+import {SSE_DONE, sseEvent} from './sse.js';
 
-const servers: Server[] = [];
-afterEach(() => {
-  for (const s of servers.splice(0)) s.close();
-});
-
-/** Serves one SSE response written by `write`, and returns what a client receives. */
-async function receive(write: (sse: ReturnType<typeof openSse>) => void) {
-  const server = createServer((_req, res) => write(openSse(res, {'x-request-id': 'req-1'})));
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-  return {status: res.status, headers: res.headers, body: await res.text()};
-}
+const meta = {id: 'chatcmpl-1', created: 1700000000, model: 'qwen3-0.6b'};
+const usage = {promptTokens: 10, completionTokens: 3, cachedTokens: 4};
+/** A frame as JSON.stringify of the whole chunk object would write it: the prebuilt head must not change a byte. */
+const frame = (object: string, choices: unknown[], extra: Record<string, unknown> = {}) => sseEvent({id: meta.id, object, created: meta.created, model: meta.model, choices, ...extra});
 
 describe('SSE framing', () => {
   it('frames each event as one data line and ends with [DONE]', () => {
@@ -24,28 +13,20 @@ describe('SSE framing', () => {
     expect(SSE_DONE).toBe('data: [DONE]\n\n');
   });
 
-  it('a client receives the event-stream headers, the events in order, then [DONE]', async () => {
-    const got = await receive((sse) => {
-      sse.send({n: 1});
-      sse.send({n: 2});
-      sse.done();
-    });
-    expect(got.status).toBe(200);
-    expect(got.headers.get('content-type')).toBe('text/event-stream');
-    expect(got.headers.get('cache-control')).toBe('no-cache');
-    expect(got.headers.get('x-request-id')).toBe('req-1');
-    expect(got.body).toBe('data: {"n":1}\n\ndata: {"n":2}\n\ndata: [DONE]\n\n');
+  it('chat chunks are byte-identical to stringifying the whole chunk', () => {
+    const f = new ChatFrames(meta);
+    const d = {content: 'he said "hi"\n\u2028'};
+    expect(f.delta(d)).toBe(frame('chat.completion.chunk', [{index: 0, delta: d, logprobs: null, finish_reason: null}]));
+    expect(f.finish('stop')).toBe(frame('chat.completion.chunk', [{index: 0, delta: {}, logprobs: null, finish_reason: 'stop'}]));
+    expect(f.usage(usage)).toBe(frame('chat.completion.chunk', [], {usage: usageBody(usage)}));
   });
 
-  it('a failure mid-stream arrives as an OpenAI error event before [DONE]', async () => {
-    const got = await receive((sse) => {
-      sse.send({n: 1});
-      sse.error(new ServeError('worker_gone', 'worker w1 went away'));
-      sse.done();
-      sse.done(); // ending twice writes nothing more
-    });
-    expect(got.body).toBe(
-      'data: {"n":1}\n\ndata: {"error":{"message":"worker w1 went away","type":"server_error","param":null,"code":"worker_gone"}}\n\ndata: [DONE]\n\n',
-    );
+  it('completion chunks are byte-identical to stringifying the whole chunk', () => {
+    const f = new CompletionFrames({...meta, model: 'a "quoted" model'});
+    const m = {...meta, model: 'a "quoted" model'};
+    const whole = (choices: unknown[], extra = {}) => sseEvent({id: m.id, object: 'text_completion', created: m.created, model: m.model, choices, ...extra});
+    expect(f.text('x')).toBe(whole([{index: 0, text: 'x', logprobs: null, finish_reason: null}]));
+    expect(f.finish('length')).toBe(whole([{index: 0, text: '', logprobs: null, finish_reason: 'length'}]));
+    expect(f.usage(usage)).toBe(whole([], {usage: usageBody(usage)}));
   });
 });

@@ -8,6 +8,7 @@ import {createRequire} from 'node:module';
 import {join} from 'node:path';
 import type {ModelInfo} from '../config/models.js';
 import {isCompiledBinary} from '../shared/self.js';
+import {deepseekR1Files} from './deepseek-r1.js';
 
 export interface TokenizerFiles {
   tokenizerJson: string;
@@ -30,8 +31,10 @@ export async function loadTokenizerFiles(model: ModelInfo): Promise<TokenizerFil
   const paths = model.path
     ? {tokenizer: join(model.path, 'tokenizer.json'), config: join(model.path, 'tokenizer_config.json')}
     : await familyPaths(model.tokenizerFamily);
-  return {
+  const files = {
     tokenizerJson: readFileSync(paths.tokenizer, 'utf8'),
     tokenizerConfig: JSON.parse(readFileSync(paths.config, 'utf8')) as Record<string, unknown>,
   };
+  // A local directory has its own files; the bundled DeepSeek family is V3's, which R1 amends.
+  return !model.path && model.tokenizerVariant === 'deepseek_r1' ? deepseekR1Files(files) : files;
 }

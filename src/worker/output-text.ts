@@ -23,7 +23,9 @@ export async function loadOutputText(model: ModelInfo): Promise<OutputText> {
   const vocab = Vocab.fromJson(files.tokenizerJson);
   const text = ReadableText.fromVocab(vocab, new ChatTemplate(files.tokenizerConfig).eosToken);
   const encoder = await PromptEncoder.create(files.tokenizerJson, vocab);
+  // `<think>` and `</think>` are single added tokens in the DeepSeek-R1 and Qwen3 vocabularies.
   const think = model.reasoningParser ? {open: await encoder.encode('<think>\n'), close: await encoder.encode('\n</think>\n\n')} : undefined;
+  const tags = {open: vocab.id('<think>'), close: vocab.id('</think>')};
   // Encoded once per tool name: requests offering the same tool share it.
   const toolCalls = new Map<string, number[]>();
   const toolCallTokens = async (name: string) => {
@@ -40,11 +42,28 @@ export async function loadOutputText(model: ModelInfo): Promise<OutputText> {
         ignoreEos: req.ignoreEos,
         minTokens: r ? r.minTokens : req.minTokens,
         maxTokens: r ? maxTokens + r.generatedTokens : maxTokens,
-        think,
+        think: think && thinkingFor(req.tokenIds, tags, think),
         toolCall: req.mockToolCall ? await toolCallTokens(req.mockToolCall) : undefined,
       });
       for (let i = 0; i < (r?.generatedTokens ?? 0); i++) next();
       return next;
     },
   };
+}
+
+/**
+ * Whether and how the reply thinks, as the chat template decided in the prompt's last tokens: a
+ * template that opens the think block (DeepSeek-R1's `<｜Assistant｜><think>\n`) gets the thought
+ * without the opening tag, one that closes it at once (Qwen3 with enable_thinking false) gets no
+ * thought, and otherwise the model opens the block itself.
+ */
+export function thinkingFor(
+  prompt: readonly number[],
+  tags: {open?: number; close?: number},
+  think: {open: number[]; close: number[]},
+): {open: number[]; close: number[]} | undefined {
+  const tail = prompt.slice(-6);
+  const opened = tags.open === undefined ? -1 : tail.lastIndexOf(tags.open);
+  if (opened < 0) return think;
+  return tags.close !== undefined && tail.indexOf(tags.close, opened) >= 0 ? undefined : {open: [], close: think.close};
 }
