@@ -1,15 +1,33 @@
 /**
- * Everything the frontend knows about its model: the chat template, the encoder (with its prefix
- * cache), the vocabulary for detokenizing, and the context length. Built once at start.
+ * Everything the frontend knows about its model: the chat template, the encoder, the tokenizer's
+ * prefix cache of conversations (a next turn resumes the template's render and encodes only its
+ * new suffix), the vocabulary for detokenizing, and the context length. Built once at start.
  */
 import type {ModelInfo} from '../config/models.js';
 import {loadTokenizerFiles} from '../tokenizer/bundled.js';
 import {ChatTemplate, type ChatMessage} from '../tokenizer/chat-template.js';
+import {ConversationCache, conversationHashes} from '../tokenizer/conversation-cache.js';
 import {PromptEncoder} from '../tokenizer/encoder.js';
 import {IncrementalDetokenizer, Vocab} from '../tokenizer/vocab.js';
 import {ServeError} from './errors.js';
 
+/** What tokenizing one prompt cost and reused (for the tokenizer metrics). */
+export interface TokenizeReport {
+  /** Chat template render (0 for completions). */
+  templateMs: number;
+  encodeMs: number;
+  tokens: number;
+  /** Of `tokens`, how many came from the conversation's earlier prompt. */
+  reusedTokens: number;
+  /** Chat: whether the render resumed an earlier one. */
+  resumed?: boolean;
+}
+
 export class ModelPipeline {
+  private readonly conversations = new ConversationCache();
+  /** Hears every prompt tokenized. */
+  onTokenize?: (r: TokenizeReport) => void;
+
   private constructor(
     readonly info: ModelInfo,
     readonly servedName: string,
@@ -29,13 +47,20 @@ export class ModelPipeline {
   }
 
   async chatTokens(messages: ChatMessage[], tools?: unknown[]): Promise<number[]> {
-    let text: string;
+    const t0 = performance.now();
+    const hashes = conversationHashes(messages, tools ?? null);
+    const prior = this.conversations.longest(hashes);
+    let rendered: ReturnType<ChatTemplate['renderResuming']>;
     try {
-      text = this.template.render(messages, {tools});
+      rendered = this.template.renderResuming(messages, {tools}, prior?.checkpoints);
     } catch (e) {
       throw new ServeError('invalid_request', `the chat template rejected these messages: ${(e as Error).message}`, 'messages');
     }
-    return this.encoder.encode(text.replace(/\0/g, ''));
+    const t1 = performance.now();
+    const {ids, reused, prefix} = await this.encoder.encodeContinuing(withoutNul(rendered.text), prior?.prefix);
+    this.conversations.set(hashes.at(-1)!, {checkpoints: rendered.checkpoints, prefix});
+    this.onTokenize?.({templateMs: t1 - t0, encodeMs: performance.now() - t1, tokens: ids.length, reusedTokens: reused, resumed: rendered.resumed > 0});
+    return ids;
   }
 
   async completionTokens(prompt: string | number[]): Promise<number[]> {
@@ -44,7 +69,10 @@ export class ModelPipeline {
       if (bad !== undefined) throw new ServeError('invalid_request', `token id ${bad} is outside the vocabulary (${this.vocab.size})`, 'prompt');
       return prompt;
     }
-    return this.encoder.encode(prompt.replace(/\0/g, ''), true);
+    const t0 = performance.now();
+    const ids = await this.encoder.encode(withoutNul(prompt), true);
+    this.onTokenize?.({templateMs: 0, encodeMs: performance.now() - t0, tokens: ids.length, reusedTokens: 0});
+    return ids;
   }
 
   detokenizer(): IncrementalDetokenizer {
@@ -71,3 +99,6 @@ export class ModelPipeline {
     return maxTokens ?? room;
   }
 }
+
+/** NUL characters are dropped from prompts (they are not text any tokenizer expects). */
+const withoutNul = (text: string) => (text.includes('\0') ? text.replace(/\0/g, '') : text);

@@ -76,6 +76,13 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
   const queue = saturated && opts.router.queueThreshold > 0 ? new RouterQueue(() => saturated(notBusy(pool.snapshot(), thresholds), opts.router.queueThreshold), {capacityTokens: admission?.capacityTokens}) : undefined;
   pool.start();
   const metrics = frontendMetrics();
+  pipeline.onTokenize = (t) => {
+    if (t.templateMs) metrics.tokenizerLatencyMs.observe({operation: 'template'}, t.templateMs);
+    metrics.tokenizerLatencyMs.observe({operation: 'tokenize'}, t.encodeMs);
+    metrics.tokenizerPrefixTokens.inc({result: 'reused'}, t.reusedTokens);
+    metrics.tokenizerPrefixTokens.inc({result: 'encoded'}, t.tokens - t.reusedTokens);
+    if (t.resumed !== undefined) metrics.templateRenders.inc({render: t.resumed ? 'resumed' : 'full'});
+  };
   let accepting = true;
   const app = createFrontendApp({
     pool,

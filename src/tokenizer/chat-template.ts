@@ -1,8 +1,9 @@
 /**
  * Chat templates: the model's own Jinja template from tokenizer_config.json, rendered with
- * @huggingface/jinja, so prompts match what the real engine would see.
+ * @huggingface/jinja, so prompts match what the real engine would see. A conversation's next turn
+ * can resume the render where the last one ended (incremental-template.ts).
  */
-import {Template} from '@huggingface/jinja';
+import {type IncrementalRender, IncrementalTemplate, type LoopCheckpoint} from './incremental-template.js';
 
 export interface ChatMessage {
   role: string;
@@ -22,8 +23,14 @@ function flattenContent(m: ChatMessage): ChatMessage {
   return {...m, content: m.content.map((p) => (p.type === 'text' ? (p.text ?? '') : '')).join('')};
 }
 
+export interface RenderOptions {
+  tools?: unknown[];
+  addGenerationPrompt?: boolean;
+  extra?: Record<string, unknown>;
+}
+
 export class ChatTemplate {
-  private readonly template: Template;
+  private readonly template: IncrementalTemplate;
   readonly bosToken?: string;
   readonly eosToken?: string;
 
@@ -31,19 +38,32 @@ export class ChatTemplate {
     const source = config.chat_template;
     const text = Array.isArray(source) ? (source.find((s: {name?: string}) => s.name === 'default')?.template as string | undefined) : source;
     if (typeof text !== 'string') throw new Error('tokenizer_config.json has no chat_template');
-    this.template = new Template(text);
+    this.template = new IncrementalTemplate(text);
     this.bosToken = tokenContent(config.bos_token);
     this.eosToken = tokenContent(config.eos_token);
   }
 
-  render(messages: ChatMessage[], opts: {tools?: unknown[]; addGenerationPrompt?: boolean; extra?: Record<string, unknown>} = {}): string {
-    return this.template.render({
-      messages: messages.map(flattenContent),
-      tools: opts.tools?.length ? opts.tools : undefined,
-      add_generation_prompt: opts.addGenerationPrompt ?? true,
-      bos_token: this.bosToken ?? '',
-      eos_token: this.eosToken ?? '',
-      ...opts.extra,
-    });
+  render(messages: ChatMessage[], opts: RenderOptions = {}): string {
+    return this.renderResuming(messages, opts).text;
+  }
+
+  /** Renders, resuming the message loops from an earlier render of the same first messages where that is sound. */
+  renderResuming(messages: ChatMessage[], opts: RenderOptions = {}, from?: readonly (LoopCheckpoint | undefined)[]): IncrementalRender {
+    return this.template.render(
+      {
+        messages: messages.map(flattenContent),
+        tools: opts.tools?.length ? opts.tools : undefined,
+        add_generation_prompt: opts.addGenerationPrompt ?? true,
+        bos_token: this.bosToken ?? '',
+        eos_token: this.eosToken ?? '',
+        ...opts.extra,
+      },
+      from,
+    );
+  }
+
+  /** Whether any render can resume (the template has a message loop that cannot look ahead). */
+  get resumable(): boolean {
+    return this.template.loops.length > 0;
   }
 }

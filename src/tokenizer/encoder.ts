@@ -1,9 +1,13 @@
 /**
- * Prompt encoding with a prefix cache. Hugging Face tokenizers split text at added (special)
- * tokens before anything else, so the text between two special tokens always encodes the same
- * way. Chat templates put special tokens between messages, so a multi-turn conversation repeats
- * its earlier segments verbatim: each segment's ids are cached (LRU, bounded by tokens) and only
- * new text is encoded. The result equals encoding the whole string at once.
+ * Prompt encoding with two caches. Hugging Face tokenizers split text at added (special) tokens
+ * before anything else, so the text between two special tokens always encodes the same way, and
+ * so does a prefix that ends at one. Chat templates put special tokens between messages:
+ * - a conversation's next prompt starts with the last one's up to its last special token: given
+ *   that prefix and its ids (`encodeContinuing`, checked with startsWith, kept by the caller per
+ *   conversation), only the new suffix is split and encoded;
+ * - each segment's ids are cached (LRU, bounded by tokens), so text repeated across conversations
+ *   (a shared system prompt) is not encoded twice.
+ * The result equals encoding the whole string at once.
  * New text goes through the JS byte-level BPE (bpe.ts) when the tokenizer's configuration allows,
  * else through Hugging Face's native tokenizer.
  */
@@ -18,6 +22,20 @@ export interface EncoderStats {
   cachedTokens: number;
 }
 
+/**
+ * A prompt's start up to its last added token, with its ids, and the last few points where an
+ * added token ends (`cuts`, ascending): what the next turn reuses. Several cuts, because the
+ * prompt's generation prompt may not come back in the next one (R1's `<｜Assistant｜><think>\n`
+ * returns as `<｜Assistant｜>` and the reply).
+ */
+export interface EncodedPrefix {
+  text: string;
+  ids: Uint32Array;
+  cuts: {chars: number; ids: number}[];
+}
+
+const CUTS_KEPT = 3;
+
 export class PromptEncoder {
   private readonly native: Tokenizer;
   private readonly bpe?: BpeEncoder;
@@ -27,6 +45,11 @@ export class PromptEncoder {
   private cachedTokenCount = 0;
   /** Ids the tokenizer's post-processor puts first when special tokens are added (e.g. BOS). */
   private bosPrefix: number[] = [];
+  /**
+   * A prefix ending at an added token splits the same way inside a longer text unless one added
+   * token contains another (a match could then run across the prefix's end): checked once.
+   */
+  private readonly prefixesSplitAlike: boolean;
   readonly stats: EncoderStats = {segments: 0, cachedSegments: 0, tokens: 0, cachedTokens: 0};
 
   private constructor(
@@ -38,6 +61,7 @@ export class PromptEncoder {
     this.bpe = BpeEncoder.tryCreate(JSON.parse(tokenizerJson));
     this.specialIds = new Map(vocab.added.map((t) => [t.content, t.id]));
     const contents = vocab.added.map((t) => t.content).filter(Boolean);
+    this.prefixesSplitAlike = !contents.some((a) => contents.some((b) => a !== b && b.includes(a)));
     if (contents.length) {
       contents.sort((a, b) => b.length - a.length);
       this.splitter = new RegExp(`(${contents.map((c) => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`);
@@ -52,15 +76,55 @@ export class PromptEncoder {
 
   /** Encodes `text`; `addSpecialTokens` adds what the tokenizer's post-processor adds (BOS), as for completions. */
   async encode(text: string, addSpecialTokens = false): Promise<number[]> {
-    const parts = this.splitter ? text.split(this.splitter) : [text];
-    const pieces = await Promise.all(parts.map((p, i) => (i % 2 === 1 ? [this.specialIds.get(p)!] : this.segment(p))));
     const ids = addSpecialTokens ? [...this.bosPrefix] : [];
-    for (const p of pieces) for (const id of p) ids.push(id);
+    await this.encodeInto(text, 0, ids);
     return ids;
   }
 
+  /**
+   * Encodes a chat prompt, reusing `prefix` (an earlier prompt's start, from `encodeContinuing`)
+   * when the text starts with it. Returns the ids, how many came from the prefix, and this prompt's
+   * own longest prefix ending at an added token, for its next turn.
+   */
+  async encodeContinuing(text: string, prefix?: EncodedPrefix): Promise<{ids: number[]; reused: number; prefix?: EncodedPrefix}> {
+    const ids: number[] = [];
+    const reuse = prefix && this.prefixesSplitAlike ? prefix.cuts.findLast((c) => text.startsWith(prefix.text.slice(0, c.chars))) : undefined;
+    const cuts = reuse ? prefix!.cuts.filter((c) => c.chars <= reuse.chars) : [];
+    if (reuse) for (let i = 0; i < reuse.ids; i++) ids.push(prefix!.ids[i]!);
+    await this.encodeInto(text, reuse?.chars ?? 0, ids, cuts);
+    const last = cuts.at(-1);
+    const own = last && {text: text.slice(0, last.chars), ids: new Uint32Array(ids.slice(0, last.ids)), cuts: cuts.slice(-CUTS_KEPT)};
+    return {ids, reused: reuse?.ids ?? 0, prefix: own};
+  }
+
+  /** Appends the ids of text[from..] to `ids`; where an added token ends goes into `cuts` (in chars of `text`, in ids), if given. */
+  private async encodeInto(text: string, from: number, ids: number[], cuts?: {chars: number; ids: number}[]): Promise<void> {
+    const rest = from ? text.slice(from) : text;
+    const parts = this.splitter ? rest.split(this.splitter) : [rest];
+    let at = from;
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i]!;
+      at += p.length;
+      if (i % 2 === 1) {
+        ids.push(this.specialIds.get(p)!);
+        cuts?.push({chars: at, ids: ids.length});
+        continue;
+      }
+      if (!p) continue;
+      const seg = this.bpe ? this.segmentSync(p) : await this.segment(p);
+      for (let j = 0; j < seg.length; j++) ids.push(seg[j]!);
+    }
+  }
+
   private async segment(text: string): Promise<number[]> {
-    if (!text) return [];
+    return this.cached(text) ?? this.remember(text, (await this.native.encode(text, null, {addSpecialTokens: false})).getIds());
+  }
+
+  private segmentSync(text: string): number[] {
+    return this.cached(text) ?? this.remember(text, this.bpe!.encode(text));
+  }
+
+  private cached(text: string): number[] | undefined {
     this.stats.segments++;
     const hit = this.cache.get(text);
     if (hit) {
@@ -70,9 +134,11 @@ export class PromptEncoder {
       this.stats.cachedSegments++;
       this.stats.cachedTokens += hit.length;
       this.stats.tokens += hit.length;
-      return hit;
     }
-    const ids = this.bpe ? this.bpe.encode(text) : (await this.native.encode(text, null, {addSpecialTokens: false})).getIds();
+    return hit;
+  }
+
+  private remember(text: string, ids: number[]): number[] {
     this.stats.tokens += ids.length;
     this.cache.set(text, ids);
     this.cachedTokenCount += ids.length;
@@ -84,12 +150,12 @@ export class PromptEncoder {
     return ids;
   }
 
-  /** Encodes with the native tokenizer alone, without splitting or caching (the reference). */
   /** Which encoder handles new text: the JS BPE, or the native tokenizer. */
   get engine(): 'js-bpe' | 'native' {
     return this.bpe ? 'js-bpe' : 'native';
   }
 
+  /** Encodes with the native tokenizer alone, without splitting or caching (the reference). */
   async encodeUncached(text: string, addSpecialTokens = false): Promise<number[]> {
     return (await this.native.encode(text, null, {addSpecialTokens})).getIds();
   }

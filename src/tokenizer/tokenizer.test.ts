@@ -53,7 +53,13 @@ describe('chat templates', () => {
     const {ChatTemplate} = await import('./chat-template.js');
     const files = await loadTokenizerFiles(resolveModel('deepseek-r1'));
     const t = new ChatTemplate(files.tokenizerConfig);
-    expect(t.render([{role: 'user', content: 'Hello there'}])).toBe('<｜begin▁of▁sentence｜><｜User｜>Hello there<｜Assistant｜>');
+    // R1's template opens the think block, and drops the reasoning of earlier assistant turns.
+    expect(t.render([{role: 'user', content: 'Hello there'}])).toBe('<｜begin▁of▁sentence｜><｜User｜>Hello there<｜Assistant｜><think>\n');
+    expect(t.render([{role: 'user', content: 'Hi'}, {role: 'assistant', content: '<think>\nhmm\n</think>\n\nHello'}, {role: 'user', content: 'Again'}])).toBe(
+      '<｜begin▁of▁sentence｜><｜User｜>Hi<｜Assistant｜>\n\nHello<｜end▁of▁sentence｜><｜User｜>Again<｜Assistant｜><think>\n',
+    );
+    const vocab = Vocab.fromJson(files.tokenizerJson);
+    expect([vocab.id('<think>'), vocab.id('</think>')]).toEqual([128798, 128799]);
   });
 
   it('render Llama 3.1 and Qwen3 prompts with their headers', async () => {

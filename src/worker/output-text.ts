@@ -38,11 +38,12 @@ export async function loadOutputText(model: ModelInfo): Promise<OutputText> {
     tokenSource: async (req, maxTokens) => {
       // A migrated request: the original request's source, past the tokens already generated.
       const r = req.resumed;
-      const next = text.tokens(seedFor(req.seed, r ? req.tokenIds.slice(0, r.promptTokens) : req.tokenIds), {
+      const prompt = r ? req.tokenIds.slice(0, r.promptTokens) : req.tokenIds;
+      const next = text.tokens(seedFor(req.seed, prompt), {
         ignoreEos: req.ignoreEos,
         minTokens: r ? r.minTokens : req.minTokens,
         maxTokens: r ? maxTokens + r.generatedTokens : maxTokens,
-        think: think && thinkingFor(req.tokenIds, tags, think),
+        think: think && thinkingFor(prompt, tags, think),
         toolCall: req.mockToolCall ? await toolCallTokens(req.mockToolCall) : undefined,
       });
       for (let i = 0; i < (r?.generatedTokens ?? 0); i++) next();

@@ -1,0 +1,83 @@
+/**
+ * The tokenizer's prefix cache, per model: what a conversation's last prompt leaves for its next
+ * turn, which repeats every earlier message: the chat template's loop checkpoints (the render
+ * resumes) and the prompt's ids up to its last added token (only the new suffix is encoded).
+ * Keyed by a content hash of the messages so far (and of what else the template reads: tools,
+ * options), looked up for the longest earlier prefix of a request's messages; bounded by tokens,
+ * least recently used first out. Both reuses are checked where they are used (the render compares
+ * the loop's starting state, the encoder compares the text), so a stale entry costs a miss, never
+ * a wrong prompt.
+ */
+import type {LoopCheckpoint} from './incremental-template.js';
+import type {EncodedPrefix} from './encoder.js';
+
+export interface ConversationState {
+  checkpoints: readonly (LoopCheckpoint | undefined)[];
+  prefix?: EncodedPrefix;
+}
+
+/** 53-bit string hash (two multiplicative 32-bit lanes), chained through `seed`. */
+function hash53(s: string, seed: number): number {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+/** The hash of each prefix of `messages`: [0] covers none of them (the context alone), [k] the first k. */
+export function conversationHashes(messages: readonly unknown[], context: unknown): number[] {
+  const out = [hash53(JSON.stringify(context) ?? '', 0)];
+  for (const m of messages) out.push(hash53(JSON.stringify(m), out.at(-1)!));
+  return out;
+}
+
+export class ConversationCache {
+  private readonly entries = new Map<number, ConversationState>();
+  private tokens = 0;
+
+  constructor(private readonly maxTokens = 2_000_000) {}
+
+  /** The state of the longest strict prefix of the conversation (hashes from `conversationHashes`) that has one. */
+  longest(hashes: readonly number[]): ConversationState | undefined {
+    for (let k = hashes.length - 2; k >= 1; k--) {
+      const hit = this.entries.get(hashes[k]!);
+      if (!hit) continue;
+      this.entries.delete(hashes[k]!);
+      this.entries.set(hashes[k]!, hit);
+      return hit;
+    }
+    return undefined;
+  }
+
+  set(hash: number, state: ConversationState): void {
+    const old = this.entries.get(hash);
+    if (old) {
+      this.entries.delete(hash);
+      this.tokens -= sizeOf(old);
+    }
+    this.entries.set(hash, state);
+    this.tokens += sizeOf(state);
+    for (const [k, v] of this.entries) {
+      if (this.tokens <= this.maxTokens) break;
+      this.entries.delete(k);
+      this.tokens -= sizeOf(v);
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/** An entry's weight: its tokens, plus its rendered text counted as tokens of ~4 characters. */
+function sizeOf(s: ConversationState): number {
+  let chars = s.prefix?.text.length ?? 0;
+  for (const c of s.checkpoints) chars += c?.output.length ?? 0;
+  return (s.prefix?.ids.length ?? 0) + Math.ceil(chars / 4) + 1;
+}

@@ -1,0 +1,232 @@
+/**
+ * Chat templates rendered incrementally: a conversation's next turn repeats every earlier message,
+ * so the template's loop over the messages is resumed where the last turn's render left it, rather
+ * than interpreted again from the first message.
+ *
+ * When it is sound, and how that is decided (never by guessing from the template's name):
+ * - Statically, once per template: a top-level loop over the messages whose body cannot see later
+ *   messages. Its body reads no `loop.last`, `loop.length`, `loop.revindex*` or `loop.nextitem`,
+ *   never names the message list (no `messages[loop.index0 + 1]`), calls no macro of the template,
+ *   and has no break/continue. Then iteration i's output and state depend only on the state before
+ *   it and message i. Loops that look ahead (Qwen3 drops the reasoning of assistant turns before
+ *   the last user query) run in full every time.
+ * - At run time, per request and per loop: everything before the loop is rendered again, and the
+ *   state the loop starts from must equal the state the checkpoint started from, compared variable
+ *   by variable. The messages before the checkpoint must be the checkpoint's own (the caller keys
+ *   checkpoints by the messages' content hash). Any difference: the loop runs from the first message.
+ * A resumed render is the same string a full render gives; tests compare them over a corpus for
+ * every bundled family.
+ */
+import {Environment, Interpreter, Template} from '@huggingface/jinja';
+import {type Env, GLOBALS, RUNTIME, type Value} from './jinja-runtime.js';
+
+type Node = {type: string; [k: string]: unknown};
+
+const LOOKAHEAD = new Set(['last', 'length', 'revindex', 'revindex0', 'nextitem']);
+const PLAIN = new Set(['StringValue', 'IntegerValue', 'FloatValue', 'BooleanValue', 'NullValue', 'UndefinedValue']);
+
+/** Where the last render's message loop ended: resumable by a longer conversation with the same first `count` messages. */
+export interface LoopCheckpoint {
+  count: number;
+  /** The loop's output for messages [0, count). */
+  output: string;
+  /** The state the loop started from, serialized: a resume must start from the same one. */
+  startState: string;
+  /** Namespace attributes and loop-scope variables after message count − 1. */
+  namespaces: [string, [string, Value][]][];
+  scope: [string, Value][];
+}
+
+function walk(node: unknown, visit: (n: Node) => void): void {
+  if (Array.isArray(node)) for (const x of node) walk(x, visit);
+  else if (node instanceof Map) {
+    for (const [k, v] of node) {
+      walk(k, visit);
+      walk(v, visit);
+    }
+  }
+  else if (node && typeof node === 'object' && typeof (node as Node).type === 'string') {
+    visit(node as Node);
+    for (const v of Object.values(node)) if (v && typeof v === 'object') walk(v, visit);
+  }
+}
+
+/** Whether a loop's body cannot look past its own item (see the header). */
+function bodyIsLocal(loop: Node, macros: Set<string>): boolean {
+  const list = (loop.iterable as Node).value as string;
+  let safe = true;
+  // `loop` may be read only through a field that does not look ahead (not whole, as in `{{ loop }}`).
+  const fieldReads = new Set<Node>();
+  walk(loop.body, (n) => {
+    if (n.type === 'MemberExpression' && (n.object as Node).type === 'Identifier' && (n.object as Node).value === 'loop') {
+      if (LOOKAHEAD.has((n.property as Node).value as string)) safe = false;
+      fieldReads.add(n.object as Node);
+    }
+  });
+  walk(loop.body, (n) => {
+    if (n.type === 'Break' || n.type === 'Continue') safe = false;
+    if (n.type !== 'Identifier') return;
+    if (n.value === 'messages' || n.value === list || macros.has(n.value as string)) safe = false;
+    if (n.value === 'loop' && !fieldReads.has(n)) safe = false;
+  });
+  return safe;
+}
+
+/**
+ * The template's top-level loops that can be resumed: over a plain identifier (at run time it must
+ * be the message list itself), with a body that cannot look ahead. Every other loop runs in full
+ * each time (its effect on the state a resumable loop starts from is compared, like any other).
+ */
+function resumableLoops(program: Node): Node[] {
+  const macros = new Set<string>();
+  walk(program, (n) => {
+    if (n.type === 'Macro') macros.add((n.name as Node).value as string);
+  });
+  return (program.body as Node[]).filter(
+    (n) => n.type === 'For' && (n.iterable as Node).type === 'Identifier' && (n.loopvar as Node).type === 'Identifier' && bodyIsLocal(n, macros),
+  );
+}
+
+/** A value as comparable text; undefined when it holds something a checkpoint cannot carry (functions). */
+function serialize(v: Value): string | undefined {
+  if (PLAIN.has(v.type)) return `${v.type[0]}${JSON.stringify(v.value ?? null)}`;
+  if (v.type === 'ArrayValue') {
+    const parts = (v.value as Value[]).map(serialize);
+    return parts.includes(undefined) ? undefined : `[${parts.join(',')}]`;
+  }
+  if (v.type === 'ObjectValue' || v.type === 'NamespaceValue') {
+    let out = `${v.type[0]}{`;
+    for (const [k, x] of v.value as Map<string, Value>) {
+      const s = serialize(x);
+      if (s === undefined) return undefined;
+      out += `${JSON.stringify(k)}:${s},`;
+    }
+    return `${out}}`;
+  }
+  return undefined;
+}
+
+/** Every variable the loop can read, except the message list itself (compared by the caller) and functions. */
+function stateOf(env: Env, messages: Value): string | undefined {
+  const seen = new Set<string>();
+  let out = '';
+  for (let e: Env | undefined = env; e; e = e.parent) {
+    for (const [name, v] of e.variables) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      if (v === messages || v.type === 'FunctionValue') continue;
+      const s = serialize(v);
+      if (s === undefined) return undefined;
+      out += `${name}=${s};`;
+    }
+  }
+  return out;
+}
+
+const isPlain = (v: Value) => PLAIN.has(v.type);
+
+/** The interpreter's methods this module calls or overrides, typed. */
+const BaseInterpreter = Interpreter as unknown as new (
+  env: Environment,
+) => {
+  evaluateFor(node: Node, env: Environment): Value;
+  evaluateBlock(body: unknown, env: Environment): Value;
+  run(program: unknown): Value;
+};
+
+class ResumingInterpreter extends BaseInterpreter {
+  /** Per resumable loop (by position): where it ended in this render. */
+  readonly recorded: (LoopCheckpoint | undefined)[] = [];
+  resumed = 0;
+
+  constructor(
+    env: Environment,
+    private readonly loops: Node[],
+    private readonly resume: readonly (LoopCheckpoint | undefined)[],
+  ) {
+    super(env);
+  }
+
+  override evaluateFor(n: Node, environment: Environment): Value {
+    const at = this.loops.indexOf(n);
+    const env = environment as Env;
+    const messages = env.lookupVariable('messages');
+    if (at < 0 || messages.type !== 'ArrayValue' || env.lookupVariable((n.iterable as Node).value as string) !== messages) return super.evaluateFor(n, environment);
+    const items = messages.value as Value[];
+    const startState = stateOf(env, messages);
+    const scope = new Environment(environment) as Env;
+    const name = (n.loopvar as Node).value as string;
+    let result = '';
+    let from = 0;
+    const r = this.resume[at];
+    if (r && startState !== undefined && r.startState === startState && r.count <= items.length) {
+      for (const [ns, entries] of r.namespaces) (env.lookupVariable(ns) as {value: Map<string, Value>}).value = new Map(entries);
+      for (const [k, v] of r.scope) scope.variables.set(k, v);
+      result = r.output;
+      from = r.count;
+      this.resumed++;
+    }
+    for (let i = from; i < items.length; i++) {
+      const loop = new Map<string, Value>([
+        ['index', new RUNTIME.Integer(i + 1)],
+        ['index0', new RUNTIME.Integer(i)],
+        ['first', new RUNTIME.Boolean(i === 0)],
+        ['previtem', i > 0 ? items[i - 1]! : new RUNTIME.Undefined(undefined)],
+      ]);
+      scope.variables.set('loop', new RUNTIME.Object(loop));
+      scope.variables.set(name, items[i]!);
+      result += this.evaluateBlock(n.body, scope).value as string;
+    }
+    if (items.length === 0) result += this.evaluateBlock(n.defaultBlock, scope).value as string;
+    this.recorded[at] = startState === undefined ? undefined : checkpoint(env, scope, items.length, result, startState, name);
+    return new RUNTIME.String(result);
+  }
+}
+
+/** The state after the loop, if it is made of plain values (a namespace of strings, numbers, booleans). */
+function checkpoint(env: Env, scope: Env, count: number, output: string, startState: string, loopvar: string): LoopCheckpoint | undefined {
+  const namespaces: LoopCheckpoint['namespaces'] = [];
+  const seen = new Set<string>();
+  for (let e: Env | undefined = env; e; e = e.parent) {
+    for (const [name, v] of e.variables) {
+      if (seen.has(name) || v.type !== 'NamespaceValue') continue;
+      seen.add(name);
+      const entries = [...(v.value as Map<string, Value>)];
+      if (!entries.every(([, x]) => isPlain(x))) return undefined;
+      namespaces.push([name, entries]);
+    }
+  }
+  // Every environment holds the `namespace` builtin; the rest are the body's own `set`s.
+  const kept = [...scope.variables].filter(([k, v]) => k !== 'loop' && k !== loopvar && v.type !== 'FunctionValue');
+  if (!kept.every(([, v]) => isPlain(v))) return undefined;
+  return {count, output, startState, namespaces, scope: kept};
+}
+
+export interface IncrementalRender {
+  text: string;
+  /** Where this render's message loops ended, to resume the next turn from. */
+  checkpoints: (LoopCheckpoint | undefined)[];
+  /** How many loops resumed from the checkpoints given. */
+  resumed: number;
+}
+
+export class IncrementalTemplate {
+  private readonly template: Template;
+  /** The loops over the messages, when they can be resumed (see the header); none: always a full render. */
+  readonly loops: Node[];
+
+  constructor(source: string) {
+    this.template = new Template(source);
+    this.loops = resumableLoops(this.template.parsed as unknown as Node);
+  }
+
+  /** Renders `context` (its `messages` among it), resuming message loops from `from` where that is sound. */
+  render(context: Record<string, unknown>, from: readonly (LoopCheckpoint | undefined)[] = []): IncrementalRender {
+    if (!this.loops.length) return {text: this.template.render(context), checkpoints: [], resumed: 0};
+    const env = new Environment(GLOBALS);
+    for (const [k, v] of Object.entries(context)) env.set(k, v);
+    const interpreter = new ResumingInterpreter(env, this.loops, from);
+    const text = interpreter.run(this.template.parsed).value as string;
+    return {text, checkpoints: interpreter.recorded, resumed: interpreter.resumed};
+  }
+}
