@@ -119,7 +119,7 @@ export async function* generate(deps: GenerationDeps, workerId: string, input: G
   let completion = 0;
   let cached = 0;
   const attempts: Attempts = {
-    call: (worker, request, signal) => deps.pool.call(worker, request, signal) as AsyncIterable<GenerateChunk>,
+    call: (worker, request, signal) => mergedBatches(deps.pool.callBatches(worker, request, signal) as AsyncIterable<GenerateChunk[]>),
     reroute: (tokens, exclude) => route(deps, input.requestId, tokens, input.routing, input.signal, exclude),
     firstToken: () => {
       deps.router.firstToken(input.requestId);
@@ -131,26 +131,44 @@ export async function* generate(deps: GenerationDeps, workerId: string, input: G
   };
   const chunks = migratingStream(workerId, body, {settings: deps.migration ?? {limit: 0}, guided: !!input.guided, signal: input.signal}, attempts);
   // Leaving this loop early (stop string, client gone) cancels the request on the worker.
+  const usage = (): Usage => ({promptTokens: input.promptTokens.length, completionTokens: completion, cachedTokens: cached});
   try {
     for await (const chunk of chunks) {
       // A migrated attempt reports the cache of a longer prompt: usage counts the prompt at most.
       if (chunk.cachedTokens !== undefined) cached = Math.min(chunk.cachedTokens, input.promptTokens.length);
-      completion += chunk.tokenIds.length;
       let text = '';
-      for (const id of chunk.tokenIds) text += detok.push(id);
-      if (chunk.finishReason) text += detok.flush();
-      const {emit, stopped} = stops.push(text);
-      if (emit || !chunk.finishReason) yield {kind: 'text', text: emit, tokens: chunk.tokenIds.length};
-      if (stopped) {
-        yield {kind: 'finish', reason: 'stop', usage: {promptTokens: input.promptTokens.length, completionTokens: completion, cachedTokens: cached}};
-        return;
+      if (stops.active) {
+        // Token by token: a stop string ends the count at the token that completed it.
+        let n = 0;
+        for (const id of chunk.tokenIds) {
+          completion++;
+          n++;
+          const r = stops.push(detok.push(id));
+          text += r.emit;
+          if (r.stopped) {
+            yield {kind: 'text', text, tokens: n};
+            yield {kind: 'finish', reason: 'stop', usage: usage()};
+            return;
+          }
+        }
+      } else {
+        completion += chunk.tokenIds.length;
+        for (const id of chunk.tokenIds) text += detok.push(id);
       }
       if (chunk.finishReason) {
-        const rest = stops.flush();
-        if (rest) yield {kind: 'text', text: rest, tokens: 0};
-        yield {kind: 'finish', reason: chunk.finishReason, usage: {promptTokens: input.promptTokens.length, completionTokens: completion, cachedTokens: cached}};
+        const r = stops.push(detok.flush());
+        text += r.emit;
+        if (r.stopped) {
+          yield {kind: 'text', text, tokens: chunk.tokenIds.length};
+          yield {kind: 'finish', reason: 'stop', usage: usage()};
+          return;
+        }
+        text += stops.flush();
+        yield {kind: 'text', text, tokens: chunk.tokenIds.length};
+        yield {kind: 'finish', reason: chunk.finishReason, usage: usage()};
         return;
       }
+      yield {kind: 'text', text, tokens: chunk.tokenIds.length};
     }
   } catch (e) {
     throw toServeError(e);
@@ -159,4 +177,22 @@ export async function* generate(deps: GenerationDeps, workerId: string, input: G
     deps.queue?.wake();
   }
   throw new ServeError('worker_gone', `worker ${workerId} ended the stream without finishing`);
+}
+
+/** One chunk per batch of chunks that arrived together: a fast engine's tokens cost one pass down the stream, not one per token. */
+async function* mergedBatches(batches: AsyncIterable<GenerateChunk[]>): AsyncGenerator<GenerateChunk> {
+  for await (const b of batches) yield mergeChunks(b);
+}
+
+/** Consecutive chunks of one stream as one: their tokens in order, the first cache report, the last finish and hand-off. */
+export function mergeChunks(chunks: readonly GenerateChunk[]): GenerateChunk {
+  if (chunks.length === 1) return chunks[0]!;
+  const out: GenerateChunk = {tokenIds: []};
+  for (const c of chunks) {
+    for (const id of c.tokenIds) out.tokenIds.push(id);
+    if (out.cachedTokens === undefined && c.cachedTokens !== undefined) out.cachedTokens = c.cachedTokens;
+    if (c.finishReason) out.finishReason = c.finishReason;
+    if (c.kvTransfer) out.kvTransfer = c.kvTransfer;
+  }
+  return out;
 }

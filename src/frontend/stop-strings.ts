@@ -9,6 +9,11 @@ export class StopMatcher {
 
   constructor(private readonly stops: readonly string[]) {}
 
+  /** Whether there is any stop string to look for. */
+  get active(): boolean {
+    return this.stops.length > 0;
+  }
+
   /** Adds text; returns what may be emitted now and whether a stop string was hit. */
   push(text: string): {emit: string; stopped: boolean} {
     if (!this.stops.length) return {emit: text, stopped: false};

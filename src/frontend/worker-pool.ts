@@ -126,11 +126,16 @@ export class WorkerPool {
 
   /** Streams a request on a worker, keeping its in-flight count. */
   async *call(id: string, body: unknown, signal?: AbortSignal): AsyncGenerator<unknown> {
+    for await (const batch of this.callBatches(id, body, signal)) yield* batch;
+  }
+
+  /** As `call`, in batches of what arrived together (WorkerConnection.callBatches). */
+  async *callBatches(id: string, body: unknown, signal?: AbortSignal): AsyncGenerator<unknown[]> {
     const w = this.workers.get(id);
     if (!w) throw Object.assign(new Error(`worker ${id} left`), {kind: 'worker_gone'});
     w.inFlight++;
     try {
-      yield* w.conn.call(body, signal);
+      yield* w.conn.callBatches(body, signal);
     } finally {
       w.inFlight--;
       if (w.leaving && w.inFlight === 0) w.conn.close();

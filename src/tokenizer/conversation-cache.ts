@@ -30,10 +30,17 @@ function hash53(s: string, seed: number): number {
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
+/** A message's identity: role and text hashed directly for the common shape, its JSON otherwise. */
+function hashMessage(m: unknown, seed: number): number {
+  const o = m as {role?: unknown; content?: unknown};
+  if (typeof o.role === 'string' && typeof o.content === 'string' && Object.keys(o).length === 2) return hash53(o.content, hash53(o.role, seed ^ 0x5bd1e995));
+  return hash53(JSON.stringify(m), seed);
+}
+
 /** The hash of each prefix of `messages`: [0] covers none of them (the context alone), [k] the first k. */
 export function conversationHashes(messages: readonly unknown[], context: unknown): number[] {
   const out = [hash53(JSON.stringify(context) ?? '', 0)];
-  for (const m of messages) out.push(hash53(JSON.stringify(m), out.at(-1)!));
+  for (const m of messages) out.push(hashMessage(m, out.at(-1)!));
   return out;
 }
 

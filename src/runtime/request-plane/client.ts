@@ -105,8 +105,17 @@ export class WorkerConnection {
     this.streams.clear();
   }
 
-  /** Sends a request and streams the worker's output. */
+  /** Sends a request and streams the worker's output, item by item. */
   async *call(body: unknown, signal?: AbortSignal): AsyncGenerator<unknown> {
+    for await (const batch of this.callBatches(body, signal)) yield* batch;
+  }
+
+  /**
+   * Sends a request and streams the worker's output in batches: every item that arrived since the
+   * consumer last asked, at once (a fast engine's tokens then cost the consumer one step, not one
+   * per token).
+   */
+  async *callBatches(body: unknown, signal?: AbortSignal): AsyncGenerator<unknown[]> {
     const socket = await this.ensure();
     const id = this.nextId++;
     const s: ClientStream = {queue: [], done: false, consumed: 0};
@@ -121,12 +130,14 @@ export class WorkerConnection {
     try {
       for (;;) {
         if (s.queue.length) {
-          const item = s.queue.shift();
-          if (++s.consumed >= INITIAL_CREDIT / 2) {
+          const batch = s.queue;
+          s.queue = [];
+          s.consumed += batch.length;
+          if (s.consumed >= INITIAL_CREDIT / 2) {
             if (this.streams.has(id)) socket.write(encodeFrame({t: 'credit', id, n: s.consumed}));
             s.consumed = 0;
           }
-          yield item;
+          yield batch;
           continue;
         }
         if (s.error) throw s.error;

@@ -1,0 +1,43 @@
+import {describe, expect, it} from 'vitest';
+import {chatRequestSchema} from './openai-schema.js';
+import {isPlainChatBody} from './plain-chat-body.js';
+
+const base = {model: 'm', messages: [{role: 'system', content: 's'}, {role: 'user', content: 'hi', name: 'ann'}, {role: 'assistant', content: null, tool_calls: []}]};
+
+describe('the one-pass check of common chat bodies', () => {
+  it('vouches only for bodies the schema accepts unchanged', () => {
+    const bodies: unknown[] = [
+      base,
+      {...base, stream: true, stream_options: {include_usage: true}, max_tokens: 16, ignore_eos: true, temperature: 0.7, top_p: 1, seed: -3, stop: ['a', 'b'], n: 1, user: 'u', min_tokens: 0},
+      {...base, messages: [{role: 'user', content: 'x', reasoning_content: 'kept as it is'}]},
+      // What it leaves to the schema: tools, content parts, router hints, unknown fields, and every invalid value.
+      {...base, tools: [{type: 'function', function: {name: 'f'}}]},
+      {...base, messages: [{role: 'user', content: [{type: 'text', text: 'x'}]}]},
+      {...base, nvext: {router_config_override: {overlap_score_weight: 2}}},
+      {...base, chat_template_kwargs: {enable_thinking: false}},
+      {...base, messages: []},
+      {...base, model: ''},
+      {...base, max_tokens: 0},
+      {...base, max_tokens: 1.5},
+      {...base, temperature: 3},
+      {...base, n: 129},
+      {...base, stop: Array.from({length: 33}, () => 'x')},
+      {...base, stream: 'yes'},
+      {...base, messages: [{role: 'robot', content: 'x'}]},
+      {...base, messages: [{role: 'user', content: 5}]},
+      {...base, messages: ['hi']},
+      {messages: base.messages},
+      [base],
+      null,
+    ];
+    let vouched = 0;
+    for (const b of bodies) {
+      if (!isPlainChatBody(b)) continue;
+      vouched++;
+      const r = chatRequestSchema.safeParse(b);
+      expect(r.success, JSON.stringify(b)).toBe(true);
+      expect(r.data).toEqual(b);
+    }
+    expect(vouched).toBe(3);
+  });
+});

@@ -1,0 +1,62 @@
+/**
+ * The common chat request in one pass: a body this accepts, the schema (openai-schema.ts) surely
+ * accepts too, and unchanged (its objects are loose: no defaults, no transforms). Anything else,
+ * tools, content parts, router hints, fields it does not know, goes to the schema, which also words
+ * the errors. Why: walking a long conversation through zod costs more than everything else the
+ * frontend does to a multi-turn request.
+ */
+const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const orNull = (v: unknown, ok: (x: unknown) => boolean) => v === null || ok(v);
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => (v: unknown) => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
+const num = (min: number, max: number) => (v: unknown) => typeof v === 'number' && v >= min && v <= max;
+const bool = (v: unknown) => typeof v === 'boolean';
+const str = (v: unknown) => typeof v === 'string';
+
+const TOP: Record<string, (v: unknown) => boolean> = {
+  model: (v) => typeof v === 'string' && v.length > 0,
+  messages: (v) => Array.isArray(v) && v.length > 0 && v.every(plainMessage),
+  stream: (v) => orNull(v, bool),
+  ignore_eos: (v) => orNull(v, bool),
+  logprobs: (v) => orNull(v, bool),
+  max_tokens: (v) => orNull(v, int(1)),
+  max_completion_tokens: (v) => orNull(v, int(1)),
+  min_tokens: (v) => orNull(v, int(0)),
+  seed: (v) => orNull(v, int(Number.MIN_SAFE_INTEGER)),
+  n: (v) => orNull(v, int(1, 128)),
+  temperature: (v) => orNull(v, num(0, 2)),
+  top_p: (v) => orNull(v, num(0, 1)),
+  presence_penalty: (v) => orNull(v, num(-2, 2)),
+  frequency_penalty: (v) => orNull(v, num(-2, 2)),
+  user: (v) => orNull(v, str),
+  stop: (v) => v === null || typeof v === 'string' || (Array.isArray(v) && v.length <= 32 && v.every(str)),
+  stream_options: (v) => v === null || (isObject(v) && (v.include_usage === undefined || orNull(v.include_usage, bool))),
+};
+
+const MESSAGE: Record<string, (v: unknown) => boolean> = {
+  role: (v) => ROLES.has(v as string),
+  content: (v) => orNull(v, str),
+  name: str,
+  tool_call_id: str,
+  tool_calls: Array.isArray,
+};
+
+function plainMessage(m: unknown): boolean {
+  if (!isObject(m) || !ROLES.has(m.role as string)) return false;
+  for (const k in m) {
+    const check = MESSAGE[k];
+    // Other fields of a message (reasoning_content, …) are kept as they are, as the schema keeps them.
+    if (check && !check(m[k])) return false;
+  }
+  return true;
+}
+
+export function isPlainChatBody(body: unknown): boolean {
+  if (!isObject(body) || !('messages' in body) || !('model' in body)) return false;
+  for (const k in body) {
+    const check = TOP[k];
+    if (!check?.(body[k])) return false;
+  }
+  return true;
+}
