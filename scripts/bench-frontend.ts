@@ -7,6 +7,8 @@
 //   latency:    one request at a time (no queueing): added latency = (b|c) − (a) at p50/p99;
 //   throughput: CONCURRENCY lanes: requests/s and input tokens/s, and tokens/s per core, which
 //               divides by the CPU the serving processes used (from /proc), not by wall time.
+// Then the router's decision cost inside the frontend (hashing, index lookup, scoring: its own
+// dynamo_router_overhead_total_ms) for unique ~1k- and ~8k-token prompts.
 // Prints a table and a JSON record. Env: REQUESTS (per throughput run), CONCURRENCY, LATENCY_REQUESTS,
 // BASELINE_BIN (another build of dynamo, e.g. from the previous commit: measured as target
 // `baseline` in the same run, interleaved with `dynamo`, and compared as ratios).
@@ -113,6 +115,13 @@ async function startDynamo(bin: string, home: string, name: string) {
   return {name, port, process: proc, frontendPid: state.processes.find((p) => p.id === 'frontend')!.pid};
 }
 
+/** Sum and count of the frontend's router decision histogram (ms). */
+async function routerOverhead(port: number): Promise<{sum: number; count: number}> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const pick = (what: string) => [...text.matchAll(new RegExp(`^dynamo_router_overhead_total_ms_${what}(?:\\{[^}]*\\})? ([\\d.e+-]+)`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+  return {sum: pick('sum'), count: pick('count')};
+}
+
 /** Per workload: this build against the baseline build measured in the same run. */
 function baselineRatios(rows: Record<string, unknown>[]) {
   const out: {workload: string; [k: string]: string | number}[] = [];
@@ -174,6 +183,7 @@ async function main() {
     ...deployments.map((d) => ({name: d.name, port: d.port, pids: () => [d.frontendPid]})),
   ];
   const rows: Record<string, unknown>[] = [];
+  const routerCost: Record<string, unknown>[] = [];
   try {
     for (const [key, {lanes, tokens}] of Object.entries(bodies)) {
       const base: Record<string, number> = {};
@@ -206,6 +216,19 @@ async function main() {
         });
       }
     }
+    for (const d of deployments) {
+      for (const [label, n] of [
+        ['1k', 900],
+        ['8k', 7600],
+      ] as const) {
+        const rand = prng(n);
+        const lane = Array.from({length: 100}, (_, i) => JSON.stringify({model: MODEL, messages: [{role: 'user', content: `Decision ${label}-${i}: ${words(rand, n)}`}], max_tokens: 1}));
+        const before = await routerOverhead(d.port);
+        await runLanes(d.port, '/v1/chat/completions', [lane]);
+        const after = await routerOverhead(d.port);
+        routerCost.push({target: d.name, prompt: label, decisions: after.count - before.count, us_per_decision: +((1000 * (after.sum - before.sum)) / (after.count - before.count)).toFixed(1)});
+      }
+    }
   } finally {
     for (const d of deployments) d.process.kill('SIGTERM');
     stopNginx();
@@ -216,12 +239,14 @@ async function main() {
   console.log(`bench:frontend — ${MODEL} chat, max_tokens 16; latency: ${LATENCY_REQUESTS} requests one at a time; throughput: ${REQUESTS} requests, ${CONCURRENCY} concurrent\n`);
   console.log(cols.map((c, i) => c.padEnd(widths[i]!)).join('  '));
   for (const r of rows) console.log(cols.map((c, i) => String(r[c]).padEnd(widths[i]!)).join('  '));
+  console.log('\nrouter decision inside the frontend (hash + index lookup + scoring, dynamo_router_overhead_total_ms):');
+  for (const r of routerCost) console.log(`  ${String(r.target).padEnd(8)} ${r.prompt}-token prompts: ${r.us_per_decision} µs per decision (${r.decisions} decisions)`);
   const ratios = baselineRatios(rows);
   if (ratios.length) {
     console.log('\ndynamo ÷ baseline (same run): added latency and throughput per core');
     for (const r of ratios) console.log(`  ${r.workload.padEnd(18)} added p50 ${r.added_p50_ms_dynamo} vs ${r.added_p50_ms_baseline} ms · input tok/s per core ×${r.Mtok_s_per_core_ratio}`);
   }
-  console.log(`\n${JSON.stringify({bench: 'frontend', model: MODEL, requests: REQUESTS, concurrency: CONCURRENCY, results: rows, ...(ratios.length ? {baseline: process.env.BASELINE_BIN, vs_baseline: ratios} : {})})}`);
+  console.log(`\n${JSON.stringify({bench: 'frontend', model: MODEL, requests: REQUESTS, concurrency: CONCURRENCY, results: rows, router_decision: routerCost, ...(ratios.length ? {baseline: process.env.BASELINE_BIN, vs_baseline: ratios} : {})})}`);
   process.exit(0);
 }
 
