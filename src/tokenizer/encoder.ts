@@ -30,11 +30,20 @@ export interface EncoderStats {
  */
 export interface EncodedPrefix {
   text: string;
-  ids: Uint32Array;
+  ids: readonly number[];
   cuts: {chars: number; ids: number}[];
 }
 
 const CUTS_KEPT = 3;
+
+/** The longest of the prefix's cuts that `text` starts with. */
+function longestCut(text: string, prefix: EncodedPrefix): {chars: number; ids: number} | undefined {
+  for (let i = prefix.cuts.length - 1; i >= 0; i--) {
+    const c = prefix.cuts[i]!;
+    if (c.chars === prefix.text.length ? text.startsWith(prefix.text) : text.startsWith(prefix.text.slice(0, c.chars))) return c;
+  }
+  return undefined;
+}
 
 export class PromptEncoder {
   private readonly native: Tokenizer;
@@ -87,13 +96,13 @@ export class PromptEncoder {
    * own longest prefix ending at an added token, for its next turn.
    */
   async encodeContinuing(text: string, prefix?: EncodedPrefix): Promise<{ids: number[]; reused: number; prefix?: EncodedPrefix}> {
-    const ids: number[] = [];
-    const reuse = prefix && this.prefixesSplitAlike ? prefix.cuts.findLast((c) => text.startsWith(prefix.text.slice(0, c.chars))) : undefined;
+    const reuse = prefix && this.prefixesSplitAlike ? longestCut(text, prefix) : undefined;
     const cuts = reuse ? prefix!.cuts.filter((c) => c.chars <= reuse.chars) : [];
-    if (reuse) for (let i = 0; i < reuse.ids; i++) ids.push(prefix!.ids[i]!);
+    // Array copies are native and fast; the prefix's ids are never mutated (they are shared).
+    const ids = reuse ? prefix!.ids.slice(0, reuse.ids) : [];
     await this.encodeInto(text, reuse?.chars ?? 0, ids, cuts);
     const last = cuts.at(-1);
-    const own = last && {text: text.slice(0, last.chars), ids: new Uint32Array(ids.slice(0, last.ids)), cuts: cuts.slice(-CUTS_KEPT)};
+    const own = last && {text: text.slice(0, last.chars), ids: ids.slice(0, last.ids), cuts: cuts.slice(-CUTS_KEPT)};
     return {ids, reused: reuse?.ids ?? 0, prefix: own};
   }
 
