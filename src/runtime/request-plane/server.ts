@@ -36,8 +36,18 @@ function serveConnection(socket: Socket, handler: StreamHandler, token: string |
   const streams = new Map<number, ServerStream>();
   let closed = false;
   let trusted = token === undefined;
+  // Frames sent in one turn of the event loop (an engine step's tokens for every stream, a stream's
+  // last token and its end) leave in one write: one syscall, one read on the other side.
+  let pending: Buffer[] = [];
+  const flush = () => {
+    const out = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+    pending = [];
+    if (!closed) socket.write(out);
+  };
   const send = (f: Parameters<typeof encodeFrame>[0]) => {
-    if (!closed) socket.write(encodeFrame(f));
+    if (closed) return;
+    if (!pending.length) setImmediate(flush);
+    pending.push(encodeFrame(f));
   };
 
   const run = async (id: number, body: unknown, s: ServerStream) => {
@@ -75,9 +85,10 @@ function serveConnection(socket: Socket, handler: StreamHandler, token: string |
           trusted = true;
           continue;
         }
-        send({t: 'error', id: f.t === 'req' ? f.id : 0, error: {kind: 'unauthorized', message: 'this worker takes connections from its own deployment only (the request-plane token is missing or wrong)'}});
         closed = true;
-        socket.end();
+        socket.end(
+          encodeFrame({t: 'error', id: f.t === 'req' ? f.id : 0, error: {kind: 'unauthorized', message: 'this worker takes connections from its own deployment only (the request-plane token is missing or wrong)'}}),
+        );
         return;
       }
       if (f.t === 'hello') continue;
