@@ -21,6 +21,19 @@ const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\
 
 /** HF `Split` with behavior Isolated: matches and the gaps between them all become pieces. */
 function splitIsolated(text: string, re: RegExp, out: string[]): void {
+  // Usually the matches tile the text (no gaps, no empty matches): then they are the pieces, and one
+  // native `match` finds them all (half the time of an exec loop that builds a result per match).
+  const all = text.match(re);
+  if (!all) {
+    out.push(text);
+    return;
+  }
+  let covered = 0;
+  for (const m of all) covered += m.length || Number.NaN;
+  if (covered === text.length) {
+    for (const m of all) out.push(m);
+    return;
+  }
   re.lastIndex = 0;
   let last = 0;
   for (let m = re.exec(text); m; m = re.exec(text)) {
