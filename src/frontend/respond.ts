@@ -5,7 +5,7 @@
  * finishes with `tool_calls`, as OpenAI reports it. `visible` is called once, when the first token
  * the client will see (content, reasoning or a tool call) is ready: that moment is the TTFT users see.
  */
-import {ChatPostprocessor} from './chat-postprocess.js';
+import {type ChatDelta, ChatPostprocessor} from './chat-postprocess.js';
 import {ServeError, errorBody, toServeError} from './errors.js';
 import {ChatFrames, CompletionFrames, chatCompletion, completion} from './format.js';
 import type {GenerationEvent} from './generate.js';
@@ -58,6 +58,17 @@ export function streamReply(
 ): HttpReply {
   const post = postprocessorOf(r);
   const frames = post ? new ChatFrames(r.meta) : new CompletionFrames(r.meta);
+  const deltas = (ds: ChatDelta[]) => {
+    let out = '';
+    for (const d of ds) out += (frames as ChatFrames).delta(d);
+    return out;
+  };
+  /** The frames of one event: everything one engine chunk produced leaves in one write. */
+  const framesOf = (ev: GenerationEvent): {shown: string; rest: string} => {
+    if (ev.kind === 'text') return {shown: post ? deltas(post.push(ev.text)) : ev.text ? (frames as CompletionFrames).text(ev.text) : '', rest: ''};
+    const shown = post ? deltas(post.flush()) : '';
+    return {shown, rest: frames.finish(finishOf(post, ev.reason)) + (r.includeUsage ? frames.usage(ev.usage) : '')};
+  };
   async function* sse(): AsyncGenerator<string> {
     let outcome: {error?: ServeError} | undefined;
     let seen = false;
@@ -65,29 +76,12 @@ export function streamReply(
       try {
         if (post) yield (frames as ChatFrames).delta({role: 'assistant', content: ''});
         for await (const ev of events) {
-          // Everything one engine chunk produced leaves in one write.
-          let out = '';
-          if (ev.kind === 'text') {
-            if (post) for (const d of post.push(ev.text)) out += (frames as ChatFrames).delta(d);
-            else if (ev.text) out += (frames as CompletionFrames).text(ev.text);
-          } else {
-            if (post) for (const d of post.flush()) out += (frames as ChatFrames).delta(d);
-            const shown = out.length > 0;
-            out += frames.finish(finishOf(post, ev.reason));
-            if (r.includeUsage) out += frames.usage(ev.usage);
-            if (shown && !seen) {
-              seen = true;
-              hooks.visible();
-            }
-            yield out;
-            continue;
-          }
-          if (!out) continue;
-          if (!seen) {
+          const {shown, rest} = framesOf(ev);
+          if (shown && !seen) {
             seen = true;
             hooks.visible();
           }
-          yield out;
+          if (shown || rest) yield shown + rest;
         }
         outcome = {};
       } catch (e) {
