@@ -22,3 +22,33 @@ export interface KvEvent {
   dpRank: number;
   data: KvEventData;
 }
+
+/** A block as a KV event sink takes it: its content hash and the engine's id for it. */
+export interface KvBlockHashes {
+  local: bigint;
+  seq: bigint;
+}
+
+/**
+ * KV events as calls, with no event object: how `dynamo replay` wires each mocker engine straight
+ * into its router (millions of events per replay). `stored` gives blocks[from … to) under `parent`
+ * (undefined = the root). Same meaning as KvEventData, one call per event.
+ */
+export interface KvEventSink {
+  stored(parent: KvBlockHashes | undefined, blocks: readonly KvBlockHashes[], from: number, to: number): void;
+  removed(blocks: readonly KvBlockHashes[]): void;
+  cleared(): void;
+}
+
+/** A sink that builds each event as KvEventData for `onEvent` (the worker's publisher, tests). */
+export function eventObjects(onEvent: (e: KvEventData) => void): KvEventSink {
+  return {
+    stored(parent, blocks, from, to) {
+      const out: StoredBlock[] = [];
+      for (let i = from; i < to; i++) out.push({blockHash: blocks[i]!.seq, tokensHash: blocks[i]!.local});
+      onEvent({type: 'stored', ...(parent === undefined ? {} : {parentHash: parent.seq}), blocks: out});
+    },
+    removed: (blocks) => onEvent({type: 'removed', blockHashes: blocks.map((b) => b.seq)}),
+    cleared: () => onEvent({type: 'cleared'}),
+  };
+}

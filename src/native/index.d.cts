@@ -98,6 +98,8 @@ export interface NativeAddon {
   readonly version: string;
   /** [local hashes of every full block…, sequence hashes…] (Dynamo's scheme; chain seed 1337), the first chained to `parent` if given. */
   hashBlocks(tokens: Uint32Array, blockSize: number, seed: bigint, parent?: bigint): BigUint64Array;
+  /** hashBlocks over the tokens `dynamo replay` gives each trace hash id (src/replay/trace-prompts.ts), `idTokens` per id, one id after another. */
+  hashTraceIds(ids: Uint32Array, idTokens: number, vocab: number, blockSize: number, seed: bigint, parent?: bigint): BigUint64Array;
   xxh3(bytes: Uint8Array, seed: bigint): bigint;
   indexNew(): object;
   /** Releases the index's memory now (else the garbage collector does); later calls with it throw. */

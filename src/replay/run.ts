@@ -1,7 +1,8 @@
 /**
  * `dynamo replay`: loads a trace, then replays it once per router on identical engines and
- * reports each run side by side. The prompts' block hashes are memoized per trace hash id and
- * shared by all runs; each run's wall time covers the simulation only (preparation is timed apart).
+ * reports each run side by side. The prompts (block hashes memoized per trace hash id, the few
+ * tokens after the last full block) are built while preparing and shared by all runs; each run's
+ * wall time covers the simulation only (preparation, hashing included, is timed apart: `prepareS`).
  * With disaggregation, every prefill/decode split is replayed too, once per router, after the
  * aggregated runs (which stay exactly what they are without it); with goodput SLOs, the
  * configuration that meets them with the fewest workers is named (`fewestWorkersMeeting`).
@@ -19,7 +20,7 @@ import {type RequestRouter, policyRouter} from '../router/policy.js';
 import {RandomPolicy} from '../router/random.js';
 import {RoundRobinPolicy} from '../router/round-robin.js';
 import {type ReplayReport, type ReplaySlos, reportReplay} from './report.js';
-import {type EngineSpec, type ReplayRequest, replay} from './simulate.js';
+import {type EngineSpec, type ReplayRequest, preparePromptHashes, replay} from './simulate.js';
 import {replayDisagg} from './disagg.js';
 import {parseMooncakeTrace} from '../traces/mooncake.js';
 import {TracePrompts} from './trace-prompts.js';
@@ -114,6 +115,16 @@ export function fewestWorkersMeeting(runs: readonly ReplayRunResult[], minFracti
   return best;
 }
 
+/**
+ * A full garbage collection where the runtime offers one (Bun; Node with --expose-gc), before a
+ * run's clock starts: the garbage of the preparation or of the run before is not charged to it.
+ */
+function collectGarbage(): void {
+  const g = globalThis as {Bun?: {gc(force: boolean): void}; gc?: () => void};
+  if (g.Bun) g.Bun.gc(true);
+  else g.gc?.();
+}
+
 async function makeRouter(mode: ReplayRouterMode, s: ReplaySettings, clock: {ms: number}): Promise<RequestRouter> {
   const random = prng(s.seed);
   if (mode === 'round-robin') return policyRouter(new RoundRobinPolicy());
@@ -158,11 +169,11 @@ export async function runReplay(s: ReplaySettings, hooks: ReplayHooks = {}): Pro
   const h = await DynamoBlockHasher.create(s.blockSize);
   const prompts = new TracePrompts(h, s.traceBlockSize, s.model.vocabSize);
   const t0 = trace[0]!.arrivalMs;
-  const requests: ReplayRequest[] = trace.map((r) => ({
-    arrivalMs: (r.arrivalMs - t0) / s.speedup,
-    outputLength: r.outputLength,
-    prompt: () => prompts.prompt(r),
-  }));
+  const requests: ReplayRequest[] = trace.map((r) => {
+    const prompt = prompts.prompt(r);
+    preparePromptHashes(prompt.blocks); // the router's form of them too, once for every run
+    return {arrivalMs: (r.arrivalMs - t0) / s.speedup, outputLength: r.outputLength, prompt: () => prompt};
+  });
   const numGpuBlocks = s.numGpuBlocks ?? kvCapacity(s.model, {gpuMemoryGb: s.gpuMemoryGb, blockSize: s.blockSize}).blocks;
   const engine: EngineSpec = {
     numGpuBlocks,
@@ -182,6 +193,7 @@ export async function runReplay(s: ReplaySettings, hooks: ReplayHooks = {}): Pro
   for (const mode of s.routers) {
     const clock = {ms: 0};
     const router = await makeRouter(mode, s, clock);
+    collectGarbage();
     const started = performance.now();
     const run = replay(requests, {workers: s.workers, engine, hasher: h, router, clock});
     const wallS = (performance.now() - started) / 1000;
@@ -193,6 +205,7 @@ export async function runReplay(s: ReplaySettings, hooks: ReplayHooks = {}): Pro
     for (const mode of s.routers) {
       const clock = {ms: 0};
       const [prefillRouter, decodeRouter] = [await makeRouter(mode, s, clock), await makeRouter(mode, s, clock)];
+      collectGarbage();
       const started = performance.now();
       const run = replayDisagg(requests, {
         prefillWorkers: split.prefill,

@@ -22,25 +22,50 @@ export interface EngineSpec {
 }
 
 
+const hashesOfPrompt = new WeakMap<Block[], ReturnType<typeof lazyHashes>>();
+
+/** lazyHashes of a prompt's blocks, once per prompt (the runs of several routers share prompts). */
+export function promptHashes(blocks: Block[]): ReturnType<typeof lazyHashes> {
+  let h = hashesOfPrompt.get(blocks);
+  if (!h) hashesOfPrompt.set(blocks, (h = lazyHashes(blocks)));
+  return h;
+}
+
+/** Builds every form of a prompt's hashes now (a replay prepares them before its runs). */
+export function preparePromptHashes(blocks: Block[]): void {
+  const h = promptHashes(blocks);
+  void [h.local, h.sequence, h.keys];
+}
+
 /** The blocks' hashes as the router takes them, built only if the router reads them. */
-export function lazyHashes(blocks: Block[]): {local: bigint[]; sequence: bigint[]} {
-  let local: bigint[] | undefined;
-  let sequence: bigint[] | undefined;
+export function lazyHashes(blocks: Block[]): {local: BigUint64Array; sequence: BigUint64Array; keys: number[]} {
+  let local: BigUint64Array | undefined;
+  let sequence: BigUint64Array | undefined;
+  let keys: number[] | undefined;
+  const typed = (pick: (b: Block) => bigint) => {
+    const out = new BigUint64Array(blocks.length);
+    for (let i = 0; i < blocks.length; i++) out[i] = pick(blocks[i]!);
+    return out;
+  };
   return {
     get local() {
-      local ??= blocks.map((b) => b.local);
+      local ??= typed((b) => b.local);
       return local;
     },
     get sequence() {
-      sequence ??= blocks.map((b) => b.seq);
+      sequence ??= typed((b) => b.seq);
       return sequence;
+    },
+    get keys() {
+      keys ??= blocks.map((b) => b.key);
+      return keys;
     },
   };
 }
 
 /**
- * One request to replay: arrival on the virtual clock, its prompt (built when it arrives, so only
- * requests in flight hold tokens), and how many tokens it generates.
+ * One request to replay: arrival on the virtual clock, its prompt (called when it arrives; it may
+ * build the prompt then or hand out one built ahead), and how many tokens it generates.
  */
 export interface ReplayRequest {
   arrivalMs: number;
@@ -84,7 +109,7 @@ export interface SimWorker {
 
 /** A mocker engine whose KV events go straight to `router` (when it listens for them). */
 export function simWorker(id: string, index: number, engine: EngineSpec, hasher: BlockHasher, router: RequestRouter): SimWorker {
-  const onEvent = router.applyEvent ? (e: KvEventData) => router.applyEvent!(id, e) : undefined;
+  const onEvent = router.eventSink?.(id) ?? (router.applyEvent ? (e: KvEventData) => router.applyEvent!(id, e) : undefined);
   const blocks = new KvBlockManager(engine.numGpuBlocks, engine.blockSize, onEvent);
   const scheduler = new MockScheduler({blocks, hasher, maxNumSeqs: engine.maxNumSeqs, maxNumBatchedTokens: engine.maxNumBatchedTokens, perf: engine.perf});
   return {id, index, blocks, scheduler, step: undefined, stepEnd: Number.POSITIVE_INFINITY, inFlight: 0};
@@ -138,8 +163,9 @@ export function replay(requests: readonly ReplayRequest[], opts: ReplayOptions):
     w.stepEnd = w.step ? now + w.step.durationMs : Number.POSITIVE_INFINITY;
   };
 
+  let next = 0;
   const endStep = (w: SimWorker) => {
-    const now = w.stepEnd;
+    let now = w.stepEnd;
     clock.ms = now;
     steps++;
     for (const o of w.scheduler.complete(w.step!)) {
@@ -152,9 +178,29 @@ export function replay(requests: readonly ReplayRequest[], opts: ReplayOptions):
       t.outputTokens[r]!++;
       if (o.finish) {
         t.finish[r] = now;
-        endMs = now;
+        endMs = Math.max(endMs, now);
         w.inFlight--;
         router.done(o.id);
+      }
+    }
+    // Quiet steps (decode only, changing nothing but token counts) up to the next arrival run at
+    // once. Nothing in them reaches the router, and what the router hears from different workers
+    // between two arrivals does not depend on their interleaving (per-request and per-worker
+    // bookkeeping), so running this worker ahead of the others changes no decision. Their times
+    // still add up one step at a time, as separate steps would.
+    const quiet = w.scheduler.quietSteps();
+    if (quiet > 0) {
+      const d = w.scheduler.quietStepMs();
+      const limit = next < n ? requests[next]!.arrivalMs : Number.POSITIVE_INFINITY;
+      let k = 0;
+      while (k < quiet && now + d <= limit) {
+        now += d;
+        k++;
+      }
+      if (k) {
+        for (const req of w.scheduler.runQuiet(k)) t.outputTokens[Number(req.id)]! += k;
+        steps += k;
+        clock.ms = now;
       }
     }
     startStep(w, now);
@@ -166,7 +212,7 @@ export function replay(requests: readonly ReplayRequest[], opts: ReplayOptions):
     const p = r.prompt();
     const id = String(i);
     // The router reads only the prompt's length when it is given the block hashes.
-    const decision = router.choose({id, tokens: {length: p.length}, blockHashes: lazyHashes(p.blocks)}, refreshSnapshots(workers, snapshots));
+    const decision = router.choose({id, tokens: {length: p.length}, blockHashes: promptHashes(p.blocks)}, refreshSnapshots(workers, snapshots));
     const w = byId.get(decision!.workerId)!;
     t.arrival[i] = r.arrivalMs;
     t.inputTokens[i] = p.length;
@@ -177,7 +223,6 @@ export function replay(requests: readonly ReplayRequest[], opts: ReplayOptions):
     if (!w.step) startStep(w, r.arrivalMs);
   };
 
-  let next = 0;
   for (;;) {
     let soonest: SimWorker | undefined;
     for (const w of workers) if (w.step && (!soonest || w.stepEnd < soonest.stepEnd)) soonest = w;

@@ -1,6 +1,7 @@
 import {beforeAll, describe, expect, it} from 'vitest';
 import {blocksOf} from '../engines/mocker/kv-blocks.js';
-import {DynamoBlockHasher} from '../kv/dynamo-hash.js';
+import {DynamoBlockHasher, NativeBlockHasher, WasmBlockHasher} from '../kv/dynamo-hash.js';
+import {requireNative} from '../native/index.js';
 import {TracePrompts} from './trace-prompts.js';
 
 let h64: DynamoBlockHasher;
@@ -42,5 +43,20 @@ describe('TracePrompts', () => {
     const other = memo.prompt(req([1, 5], 1024));
     expect(other.blocks[8]!.local).toBe(first.blocks[8]!.local); // same tokens
     expect(other.blocks[8]!.seq).not.toBe(first.blocks[8]!.seq); // different prefix
+  });
+});
+
+describe('TracePrompts, native and TypeScript', () => {
+  it('give the same blocks (the addon writes the same tokens as idTokens)', async () => {
+    const wasm = await WasmBlockHasher.create(64);
+    const native = requireNative();
+    const a = new TracePrompts(NativeBlockHasher.create(native, 64), 512, 128256);
+    const b = new TracePrompts(wasm, 512, 128256);
+    for (const r of [req([0, 1, 2], 1300), req([0, 1, 7, 8], 2000), req([3, 1], 1024), req([4_000_000_000, 5], 700)]) {
+      const x = a.prompt(r);
+      const y = b.prompt(r);
+      expect(x.blocks).toEqual(y.blocks);
+      expect(Array.from(x.tail)).toEqual(Array.from(y.tail));
+    }
   });
 });

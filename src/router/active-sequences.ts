@@ -95,9 +95,20 @@ export class ActiveSequences {
 
   /** For every worker holding some of them: how many of `blocks` it already has active. */
   sharedBlocks(blocks: readonly HashKey[]): Map<string, number> {
-    const shared = new Map<string, number>();
-    for (const b of blocks) for (let h = this.holders.get(b); h; h = h.next) shared.set(h.worker, (shared.get(h.worker) ?? 0) + 1);
-    return shared;
+    // Counted in two short arrays (a handful of workers), not a Map update per holder.
+    const workers: string[] = [];
+    const counts: number[] = [];
+    for (const b of blocks) {
+      for (let h = this.holders.get(b); h; h = h.next) {
+        const k = workers.indexOf(h.worker);
+        if (k >= 0) counts[k]!++;
+        else {
+          workers.push(h.worker);
+          counts.push(1);
+        }
+      }
+    }
+    return new Map(workers.map((w, k) => [w, counts[k]!]));
   }
 
   get inFlight(): number {

@@ -7,10 +7,13 @@ import {hashKey} from '../kv/block-hasher.js';
 import {type EventStatus, type OverlapScores, PrefixIndex} from './prefix-index.js';
 
 export interface KvIndex {
-  /** A `stored` event: blocks (content hash, engine id) appended under `parent` (undefined = root). */
-  store(worker: string, parent: bigint | undefined, locals: ArrayLike<bigint>, externals: ArrayLike<bigint>): EventStatus;
-  /** A `removed` event, by engine ids. */
-  remove(worker: string, externals: ArrayLike<bigint>): EventStatus;
+  /**
+   * A `stored` event: blocks (content hash, engine id) appended under `parent` (undefined = root);
+   * the first `count` of the arrays (all by default: callers may pass reused scratch arrays).
+   */
+  store(worker: string, parent: bigint | undefined, locals: ArrayLike<bigint>, externals: ArrayLike<bigint>, count?: number): EventStatus;
+  /** A `removed` event, by engine ids (the first `count`, all by default). */
+  remove(worker: string, externals: ArrayLike<bigint>, count?: number): EventStatus;
   /** A `cleared` event, or the worker left. */
   clear(worker: string): void;
   treeSize(worker: string): number;
@@ -21,18 +24,18 @@ export function createKvIndex(): KvIndex {
   return native ? new NativeKvIndex(native) : new TsKvIndex();
 }
 
-const keys = (hashes: ArrayLike<bigint>) => Array.from(hashes, hashKey);
+const keys = (hashes: ArrayLike<bigint>, count = hashes.length) => Array.from({length: count}, (_, i) => hashKey(hashes[i]!));
 
 /** The TypeScript index: 53-bit keys of the hashes. */
 export class TsKvIndex implements KvIndex {
   private readonly index = new PrefixIndex();
 
-  store(worker: string, parent: bigint | undefined, locals: ArrayLike<bigint>, externals: ArrayLike<bigint>): EventStatus {
-    const blocks = Array.from(locals, (l, i) => ({local: hashKey(l), seq: hashKey(externals[i]!)}));
+  store(worker: string, parent: bigint | undefined, locals: ArrayLike<bigint>, externals: ArrayLike<bigint>, count = locals.length): EventStatus {
+    const blocks = Array.from({length: count}, (_, i) => ({local: hashKey(locals[i]!), seq: hashKey(externals[i]!)}));
     return this.index.store(worker, parent === undefined ? undefined : hashKey(parent), blocks);
   }
-  remove(worker: string, externals: ArrayLike<bigint>): EventStatus {
-    return this.index.remove(worker, keys(externals));
+  remove(worker: string, externals: ArrayLike<bigint>, count = externals.length): EventStatus {
+    return this.index.remove(worker, keys(externals, count));
   }
   clear(worker: string): void {
     this.index.clear(worker);
@@ -65,16 +68,16 @@ export class NativeKvIndex implements KvIndex {
   private scratchA = new BigUint64Array(256);
   private scratchB = new BigUint64Array(256);
 
-  /** `a` as a BigUint64Array: itself, or copied into scratch (`into` picks which). */
-  private packed(a: ArrayLike<bigint>, into: 'a' | 'b'): BigUint64Array {
+  /** The first `n` of `a` as a BigUint64Array: itself, or copied into scratch (`into` picks which). */
+  private packed(a: ArrayLike<bigint>, into: 'a' | 'b', n = a.length): BigUint64Array {
     if (a instanceof BigUint64Array) return a;
     let s = into === 'a' ? this.scratchA : this.scratchB;
-    if (s.length < a.length) {
-      s = new BigUint64Array(Math.max(a.length, s.length * 2));
+    if (s.length < n) {
+      s = new BigUint64Array(Math.max(n, s.length * 2));
       if (into === 'a') this.scratchA = s;
       else this.scratchB = s;
     }
-    for (let i = 0; i < a.length; i++) s[i] = a[i]!;
+    for (let i = 0; i < n; i++) s[i] = a[i]!;
     return s;
   }
 
@@ -95,15 +98,17 @@ export class NativeKvIndex implements KvIndex {
     return i;
   }
 
-  store(worker: string, parent: bigint | undefined, locals: ArrayLike<bigint>, externals: ArrayLike<bigint>): EventStatus {
-    if (locals.length !== externals.length) throw new Error('locals and externals differ in length');
+  store(worker: string, parent: bigint | undefined, locals: ArrayLike<bigint>, externals: ArrayLike<bigint>, count?: number): EventStatus {
+    if (count === undefined && locals.length !== externals.length) throw new Error('locals and externals differ in length');
+    const n = count ?? locals.length;
+    if (n > locals.length || n > externals.length) throw new Error('count exceeds the arrays');
     this.sizesFresh = false;
-    return STATUS[this.addon.indexStore(this.handle, this.id(worker), parent ?? null, this.packed(locals, 'a'), this.packed(externals, 'b'), locals.length)]!;
+    return STATUS[this.addon.indexStore(this.handle, this.id(worker), parent ?? null, this.packed(locals, 'a', n), this.packed(externals, 'b', n), n)]!;
   }
-  remove(worker: string, externals: ArrayLike<bigint>): EventStatus {
+  remove(worker: string, externals: ArrayLike<bigint>, count = externals.length): EventStatus {
     this.sizesFresh = false;
     const w = this.ids.get(worker);
-    return w === undefined ? 'block_not_found' : STATUS[this.addon.indexRemove(this.handle, w, this.packed(externals, 'b'), externals.length)]!;
+    return w === undefined ? 'block_not_found' : STATUS[this.addon.indexRemove(this.handle, w, this.packed(externals, 'b', count), count)]!;
   }
   clear(worker: string): void {
     this.sizesFresh = false;

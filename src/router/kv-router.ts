@@ -11,12 +11,13 @@
  */
 import {ActiveSequences} from './active-sequences.js';
 import {DynamoBlockHasher} from '../kv/dynamo-hash.js';
-import type {KvEventData} from '../kv/events.js';
+import type {KvEventData, KvEventSink} from '../kv/events.js';
 import {scoreWorkersKv, selectKvWorker} from './kv-cost.js';
 import type {RequestRouter, RouteDecision, RouteRequest, WorkerSnapshot} from './policy.js';
 import {hashKey} from '../kv/block-hasher.js';
 import {type KvIndex, createKvIndex} from './kv-index.js';
 import type {HashKey} from './prefix-index.js';
+import {Predictions, type Removals} from './predictions.js';
 
 export interface KvRouterOptions {
   blockSize: number;
@@ -31,20 +32,12 @@ export interface KvRouterOptions {
   random?: () => number;
 }
 
-interface Predicted {
-  expiry: number;
-  depth: number;
-  /** The block's sequence hash (its id in the index). */
-  seq: bigint;
-}
-
 export class KvRouter implements RequestRouter {
   readonly name: string;
   private readonly index: KvIndex = createKvIndex();
   private readonly active = new ActiveSequences();
-  /** Approximate mode: worker → block sequence key → when the prediction lapses. */
-  private readonly predicted = new Map<string, Map<HashKey, Predicted>>();
-  private predictedCount = 0;
+  /** Approximate mode: which blocks each worker is assumed to hold, until when. */
+  private readonly predicted = new Predictions();
   private lastSweep = 0;
   /** Next stand-in block key for requests that assume no KV reuse (negative: never a real hash key). */
   private privateKey = -1;
@@ -56,7 +49,10 @@ export class KvRouter implements RequestRouter {
     private readonly opts: KvRouterOptions,
   ) {
     this.name = opts.useKvEvents ? 'kv' : 'kv-approx';
-    if (opts.useKvEvents) this.applyEvent = (worker, e) => this.apply(worker, e);
+    if (opts.useKvEvents) {
+      this.applyEvent = (worker, e) => this.apply(worker, e);
+      this.eventSink = (worker) => this.sink(worker);
+    }
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? Math.random;
   }
@@ -68,9 +64,10 @@ export class KvRouter implements RequestRouter {
   choose(req: RouteRequest, workers: readonly WorkerSnapshot[]): RouteDecision | undefined {
     if (!workers.length) return undefined;
     const now = this.now();
+    this.flushRemovals();
     this.sweep(now);
     const h = req.blockHashes ?? this.hasher.hashAll(req.tokens);
-    const seqs = Array.from(h.sequence, hashKey);
+    const seqs = req.blockHashes?.keys ?? Array.from(h.sequence, hashKey);
     const overlap = h.local.length ? this.index.findMatches(h.local) : undefined;
     const o = req.overrides ?? {};
     // Without KV reuse every block is new decode load: stand-in keys no other request shares.
@@ -107,6 +104,7 @@ export class KvRouter implements RequestRouter {
   readonly applyEvent?: (worker: string, e: KvEventData) => void;
 
   private apply(worker: string, e: KvEventData): void {
+    this.flushRemovals();
     if (e.type === 'stored') {
       this.index.store(
         worker,
@@ -118,6 +116,63 @@ export class KvRouter implements RequestRouter {
     else this.index.clear(worker);
   }
 
+  /** Each event sink's way to apply the removals it holds back. */
+  private readonly flushes: (() => void)[] = [];
+  private removalsPending = false;
+
+  /** KV events mode only: a worker's events as calls. */
+  readonly eventSink?: (worker: string) => KvEventSink;
+
+  private sink(worker: string): KvEventSink {
+    // The hashes go to the index through reused typed arrays: no array or BigInt per event.
+    // Removals wait and go as one call (evictions come a block at a time) before the worker's next
+    // stored or cleared event and before any query: the index sees the same events in its order.
+    let locals = new BigUint64Array(256);
+    let seqs = new BigUint64Array(256);
+    let removed = new BigUint64Array(256);
+    let pending = 0;
+    const flush = () => {
+      if (pending) this.index.remove(worker, removed, pending);
+      pending = 0;
+    };
+    this.flushes.push(flush);
+    return {
+      stored: (parent, blocks, from, to) => {
+        flush();
+        const n = to - from;
+        if (seqs.length < n) {
+          locals = new BigUint64Array(2 * n);
+          seqs = new BigUint64Array(2 * n);
+        }
+        for (let i = 0; i < n; i++) {
+          locals[i] = blocks[from + i]!.local;
+          seqs[i] = blocks[from + i]!.seq;
+        }
+        this.index.store(worker, parent?.seq, locals, seqs, n);
+      },
+      removed: (blocks) => {
+        if (removed.length < pending + blocks.length) {
+          const more = new BigUint64Array(2 * (pending + blocks.length));
+          more.set(removed.subarray(0, pending));
+          removed = more;
+        }
+        for (const b of blocks) removed[pending++] = b.seq;
+        this.removalsPending = true;
+      },
+      cleared: () => {
+        flush();
+        this.index.clear(worker);
+      },
+    };
+  }
+
+  /** Applies the removals event sinks hold back. */
+  private flushRemovals(): void {
+    if (!this.removalsPending) return;
+    for (const f of this.flushes) f();
+    this.removalsPending = false;
+  }
+
   saturated(workers: readonly WorkerSnapshot[], threshold: number): boolean {
     if (threshold <= 0 || !workers.length) return false;
     return workers.every((w) => this.active.pendingPrefillTokens(w.id) > threshold * (w.maxNumBatchedTokens ?? 10_000_000));
@@ -125,61 +180,32 @@ export class KvRouter implements RequestRouter {
 
   /** The worker left: forget its caches (its requests in flight end with their streams). */
   removeWorker(worker: string): void {
+    this.flushRemovals();
     this.index.clear(worker);
-    this.predictedCount -= this.predicted.get(worker)?.size ?? 0;
-    this.predicted.delete(worker);
+    this.predicted.removeWorker(worker);
   }
 
   /** Blocks the router currently predicts as cached, per worker (tests, metrics). */
   predictedBlocks(worker: string): number {
-    return this.predicted.get(worker)?.size ?? 0;
+    return this.predicted.size(worker);
   }
 
-  private predict(worker: string, locals: ArrayLike<bigint>, sequence: ArrayLike<bigint>, seqs: HashKey[], now: number): void {
+  private predict(worker: string, locals: ArrayLike<bigint>, sequence: ArrayLike<bigint>, seqs: readonly HashKey[], now: number): void {
     if (!locals.length) return;
     this.index.store(worker, undefined, locals, sequence);
-    let mine = this.predicted.get(worker);
-    if (!mine) this.predicted.set(worker, (mine = new Map()));
-    for (let i = 0; i < seqs.length; i++) {
-      if (!mine.has(seqs[i]!)) this.predictedCount++;
-      mine.set(seqs[i]!, {expiry: now + this.opts.ttlMs, depth: i, seq: sequence[i]!});
-    }
-    if (this.predictedCount > this.opts.maxTreeSize) this.prune(Math.floor(this.opts.maxTreeSize * this.opts.pruneTargetRatio));
+    this.predicted.add(worker, seqs, sequence, now + this.opts.ttlMs);
+    if (this.predicted.count > this.opts.maxTreeSize) this.forget(this.predicted.takeOldest(Math.floor(this.opts.maxTreeSize * this.opts.pruneTargetRatio)));
   }
 
   /** Drops lapsed predictions (at most once a second). */
   private sweep(now: number): void {
     if (now - this.lastSweep < 1000) return;
     this.lastSweep = now;
-    for (const [worker, mine] of this.predicted) {
-      const lapsed: HashKey[] = [];
-      for (const [seq, p] of mine) if (p.expiry <= now) lapsed.push(seq);
-      this.forget(worker, mine, lapsed);
-    }
+    this.forget(this.predicted.takeLapsed(now));
   }
 
-  /** Earliest expiry first; on ties the deeper block first (it depends on the shallower one). */
-  private prune(target: number): void {
-    const all: {worker: string; key: HashKey; expiry: number; depth: number}[] = [];
-    for (const [worker, mine] of this.predicted) for (const [key, p] of mine) all.push({worker, key, expiry: p.expiry, depth: p.depth});
-    all.sort((a, b) => a.expiry - b.expiry || b.depth - a.depth);
-    const byWorker = new Map<string, HashKey[]>();
-    for (const e of all.slice(0, Math.max(0, all.length - target))) {
-      let l = byWorker.get(e.worker);
-      if (!l) byWorker.set(e.worker, (l = []));
-      l.push(e.key);
-    }
-    for (const [worker, seqs] of byWorker) this.forget(worker, this.predicted.get(worker)!, seqs);
-  }
-
-  private forget(worker: string, mine: Map<HashKey, Predicted>, seqs: HashKey[]): void {
-    if (!seqs.length) return;
-    // Deepest first, so each removal leaves a consistent chain.
-    seqs.sort((a, b) => mine.get(b)!.depth - mine.get(a)!.depth);
-    this.index.remove(
-      worker,
-      seqs.map((s) => mine.get(s)!.seq),
-    );
-    for (const s of seqs) if (mine.delete(s)) this.predictedCount--;
+  /** Takes forgotten predictions out of the index (deepest first, so each removal leaves a consistent chain). */
+  private forget(removals: Removals): void {
+    for (const {worker, seqs} of removals) this.index.remove(worker, seqs);
   }
 }

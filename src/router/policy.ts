@@ -3,7 +3,7 @@
  * (busy ones already filtered out). One file per policy; the KV-aware policy implements the same
  * interface with its prefix index.
  */
-import type {KvEventData} from '../kv/events.js';
+import type {KvEventData, KvEventSink} from '../kv/events.js';
 
 export interface WorkerSnapshot {
   id: string;
@@ -24,8 +24,11 @@ export interface RoutingPolicy {
 export interface RouteRequest {
   id: string;
   tokens: ArrayLike<number>;
-  /** The tokens' block hashes when the caller has them already (trace replay); then only tokens.length is read. */
-  blockHashes?: {local: ArrayLike<bigint>; sequence: ArrayLike<bigint>};
+  /**
+   * The tokens' block hashes when the caller has them already (trace replay); then only
+   * tokens.length is read. `keys`: the sequence hashes' `hashKey`s, if the caller has those too.
+   */
+  blockHashes?: {local: ArrayLike<bigint>; sequence: ArrayLike<bigint>; keys?: readonly number[]};
   overrides?: RouteOverrides;
 }
 
@@ -55,6 +58,8 @@ export interface RequestRouter {
   done(requestId: string): void;
   /** Present when the router learns worker caches from KV events (kv mode with events). */
   applyEvent?(worker: string, e: KvEventData): void;
+  /** With applyEvent: the same for one worker's events given as calls, without event objects (replay). */
+  eventSink?(worker: string): KvEventSink;
   /** A worker left: forget what the router knew about it. */
   removeWorker?(worker: string): void;
   /** Router queue gate: true when every worker has more pending prefill than `threshold` × its step budget. */

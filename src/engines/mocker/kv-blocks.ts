@@ -11,10 +11,13 @@
  * Invariant: free + active + inactive + private = total.
  * Each cached block sits in a slot (0 … total − 1) for as long as it is cached: where its bytes
  * live when the worker backs its blocks with memory (the KV transfer of disaggregated serving).
+ * The manager keeps its state per slot in arrays (ref counts, eviction links, the block and its
+ * parent) rather than an object per cached block: a replay caches millions of blocks, and objects
+ * by the million cost the garbage collector more than the simulation.
  */
 import {type BlockHasher, hashKey} from '../../kv/block-hasher.js';
-import type {KvEventData, StoredBlock} from '../../kv/events.js';
-import {KeyTable} from '../../shared/key-table.js';
+import {type KvEventData, type KvEventSink, eventObjects} from '../../kv/events.js';
+import {SlotTable} from './slot-table.js';
 
 /** One full block: Dynamo's content hash, its sequence hash, and the latter as a Map key. */
 export interface Block {
@@ -38,50 +41,112 @@ export function chainBlock(hasher: BlockHasher, parent: Block | undefined, token
   return {key: hashKey(seq), local, seq};
 }
 
-interface CachedBlock {
-  refs: number;
-  slot: number;
-  block: Block;
-  parent: Block | undefined;
-  /** Links in the eviction list while inactive (refs = 0). */
-  prev: CachedBlock | undefined;
-  next: CachedBlock | undefined;
-}
-
 /** Blocks one sequence holds. */
 export interface SequenceBlocks {
   blocks: Block[];
   /** 1 when the sequence holds a private, partly filled block. */
   partial: number;
+  /**
+   * The slots of `blocks`, in order, as allocate() and promote() took them: free() needs no
+   * lookups (a held block stays in its slot: only blocks nobody uses are evicted or dropped).
+   */
+  held?: number[];
+}
+
+/** No slot (the end of the eviction list). */
+const NONE = -1;
+
+const CHUNK_BITS = 15;
+
+/**
+ * A reference per slot, in chunks of 32 Ki: one JS array of millions of entries (unbounded caches
+ * have 4 M slots) takes the engine's slow paths, and growing it costs more than the simulation.
+ */
+class SlotRefs<T> {
+  private readonly chunks: (T | undefined)[][] = [];
+
+  get(s: number): T | undefined {
+    return this.chunks[s >>> CHUNK_BITS]?.[s & ((1 << CHUNK_BITS) - 1)];
+  }
+
+  set(s: number, v: T | undefined): void {
+    let c = this.chunks[s >>> CHUNK_BITS];
+    if (!c) this.chunks[s >>> CHUNK_BITS] = c = new Array<T | undefined>(1 << CHUNK_BITS).fill(undefined);
+    c[s & ((1 << CHUNK_BITS) - 1)] = v;
+  }
 }
 
 export class KvBlockManager {
-  private readonly cached = new KeyTable<CachedBlock>();
-  /** Inactive blocks (no users) as an intrusive list, oldest release first = eviction order. */
-  private oldest: CachedBlock | undefined;
-  private newest: CachedBlock | undefined;
+  /** Block key → the slot its cached block sits in. */
+  private readonly slots: SlotTable;
+  // Per slot, while a block is cached there (the arrays grow as slots are first used):
+  private refs = new Int32Array(0);
+  /** Links in the eviction list while inactive (refs = 0). */
+  private prev = new Int32Array(0);
+  private next = new Int32Array(0);
+  private readonly block = new SlotRefs<Block>();
+  private readonly parent = new SlotRefs<Block>();
+  /** Inactive blocks (no users) as a list through prev/next, oldest release first = eviction order. */
+  private oldest = NONE;
+  private newest = NONE;
   private inactiveCount = 0;
   private privateBlocks = 0;
   private activeFull = 0;
-  /** allocate()'s per-block lookups, reused. */
-  private readonly scratch: (CachedBlock | undefined)[] = [];
+  /** allocate()'s per-block lookups (a slot or NONE), reused; entries past the prompt are stale. */
+  private readonly scratch: number[] = [];
+  /** Hears every change to the cached set; without one, no event is even built. */
+  private readonly sink: KvEventSink | undefined;
   /** Bumped whenever space is released, so a caller can tell a retry is pointless. */
   releases = 0;
-  /** Slots no cached block sits in; popped from the end, so the first blocks take slots 0, 1, 2 … */
-  private readonly freeSlots: number[];
+  /**
+   * Free slots: those released (reused last-released first), then every slot from `neverUsed` up,
+   * so the first blocks take slots 0, 1, 2 … (no list of all slots: a replay sizes caches at 4 M).
+   */
+  private readonly releasedSlots: number[] = [];
+  private neverUsed = 0;
 
   constructor(
     readonly totalBlocks: number,
     readonly blockSize: number,
-    /** Hears every change to the cached set; without one, no event is even built. */
-    private readonly onEvent?: (e: KvEventData) => void,
+    /** Hears every change to the cached set: events as objects, or as calls (a KvEventSink). */
+    onEvent?: ((e: KvEventData) => void) | KvEventSink,
   ) {
-    this.freeSlots = Array.from({length: totalBlocks}, (_, i) => totalBlocks - 1 - i);
+    this.sink = typeof onEvent === 'function' ? eventObjects(onEvent) : onEvent;
+    // Sized for every slot up to 128 Ki blocks (rehashing a growing table costs more than a replay's lookups).
+    this.slots = new SlotTable(Math.min(totalBlocks, 1 << 17));
+  }
+
+  /** A free slot, now holding `b` (under `parent`) with one user. */
+  private take(b: Block, parent: Block | undefined): number {
+    let s = this.releasedSlots.pop();
+    if (s === undefined) {
+      s = this.neverUsed++;
+      if (s >= this.refs.length) this.growSlots(s + 1);
+    }
+    this.refs[s] = 1;
+    this.block.set(s, b);
+    this.parent.set(s, parent);
+    this.slots.set(b.key, s);
+    this.activeFull++;
+    return s;
+  }
+
+  private growSlots(min: number): void {
+    const n = Math.max(min, Math.min(this.totalBlocks, Math.max(2 * this.refs.length, 1024)));
+    const grown = (a: Int32Array) => {
+      const out = new Int32Array(n);
+      out.set(a);
+      return out;
+    };
+    this.refs = grown(this.refs);
+    this.prev = grown(this.prev);
+    this.next = grown(this.next);
   }
 
   /** The slot of a cached block; undefined when it is not cached. */
   slotOf(block: Block): number | undefined {
-    return this.cached.get(block.key)?.slot;
+    const s = this.slots.get(block.key);
+    return s === NONE ? undefined : s;
   }
 
   /**
@@ -89,20 +154,22 @@ export class KvBlockManager {
    * evictions. Blocks in use are left alone.
    */
   discard(blocks: readonly Block[]): void {
-    const gone: bigint[] = [];
+    const gone: Block[] = [];
     for (const b of blocks) {
-      const c = this.cached.get(b.key);
-      if (!c || c.refs > 0) continue;
-      this.unlinkInactive(c);
-      this.drop(c);
-      gone.push(b.seq);
+      const s = this.slots.get(b.key);
+      if (s === NONE || this.refs[s]! > 0) continue;
+      this.unlinkInactive(s);
+      this.drop(s);
+      gone.push(b);
     }
-    if (gone.length) this.onEvent?.({type: 'removed', blockHashes: gone});
+    if (gone.length) this.sink?.removed(gone);
   }
 
-  private drop(c: CachedBlock): void {
-    this.cached.delete(c.block.key);
-    this.freeSlots.push(c.slot);
+  private drop(s: number): void {
+    this.slots.delete(this.block.get(s)!.key);
+    this.block.set(s, undefined);
+    this.parent.set(s, undefined);
+    this.releasedSlots.push(s);
   }
 
   get freeBlocks(): number {
@@ -119,28 +186,29 @@ export class KvBlockManager {
     return this.activeBlocks / this.totalBlocks;
   }
 
-  private pushInactive(c: CachedBlock): void {
-    c.prev = this.newest;
-    c.next = undefined;
-    if (this.newest) this.newest.next = c;
-    else this.oldest = c;
-    this.newest = c;
+  private pushInactive(s: number): void {
+    this.prev[s] = this.newest;
+    this.next[s] = NONE;
+    if (this.newest !== NONE) this.next[this.newest] = s;
+    else this.oldest = s;
+    this.newest = s;
     this.inactiveCount++;
   }
 
-  private unlinkInactive(c: CachedBlock): void {
-    if (c.prev) c.prev.next = c.next;
-    else this.oldest = c.next;
-    if (c.next) c.next.prev = c.prev;
-    else this.newest = c.prev;
-    c.prev = c.next = undefined;
+  private unlinkInactive(s: number): void {
+    const p = this.prev[s]!;
+    const n = this.next[s]!;
+    if (p !== NONE) this.next[p] = n;
+    else this.oldest = n;
+    if (n !== NONE) this.prev[n] = p;
+    else this.newest = p;
     this.inactiveCount--;
   }
 
   /** Takes a user on a cached block, reviving it if nobody used it. */
-  private use(c: CachedBlock): void {
-    if (c.refs++ === 0) {
-      this.unlinkInactive(c);
+  private use(s: number): void {
+    if (this.refs[s]!++ === 0) {
+      this.unlinkInactive(s);
       this.activeFull++;
     }
   }
@@ -148,7 +216,7 @@ export class KvBlockManager {
   /** How many leading blocks are cached (active or not). */
   cachedPrefix(blocks: readonly Block[]): number {
     let n = 0;
-    while (n < blocks.length && this.cached.has(blocks[n]!.key)) n++;
+    while (n < blocks.length && this.slots.has(blocks[n]!.key)) n++;
     return n;
   }
 
@@ -156,14 +224,14 @@ export class KvBlockManager {
   private makeRoom(n: number): boolean {
     if (this.freeBlocks >= n) return true;
     if (this.freeBlocks + this.inactiveCount < n) return false;
-    const evicted: bigint[] = [];
-    while (this.freeBlocks < n && this.oldest) {
-      const c = this.oldest;
-      this.unlinkInactive(c);
-      this.drop(c);
-      if (this.onEvent) evicted.push(c.block.seq);
+    const evicted: Block[] = [];
+    while (this.freeBlocks < n && this.oldest !== NONE) {
+      const s = this.oldest;
+      this.unlinkInactive(s);
+      if (this.sink) evicted.push(this.block.get(s)!);
+      this.drop(s);
     }
-    if (evicted.length) this.onEvent?.({type: 'removed', blockHashes: evicted});
+    if (evicted.length) this.sink?.removed(evicted);
     return true;
   }
 
@@ -179,44 +247,37 @@ export class KvBlockManager {
     // what eviction can free). Nothing is touched until the whole request fits, so a request that
     // waits for room does not refresh its blocks' LRU position.
     const found = this.scratch;
-    found.length = blocks.length;
     let hit = -1;
     let fresh = 0;
     let revivable = 0;
     for (let i = 0; i < blocks.length; i++) {
-      const c = this.cached.get(blocks[i]!.key);
-      found[i] = c;
-      if (!c) {
+      const s = this.slots.get(blocks[i]!.key);
+      found[i] = s;
+      if (s === NONE) {
         fresh++;
         if (hit < 0) hit = i;
-      } else if (c.refs === 0) revivable++;
+      } else if (this.refs[s] === 0) revivable++;
     }
     if (hit < 0) hit = blocks.length;
     if (fresh + partial > this.freeBlocks + this.inactiveCount - revivable) return -1;
-    for (let i = 0; i < blocks.length; i++) if (found[i]) this.use(found[i]!);
+    for (let i = 0; i < blocks.length; i++) if (found[i] !== NONE) this.use(found[i]!);
     this.makeRoom(fresh + partial);
-    // New blocks are published in runs, each under its parent.
-    let run: StoredBlock[] = [];
-    let runParent: bigint | undefined;
-    const flush = () => {
-      if (run.length) this.onEvent?.({type: 'stored', ...(runParent === undefined ? {} : {parentHash: runParent}), blocks: run});
-      run = [];
-    };
+    // New blocks are published in runs, each under its parent: blocks[runFrom … i).
+    const held = new Array<number>(blocks.length);
+    let runFrom = -1;
     for (let i = 0; i < blocks.length; i++) {
-      const b = blocks[i]!;
-      if (found[i]) {
-        flush(); // taken above
+      if (found[i] !== NONE) {
+        held[i] = found[i]!; // taken above
+        if (runFrom >= 0) this.sink?.stored(runFrom ? blocks[runFrom - 1] : undefined, blocks, runFrom, i);
+        runFrom = -1;
         continue;
       }
-      this.cached.set(b.key, {refs: 1, slot: this.freeSlots.pop()!, block: b, parent: i ? blocks[i - 1] : undefined, prev: undefined, next: undefined});
-      this.activeFull++;
-      if (!this.onEvent) continue;
-      if (!run.length) runParent = i ? blocks[i - 1]!.seq : undefined;
-      run.push({blockHash: b.seq, tokensHash: b.local});
+      held[i] = this.take(blocks[i]!, i ? blocks[i - 1] : undefined);
+      if (runFrom < 0) runFrom = i;
     }
-    flush();
-    found.length = 0;
+    if (runFrom >= 0) this.sink?.stored(runFrom ? blocks[runFrom - 1] : undefined, blocks, runFrom, blocks.length);
     seq.blocks = blocks.slice();
+    seq.held = held;
     seq.partial = partial;
     this.privateBlocks += partial;
     return hit;
@@ -236,42 +297,44 @@ export class KvBlockManager {
     if (!seq.partial) return;
     seq.partial = 0;
     this.privateBlocks--;
-    const existing = this.cached.get(block.key);
-    if (existing) {
+    let s = this.slots.get(block.key);
+    if (s !== NONE) {
       // Same content already cached (another sequence got there first): share it.
-      this.use(existing);
+      this.use(s);
     } else {
       const parent = seq.blocks.at(-1);
-      this.cached.set(block.key, {refs: 1, slot: this.freeSlots.pop()!, block, parent, prev: undefined, next: undefined});
-      this.activeFull++;
-      this.onEvent?.({type: 'stored', ...(parent ? {parentHash: parent.seq} : {}), blocks: [{blockHash: block.seq, tokensHash: block.local}]});
+      s = this.take(block, parent);
+      this.sink?.stored(parent, [block], 0, 1);
     }
     seq.blocks.push(block);
+    seq.held?.push(s);
   }
 
   /** Releases a sequence's blocks, tail first (deepest blocks become the first to evict). */
   free(seq: SequenceBlocks): void {
     this.privateBlocks -= seq.partial;
     seq.partial = 0;
+    const held = seq.held?.length === seq.blocks.length ? seq.held : undefined;
     for (let i = seq.blocks.length - 1; i >= 0; i--) {
-      const c = this.cached.get(seq.blocks[i]!.key);
-      if (!c) continue;
-      if (--c.refs === 0) {
+      const s = held ? held[i]! : this.slots.get(seq.blocks[i]!.key);
+      if (s === NONE) continue;
+      if (--this.refs[s]! === 0) {
         this.activeFull--;
-        this.pushInactive(c);
+        this.pushInactive(s);
       }
     }
     seq.blocks = [];
+    seq.held = undefined;
     this.releases++;
   }
 
   /** Drops every cached block nobody uses (like vLLM's reset_prefix_cache). */
   clearInactive(): void {
-    for (let c = this.oldest; c; c = c.next) this.drop(c);
-    this.oldest = this.newest = undefined;
+    for (let s = this.oldest; s !== NONE; s = this.next[s]!) this.drop(s);
+    this.oldest = this.newest = NONE;
     this.inactiveCount = 0;
     this.releases++;
-    this.onEvent?.({type: 'cleared'});
+    this.sink?.cleared();
   }
 
   /**
@@ -281,23 +344,24 @@ export class KvBlockManager {
   snapshot(): KvEventData[] {
     const out: KvEventData[] = [];
     const done = new Map<number, boolean>();
-    const visit = (c: CachedBlock): boolean => {
-      let ok = done.get(c.block.key);
+    const visit = (s: number): boolean => {
+      const b = this.block.get(s)!;
+      let ok = done.get(b.key);
       if (ok !== undefined) return ok;
-      const parent = c.parent && this.cached.get(c.parent.key);
-      ok = !c.parent || (parent !== undefined && visit(parent));
-      done.set(c.block.key, ok);
-      if (ok) out.push({type: 'stored', ...(c.parent ? {parentHash: c.parent.seq} : {}), blocks: [{blockHash: c.block.seq, tokensHash: c.block.local}]});
+      const parent = this.parent.get(s);
+      ok = !parent || (this.slots.has(parent.key) && visit(this.slots.get(parent.key)));
+      done.set(b.key, ok);
+      if (ok) out.push({type: 'stored', ...(parent ? {parentHash: parent.seq} : {}), blocks: [{blockHash: b.seq, tokensHash: b.local}]});
       return ok;
     };
-    for (const c of this.cached.values()) visit(c);
+    for (const s of this.slots.values()) visit(s);
     return out;
   }
 
   /** Eviction order of inactive blocks (oldest first), for tests and debugging. */
   evictionOrder(): bigint[] {
     const out: bigint[] = [];
-    for (let c = this.oldest; c; c = c.next) out.push(c.block.seq);
+    for (let s = this.oldest; s !== NONE; s = this.next[s]!) out.push(this.block.get(s)!.seq);
     return out;
   }
 }

@@ -106,4 +106,33 @@ describe('MockScheduler', () => {
     // Then one decode step per token at the current KV usage: 62 full blocks + 1 partial of 16.
     expect(outputs[1]!.at - outputs[0]!.at).toBeCloseTo(perf.decodeMs(63 / 1000), 6);
   });
+
+  it('runs quiet steps at once exactly as one step each (same tokens, KV, clock)', () => {
+    const run = (quiet: boolean) => {
+      const {kv, s} = setup(60, 4);
+      for (const [id, len, max] of [['a', 10, 40], ['b', 13, 25], ['c', 6, 60]] as const) s.add(request(id, range(len, len), max, {ignoreEos: true}));
+      let clock = 0;
+      let steps = 0;
+      const tokens = new Map<string, number>();
+      for (;;) {
+        const k = quiet ? s.quietSteps() : 0;
+        if (k > 0) {
+          const d = s.quietStepMs();
+          for (let i = 0; i < k; i++) clock += d;
+          for (const r of s.runQuiet(k)) tokens.set(r.id, (tokens.get(r.id) ?? 0) + k);
+          steps += k;
+          continue;
+        }
+        const step = s.schedule();
+        if (!step) break;
+        clock += step.durationMs;
+        steps++;
+        for (const o of s.complete(step)) tokens.set(o.id, (tokens.get(o.id) ?? 0) + 1);
+      }
+      return {clock, steps, tokens: [...tokens], counters: {...s.counters}, cached: kv.evictionOrder()};
+    };
+    const stepped = run(false);
+    expect(run(true)).toEqual(stepped);
+    expect(stepped.tokens).toEqual([['a', 40], ['b', 25], ['c', 60]]);
+  });
 });

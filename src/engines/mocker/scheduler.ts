@@ -45,8 +45,8 @@ export interface TokenOutput {
 interface Sequence {
   req: MockRequest;
   blocks: SequenceBlocks;
-  /** Tokens sampled so far (the sequence is prompt ‖ generated). */
-  generated: number[];
+  /** Tokens sampled so far, the first `output` of these (the sequence is prompt ‖ generated). */
+  generated: Uint32Array;
   promptLength: number;
   promptBlocks: Block[];
   /** Prompt tokens from `tailFrom` on (all of them for a token prompt). */
@@ -59,6 +59,8 @@ interface Sequence {
   output: number;
   cachedTokens: number;
   admittedOnce: boolean;
+  /** In `running` (a flag, so a step's completion need not search the list). */
+  running: boolean;
   /** `blocks.releases` when its blocks last did not fit: no retry until space is released. */
   failedAt: number;
 }
@@ -112,7 +114,7 @@ export class MockScheduler {
     this.waiting.push({
       req,
       blocks: {blocks: [], partial: 0},
-      generated: [],
+      generated: new Uint32Array(16),
       promptLength: p.length,
       promptBlocks: blockPrompt ? p.blocks : blocksOf(this.opts.hasher, p),
       promptTail: blockPrompt ? p.tail : p,
@@ -122,6 +124,7 @@ export class MockScheduler {
       output: 0,
       cachedTokens: 0,
       admittedOnce: false,
+      running: false,
       failedAt: -1,
     });
   }
@@ -132,6 +135,7 @@ export class MockScheduler {
       const i = q.findIndex((s) => s.req.id === id);
       if (i >= 0) {
         const [s] = q.splice(i, 1);
+        s!.running = false;
         this.opts.blocks.free(s!.blocks);
         return true;
       }
@@ -141,6 +145,7 @@ export class MockScheduler {
 
   private preempt(victim: Sequence): void {
     this.running.splice(this.running.indexOf(victim), 1);
+    victim.running = false;
     this.opts.blocks.free(victim.blocks);
     victim.computed = 0;
     victim.target = victim.promptLength + Math.max(0, victim.output - 1);
@@ -207,15 +212,56 @@ export class MockScheduler {
         this.counters.prefixHitTokens += seq.computed;
       }
       this.running.push(seq);
+      seq.running = true;
       const n = Math.min(seq.target - seq.computed, budget);
       prefill.push({seq, tokens: n});
       budget -= n;
     }
 
     if (!prefill.length && !decode.length) return undefined;
-    const prefillTokens = prefill.reduce((a, p) => a + p.tokens, 0);
+    const prefillTokens = maxNumBatchedTokens - budget - decode.length;
     const durationMs = this.opts.perf.prefillMs(prefillTokens) + (decode.length ? this.opts.perf.decodeMs(blocks.usage) : 0);
     return {prefill, decode, prefillTokens, durationMs};
+  }
+
+  /**
+   * How many coming steps are quiet: decode steps of every running sequence that change nothing
+   * but token counts (nothing waits or prefills; no sequence finishes, fills its last block or
+   * needs a new one; the KV usage, hence the step time, stays put). A simulator may run them at
+   * once (`runQuiet`) instead of one schedule()/complete() pair each. 0 when the next step is not.
+   */
+  quietSteps(): number {
+    if (this.waiting.length || !this.running.length || this.running.length > this.opts.maxNumBatchedTokens) return 0;
+    const bs = this.opts.blocks.blockSize;
+    let n = Number.POSITIVE_INFINITY;
+    for (const seq of this.running) {
+      if (seq.computed < seq.target) return 0;
+      if (!seq.req.ignoreEos && seq.req.eosTokenId !== undefined) return 0; // any token may stop it
+      // At computed % bs = 0 the step takes a new block (reserveSlot); at bs − 1 it fills one (promote).
+      const c = seq.computed % bs;
+      if (c === 0) return 0;
+      n = Math.min(n, bs - 1 - c, seq.req.maxTokens - seq.output - 1);
+    }
+    return Math.max(0, n);
+  }
+
+  /** The modelled duration of each quiet step (what schedule() gives such a step). */
+  quietStepMs(): number {
+    return this.opts.perf.prefillMs(0) + this.opts.perf.decodeMs(this.opts.blocks.usage);
+  }
+
+  /** Runs `n` ≤ quietSteps() quiet steps at once; returns the requests that got `n` tokens each (every running one). */
+  runQuiet(n: number): MockRequest[] {
+    const reqs: MockRequest[] = [];
+    for (const seq of this.running) {
+      const g = room(seq, n);
+      for (let i = seq.output; i < seq.output + n; i++) g[i] = seq.req.nextToken();
+      seq.computed += n;
+      seq.output += n;
+      reqs.push(seq.req);
+    }
+    this.counters.generationTokens += n * this.running.length;
+    return reqs;
   }
 
   complete(step: Step): TokenOutput[] {
@@ -223,13 +269,13 @@ export class MockScheduler {
     const bs = this.opts.blocks.blockSize;
     const hasher = this.opts.hasher;
     for (const {seq, tokens} of step.prefill) {
-      if (!this.running.includes(seq)) continue; // cancelled during the step
+      if (!seq.running) continue; // cancelled during the step
       seq.computed += tokens;
       this.counters.promptTokens += tokens;
       if (seq.computed === seq.target && seq.output === 0) out.push(this.sample(seq, true));
     }
     for (const seq of step.decode) {
-      if (!this.running.includes(seq)) continue;
+      if (!seq.running) continue;
       seq.computed++;
       if (seq.computed % bs === 0) {
         this.opts.blocks.promote(seq.blocks, chainBlock(hasher, seq.blocks.blocks.at(-1), tokensOf(seq, seq.computed - bs, seq.computed)));
@@ -241,7 +287,7 @@ export class MockScheduler {
 
   private sample(seq: Sequence, first: boolean): TokenOutput {
     const token = seq.req.nextToken();
-    seq.generated.push(token);
+    room(seq, 1)[seq.output] = token;
     seq.output++;
     this.counters.generationTokens++;
     let finish: FinishReason | undefined;
@@ -249,15 +295,27 @@ export class MockScheduler {
     else if (seq.output >= seq.req.maxTokens) finish = 'length';
     if (finish) {
       this.running.splice(this.running.indexOf(seq), 1);
+      seq.running = false;
       this.opts.blocks.free(seq.blocks);
     }
-    return {id: seq.req.id, token, ...(first ? {cachedTokens: seq.cachedTokens} : {}), ...(finish ? {finish} : {})};
+    // One shape for every output (spreading optional fields in costs more than the rest of a token).
+    return {id: seq.req.id, token, cachedTokens: first ? seq.cachedTokens : undefined, finish};
   }
 }
 
+/** `seq.generated`, grown to hold `n` more tokens. */
+function room(seq: Sequence, n: number): Uint32Array {
+  if (seq.output + n > seq.generated.length) {
+    const grown = new Uint32Array(Math.max(seq.output + n, 2 * seq.generated.length));
+    grown.set(seq.generated.subarray(0, seq.output));
+    seq.generated = grown;
+  }
+  return seq.generated;
+}
+
 /** Tokens [from, to) of prompt ‖ generated (never before the prompt's tail when it came as blocks). */
-function tokensOf(seq: Sequence, from: number, to: number): number[] {
-  const out = new Array<number>(to - from);
+function tokensOf(seq: Sequence, from: number, to: number): Uint32Array {
+  const out = new Uint32Array(to - from); // what the native hasher takes as is
   for (let i = from; i < to; i++) out[i - from] = i < seq.promptLength ? seq.promptTail[i - seq.tailFrom]! : seq.generated[i - seq.promptLength]!;
   return out;
 }

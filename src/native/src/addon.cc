@@ -70,6 +70,60 @@ napi_value HashBlocks(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// The tokens `dynamo replay` gives a Mooncake hash id (src/replay/trace-prompts.ts idTokens, bit
+// for bit): a cheap integer mix of id and position, scaled to the vocabulary.
+uint32_t trace_mix(uint32_t seed, size_t j) {
+  uint32_t h = seed ^ (static_cast<uint32_t>(j + 1) * 0xc2b2ae35u);
+  h ^= h >> 15;
+  h *= 0x2c1b3c6du;
+  return h ^ (h >> 12);
+}
+
+void trace_id_tokens(uint32_t id, uint32_t* out, size_t n, double vocab) {
+  uint32_t seed = (id ^ 0x9e3779b9u) * 0x85ebca6bu;
+  if (vocab == static_cast<double>(static_cast<uint32_t>(vocab)) && vocab < 2097152.0) {
+    // ⌊h / 2³² · vocab⌋ in integers: exact, as h · vocab < 2⁵³ is exact in doubles too (and this vectorizes).
+    uint64_t v = static_cast<uint64_t>(vocab);
+    for (size_t j = 0; j < n; j++) out[j] = static_cast<uint32_t>((static_cast<uint64_t>(trace_mix(seed, j)) * v) >> 32);
+    return;
+  }
+  for (size_t j = 0; j < n; j++) out[j] = static_cast<uint32_t>(static_cast<double>(trace_mix(seed, j)) / 4294967296.0 * vocab);
+}
+
+// hashTraceIds(ids: Uint32Array, idTokens: number, vocab: number, blockSize: number, seed: bigint,
+// parent?: bigint): BigUint64Array → hashBlocks of the ids' tokens (trace_id_tokens, one id after
+// another): a prompt's new trace ids in one call, without its tokens crossing into JavaScript.
+napi_value HashTraceIds(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  uint32_t* ids;
+  size_t count;
+  uint32_t id_tokens, block_size;
+  double vocab;
+  uint64_t seed;
+  bool lossless;
+  if (!typed(env, a.argv[0], napi_uint32_array, &ids, &count)) return throw_type(env, "ids must be a Uint32Array");
+  if (napi_get_value_uint32(env, a.argv[1], &id_tokens) != napi_ok || id_tokens == 0) return throw_type(env, "idTokens must be a positive integer");
+  if (napi_get_value_double(env, a.argv[2], &vocab) != napi_ok || !(vocab >= 1)) return throw_type(env, "vocab must be a positive number");
+  if (napi_get_value_uint32(env, a.argv[3], &block_size) != napi_ok || block_size == 0) return throw_type(env, "blockSize must be a positive integer");
+  if (napi_get_value_bigint_uint64(env, a.argv[4], &seed, &lossless) != napi_ok) return throw_type(env, "seed must be a bigint");
+  uint64_t parent = 0;
+  bool has_parent = a.argc > 5 && napi_get_value_bigint_uint64(env, a.argv[5], &parent, &lossless) == napi_ok;
+  std::vector<uint32_t> tokens(count * id_tokens);
+  for (size_t i = 0; i < count; i++) trace_id_tokens(ids[i], tokens.data() + i * id_tokens, id_tokens, vocab);
+  size_t blocks = tokens.size() / block_size;
+  napi_value buffer, out;
+  void* raw;
+  NAPI_CALL(napi_create_arraybuffer(env, blocks * 2 * sizeof(uint64_t), &raw, &buffer));
+  auto* h = static_cast<uint64_t*>(raw);
+  for (size_t b = 0; b < blocks; b++) {
+    h[b] = XXH3_64bits_withSeed(tokens.data() + b * block_size, block_size * sizeof(uint32_t), seed);
+    h[blocks + b] = b ? chain(h[blocks + b - 1], h[b]) : has_parent ? chain(parent, h[b]) : h[b];
+  }
+  NAPI_CALL(napi_create_typedarray(env, napi_biguint64_array, blocks * 2, buffer, 0, &out));
+  return out;
+}
+
 // xxh3(bytes: Uint8Array, seed: bigint): bigint — plain XXH3-64, for LoRA seeds and tests.
 napi_value Xxh3(napi_env env, napi_callback_info info) {
   Args a;
@@ -248,7 +302,7 @@ napi_value IndexFindMatches(napi_env env, napi_callback_info info) {
 }
 
 // What was built, for `DYNAMO_NATIVE_DEBUG=1` (is the addon in the binary, and which one).
-#define DYNAMO_NATIVE_VERSION 4  // bump when the addon's behaviour or API changes
+#define DYNAMO_NATIVE_VERSION 5  // bump when the addon's behaviour or API changes
 #define STR2(x) #x
 #define STR(x) STR2(x)
 
@@ -259,6 +313,7 @@ napi_value Init(napi_env env, napi_value exports) {
   if (napi_set_named_property(env, exports, "version", version) != napi_ok) return nullptr;
   const napi_property_descriptor props[] = {
       {"hashBlocks", nullptr, HashBlocks, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"hashTraceIds", nullptr, HashTraceIds, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"xxh3", nullptr, Xxh3, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"indexNew", nullptr, IndexNew, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"indexFree", nullptr, IndexFree, nullptr, nullptr, nullptr, napi_default, nullptr},

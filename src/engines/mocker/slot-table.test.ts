@@ -1,0 +1,24 @@
+import {describe, expect, it} from 'vitest';
+import {prng} from '../../shared/prng.js';
+import {SlotTable} from './slot-table.js';
+
+describe('SlotTable', () => {
+  it('agrees with a Map through inserts, replacements, deletes and growth', () => {
+    const random = prng(7);
+    const t = new SlotTable(4);
+    const m = new Map<number, number>();
+    for (let step = 0; step < 20_000; step++) {
+      // Keys up to 2^53 − 1, from a small pool so that deletes and replacements hit.
+      const key = Math.floor(random() * 3000) * 3_002_399_751_581 + (step % 3);
+      if (random() < 0.4) expect(t.delete(key)).toBe(m.delete(key));
+      else {
+        t.set(key, step);
+        m.set(key, step);
+      }
+    }
+    expect(t.size).toBe(m.size);
+    for (const [k, v] of m) expect(t.get(k)).toBe(v);
+    expect(t.get(-5 + 1)).toBe(-1);
+    expect([...t.values()].sort((a, b) => a - b)).toEqual([...m.values()].sort((a, b) => a - b));
+  });
+});
