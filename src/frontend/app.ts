@@ -105,6 +105,10 @@ export function createFrontendApp(deps: FrontendDeps): HttpApp {
     checkAuth(req);
     const obs = new RequestMetrics(metrics, {model, endpoint, arrivedAt});
     obs.admitted();
+    // Requests that arrived together are each stamped before any of them is tokenized: the server
+    // calls a handler only once the one before it awaits, and tokenizing a long prompt is ~1 ms of
+    // work. Without this turn, a request's wait behind the others would be missing from its TTFT.
+    await new Promise((r) => setImmediate(r));
     try {
       const full = deps.overloaded?.();
       if (full) throw new ServeError('rejected', `Service overloaded: ${full}; retry later`, null, deps.overloadStatus);
