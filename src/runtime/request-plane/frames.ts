@@ -9,7 +9,7 @@
  * Backpressure is per stream: a worker may send `credit` data frames, and the client grants more as
  * its consumer reads (so one slow HTTP client never stalls the other streams on the connection).
  */
-import {Decoder, Encoder} from '@msgpack/msgpack';
+import {Decoder, Encoder, ExtensionCodec} from '@msgpack/msgpack';
 
 export type ClientFrame = {t: 'hello'; token: string} | {t: 'req'; id: number; body: unknown} | {t: 'cancel'; id: number} | {t: 'credit'; id: number; n: number};
 export type ServerFrame =
@@ -22,7 +22,37 @@ export const INITIAL_CREDIT = 256;
 /** Largest frame accepted; a bigger length prefix means a broken or hostile peer. */
 export const MAX_FRAME_BYTES = 32 * 1024 * 1024;
 
-const encoder = new Encoder({ignoreUndefined: true});
+/**
+ * Long arrays of 32-bit unsigned integers (a prompt's token ids) travel as one msgpack extension of
+ * little-endian words rather than one msgpack int each: encoding 1,000 ids becomes a copy, not a
+ * thousand typed writes, and they decode back to the same plain array. Shorter or other arrays are
+ * ordinary msgpack.
+ */
+const UINT32_ARRAY = 0x11;
+const PACK_FROM = 32;
+
+function packUint32s(value: unknown): Uint8Array | null {
+  if (!Array.isArray(value) || value.length < PACK_FROM) return null;
+  for (let i = 0; i < value.length; i++) {
+    const v = value[i];
+    if (typeof v !== 'number' || v >>> 0 !== v) return null;
+  }
+  const words = new Uint32Array(value as number[]);
+  // Little-endian on the wire, whatever the host (every supported host is little-endian: a view suffices).
+  return new Uint8Array(words.buffer);
+}
+
+function unpackUint32s(data: Uint8Array): number[] {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const out = new Array<number>(data.byteLength >>> 2);
+  for (let i = 0; i < out.length; i++) out[i] = view.getUint32(i * 4, true);
+  return out;
+}
+
+const codec = new ExtensionCodec();
+codec.register({type: UINT32_ARRAY, encode: packUint32s, decode: unpackUint32s});
+
+const encoder = new Encoder({ignoreUndefined: true, extensionCodec: codec});
 
 export function encodeFrame(frame: ClientFrame | ServerFrame): Buffer {
   const body = encoder.encode(frame);
@@ -35,7 +65,7 @@ export function encodeFrame(frame: ClientFrame | ServerFrame): Buffer {
 /** Incremental decoder: feed socket chunks, get whole frames. */
 export class FrameReader {
   private buf: Buffer = Buffer.alloc(0);
-  private readonly decoder = new Decoder();
+  private readonly decoder = new Decoder({extensionCodec: codec});
 
   push(chunk: Buffer): unknown[] {
     this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;

@@ -30,6 +30,26 @@ describe('frames', () => {
     for (let i = 0; i < bytes.length; i += 7) got.push(...r.push(bytes.subarray(i, i + 7)));
     expect(got).toEqual([{t: 'req', id: 1, body: {a: 'x'.repeat(300)}}, {t: 'cancel', id: 2}]);
   });
+
+  it('carry long arrays of token ids packed, and decode them to the same plain arrays', () => {
+    const ids = Array.from({length: 1000}, (_, i) => (i * 2654435761) >>> 0);
+    const bodies = [
+      {tokenIds: ids, rest: [1, 2, 3]},
+      {mixed: [...ids.slice(0, 40), -1], floats: [...ids.slice(0, 40), 0.5], big: [...ids.slice(0, 40), 2 ** 32], short: ids.slice(0, 31)},
+    ];
+    const plain = Buffer.byteLength(JSON.stringify(ids)); // msgpack spends up to 5 bytes an id; packed: 4
+    for (const body of bodies) {
+      const bytes = encodeFrame({t: 'req', id: 7, body});
+      const r = new FrameReader();
+      // Odd chunk sizes: the packed words arrive unaligned.
+      const got: unknown[] = [];
+      for (let i = 0; i < bytes.length; i += 13) got.push(...r.push(bytes.subarray(i, i + 13)));
+      expect(got).toEqual([{t: 'req', id: 7, body}]);
+      expect(Array.isArray((got[0] as {body: Record<string, unknown>}).body[Object.keys(body)[0]!])).toBe(true);
+    }
+    expect(encodeFrame({t: 'req', id: 7, body: {tokenIds: ids}}).length).toBeLessThan(4 * ids.length + 64);
+    expect(plain).toBeGreaterThan(4 * ids.length);
+  });
 });
 
 describe('request plane', () => {
