@@ -65,6 +65,7 @@ export function createFrontendApp(deps: FrontendDeps): HttpApp {
       abort.abort();
     };
     req.signal.addEventListener('abort', onGone, {once: true});
+    if (req.signal.aborted) onGone(); // gone while its prompt was being tokenized
     const settle = (error: ServeError | undefined) => {
       finished = true;
       req.signal.removeEventListener('abort', onGone);
