@@ -107,6 +107,13 @@ export interface NativeAddon {
   /** Status: 0 ok, 1 parent block not found, 2 block not found. `count`: use only the first `count` entries (reused scratch arrays). */
   indexStore(index: object, worker: number, parent: bigint | null, locals: BigUint64Array, externals: BigUint64Array, count?: number): number;
   indexRemove(index: object, worker: number, externals: BigUint64Array, count?: number): number;
+  /**
+   * Stored and removed events in order, in one call: ops holds (kind, worker, count) per event
+   * (kind 0 = stored at the root, 1 = stored under a parent, 2 = removed); hashes holds, event after
+   * event, the parent (kind 1), then `count` locals and `count` externals (stored) or `count`
+   * externals (removed).
+   */
+  indexApply(index: object, ops: Uint32Array, nOps: number, hashes: BigUint64Array): void;
   indexClear(index: object, worker: number): void;
   indexTreeSize(index: object, worker: number): number;
   /** Writes scores[w] (leading blocks worker w holds) and sizes[w] (its blocks) for every worker; returns how many workers there are. */

@@ -233,3 +233,63 @@ describe('native index arguments', () => {
     expect(() => ix.store('w', undefined, [1n, 2n], [3n])).toThrow(/length/);
   });
 });
+
+describe('queued events', () => {
+  it.each([
+    ['typescript', () => new TsKvIndex()],
+    ['native', nativeIndex],
+  ] as const)('%s: queueStored/queueRemoved end as the same calls made at once, in order, across full batches and clears', (_, make) => {
+    const rand = prng(5);
+    const direct = new TsKvIndex();
+    const queued: KvIndex = make();
+    const idOf = (local: bigint) => local * 31n + 7n;
+    const blocksOf = (p: bigint[]) => p.map((local) => ({local, seq: idOf(local)}));
+    const prefixes = Array.from({length: 30}, (_, p) => Array.from({length: 40}, (_, i) => BigInt(p * 1000 + i + 1)));
+    // One stored event longer than the native batch buffer (64 Ki hashes): it must go alone.
+    const huge = Array.from({length: 40_000}, (_, i) => BigInt(5_000_000 + i));
+    queued.queueStored('w0', undefined, blocksOf(huge), 0, huge.length);
+    direct.store('w0', undefined, huge, huge.map(idOf));
+    for (let op = 0; op < 20_000; op++) {
+      const w = `w${Math.floor(rand() * 5)}`;
+      const p = prefixes[Math.floor(rand() * prefixes.length)]!;
+      const r = rand();
+      if (r < 0.55) {
+        // A run under its parent (from > 0) or from the root, as the block manager publishes them.
+        const from = rand() < 0.5 ? 0 : Math.floor(rand() * 10);
+        const to = from + 1 + Math.floor(rand() * (p.length - from));
+        queued.queueStored(w, from ? idOf(p[from - 1]!) : undefined, blocksOf(p), from, to);
+        direct.store(w, from ? idOf(p[from - 1]!) : undefined, p.slice(from, to), p.slice(from, to).map(idOf));
+      } else if (r < 0.99) {
+        const tail = p.slice(p.length - 1 - Math.floor(rand() * 5)).reverse();
+        queued.queueRemoved(w, blocksOf(tail));
+        direct.remove(w, tail.map(idOf));
+      } else {
+        queued.clear(w);
+        direct.clear(w);
+      }
+      // Rarely enough that batches fill up (~100 Ki hashes between queries) and go on their own.
+      if (op % 4000 === 0) {
+        const q = prefixes[Math.floor(rand() * prefixes.length)]!;
+        expect(queued.findMatches(q)).toEqual(direct.findMatches(q));
+        for (let k = 0; k < 5; k++) expect(queued.treeSize(`w${k}`)).toBe(direct.treeSize(`w${k}`));
+      }
+    }
+    expect(queued.findMatches(huge.slice(0, 100)).scores.get('w0')).toBe(direct.findMatches(huge.slice(0, 100)).scores.get('w0'));
+  });
+
+  it('indexApply refuses ops that name more hashes than given, or a bad kind', () => {
+    const addon = native!;
+    const ix = addon.indexNew();
+    expect(() => addon.indexApply(ix, Uint32Array.from([0, 0, 2]), 1, new BigUint64Array(3))).toThrow(/more hashes/);
+    expect(() => addon.indexApply(ix, Uint32Array.from([7, 0, 0]), 1, new BigUint64Array(0))).toThrow(/bad kind/);
+    addon.indexApply(ix, Uint32Array.from([0, 0, 2, 2, 0, 1]), 2, BigUint64Array.from([1n, 2n, 11n, 12n, 12n]));
+    addon.indexFree(ix);
+  });
+
+  it('drops removals for a worker the index never saw', () => {
+    const ix = nativeIndex();
+    ix.queueRemoved('nobody', [{local: 1n, seq: 2n}]);
+    expect(ix.treeSize('nobody')).toBe(0);
+    expect(ix.findMatches([1n]).scores.size).toBe(0);
+  });
+});

@@ -4,6 +4,7 @@
  */
 import {type NativeAddon, native} from '../native/index.js';
 import {hashKey} from '../kv/block-hasher.js';
+import type {KvBlockHashes} from '../kv/events.js';
 import {type EventStatus, type OverlapScores, PrefixIndex} from './prefix-index.js';
 
 export interface KvIndex {
@@ -14,6 +15,13 @@ export interface KvIndex {
   store(worker: string, parent: bigint | undefined, locals: ArrayLike<bigint>, externals: ArrayLike<bigint>, count?: number): EventStatus;
   /** A `removed` event, by engine ids (the first `count`, all by default). */
   remove(worker: string, externals: ArrayLike<bigint>, count?: number): EventStatus;
+  /**
+   * A `stored` event of blocks[from … to) under `parent`, and a `removed` event, that may wait: the
+   * index applies what waits, in order, before any other call (the native one in one call per
+   * batch: a replay feeds millions of events). Their statuses are not reported.
+   */
+  queueStored(worker: string, parent: bigint | undefined, blocks: readonly KvBlockHashes[], from: number, to: number): void;
+  queueRemoved(worker: string, blocks: readonly KvBlockHashes[]): void;
   /** A `cleared` event, or the worker left. */
   clear(worker: string): void;
   treeSize(worker: string): number;
@@ -36,6 +44,13 @@ export class TsKvIndex implements KvIndex {
   }
   remove(worker: string, externals: ArrayLike<bigint>, count = externals.length): EventStatus {
     return this.index.remove(worker, keys(externals, count));
+  }
+  queueStored(worker: string, parent: bigint | undefined, blocks: readonly KvBlockHashes[], from: number, to: number): void {
+    const b = blocks.slice(from, to);
+    this.store(worker, parent, b.map((x) => x.local), b.map((x) => x.seq));
+  }
+  queueRemoved(worker: string, blocks: readonly KvBlockHashes[]): void {
+    this.remove(worker, blocks.map((b) => b.seq));
   }
   clear(worker: string): void {
     this.index.clear(worker);
@@ -67,6 +82,11 @@ export class NativeKvIndex implements KvIndex {
   /** Reused for events given as plain arrays (a typed array per event costs more than the event). */
   private scratchA = new BigUint64Array(256);
   private scratchB = new BigUint64Array(256);
+  /** Queued events for indexApply: (kind, worker, count) each, and their hashes (kinds as in index.d.cts). */
+  private ops = new Uint32Array(3 * 4096);
+  private nOps = 0;
+  private hashes = new BigUint64Array(1 << 16);
+  private nHashes = 0;
 
   /** The first `n` of `a` as a BigUint64Array: itself, or copied into scratch (`into` picks which). */
   private packed(a: ArrayLike<bigint>, into: 'a' | 'b', n = a.length): BigUint64Array {
@@ -98,7 +118,52 @@ export class NativeKvIndex implements KvIndex {
     return i;
   }
 
+  /** Room for one more queued event of `need` hashes (applying what waits when full). */
+  private room(need: number): void {
+    if (this.nOps * 3 === this.ops.length || this.nHashes + need > this.hashes.length) this.flush();
+    if (need > this.hashes.length) this.hashes = new BigUint64Array(2 * need);
+    this.sizesFresh = false;
+  }
+
+  private queued(kind: number, worker: number, count: number): void {
+    const o = 3 * this.nOps++;
+    this.ops[o] = kind;
+    this.ops[o + 1] = worker;
+    this.ops[o + 2] = count;
+  }
+
+  queueStored(worker: string, parent: bigint | undefined, blocks: readonly KvBlockHashes[], from: number, to: number): void {
+    const n = to - from;
+    this.room(2 * n + 1);
+    const h = this.hashes;
+    let at = this.nHashes;
+    if (parent !== undefined) h[at++] = parent;
+    for (let i = from; i < to; i++) h[at++] = blocks[i]!.local;
+    for (let i = from; i < to; i++) h[at++] = blocks[i]!.seq;
+    this.nHashes = at;
+    this.queued(parent === undefined ? 0 : 1, this.id(worker), n);
+  }
+
+  queueRemoved(worker: string, blocks: readonly KvBlockHashes[]): void {
+    const w = this.ids.get(worker);
+    if (w === undefined) return; // nothing stored, nothing to remove
+    this.room(blocks.length);
+    const h = this.hashes;
+    let at = this.nHashes;
+    for (const b of blocks) h[at++] = b.seq;
+    this.nHashes = at;
+    this.queued(2, w, blocks.length);
+  }
+
+  /** Applies the queued events. */
+  private flush(): void {
+    if (!this.nOps) return;
+    this.addon.indexApply(this.handle, this.ops, this.nOps, this.hashes);
+    this.nOps = this.nHashes = 0;
+  }
+
   store(worker: string, parent: bigint | undefined, locals: ArrayLike<bigint>, externals: ArrayLike<bigint>, count?: number): EventStatus {
+    this.flush();
     if (count === undefined && locals.length !== externals.length) throw new Error('locals and externals differ in length');
     const n = count ?? locals.length;
     if (n > locals.length || n > externals.length) throw new Error('count exceeds the arrays');
@@ -106,11 +171,13 @@ export class NativeKvIndex implements KvIndex {
     return STATUS[this.addon.indexStore(this.handle, this.id(worker), parent ?? null, this.packed(locals, 'a', n), this.packed(externals, 'b', n), n)]!;
   }
   remove(worker: string, externals: ArrayLike<bigint>, count = externals.length): EventStatus {
+    this.flush();
     this.sizesFresh = false;
     const w = this.ids.get(worker);
     return w === undefined ? 'block_not_found' : STATUS[this.addon.indexRemove(this.handle, w, this.packed(externals, 'b', count), count)]!;
   }
   clear(worker: string): void {
+    this.flush();
     this.sizesFresh = false;
     const w = this.ids.get(worker);
     if (w !== undefined) this.addon.indexClear(this.handle, w);
@@ -118,6 +185,7 @@ export class NativeKvIndex implements KvIndex {
   treeSize(worker: string): number {
     const w = this.ids.get(worker);
     if (w === undefined) return 0;
+    this.flush();
     return this.sizesFresh ? this.sizes[w]! : this.addon.indexTreeSize(this.handle, w);
   }
 
@@ -127,6 +195,7 @@ export class NativeKvIndex implements KvIndex {
    * next call).
    */
   findMatchesInto(locals: ArrayLike<bigint>): number {
+    this.flush();
     if (!locals.length) {
       this.scores.fill(0);
       return 0;
@@ -147,6 +216,7 @@ export class NativeKvIndex implements KvIndex {
 
   /** Releases the native memory now rather than when the collector finds the index (it must not be used after). */
   dispose(): void {
+    this.nOps = this.nHashes = 0;
     this.sizesFresh = false;
     this.addon.indexFree(this.handle);
   }

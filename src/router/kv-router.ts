@@ -64,7 +64,6 @@ export class KvRouter implements RequestRouter {
   choose(req: RouteRequest, workers: readonly WorkerSnapshot[]): RouteDecision | undefined {
     if (!workers.length) return undefined;
     const now = this.now();
-    this.flushRemovals();
     this.sweep(now);
     const h = req.blockHashes ?? this.hasher.hashAll(req.tokens);
     const seqs = req.blockHashes?.keys ?? Array.from(h.sequence, hashKey);
@@ -104,7 +103,6 @@ export class KvRouter implements RequestRouter {
   readonly applyEvent?: (worker: string, e: KvEventData) => void;
 
   private apply(worker: string, e: KvEventData): void {
-    this.flushRemovals();
     if (e.type === 'stored') {
       this.index.store(
         worker,
@@ -116,61 +114,17 @@ export class KvRouter implements RequestRouter {
     else this.index.clear(worker);
   }
 
-  /** Each event sink's way to apply the removals it holds back. */
-  private readonly flushes: (() => void)[] = [];
-  private removalsPending = false;
-
   /** KV events mode only: a worker's events as calls. */
   readonly eventSink?: (worker: string) => KvEventSink;
 
   private sink(worker: string): KvEventSink {
-    // The hashes go to the index through reused typed arrays: no array or BigInt per event.
-    // Removals wait and go as one call (evictions come a block at a time) before the worker's next
-    // stored or cleared event and before any query: the index sees the same events in its order.
-    let locals = new BigUint64Array(256);
-    let seqs = new BigUint64Array(256);
-    let removed = new BigUint64Array(256);
-    let pending = 0;
-    const flush = () => {
-      if (pending) this.index.remove(worker, removed, pending);
-      pending = 0;
-    };
-    this.flushes.push(flush);
+    // Stored and removed events wait in the index and go in batches (it applies them, in order,
+    // before it is read): no array, BigInt or native call per event.
     return {
-      stored: (parent, blocks, from, to) => {
-        flush();
-        const n = to - from;
-        if (seqs.length < n) {
-          locals = new BigUint64Array(2 * n);
-          seqs = new BigUint64Array(2 * n);
-        }
-        for (let i = 0; i < n; i++) {
-          locals[i] = blocks[from + i]!.local;
-          seqs[i] = blocks[from + i]!.seq;
-        }
-        this.index.store(worker, parent?.seq, locals, seqs, n);
-      },
-      removed: (blocks) => {
-        if (removed.length < pending + blocks.length) {
-          const more = new BigUint64Array(2 * (pending + blocks.length));
-          more.set(removed.subarray(0, pending));
-          removed = more;
-        }
-        for (const b of blocks) removed[pending++] = b.seq;
-        this.removalsPending = true;
-      },
-      cleared: () => {
-        flush();
-        this.index.clear(worker);
-      },
+      stored: (parent, blocks, from, to) => this.index.queueStored(worker, parent?.seq, blocks, from, to),
+      removed: (blocks) => this.index.queueRemoved(worker, blocks),
+      cleared: () => this.index.clear(worker),
     };
-  }
-
-  /** Applies the removals event sinks hold back. */
-  private flushRemovals(): void {
-    if (!this.removalsPending) return;
-    for (const f of this.flushes) f();
-    this.removalsPending = false;
   }
 
   saturated(workers: readonly WorkerSnapshot[], threshold: number): boolean {
@@ -180,7 +134,6 @@ export class KvRouter implements RequestRouter {
 
   /** The worker left: forget its caches (its requests in flight end with their streams). */
   removeWorker(worker: string): void {
-    this.flushRemovals();
     this.index.clear(worker);
     this.predicted.removeWorker(worker);
   }

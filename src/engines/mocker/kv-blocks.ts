@@ -84,8 +84,9 @@ export class KvBlockManager {
   /** Links in the eviction list while inactive (refs = 0). */
   private prev = new Int32Array(0);
   private next = new Int32Array(0);
+  /** Its parent's key, -1 for none (snapshot() finds the parent by it: it is published only while cached). */
+  private parentKey = new Float64Array(0);
   private readonly block = new SlotRefs<Block>();
-  private readonly parent = new SlotRefs<Block>();
   /** Inactive blocks (no users) as a list through prev/next, oldest release first = eviction order. */
   private oldest = NONE;
   private newest = NONE;
@@ -125,7 +126,7 @@ export class KvBlockManager {
     }
     this.refs[s] = 1;
     this.block.set(s, b);
-    this.parent.set(s, parent);
+    this.parentKey[s] = parent ? parent.key : -1;
     this.slots.set(b.key, s);
     this.activeFull++;
     return s;
@@ -133,14 +134,16 @@ export class KvBlockManager {
 
   private growSlots(min: number): void {
     const n = Math.max(min, Math.min(this.totalBlocks, Math.max(2 * this.refs.length, 1024)));
-    const grown = (a: Int32Array) => {
-      const out = new Int32Array(n);
+    const grown = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const out = make(n);
       out.set(a);
       return out;
     };
-    this.refs = grown(this.refs);
-    this.prev = grown(this.prev);
-    this.next = grown(this.next);
+    const int32 = (k: number) => new Int32Array(k);
+    this.refs = grown(this.refs, int32);
+    this.prev = grown(this.prev, int32);
+    this.next = grown(this.next, int32);
+    this.parentKey = grown(this.parentKey, (k) => new Float64Array(k));
   }
 
   /** The slot of a cached block; undefined when it is not cached. */
@@ -168,7 +171,6 @@ export class KvBlockManager {
   private drop(s: number): void {
     this.slots.delete(this.block.get(s)!.key);
     this.block.set(s, undefined);
-    this.parent.set(s, undefined);
     this.releasedSlots.push(s);
   }
 
@@ -348,8 +350,10 @@ export class KvBlockManager {
       const b = this.block.get(s)!;
       let ok = done.get(b.key);
       if (ok !== undefined) return ok;
-      const parent = this.parent.get(s);
-      ok = !parent || (this.slots.has(parent.key) && visit(this.slots.get(parent.key)));
+      const pk = this.parentKey[s]!;
+      const ps = pk < 0 ? NONE : this.slots.get(pk);
+      const parent = ps === NONE ? undefined : this.block.get(ps);
+      ok = pk < 0 || (ps !== NONE && visit(ps));
       done.set(b.key, ok);
       if (ok) out.push({type: 'stored', ...(parent ? {parentHash: parent.seq} : {}), blocks: [{blockHash: b.seq, tokensHash: b.local}]});
       return ok;

@@ -86,7 +86,14 @@ export class SlotTable {
     this.keys = new Float64Array(keys.length * 2);
     this.vals = new Int32Array(keys.length * 2);
     this.mask = this.keys.length - 1;
-    this.size = 0;
-    for (let i = 0; i < keys.length; i++) if (keys[i] !== EMPTY) this.set(keys[i]! - 1, vals[i]!);
+    // Each key into the first empty place of its probe run, in table order (as set() would place them; keys are distinct).
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      if (k === EMPTY) continue;
+      let j = this.home(k - 1);
+      while (this.keys[j] !== EMPTY) j = (j + 1) & this.mask;
+      this.keys[j] = k;
+      this.vals[j] = vals[i]!;
+    }
   }
 }

@@ -257,6 +257,40 @@ napi_value IndexRemove(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// indexApply(index, ops: Uint32Array, nOps, hashes: BigUint64Array): stored and removed events
+// in order, in one call (a replay feeds millions; a call per event costs more than applying it).
+// ops holds (kind, worker, count) per event: kind 0 = stored at the root, 1 = stored under a
+// parent, 2 = removed. hashes holds, event after event: the parent (kind 1), then `count` locals
+// and `count` externals (stored), or `count` externals (removed).
+napi_value IndexApply(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  IndexHandle* h = handle_of(env, a.argv[0]);
+  uint32_t *ops, n_ops;
+  uint64_t* hashes;
+  size_t ops_len, n_hashes;
+  if (!h || !h->ix) return throw_type(env, "bad index");
+  if (!typed(env, a.argv[1], napi_uint32_array, &ops, &ops_len) || napi_get_value_uint32(env, a.argv[2], &n_ops) != napi_ok || n_ops * size_t{3} > ops_len)
+    return throw_type(env, "ops must be a Uint32Array of (kind, worker, count) for nOps events");
+  if (!typed(env, a.argv[3], napi_biguint64_array, &hashes, &n_hashes)) return throw_type(env, "hashes must be a BigUint64Array");
+  size_t at = 0;
+  for (uint32_t i = 0; i < n_ops; i++) {
+    uint32_t kind = ops[3 * i], worker = ops[3 * i + 1];
+    size_t n = ops[3 * i + 2];
+    size_t need = kind == 2 ? n : 2 * n + (kind == 1);
+    if (kind > 2 || at + need > n_hashes) return throw_type(env, "ops name more hashes than given, or a bad kind");
+    if (kind == 2) {
+      h->ix->remove(worker, hashes + at, n);
+    } else {
+      const uint64_t* p = hashes + at + (kind == 1);
+      h->ix->store(worker, kind == 1, kind == 1 ? hashes[at] : 0, p, p + n, n);
+    }
+    at += need;
+  }
+  report_memory(env, h);
+  return nullptr;
+}
+
 napi_value IndexClear(napi_env env, napi_callback_info info) {
   Args a;
   NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
@@ -319,6 +353,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"indexFree", nullptr, IndexFree, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"indexStore", nullptr, IndexStore, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"indexRemove", nullptr, IndexRemove, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"indexApply", nullptr, IndexApply, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"indexClear", nullptr, IndexClear, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"indexTreeSize", nullptr, IndexTreeSize, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"indexFindMatches", nullptr, IndexFindMatches, nullptr, nullptr, nullptr, napi_default, nullptr},
