@@ -72,7 +72,9 @@ export class ReadableText {
     function* script(): Generator<number, never> {
       let n = 0;
       if (opts.think) {
-        const thinking = Math.floor(budget * 0.3);
+        // A reply cut short is cut mid-thought, as a real reasoning model's would be: its first
+        // few tokens always think (else the closing tag alone would fill a tiny max_tokens).
+        const thinking = Math.max(Math.floor(budget * 0.3), Math.min(budget, 4));
         const thought = [...opts.think.open, ...Array.from({length: thinking}, word), ...opts.think.close];
         n += thought.length;
         yield* thought;
