@@ -32,10 +32,10 @@ describe('the mocker thinks as the chat template decided', () => {
     expect(reply[0] === open).toBe(opensItself);
     expect(reply.filter((t) => t === open)).toHaveLength(opensItself ? 1 : 0);
     expect(reply.filter((t) => t === close)).toHaveLength(1);
-    // A tiny budget still thinks: two tokens are two reasoning words, no closing tag yet.
+    // A tiny budget still thinks: two tokens never end in the closing tag alone.
     const short = await (await loadOutputText(model)).tokenSource({requestId: 's', tokenIds: prompt, maxTokens: 2, seed: 1}, 2);
     const two = [short(), short()];
     expect(two).not.toContain(close);
-    if (!opensItself) expect(two).not.toContain(open); // both are words of the thought
+    if (!opensItself) expect(two).not.toContain(open); // a word of the thought, then the line before the tag
   });
 });

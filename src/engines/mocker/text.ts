@@ -72,9 +72,9 @@ export class ReadableText {
     function* script(): Generator<number, never> {
       let n = 0;
       if (opts.think) {
-        // A reply cut short is cut mid-thought, as a real reasoning model's would be: its first
-        // few tokens always think (else the closing tag alone would fill a tiny max_tokens).
-        const thinking = Math.max(Math.floor(budget * 0.3), Math.min(budget, 4));
+        // At least one word of thought: else a tiny max_tokens holds only the closing tag, and
+        // nothing the client can see (a real reasoning model thinks before anything else).
+        const thinking = Math.max(Math.floor(budget * 0.3), Math.min(budget, 1));
         const thought = [...opts.think.open, ...Array.from({length: thinking}, word), ...opts.think.close];
         n += thought.length;
         yield* thought;
