@@ -7,7 +7,7 @@
  */
 import type {TokenizerFiles} from './bundled.js';
 
-/** R1's ids for its tags: V3's `<｜place▁holder▁no▁798｜>` and `…799｜>`, now added, non-special tokens. */
+/** R1's tags take the ids of two of V3's reserved tokens (V3 names them `<｜place▁holder▁no▁N｜>`). */
 export const R1_THINK_TAGS = [
   {id: 128798, placeholder: '<｜place▁holder▁no▁798｜>', content: '<think>'},
   {id: 128799, placeholder: '<｜place▁holder▁no▁799｜>', content: '</think>'},
@@ -25,19 +25,30 @@ function replaceOnce(text: string, from: string, to: string, what: string): stri
   return text.slice(0, at) + to + text.slice(at + from.length);
 }
 
+/**
+ * The tag's added-token entry, edited in the JSON text itself: parsing and re-serializing the 7 MB
+ * tokenizer.json would add a quarter of a second to every start of an R1 frontend or worker.
+ */
+function renameAddedToken(json: string, tag: (typeof R1_THINK_TAGS)[number]): string {
+  const quoted = JSON.stringify(tag.placeholder);
+  const at = json.indexOf(quoted);
+  const start = json.lastIndexOf('{', at);
+  const end = json.indexOf('}', at);
+  const entry = at < 0 || json.indexOf(quoted, at + 1) >= 0 ? '' : json.slice(start, end + 1);
+  if (!new RegExp(`"id":\\s*${tag.id}\\b`).test(entry) || !/"special":\s*true/.test(entry)) {
+    throw new Error(`the DeepSeek-V3 tokenizer files are not the expected ones: token ${tag.id} is not ${tag.placeholder}`);
+  }
+  // R1 marks its tags non-special: they stay in the detokenized text.
+  const renamed = entry.replace(quoted, JSON.stringify(tag.content)).replace(/"special":\s*true/, '"special": false');
+  return json.slice(0, start) + renamed + json.slice(end + 1);
+}
+
 export function deepseekR1Files(v3: TokenizerFiles): TokenizerFiles {
   let tokenizerJson = v3.tokenizerJson;
-  const tokenizer = JSON.parse(tokenizerJson) as {added_tokens: {id: number; content: string; special: boolean}[]};
-  for (const tag of R1_THINK_TAGS) {
-    const t = tokenizer.added_tokens.find((a) => a.id === tag.id);
-    if (t?.content !== tag.placeholder) throw new Error(`the DeepSeek-V3 tokenizer files are not the expected ones: token ${tag.id} is not ${tag.placeholder}`);
-    t.content = tag.content;
-    t.special = false; // R1 marks its tags non-special: they stay in the detokenized text
-  }
-  tokenizerJson = JSON.stringify(tokenizer);
+  for (const tag of R1_THINK_TAGS) tokenizerJson = renameAddedToken(tokenizerJson, tag);
   const template = v3.tokenizerConfig.chat_template;
   if (typeof template !== 'string') throw new Error('the DeepSeek-V3 tokenizer config has no chat_template');
   let chat = replaceOnce(template, V3_GENERATION_PROMPT, R1_GENERATION_PROMPT, 'the generation prompt');
-  chat = replaceOnce(chat, V3_ASSISTANT_TURN, R1_ASSISTANT_TURN, "the assistant turn");
+  chat = replaceOnce(chat, V3_ASSISTANT_TURN, R1_ASSISTANT_TURN, 'the assistant turn');
   return {tokenizerJson, tokenizerConfig: {...v3.tokenizerConfig, chat_template: chat}};
 }
