@@ -11,6 +11,7 @@ import {join} from 'node:path';
 import OpenAI from 'openai';
 import {afterAll, afterEach, beforeAll, describe, expect, it, vi} from 'vitest';
 import {withTimeout} from '../../test/helpers/gates.js';
+import {registerTestWorker} from '../../test/helpers/test-worker.js';
 import {resolveModel} from '../config/models.js';
 import {policyRouter} from '../router/policy.js';
 import {RoundRobinPolicy} from '../router/round-robin.js';
@@ -66,15 +67,11 @@ beforeAll(async () => {
   workerServer = await serveRequestPlane(fakeWorker, 0);
   runDir = mkdtempSync(join(tmpdir(), 'dynamo-app-test-'));
   const discovery = new FileDiscovery(runDir);
-  lease = await discovery.register({
+  lease = await registerTestWorker(runDir, workerServer, {
     id: 'worker-1',
-    role: 'agg',
     model: MODEL,
     engine: 'fake',
-    host: '127.0.0.1',
-    rpcPort: (workerServer.address() as AddressInfo).port,
     metricsPort: 0,
-    startedAt: Date.now(),
     runtime: {totalKvBlocks: 1024, blockSize: 16, maxNumSeqs: 64, maxNumBatchedTokens: 8192, contextLength: 40960},
   });
   // Health polling would ask the fake worker for its KV usage; it has none to give.

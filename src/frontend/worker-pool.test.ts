@@ -1,28 +1,18 @@
 import {mkdtempSync, rmSync} from 'node:fs';
-import type {AddressInfo, Server} from 'node:net';
+import type {Server} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {until} from '../../test/helpers/processes.js';
+import {registerTestWorker} from '../../test/helpers/test-worker.js';
 import {FileDiscovery} from '../runtime/discovery/file-store.js';
 import type {Lease} from '../runtime/discovery/types.js';
 import {serveRequestPlane} from '../runtime/request-plane/server.js';
 import {type LoadSource, WorkerPool} from './worker-pool.js';
 
-/** Worker agg-0 of model "m" in the file store at `runDir`, served by `server` (no status port: a pool that polled health would learn nothing). */
-function registerAgg0(runDir: string, server: Server): Promise<Lease> {
-  return new FileDiscovery(runDir).register({
-    id: 'agg-0',
-    role: 'agg',
-    model: 'm',
-    engine: 'mocker',
-    host: '127.0.0.1',
-    rpcPort: (server.address() as AddressInfo).port,
-    metricsPort: 1,
-    startedAt: Date.now(),
-    runtime: {totalKvBlocks: 1, blockSize: 16, maxNumSeqs: 1, maxNumBatchedTokens: 1, contextLength: 1},
-  });
-}
+/** Worker agg-0 of model "m" in the file store at `runDir`, served by `server`. */
+const registerAgg0 = (runDir: string, server: Server): Promise<Lease> =>
+  registerTestWorker(runDir, server, {id: 'agg-0', model: 'm', engine: 'mocker', metricsPort: 1, runtime: {totalKvBlocks: 1, blockSize: 16, maxNumSeqs: 1, maxNumBatchedTokens: 1, contextLength: 1}});
 
 describe('WorkerPool with published loads (the NATS event plane)', () => {
   let runDir: string;
