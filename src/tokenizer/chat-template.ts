@@ -61,9 +61,4 @@ export class ChatTemplate {
       from,
     );
   }
-
-  /** Whether any render can resume (the template has a message loop that cannot look ahead). */
-  get resumable(): boolean {
-    return this.template.loops.length > 0;
-  }
 }

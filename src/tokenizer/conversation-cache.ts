@@ -76,10 +76,6 @@ export class ConversationCache {
       this.tokens -= sizeOf(v);
     }
   }
-
-  get size(): number {
-    return this.entries.size;
-  }
 }
 
 /** An entry's weight: its tokens, plus its rendered text counted as tokens of ~4 characters. */
