@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 # libucx-dev gives it UCX's headers (the KV transfer agent opens libucp at run time) and libucp itself;
 # chromium renders the bench HTML report in a test; tmux gives `dynamo top` a real terminal in its tests;
 # etcd-server is the discovery store across hosts, nats-server the optional event plane (each
-# started by `dynamo up` when asked for, and by the tests).
-DEBIAN_PACKAGES=(openssh-server openssh-client nginx-light build-essential python3 libxxhash-dev libucx-dev chromium tmux etcd-server nats-server)
+# started by `dynamo up` when asked for, and by the tests); git and cmake build llama.cpp for the
+# llamacpp engine (scripts/build-llama.mjs).
+DEBIAN_PACKAGES=(openssh-server openssh-client nginx-light build-essential python3 libxxhash-dev libucx-dev chromium tmux etcd-server nats-server git cmake)
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -24,5 +25,6 @@ fi
 echo "setup: installing npm dependencies" >&2
 npm ci --no-audit --no-fund --loglevel=error
 
-echo "setup: building the native addon" >&2
+echo "setup: building the native addons" >&2
 node scripts/build-native.mjs
+node scripts/build-llama.mjs

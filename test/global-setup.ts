@@ -17,6 +17,7 @@ function newest(dir: string): number {
 export default function setup(): void {
   // The native addon first: unit tests load it, and the binary embeds it.
   execFileSync(process.execPath, [join(root, 'scripts/build-native.mjs')], {cwd: root, stdio: ['ignore', 'inherit', 'inherit']});
+  execFileSync(process.execPath, [join(root, 'scripts/build-llama.mjs')], {cwd: root, stdio: ['ignore', 'inherit', 'inherit']});
   const bin = join(root, 'dist/dynamo');
   const sources = Math.max(newest(join(root, 'src')), newest(join(root, 'templates')), statSync(join(root, 'package.json')).mtimeMs);
   if (existsSync(bin) && statSync(bin).mtimeMs >= sources) return;

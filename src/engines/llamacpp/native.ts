@@ -1,0 +1,16 @@
+/**
+ * The llama.cpp addon (src/native/llama), built by scripts/build-llama.mjs and embedded in the
+ * binary; undefined on a build without it (another platform), and callers say so in one line.
+ */
+import addon from '../../native/llama/index.cjs';
+import type {LlamaAddon} from '../../native/llama/index.cjs';
+
+export type {LlamaAddon, LlamaHandle, LlamaModelFacts} from '../../native/llama/index.cjs';
+
+export const llamaAddon: LlamaAddon | undefined = addon.loadError ? undefined : (addon as LlamaAddon);
+
+/** The addon, or an error that says why it is missing and what to do. */
+export function requireLlama(): LlamaAddon {
+  if (!llamaAddon) throw new Error(`the llama.cpp engine is not in this build (${addon.loadError}): run \`npm run build\` on linux x64`);
+  return llamaAddon;
+}
