@@ -10,7 +10,7 @@
 // Then the router's decision cost inside the frontend (hashing, index lookup, scoring: its own
 // dynamo_router_overhead_total_ms) for unique ~1k- and ~8k-token prompts.
 // Prints a table and a JSON record. Env: REQUESTS (per throughput run), CONCURRENCY, LATENCY_REQUESTS,
-// BASELINE_BIN (another build of dynamo, e.g. from the previous commit: measured as target
+// BIN (the build measured as `dynamo`; default dist/dynamo), BASELINE_BIN (another build of dynamo, e.g. from the previous commit: measured as target
 // `baseline` in the same run, interleaved with `dynamo`, and compared as ratios).
 import {spawn} from 'node:child_process';
 import {readFileSync, readdirSync} from 'node:fs';
@@ -174,7 +174,7 @@ async function main() {
   const nginxPort = await freePort();
   const stopNginx = await startNginxProxy(join(dir, 'nginx'), nginxPort, floorPort);
   const nginxMaster = Number(readFileSync(join(dir, 'nginx', 'nginx.pid'), 'utf8'));
-  const deployments = [await startDynamo(join(ROOT, 'dist/dynamo'), join(dir, 'home'), 'dynamo')];
+  const deployments = [await startDynamo(process.env.BIN ?? join(ROOT, 'dist/dynamo'), join(dir, 'home'), 'dynamo')];
   if (process.env.BASELINE_BIN) deployments.push(await startDynamo(process.env.BASELINE_BIN, join(dir, 'home-baseline'), 'baseline'));
 
   const targets = [
