@@ -1,0 +1,293 @@
+/**
+ * The llama.cpp engine: continuous batching over one llama.cpp context of `sequences` slots.
+ *
+ * Each step is one llama_decode (off the JS thread) of every running request's next token plus as
+ * much waiting prompt as the batch has room for (prompts are prefilled in chunks, decoding never
+ * waits for a long prompt to finish). A request that finishes or is cancelled frees its slot at
+ * the next step; its tokens stay cached there for the next request sharing a prefix (slots.ts).
+ *
+ * Token ids in and out, as every engine of the worker (engines/token-io.ts). Sampling is greedy at
+ * temperature 0, else temperature/top-p with a per-request PRNG seeded by `seed` (the same seed
+ * and batch give the same text).
+ */
+import type {BlockHasher} from '../../kv/block-hasher.js';
+import type {KvEventData} from '../../kv/events.js';
+import {prng} from '../../shared/prng.js';
+import type {TokenChunk, TokenRequest} from '../token-io.js';
+import type {LlamaAddon, LlamaHandle, LlamaModelFacts} from './native.js';
+import {type Placement, SlotCache} from './slots.js';
+
+export interface LlamaEngineOptions {
+  sequences: number;
+  /** Tokens each sequence holds: prompt plus output of one request must fit. */
+  contextPerSequence: number;
+  batchTokens: number;
+  threads: number;
+  hasher: BlockHasher;
+  onKvEvent?: (e: KvEventData) => void;
+}
+
+export interface LlamaRequest extends TokenRequest {
+  id: string;
+}
+
+/** A prompt and its output cannot fit one sequence: the request is refused before it runs. */
+export class ContextLengthError extends Error {}
+
+interface Running {
+  req: LlamaRequest;
+  slot: number;
+  /** Prompt tokens still to decode. */
+  pending: number[];
+  /** Next position to decode. */
+  pos: number;
+  /** The last sampled token, decoded at the next step. */
+  last: number;
+  generated: number;
+  cached: number;
+  rand: () => number;
+  out: TokenChunk[];
+  wake?: () => void;
+  cancelled: boolean;
+  done: boolean;
+  error?: Error;
+}
+
+export interface LlamaCounters {
+  promptTokens: number;
+  generationTokens: number;
+  prefixQueryTokens: number;
+  prefixHitTokens: number;
+  preemptions: number;
+}
+
+export class LlamaEngine {
+  readonly slots: SlotCache;
+  readonly facts: LlamaModelFacts;
+  readonly counters: LlamaCounters = {promptTokens: 0, generationTokens: 0, prefixQueryTokens: 0, prefixHitTokens: 0, preemptions: 0};
+  /** Called after every step (metrics refresh). */
+  onStep?: () => void;
+  private readonly endOfGeneration: Set<number>;
+  private readonly waiting: Running[] = [];
+  private readonly running: Running[] = [];
+  private looping = false;
+  private closed = false;
+
+  private constructor(
+    private readonly addon: LlamaAddon,
+    private readonly handle: LlamaHandle,
+    private readonly opts: LlamaEngineOptions,
+  ) {
+    this.facts = addon.info(handle);
+    this.endOfGeneration = new Set(this.facts.endOfGeneration);
+    this.slots = new SlotCache(opts.sequences, opts.contextPerSequence, opts.hasher, opts.onKvEvent);
+  }
+
+  static open(addon: LlamaAddon, path: string, opts: LlamaEngineOptions): LlamaEngine {
+    const handle = addon.open(path, {contextTokens: opts.sequences * opts.contextPerSequence, sequences: opts.sequences, batchTokens: opts.batchTokens, threads: opts.threads});
+    return new LlamaEngine(addon, handle, opts);
+  }
+
+  get numRunning(): number {
+    return this.running.length;
+  }
+
+  get numWaiting(): number {
+    return this.waiting.length;
+  }
+
+  /** Requests accepted and not finished. */
+  get inFlight(): number {
+    return this.running.length + this.waiting.length;
+  }
+
+  /** Share of the context's cells in use (an upper bound: shared prefixes count per slot). */
+  get kvUsage(): number {
+    return this.slots.usedTokens / (this.opts.sequences * this.opts.contextPerSequence);
+  }
+
+  async *generate(req: LlamaRequest, signal?: AbortSignal): AsyncGenerator<TokenChunk> {
+    if (this.closed) throw new Error('the engine is shut down');
+    const room = this.opts.contextPerSequence;
+    if (req.tokenIds.length + req.maxTokens > room)
+      throw new ContextLengthError(`this request needs ${req.tokenIds.length} prompt + ${req.maxTokens} output tokens; a sequence of this worker holds ${room}: shorten the prompt or lower max_tokens`);
+    const r: Running = {
+      req,
+      slot: -1,
+      pending: [],
+      pos: 0,
+      last: -1,
+      generated: 0,
+      cached: 0,
+      rand: prng(req.seed ?? Math.floor(Math.random() * 2 ** 32)),
+      out: [],
+      cancelled: false,
+      done: false,
+    };
+    const cancel = () => {
+      r.cancelled = true;
+      this.kick();
+    };
+    signal?.addEventListener('abort', cancel, {once: true});
+    this.waiting.push(r);
+    this.kick();
+    try {
+      for (;;) {
+        const chunk = r.out.shift();
+        if (chunk) {
+          yield chunk;
+          if (chunk.finishReason) return;
+          continue;
+        }
+        if (r.error) throw r.error;
+        if (r.cancelled) return;
+        await new Promise<void>((wake) => {
+          r.wake = wake;
+        });
+      }
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+      if (!r.done) cancel(); // the consumer stopped reading: free the slot
+    }
+  }
+
+  /** Stops taking requests and frees the context once the running ones are done or cancelled. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const r of [...this.waiting, ...this.running]) r.cancelled = true;
+    this.kick();
+    while (this.looping) await new Promise((resolve) => setTimeout(resolve, 5));
+    this.addon.close(this.handle);
+  }
+
+  private kick(): void {
+    if (this.looping) return;
+    this.looping = true;
+    void this.loop().finally(() => {
+      this.looping = false;
+      if (this.running.length || this.waiting.length) this.kick();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      this.retire();
+      this.admit();
+      if (!this.running.length) return;
+      await this.step();
+      this.onStep?.();
+    }
+  }
+
+  /** Frees the slots of requests that finished or were cancelled; drops cancelled waiting ones. */
+  private retire(): void {
+    for (let i = this.waiting.length - 1; i >= 0; i--) {
+      const r = this.waiting[i]!;
+      if (r.cancelled) {
+        this.waiting.splice(i, 1);
+        this.finish(r);
+      }
+    }
+    for (let i = this.running.length - 1; i >= 0; i--) {
+      const r = this.running[i]!;
+      if (!r.cancelled && !r.done && !r.error) continue;
+      this.running.splice(i, 1);
+      this.slots.release(r.slot);
+      this.finish(r);
+    }
+  }
+
+  private finish(r: Running): void {
+    r.done = true;
+    r.wake?.();
+  }
+
+  private admit(): void {
+    while (this.waiting.length) {
+      const r = this.waiting[0]!;
+      const placement = this.slots.place(r.req.tokenIds);
+      if (!placement) return;
+      this.waiting.shift();
+      this.applyPlacement(placement);
+      r.slot = placement.slot;
+      r.pos = placement.keep;
+      r.cached = placement.keep;
+      r.pending = r.req.tokenIds.slice(placement.keep);
+      this.counters.prefixQueryTokens += r.req.tokenIds.length;
+      this.counters.prefixHitTokens += placement.keep;
+      this.counters.promptTokens += r.req.tokenIds.length;
+      this.running.push(r);
+    }
+  }
+
+  private applyPlacement(p: Placement): void {
+    if (p.copyFrom === undefined) this.addon.seqRemove(this.handle, p.slot, p.keep, -1);
+    else {
+      this.addon.seqRemove(this.handle, p.slot, 0, -1);
+      this.addon.seqCopy(this.handle, p.copyFrom, p.slot, 0, p.keep);
+    }
+    this.slots.occupy(p);
+  }
+
+  /** One batch: every decoding request's last token, then prompt chunks in arrival order. */
+  private async step(): Promise<void> {
+    const tokens: number[] = [];
+    const positions: number[] = [];
+    const seqs: number[] = [];
+    const want: number[] = [];
+    const sampling: number[] = [];
+    const outputs: Running[] = [];
+    const fed: {r: Running; tokens: number[]}[] = [];
+    const row = (r: Running, token: number, logits: boolean) => {
+      tokens.push(token);
+      positions.push(r.pos++);
+      seqs.push(r.slot);
+      want.push(logits ? 1 : 0);
+      if (!logits) return;
+      outputs.push(r);
+      sampling.push(r.req.temperature ?? 1, r.req.topP ?? 1, 0, r.rand());
+    };
+    for (const r of this.running) {
+      if (r.pending.length) continue;
+      row(r, r.last, true);
+      fed.push({r, tokens: [r.last]});
+    }
+    let budget = this.opts.batchTokens - tokens.length;
+    for (const r of this.running) {
+      if (!r.pending.length || budget <= 0) continue;
+      const chunk = r.pending.splice(0, budget);
+      budget -= chunk.length;
+      chunk.forEach((t, i) => row(r, t, i === chunk.length - 1 && !r.pending.length));
+      fed.push({r, tokens: chunk});
+    }
+    let sampled: Int32Array;
+    try {
+      sampled = await this.addon.step(this.handle, Int32Array.from(tokens), Int32Array.from(positions), Int32Array.from(seqs), Int8Array.from(want), Float64Array.from(sampling));
+    } catch (e) {
+      // The batch did not decode: its requests fail, and their slots lose what this step added.
+      for (const {r} of fed) {
+        r.error = new Error(`llama.cpp: ${(e as Error).message}`);
+        this.addon.seqRemove(this.handle, r.slot, 0, -1);
+        this.slots.clear(r.slot);
+        r.wake?.();
+      }
+      return;
+    }
+    for (const {r, tokens: t} of fed) this.slots.append(r.slot, t);
+    outputs.forEach((r, i) => this.accept(r, sampled[i]!));
+  }
+
+  private accept(r: Running, token: number): void {
+    r.generated++;
+    this.counters.generationTokens++;
+    r.last = token;
+    const chunk: TokenChunk = {tokenIds: [token]};
+    if (r.generated === 1) chunk.cachedTokens = r.cached;
+    const stop = !r.req.ignoreEos && this.endOfGeneration.has(token) && r.generated >= (r.req.minTokens ?? 0);
+    if (stop) chunk.finishReason = 'stop';
+    else if (r.generated >= r.req.maxTokens) chunk.finishReason = 'length';
+    if (chunk.finishReason) r.done = true;
+    r.out.push(chunk);
+    r.wake?.();
+  }
+}
