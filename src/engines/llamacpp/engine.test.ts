@@ -61,12 +61,12 @@ describe('LlamaEngine', () => {
     const p = prompt(6, 64);
     await collect({tokenIds: p, maxTokens: 1});
     const stored = events.flatMap((e) => (e.type === 'stored' ? e.blocks.map((b) => b.blockHash) : []));
-    expect(stored.slice(0, 4)).toEqual([...hasher.hashAll(p).sequence]);
+    expect(stored.slice(0, 4)).toEqual(Array.from(hasher.hashAll(p).sequence));
     // Fill every slot with other prompts: the least recently used slot (p's) is reused.
     events.length = 0;
     for (let i = 0; i < 3; i++) await collect({tokenIds: prompt(10 + i, 40), maxTokens: 1});
     const removed = new Set(events.flatMap((e) => (e.type === 'removed' ? e.blockHashes : [])));
-    expect([...hasher.hashAll(p).sequence].every((h) => removed.has(h))).toBe(true);
+    expect(Array.from(hasher.hashAll(p).sequence).every((h) => removed.has(h))).toBe(true);
     expect(engine.slots.snapshot().length).toBe(engine.slots.blocksHeld);
   });
 

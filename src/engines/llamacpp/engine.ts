@@ -257,7 +257,7 @@ export class LlamaEngine {
       if (!r.pending.length || budget <= 0) continue;
       const chunk = r.pending.splice(0, budget);
       budget -= chunk.length;
-      chunk.forEach((t, i) => row(r, t, i === chunk.length - 1 && !r.pending.length));
+      for (let i = 0; i < chunk.length; i++) row(r, chunk[i]!, i === chunk.length - 1 && !r.pending.length);
       fed.push({r, tokens: chunk});
     }
     let sampled: Int32Array;
@@ -274,7 +274,7 @@ export class LlamaEngine {
       return;
     }
     for (const {r, tokens: t} of fed) this.slots.append(r.slot, t);
-    outputs.forEach((r, i) => this.accept(r, sampled[i]!));
+    for (let i = 0; i < outputs.length; i++) this.accept(outputs[i]!, sampled[i]!);
   }
 
   private accept(r: Running, token: number): void {
