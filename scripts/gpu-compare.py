@@ -6,6 +6,8 @@ NVML must agree with `nvidia-smi`, and with its own nvidia-smi path (DYNAMO_NO_N
 
 Compares, per GPU: index, name, UUID, PCI bus id, total memory; the driver version; and the
 topology verdict and P2P matrix of both paths. Prints what it compared and exits 1 on any mismatch.
+On a machine without an NVIDIA driver (no nvidia-smi, or one that finds no driver or GPU) there is
+nothing to compare: it prints one line saying so and exits 0, so it is safe to run anywhere.
 """
 import json
 import os
@@ -30,10 +32,32 @@ def bus(b):
     return f'{int(dom, 16):04x}:{rest}'
 
 
-smi = subprocess.run(
-    ['nvidia-smi', '--query-gpu=index,name,uuid,pci.bus_id,memory.total,driver_version', '--format=csv,noheader,nounits'],
-    capture_output=True, text=True, check=True,
-).stdout.strip().splitlines()
+def skip(why):
+    print(f'skipped: {why}')
+    sys.exit(0)
+
+
+def query_gpus():
+    """nvidia-smi's rows, or exit 0 with the reason when this machine has no driver or GPU to compare."""
+    try:
+        out = subprocess.run(
+            ['nvidia-smi', '--query-gpu=index,name,uuid,pci.bus_id,memory.total,driver_version', '--format=csv,noheader,nounits'],
+            capture_output=True, text=True,
+        )
+    except FileNotFoundError:
+        skip('no nvidia-smi on this machine (no NVIDIA driver)')
+    # nvidia-smi's exit codes: 9 = cannot talk to the driver, 6 = no GPU found. Anything else is a real failure.
+    if out.returncode == 9:
+        skip('nvidia-smi cannot reach an NVIDIA driver')
+    if out.returncode == 6:
+        skip('nvidia-smi finds no GPU')
+    if out.returncode != 0:
+        print(f'nvidia-smi failed (exit {out.returncode}): {(out.stderr or out.stdout).strip()}')
+        sys.exit(1)
+    return out.stdout.strip().splitlines()
+
+
+smi = query_gpus()
 smi_rows = [[f.strip() for f in line.split(',')] for line in smi]
 expected = [[int(i), name, uuid, bus(b), int(total)] for i, name, uuid, b, total, _ in smi_rows]
 

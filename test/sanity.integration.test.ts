@@ -1,14 +1,18 @@
 // `dynamo sanity` end to end on the built binary: this machine as it is (no GPU, no driver), the
 // recorded boxes through a fake nvidia-smi first on PATH with NVML switched off, deployment verdicts,
-// a port held by a real process, and an SSH host checked by the same binary over a loopback sshd.
-import {type ChildProcess, spawn} from 'node:child_process';
-import {writeFileSync} from 'node:fs';
+// a port held by a real process, and SSH hosts checked by the same binary over loopback sshds: one
+// with dynamoPath, one without, which gets this build shipped to its own home as `dynamo up` does.
+import {type ChildProcess, spawn, spawnSync} from 'node:child_process';
+import {existsSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {closeSshMasters} from '../src/process/child.js';
 import {type SanityReport, sanityReportSchema} from '../src/sanity/report.js';
+import {sshControlDirOf} from '../src/supervisor/run-dir.js';
+import {binaryIdOf, shippedPath} from '../src/supervisor/ship.js';
 import {dynamo} from './helpers/cli.js';
 import {BINARY, freePort, requireBinary, tempDir, until} from './helpers/processes.js';
-import {type LoopbackSshd, requireSshd, startSshd} from './helpers/sshd.js';
+import {type LoopbackSshd, type TestHost, requireSshd, startSshd, startTestHost} from './helpers/sshd.js';
 
 const FAKE_BIN = join(import.meta.dirname, 'fixtures/bin');
 
@@ -66,9 +70,30 @@ describe('dynamo sanity', () => {
   });
 
   it('a driver too old for the engine fails with the driver to install', async () => {
-    const {exitCode, result} = await sanity(['--local', '--only', 'gpu'], onBox('old-driver'));
-    expect(result('gpu.cuda')).toMatchObject({status: 'fail', finding: expect.stringMatching(/supports CUDA 11\.4/), fix: expect.stringMatching(/upgrade the NVIDIA driver/)});
+    const {exitCode, result} = await sanity(['--local', '--only', 'gpu', '--engine', 'vllm'], onBox('old-driver'));
+    expect(result('gpu.cuda')).toMatchObject({
+      status: 'fail',
+      finding: 'driver 470.199.02 supports CUDA 11.4; vLLM 0.33.0 needs CUDA ≥ 13.0',
+      fix: 'upgrade the NVIDIA driver to ≥ 580.65.06 (the first with CUDA 13.0)',
+    });
     expect(exitCode).toBe(1);
+  });
+
+  it.each([
+    ['old-driver', 'mocker', 'skip', /^the mocker needs no CUDA; driver 470\.199\.02 supports CUDA 11\.4 \(vLLM, SGLang and TensorRT-LLM need ≥ 13\.0\)$/],
+    ['h100-sxm-8', 'sglang', 'fail', /^driver 550\.54\.15 supports CUDA 12\.4; SGLang 0\.5\.23 needs CUDA ≥ 13\.0$/],
+    ['l4-1', 'trtllm', 'fail', /^driver 560\.35\.03 supports CUDA 12\.6; TensorRT-LLM 1\.4\.0rc2 needs CUDA ≥ 13\.0$/],
+  ])('on %s the CUDA the driver must support follows --engine %s: %s', async (box, engine, status, finding) => {
+    const {result} = await sanity(['--local', '--only', 'gpu', '--engine', engine], onBox(box));
+    expect(result('gpu.cuda')).toMatchObject({status, finding: expect.stringMatching(finding)});
+  });
+
+  it('without a driver, --engine vllm fails gpu.driver naming vLLM, where the mocker only skips', async () => {
+    const {exitCode, result} = await sanity(['--local', '--only', 'gpu', '--engine', 'vllm']);
+    expect(result('gpu.driver')).toMatchObject({status: 'fail', finding: 'no NVIDIA driver: vLLM 0.33.0 needs one with CUDA ≥ 13.0', fix: expect.stringMatching(/--engine mocker/)});
+    expect(exitCode).toBe(1);
+    const text = await dynamo(['sanity', '--local', '--only', 'gpu', '--engine', 'vllm'], {env: {DYN_HOME: tempDir()}});
+    expect(text.stdout).not.toMatch(/mocker needs none/);
   });
 
   it('DeepSeek-R1 on vLLM does not fit 8 × H100 80GB, and the verdict says what would', async () => {
@@ -143,6 +168,33 @@ describe('dynamo sanity', () => {
       expect(result('deployment.ports', 'local')!.finding).toMatch(/8000/);
     });
 
+    describe('a host without dynamoPath', () => {
+      let host: TestHost;
+      const dynHome = tempDir();
+      beforeAll(async () => {
+        host = await startTestHost(`dynsan${process.pid % 10000}`, '127.0.0.4');
+      });
+      afterAll(async () => {
+        if (host) await closeSshMasters([host.sshd.host], sshControlDirOf(dynHome));
+        await host?.remove();
+      });
+
+      it('gets this very build shipped to ~/.dynamo/bin, as `dynamo up` does, and is checked by it', async () => {
+        const cwd = tempDir();
+        writeFileSync(join(cwd, 'dynamo.config.yaml'), ['model: qwen3-0.6b', 'hosts:', `  gpu2: ${host.yaml()}`, 'workers:', '  agg: {count: 1, hosts: [gpu2]}', ''].join('\n'));
+        const copy = join(host.home, shippedPath(await binaryIdOf(BINARY)));
+        expect(existsSync(copy)).toBe(false);
+        const {report, result} = await sanity(['--only', 'system,deployment'], {DYN_HOME: dynHome}, cwd);
+        expect(report.hosts.map((x) => x.host)).toEqual(['local', 'gpu2']);
+        expect(existsSync(copy)).toBe(true);
+        expect(result('system.os', 'gpu2')!.status).toBe('pass');
+        expect(result('deployment.ports', 'gpu2')!.finding).toMatch(/^ports 8100, 8101 are free/);
+        // The second run finds the build there and runs it again.
+        const again = await sanity(['--only', 'system'], {DYN_HOME: dynHome}, cwd);
+        expect(again.result('system.os', 'gpu2')!.status).toBe('pass');
+      }, 120_000);
+    });
+
     it('a host that refuses SSH is one failed line with the fix, and the others still report', async () => {
       const cwd = tempDir();
       const dead = await freePort();
@@ -156,6 +208,18 @@ describe('dynamo sanity', () => {
       expect(result('system.os', 'local')!.status).toBe('pass');
       expect(exitCode).toBe(1);
     });
+  });
+
+  it('scripts/gpu-compare.py says in one line that it skipped where there is no driver, and exits 0', async () => {
+    const script = join(import.meta.dirname, '..', 'scripts', 'gpu-compare.py');
+    // python3 by its full path, so that PATH holds no nvidia-smi (even on a GPU machine), or the fake one first.
+    const python = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], {encoding: 'utf8'}).stdout.trim();
+    const run = (path: string) => spawnSync(python, [script, BINARY], {encoding: 'utf8', env: {...process.env, PATH: path, FAKE_NVIDIA_SMI_BOX: ''}});
+    const noSmi = run(tempDir());
+    expect([noSmi.status, noSmi.stdout, noSmi.stderr]).toEqual([0, 'skipped: no nvidia-smi on this machine (no NVIDIA driver)\n', '']);
+    // nvidia-smi installed but no driver to talk to (the fake, with no box, exits 9 as the real one does).
+    const noDriver = run(`${FAKE_BIN}:/usr/bin:/bin`);
+    expect([noDriver.status, noDriver.stdout]).toEqual([0, 'skipped: nvidia-smi cannot reach an NVIDIA driver\n']);
   });
 
   it('bad input is a clear error, never a stack trace', async () => {

@@ -85,6 +85,8 @@ export interface SanityContext {
   facts: SanityFacts;
   /** Absent when no model is configured: deployment checks then skip. */
   deployment?: SanityDeployment;
+  /** The engine the config names (--engine, DYN_ENGINE, file; default mocker), model or not: what the GPU checks judge the driver for. */
+  engine: string;
   /** This check's parameters from its suite (sanity/*.yaml). */
   params: Record<string, unknown>;
 }

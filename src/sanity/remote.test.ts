@@ -1,5 +1,7 @@
 import {describe, expect, it} from 'vitest';
 import type {SshHost} from '../config/schema.js';
+import {UserError} from '../shared/errors.js';
+import {shipDecision} from '../supervisor/ship.js';
 import type {CommandResult} from './check.js';
 import {parseRemoteReport, runRemoteSanity} from './remote.js';
 import {buildReport, hostReport} from './report.js';
@@ -83,6 +85,52 @@ describe('runRemoteSanity', () => {
     expect(slow[0]!.finding).toBe('host gpu1 gave no report within 30 s: Command timed out after 30000 milliseconds');
     const old = await runRemoteSanity('gpu1', gpu1, [], answering({code: 2, stdout: '', stderr: ' ›   Error: command sanity not found'}).exec, {controlDir: '/tmp/ctl'});
     expect(old[0]!.finding).toBe('/opt/dynamo/bin/dynamo sanity on gpu1 printed no report (exit 2): ›   Error: command sanity not found');
+  });
+});
+
+describe('runRemoteSanity on a host without dynamoPath', () => {
+  const bare: SshHost = {...gpu1, dynamoPath: undefined};
+  const shipped = '.dynamo/bin/dynamo-0123456789abcdef';
+
+  it('ships this build there first, as `dynamo up` does, and runs that copy', async () => {
+    const {calls, exec} = answering({stdout: remoteReport});
+    const shipments: [string, string][] = [];
+    const results = await runRemoteSanity('gpu1', bare, ['--as-host', 'gpu1'], exec, {
+      controlDir: '/tmp/ctl',
+      ship: async (host, _ssh, controlDir) => {
+        shipments.push([host, controlDir]);
+        return shipped;
+      },
+    });
+    expect(shipments).toEqual([['gpu1', '/tmp/ctl']]);
+    expect(calls[0]!.argv.at(-1)).toBe(`exec ${shipped} sanity --json --local --as-host gpu1`);
+    expect(results.map((r) => r.host)).toEqual(['gpu1', 'gpu1']);
+  });
+
+  it('a host the build cannot go to is one failed line with the fix up would give, and nothing runs there', async () => {
+    const refused = shipDecision('gpu1', {machine: 'aarch64', freeKib: 1e9, present: false}, {arch: 'x64', bytes: 1e8});
+    if (refused.action !== 'refuse') throw new Error('expected a refusal');
+    const {calls, exec} = answering({stdout: remoteReport});
+    const results = await runRemoteSanity('gpu1', bare, [], exec, {controlDir: '/tmp/ctl', ship: async () => Promise.reject(refused.error)});
+    expect(calls).toEqual([]);
+    expect(results).toEqual([
+      {
+        id: 'remote.dynamo',
+        area: 'system',
+        title: 'This dynamo on the host',
+        host: 'gpu1',
+        status: 'fail',
+        finding: 'host gpu1 is aarch64; this dynamo binary is built for x86_64',
+        fix: 'build dynamo for aarch64, put it on gpu1 and set hosts.gpu1.dynamoPath to it',
+        durationMs: 0,
+      },
+    ]);
+  });
+
+  it('a host that cannot be reached to ship to is the SSH failure line', async () => {
+    const dead = new UserError('cannot reach host gpu1 over SSH: ssh: connect to host 10.0.0.1 port 22: Connection refused', 'check hosts.gpu1 (address, port, user, identityFile, knownHostsFile)');
+    const results = await runRemoteSanity('gpu1', bare, [], answering({}).exec, {controlDir: '/tmp/ctl', ship: async () => Promise.reject(dead)});
+    expect(results.map((r) => [r.id, r.status, r.finding])).toEqual([['remote.ssh', 'fail', dead.message]]);
   });
 });
 

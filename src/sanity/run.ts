@@ -80,14 +80,15 @@ export async function runSanity(opts: RunSanityOptions): Promise<SanityReport> {
     cwd: opts.cwd,
     env: opts.env,
   });
-  // Without a model the runner skips the deployment checks, saying so.
+  // Without a model the runner skips the deployment checks, saying so; the GPU checks still follow the engine.
   const deployment = 'skipped' in judged ? undefined : judged;
+  const engine = 'skipped' in judged ? judged.engine : judged.config.engine;
   const selected = selectChecks(loadSuites(), opts.only);
   const facts = opts.facts ?? localFacts({env: opts.env});
   const remoteHosts = deployment && !opts.local ? sshHostsOf(deployment.plan) : [];
   const remote = opts.remote ?? ((name, ssh, request) => runRemoteSanity(name, ssh, request.args, undefined, {input: request.input}));
   const [results, ...remoteResults] = await Promise.all([
-    runChecks(selected, {host: opts.asHost ?? 'local', thorough: Boolean(opts.thorough), facts, deployment, now}),
+    runChecks(selected, {host: opts.asHost ?? 'local', thorough: Boolean(opts.thorough), facts, deployment, engine, now}),
     ...remoteHosts.map((h) => remote(h.name, h.ssh, remoteSanityRequest(h.name, opts, deployment!))),
   ]);
   const hosts = [hostReport(opts.asHost ?? 'local', results!, osHostname()), ...remoteHosts.map((h, i) => hostReport(h.name, remoteResults[i]!))];

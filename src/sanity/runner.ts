@@ -26,6 +26,8 @@ export interface RunChecksOptions {
   thorough: boolean;
   facts: SanityFacts;
   deployment?: SanityDeployment;
+  /** The configured engine (SanityContext.engine); default the deployment's, else mocker. */
+  engine?: string;
   /** For checks that set none. */
   defaultTimeoutMs?: number;
   now?: () => number;
@@ -61,7 +63,8 @@ async function runOne({check, params}: SelectedCheck, opts: RunChecksOptions): P
   const head = {id: check.id, area: check.area, title: check.title, host: opts.host};
   const skip = skipReason(check, opts);
   if (skip) return {...head, status: 'skip', finding: skip, durationMs: 0};
-  const ctx: SanityContext = {host: opts.host, thorough: opts.thorough, facts: opts.facts, deployment: opts.deployment, params};
+  const engine = opts.engine ?? opts.deployment?.config.engine ?? 'mocker';
+  const ctx: SanityContext = {host: opts.host, thorough: opts.thorough, facts: opts.facts, deployment: opts.deployment, engine, params};
   const budget = check.timeoutMs ?? opts.defaultTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
   const start = now();
   let outcome: CheckOutcome;

@@ -20,9 +20,7 @@ import type {GpuTopology} from '../gpu/topology.js';
 import {numberParam} from '../params.js';
 import {NO_MODEL_FINDING} from '../runner.js';
 
-/** Engines that run on NVIDIA GPUs (the mocker and the CPU engine need none). */
-export const GPU_ENGINES = ['vllm', 'sglang', 'trtllm'] as const;
-export const needsGpus = (engine: string): boolean => (GPU_ENGINES as readonly string[]).includes(engine);
+export {GPU_ENGINES, needsGpus} from '../engines.js';
 
 /** Cap of the default `minKvTokens`. */
 export const DEFAULT_MIN_KV_TOKENS = 32_768;

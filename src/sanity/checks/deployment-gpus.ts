@@ -14,6 +14,7 @@ import {DEFAULT_UTILIZATION, fitAtTp, kvCapacity, minTensorParallel, weightBytes
 import type {Check, CheckOutcome, CheckStatus, SanityContext, SanityDeployment} from '../check.js';
 import {bestTpGroups, describeGpus, indexList, nvlinkGroups, shortGpuName, type TpGroup} from '../gpu/verdicts.js';
 import type {GpuTopology, P2PKind} from '../gpu/topology.js';
+import {engineName} from '../engines.js';
 import {formatBytes} from '../params.js';
 import {
   NO_DEPLOYMENT,
@@ -31,7 +32,6 @@ import {
   worst,
 } from './deployment-context.js';
 
-const ENGINE_NAMES: Record<string, string> = {vllm: 'vLLM', sglang: 'SGLang', trtllm: 'TensorRT-LLM', mocker: 'the mocker', cpu: 'the cpu engine'};
 /** Each engine's flag for the longest request it accepts. */
 const MAX_LEN_FLAG: Record<string, string> = {vllm: '--max-model-len', sglang: '--context-length', trtllm: '--max_seq_len'};
 /** GPUs to suggest when these are too small: name and usable GiB (as NVML reports them). */
@@ -83,7 +83,7 @@ async function gpusOrFailure(ctx: SanityContext, config: DynamoConfig): Promise<
   return {
     outcome: {
       status: 'fail',
-      finding: `${ENGINE_NAMES[config.engine]} needs NVIDIA GPUs and this host has none usable (${why})`,
+      finding: `${engineName(config.engine)} needs NVIDIA GPUs and this host has none usable (${why})`,
       fix: 'run the workers on a GPU machine (workers.<role>.hosts), or try the deployment with --engine mocker, which simulates the GPUs',
     },
   };
@@ -144,7 +144,7 @@ function fitRole(s: Setting, t: GpuTopology, g: RoleGroup): Judged {
   return {
     status: 'warn',
     text: `${text}, fewer than its ${tokens(model.contextLength)} context`,
-    fix: `${ENGINE_NAMES[s.d.config.engine]} starts only with ${MAX_LEN_FLAG[s.d.config.engine] ?? 'a max length'} ≤ ${fit.kvTokens}${full && full <= n ? `; for the full context use --tp ${full}` : ''}`,
+    fix: `${engineName(s.d.config.engine)} starts only with ${MAX_LEN_FLAG[s.d.config.engine] ?? 'a max length'} ≤ ${fit.kvTokens}${full && full <= n ? `; for the full context use --tp ${full}` : ''}`,
     data: {...data, kvTokens: fit.kvTokens},
   };
 }
@@ -172,7 +172,7 @@ const fit: Check = {
   run: onWorkersHere(async (s) => {
     const {engine} = s.d.config;
     if (engine === 'mocker') return combine(s.groups.map((g) => ({roles: [g.role], v: fitMocker(s, g)})));
-    if (!needsGpus(engine)) return {status: 'skip', finding: `${ENGINE_NAMES[engine] ?? engine} needs no GPU`};
+    if (!needsGpus(engine)) return {status: 'skip', finding: `${engineName(engine)} needs no GPU`};
     const gpus = await gpusOrFailure(s.ctx, s.d.config);
     if ('outcome' in gpus) return gpus.outcome;
     return combine(s.groups.map((g) => ({roles: [g.role], v: fitRole(s, gpus.t, g)})));
@@ -192,7 +192,7 @@ const gpuCount: Check = {
   title: 'Enough GPUs for the workers',
   run: onWorkersHere(async (s) => {
     const {engine} = s.d.config;
-    if (!needsGpus(engine)) return {status: 'skip', finding: `${ENGINE_NAMES[engine] ?? engine} needs no GPU`};
+    if (!needsGpus(engine)) return {status: 'skip', finding: `${engineName(engine)} needs no GPU`};
     const gpus = await gpusOrFailure(s.ctx, s.d.config);
     if ('outcome' in gpus) return gpus.outcome;
     const {t} = gpus;
@@ -270,7 +270,7 @@ const tpNvlink: Check = {
   title: 'Tensor parallel groups on NVLink',
   run: onWorkersHere(async (s) => {
     const {engine} = s.d.config;
-    if (!needsGpus(engine)) return {status: 'skip', finding: `${ENGINE_NAMES[engine] ?? engine} has no GPUs to place`};
+    if (!needsGpus(engine)) return {status: 'skip', finding: `${engineName(engine)} has no GPUs to place`};
     const probe = await s.ctx.facts.gpu();
     if (probe.state !== 'ok' || !probe.topology.gpus.length) return {status: 'skip', finding: 'no GPUs here (see deployment.gpu-count)'};
     const t = probe.topology;

@@ -13,15 +13,8 @@ import {connect} from 'node:net';
 import type {Check, CheckOutcome, PortHolder, SanityContext} from '../check.js';
 import type {ProcessSpec} from '../../supervisor/plan.js';
 import {AVAILABLE_ENGINES} from '../../config/not-yet.js';
-import {NO_DEPLOYMENT, needsGpus} from './deployment-context.js';
-
-/** The Python distribution of each engine and the version Dynamo 1.7 pins (dynamo-2026.md §0). */
-/** `accepts`: the installed versions that match the pin (vLLM: any patch of its minor; the others: exactly). */
-export const ENGINE_PACKAGES: Record<string, {dist: string; pin: string; accepts: RegExp; install: string}> = {
-  vllm: {dist: 'vllm', pin: '0.33.0', accepts: /^0\.33\./, install: 'pip install vllm==0.33.*'},
-  sglang: {dist: 'sglang', pin: '0.5.23', accepts: /^0\.5\.23(\.post\d+)?$/, install: 'pip install sglang==0.5.23'},
-  trtllm: {dist: 'tensorrt_llm', pin: '1.4.0rc2', accepts: /^1\.4\.0rc2$/, install: 'pip install tensorrt-llm==1.4.0rc2'},
-};
+import {ENGINE_PACKAGES, needsGpus} from '../engines.js';
+import {NO_DEPLOYMENT} from './deployment-context.js';
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '*', '']);
 /** Two binds clash when either is a wildcard or both name the same address. */
@@ -113,7 +106,7 @@ const engineCheck: Check = {
     if (!d) return NO_DEPLOYMENT;
     const {engine} = d.config;
     if (engine === 'mocker') return {status: 'pass', finding: 'the mocker is built in'};
-    const pkg = ENGINE_PACKAGES[engine];
+    const pkg = needsGpus(engine) ? ENGINE_PACKAGES[engine] : undefined;
     if (!pkg) return {status: 'warn', finding: `engine ${engine}: ${notYet(engine)}`, fix: 'use --engine mocker'};
     const r = await ctx.facts.run('python3', ['-c', `import importlib.metadata as m; print(m.version(${JSON.stringify(pkg.dist)}))`], PYTHON_TIMEOUT_MS);
     const data = {engine, package: pkg.dist, pin: pkg.pin};

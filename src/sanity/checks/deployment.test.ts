@@ -36,7 +36,7 @@ function facts(r: Recorded): SanityFacts {
   };
 }
 
-const ctx = (deployment: SanityDeployment | undefined, r: Recorded = {}, host = 'local'): SanityContext => ({host, thorough: false, facts: facts(r), deployment, params: {}});
+const ctx = (deployment: SanityDeployment | undefined, r: Recorded = {}, host = 'local'): SanityContext => ({host, thorough: false, facts: facts(r), deployment, engine: deployment?.config.engine ?? 'mocker', params: {}});
 const check = (id: string) => deploymentChecks.find((c) => c.id === id)!;
 const run = (id: string, d: SanityDeployment, r: Recorded = {}): Promise<CheckOutcome> => check(id).run(ctx(d, r));
 const brief = ({status, finding, fix}: CheckOutcome) => ({status, finding, fix});
@@ -362,8 +362,9 @@ describe('deployment.services', () => {
 describe('sanityDeployment', () => {
   const req = (flags: {flag: string; path: string[]; value: unknown}[]) => ({home: '/h', selfArgv: ['dynamo'], flags, cwd: mkdtempSync(`${tmpdir()}/dyn-sanity-`), env: {}});
 
-  it('without a model there is nothing to judge', async () => {
-    expect(await sanityDeployment(req([]))).toEqual({skipped: 'no model given: pass --model to check a deployment'});
+  it('without a model there is nothing to judge, but the engine the config names is still told', async () => {
+    expect(await sanityDeployment(req([]))).toEqual({skipped: 'no model given: pass --model to check a deployment', engine: 'mocker'});
+    expect(await sanityDeployment(req([{flag: '--engine', path: ['engine'], value: 'trtllm'}]))).toEqual({skipped: 'no model given: pass --model to check a deployment', engine: 'trtllm'});
   });
 
   it('loads a real engine, planned the way `up` would plan it', async () => {

@@ -12,7 +12,8 @@ import {deploymentGpuChecks} from './deployment-gpus.js';
 import {deploymentHostChecks} from './deployment-host.js';
 
 export {DEFAULT_MIN_KV_TOKENS} from './deployment-context.js';
-export {ENGINE_PACKAGES, servicesCheck, tcpReachable} from './deployment-host.js';
+export {ENGINE_PACKAGES} from '../engines.js';
+export {servicesCheck, tcpReachable} from './deployment-host.js';
 
 /** In the order `dynamo sanity` prints them. */
 export const deploymentChecks: Check[] = [...deploymentGpuChecks, ...deploymentHostChecks];

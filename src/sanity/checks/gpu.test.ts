@@ -2,14 +2,17 @@ import {describe, expect, it} from 'vitest';
 import {recordedRun} from '../../../test/fixtures/gpu/boxes.js';
 import type {GpuBandwidth} from '../../native/gpu.js';
 import type {Check, CheckOutcome, SanityContext} from '../check.js';
+import {buildConfigSchema} from '../../config/schema.js';
+import {planDeployment} from '../../supervisor/plan.js';
 import {probeNvidiaSmi} from '../gpu/smi-probe.js';
 import type {GpuProbe} from '../gpu/topology.js';
-import {gpuChecks, type MeasureBandwidth, makeGpuChecks, NO_DRIVER_FINDING} from './gpu.js';
+import {engineHere, gpuChecks, type MeasureBandwidth, makeGpuChecks, NO_DRIVER_FINDING} from './gpu.js';
 
-function ctx(probe: GpuProbe, params: Record<string, unknown> = {}, thorough = false): SanityContext {
+function ctx(probe: GpuProbe, params: Record<string, unknown> = {}, thorough = false, engine = 'mocker'): SanityContext {
   return {
     host: 'local',
     thorough,
+    engine,
     params,
     facts: {
       gpu: async () => probe,
@@ -24,9 +27,9 @@ const recorded = (box: string) => probeNvidiaSmi(recordedRun(box));
 const brief = ({status, finding, fix}: CheckOutcome) => ({status, finding, fix});
 const byId = (checks: readonly Check[], id: string) => checks.find((c) => c.id === id)!;
 
-async function runAll(probe: GpuProbe, params: Record<string, unknown> = {}) {
+async function runAll(probe: GpuProbe, engine = 'mocker') {
   const fast = gpuChecks.filter((c) => !c.thorough);
-  return Object.fromEntries(await Promise.all(fast.map(async (c) => [c.id, brief(await c.run(ctx(probe, params)))] as const)));
+  return Object.fromEntries(await Promise.all(fast.map(async (c) => [c.id, brief(await c.run(ctx(probe, {}, false, engine)))] as const)));
 }
 
 describe('gpu checks', () => {
@@ -36,10 +39,14 @@ describe('gpu checks', () => {
     expect(gpuChecks.filter((c) => c.thorough).map((c) => c.id)).toEqual(['gpu.bandwidth']);
   });
 
-  it('all pass on 8 × H100', async () => {
+  it('all pass on 8 × H100 for the mocker, which needs no CUDA', async () => {
     expect(await runAll(await recorded('h100-sxm-8'))).toEqual({
       'gpu.driver': {status: 'pass', finding: 'driver 550.54.15 (CUDA 12.4), 8 GPUs, read through nvidia-smi', fix: undefined},
-      'gpu.cuda': {status: 'pass', finding: 'driver 550.54.15 supports CUDA 12.4 (the engine needs ≥ 12.4)', fix: undefined},
+      'gpu.cuda': {
+        status: 'skip',
+        finding: 'the mocker needs no CUDA; driver 550.54.15 supports CUDA 12.4 (vLLM, SGLang and TensorRT-LLM need ≥ 13.0)',
+        fix: undefined,
+      },
       'gpu.devices': {status: 'pass', finding: '8 × H100 80GB HBM3, 79.3 GiB free each', fix: undefined},
       'gpu.topology': {status: 'pass', finding: '8 × H100 80GB HBM3, all-to-all NVLink (18 links)', fix: undefined},
       'gpu.mig': {status: 'pass', finding: 'MIG is off', fix: undefined},
@@ -58,9 +65,9 @@ describe('gpu checks', () => {
     expect(r['gpu.devices']!.finding).toBe('4 × A100 80GB PCIe, 41.5–79.5 GiB free; GPU 1 has 38.0 of 80.0 GiB in use');
   });
 
-  it('pass on one L4', async () => {
+  it('pass on one L4 (CUDA skipped for the mocker)', async () => {
     const r = await runAll(await recorded('l4-1'));
-    expect(Object.values(r).map((o) => o.status)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass', 'pass']);
+    expect(Object.values(r).map((o) => o.status)).toEqual(['pass', 'skip', 'pass', 'pass', 'pass', 'pass']);
     expect(r['gpu.topology']!.finding).toBe('1 × L4 (23 GiB), no NVLink');
   });
 
@@ -74,25 +81,50 @@ describe('gpu checks', () => {
     });
   });
 
-  it('fail the old driver on CUDA and ECC, and warn about MIG', async () => {
-    const r = await runAll(await recorded('old-driver'), {minCuda: '12.4', neededBy: 'vLLM'});
+  it('fail the old driver on CUDA (for vLLM) and ECC, and warn about MIG', async () => {
+    const r = await runAll(await recorded('old-driver'), 'vllm');
     expect(r['gpu.driver']!.status).toBe('pass');
     expect(r['gpu.cuda']).toEqual({
       status: 'fail',
-      finding: 'driver 470.199.02 supports CUDA 11.4; vLLM needs CUDA ≥ 12.4',
-      fix: 'upgrade the NVIDIA driver to ≥ 550.54.14 (the first with CUDA 12.4)',
+      finding: 'driver 470.199.02 supports CUDA 11.4; vLLM 0.33.0 needs CUDA ≥ 13.0',
+      fix: 'upgrade the NVIDIA driver to ≥ 580.65.06 (the first with CUDA 13.0)',
     });
     expect(r['gpu.mig']!.status).toBe('warn');
     expect(r['gpu.ecc']!.status).toBe('fail');
     expect(r['gpu.ecc']!.finding).toBe('GPU 0 (A100-SXM4-40GB, 0000:07:00.0) has 2 uncorrected ECC errors since the driver loaded');
   });
 
-  it('take minCuda as YAML gives it, quoted or not', async () => {
-    const probe = await recorded('l4-1');
+  // The CUDA verdict per engine on every recorded box: the engine decides what the driver must support.
+  const CUDA_13 = 'upgrade the NVIDIA driver to ≥ 580.65.06 (the first with CUDA 13.0)';
+  it.each([
+    ['h100-sxm-8', 'vllm', 'fail', 'driver 550.54.15 supports CUDA 12.4; vLLM 0.33.0 needs CUDA ≥ 13.0', CUDA_13],
+    ['h100-sxm-8', 'sglang', 'fail', 'driver 550.54.15 supports CUDA 12.4; SGLang 0.5.23 needs CUDA ≥ 13.0', CUDA_13],
+    ['h100-sxm-8', 'trtllm', 'fail', 'driver 550.54.15 supports CUDA 12.4; TensorRT-LLM 1.4.0rc2 needs CUDA ≥ 13.0', CUDA_13],
+    ['l4-1', 'vllm', 'fail', 'driver 560.35.03 supports CUDA 12.6; vLLM 0.33.0 needs CUDA ≥ 13.0', CUDA_13],
+    ['a100-pcie-4-nvlink-pairs', 'sglang', 'fail', 'driver 550.90.07 supports CUDA 12.4; SGLang 0.5.23 needs CUDA ≥ 13.0', CUDA_13],
+    ['two-socket-4', 'trtllm', 'fail', 'driver 550.54.15 supports CUDA 12.4; TensorRT-LLM 1.4.0rc2 needs CUDA ≥ 13.0', CUDA_13],
+    ['old-driver', 'sglang', 'fail', 'driver 470.199.02 supports CUDA 11.4; SGLang 0.5.23 needs CUDA ≥ 13.0', CUDA_13],
+    ['old-driver', 'mocker', 'skip', 'the mocker needs no CUDA; driver 470.199.02 supports CUDA 11.4 (vLLM, SGLang and TensorRT-LLM need ≥ 13.0)', undefined],
+  ])('gpu.cuda on %s for --engine %s: %s', async (box, engine, status, finding, fix) => {
+    const out = await byId(gpuChecks, 'gpu.cuda').run(ctx(await recorded(box), {}, false, engine));
+    expect(brief(out)).toEqual({status, finding, fix});
+  });
+
+  it('gpu.cuda passes a CUDA 13 driver for vLLM and SGLang, and warns TensorRT-LLM below the CUDA 13.2 it is built with', async () => {
+    const probe = await recorded('h100-sxm-8');
+    if (probe.state !== 'ok') throw new Error(probe.state);
+    const r580: GpuProbe = {state: 'ok', topology: {...probe.topology, driverVersion: '580.65.06', cudaDriverVersion: '13.0'}};
     const cuda = byId(gpuChecks, 'gpu.cuda');
-    expect((await cuda.run(ctx(probe, {minCuda: 12.8}))).finding).toBe('driver 560.35.03 supports CUDA 12.6; the engine needs CUDA ≥ 12.8');
-    expect((await cuda.run(ctx(probe, {minCuda: '12.6'}))).status).toBe('pass');
-    await expect(cuda.run(ctx(probe, {minCuda: ['12.4']}))).rejects.toThrow('parameter "minCuda" must be a string');
+    expect(brief(await cuda.run(ctx(r580, {}, false, 'vllm')))).toEqual({status: 'pass', finding: 'driver 580.65.06 supports CUDA 13.0 (vLLM 0.33.0 needs ≥ 13.0)', fix: undefined});
+    expect((await cuda.run(ctx(r580, {}, false, 'sglang'))).status).toBe('pass');
+    expect(brief(await cuda.run(ctx(r580, {}, false, 'trtllm')))).toEqual({
+      status: 'warn',
+      finding:
+        'driver 580.65.06 supports CUDA 13.0; TensorRT-LLM 1.4.0rc2 is built with CUDA 13.2: it runs by minor-version compatibility, but kernels it compiles at run time need CUDA 13.2',
+      fix: 'upgrade the NVIDIA driver to a release that supports CUDA 13.2, or install cuda-compat-13-2 (CUDA forward compatibility, data-center GPUs)',
+    });
+    const r595: GpuProbe = {state: 'ok', topology: {...probe.topology, cudaDriverVersion: '13.2'}};
+    expect((await cuda.run(ctx(r595, {}, false, 'trtllm'))).status).toBe('pass');
   });
 
   it('put the p2p matrix and the NVLink groups in the topology data', async () => {
@@ -105,11 +137,34 @@ describe('gpu checks', () => {
     expect((data.p2p as {kind: string}[][])[0]!.map((l) => l.kind)).toEqual(['self', 'nvlink', 'host-bridge', 'host-bridge']);
   });
 
-  it('all skip without a driver, gpu.driver saying why', async () => {
+  it('all skip without a driver for the mocker, gpu.driver saying why', async () => {
     const r = await runAll({state: 'no-driver', reason: 'nvidia-smi not found and NVML not loadable'});
     expect(r['gpu.driver']).toEqual({status: 'skip', finding: NO_DRIVER_FINDING, fix: undefined});
     expect(NO_DRIVER_FINDING).toBe('no NVIDIA driver: GPU checks skipped (the mocker needs none)');
     for (const id of ['gpu.cuda', 'gpu.devices', 'gpu.topology', 'gpu.mig', 'gpu.ecc']) expect(r[id]).toEqual({status: 'skip', finding: 'no NVIDIA driver', fix: undefined});
+  });
+
+  it('fail gpu.driver without a driver for a real engine, naming it and the driver it needs', async () => {
+    const r = await runAll({state: 'no-driver', reason: 'nvidia-smi not found and NVML not loadable'}, 'vllm');
+    expect(r['gpu.driver']).toEqual({
+      status: 'fail',
+      finding: 'no NVIDIA driver: vLLM 0.33.0 needs one with CUDA ≥ 13.0',
+      fix: 'install the NVIDIA driver (≥ 580.65.06) until `nvidia-smi` lists the GPUs (in a container: docker run --gpus all), or use --engine mocker',
+    });
+    expect(r['gpu.cuda']!.status).toBe('skip');
+    expect((await runAll({state: 'no-driver', reason: 'x'}, 'cpu'))['gpu.driver']!.finding).toBe('no NVIDIA driver: GPU checks skipped (the cpu engine needs none)');
+  });
+
+  it('judge the engine where its workers run: the frontend-only host needs no driver', async () => {
+    const config = buildConfigSchema({allowUnavailable: true}).parse({model: 'qwen3-0.6b', engine: 'vllm', hosts: {gpu1: {address: '10.0.0.1'}}, workers: {agg: {hosts: ['gpu1']}}});
+    const deployment = {config, plan: planDeployment(config, {runDir: '/runs/demo', selfArgv: ['/usr/local/bin/dynamo']})};
+    const at = (host: string, probe: GpuProbe): SanityContext => ({...ctx(probe, {}, false, 'vllm'), host, deployment});
+    const none: GpuProbe = {state: 'no-driver', reason: 'x'};
+    expect([engineHere(at('local', none)), engineHere(at('gpu1', none))]).toEqual([undefined, 'vllm']);
+    const driver = byId(gpuChecks, 'gpu.driver');
+    expect(brief(await driver.run(at('local', none)))).toEqual({status: 'skip', finding: 'no NVIDIA driver: GPU checks skipped (no worker runs on this host)', fix: undefined});
+    expect((await driver.run(at('gpu1', none))).status).toBe('fail');
+    expect((await byId(gpuChecks, 'gpu.cuda').run(at('local', await recorded('l4-1')))).finding).toMatch(/^no worker runs on this host: no CUDA needed; driver 560\.35\.03 supports CUDA 12\.6/);
   });
 
   it('fail gpu.driver with what the driver said when the probe failed, and skip the rest', async () => {

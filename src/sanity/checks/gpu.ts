@@ -1,26 +1,31 @@
 /**
  * The gpu area: driver, CUDA, devices, topology, MIG, ECC and (--thorough) copy bandwidth, each a
  * verdict (gpu/verdicts.ts) over the one GPU probe the run shares (`ctx.facts.gpu()`: NVML, else
- * nvidia-smi). No driver is not a failure: the mocker runs anywhere, so every gpu check skips. A
- * probe that failed fails `gpu.driver` with what the driver said; the others skip, pointing there.
+ * nvidia-smi). What the driver must offer follows the engine that runs here (engineHere): vLLM,
+ * SGLang and TensorRT-LLM need a driver with their CUDA; the mocker needs none, so without a driver
+ * every gpu check skips for it, and with --engine vllm `gpu.driver` fails instead. A probe that
+ * failed fails `gpu.driver` with what the driver said; the others skip, pointing there.
  *
- * Parameters (from the suite): `gpu.cuda` takes `minCuda` ("12.4"; quote it in YAML) and
- * `neededBy` ("vLLM"); `gpu.devices` takes `busyFraction` (0.05); `gpu.bandwidth` takes
- * `sizeMiB` (64) and `minH2DGBps` (10).
+ * The CUDA each engine needs is no tunable threshold but a fact of the version this build pins, so it
+ * sits beside the pins in engines.ts, not in the suite. Parameters (from the suite): `gpu.devices`
+ * takes `busyFraction` (0.05); `gpu.bandwidth` takes `sizeMiB` (64) and `minH2DGBps` (10).
  */
 import {type GpuBandwidth, gpuBandwidth} from '../../native/gpu.js';
 import type {Check, CheckOutcome, SanityContext} from '../check.js';
-import {numberParam, stringParam} from '../params.js';
+import {ENGINE_CUDA, ENGINE_PACKAGES, GPU_ENGINES, type GpuEngine, engineName, needsGpus} from '../engines.js';
+import {numberParam} from '../params.js';
 import type {GpuTopology} from '../gpu/topology.js';
 import {
   bandwidthVerdict,
-  DEFAULT_MIN_CUDA,
   devicesVerdict,
   driverVerdict,
   eccVerdict,
   migVerdict,
+  minDriverForCuda,
+  noCudaNeeded,
   topologyVerdict,
 } from '../gpu/verdicts.js';
+import {roleGroupsHere} from './deployment-context.js';
 
 export const NO_DRIVER_FINDING = 'no NVIDIA driver: GPU checks skipped (the mocker needs none)';
 
@@ -36,10 +41,35 @@ function onTopology(verdict: Verdict): Check['run'] {
   };
 }
 
-/** A CUDA version: YAML reads an unquoted 12.4 as a number, so both are taken. */
-function cudaParam(params: Record<string, unknown>): string {
-  const v = params.minCuda;
-  return typeof v === 'number' ? String(v) : stringParam(params, 'minCuda', DEFAULT_MIN_CUDA);
+/**
+ * The engine this host runs: with a deployment, its engine when one of its workers is placed here,
+ * undefined when none is (the frontend's host needs no GPU); without one (no model), the configured
+ * engine, as `dynamo up` would run it here.
+ */
+export function engineHere(ctx: SanityContext): string | undefined {
+  const d = ctx.deployment;
+  if (!d) return ctx.engine;
+  return roleGroupsHere(ctx, d).length ? d.config.engine : undefined;
+}
+
+/** "vLLM 0.33.0": the engine at the version this build drives. */
+const pinned = (engine: GpuEngine) => `${engineName(engine)} ${ENGINE_PACKAGES[engine].pin}`;
+
+/** Without a driver: a failure when a real engine runs here, else a skip that says why none is needed. */
+function noDriver(ctx: SanityContext, reason: string): CheckOutcome {
+  const engine = engineHere(ctx);
+  if (engine !== undefined && needsGpus(engine)) {
+    const {minCuda} = ENGINE_CUDA[engine];
+    const driver = minDriverForCuda(minCuda);
+    return {
+      status: 'fail',
+      finding: `no NVIDIA driver: ${pinned(engine)} needs one with CUDA ≥ ${minCuda}`,
+      fix: `install the NVIDIA driver${driver ? ` (≥ ${driver})` : ''} until \`nvidia-smi\` lists the GPUs (in a container: docker run --gpus all), or use --engine mocker`,
+      data: {reason, engine},
+    };
+  }
+  const why = engine === undefined ? 'no worker runs on this host' : `${engineName(engine)} needs none`;
+  return {status: 'skip', finding: engine === 'mocker' ? NO_DRIVER_FINDING : `no NVIDIA driver: GPU checks skipped (${why})`, data: {reason}};
 }
 
 const driver: Check = {
@@ -48,7 +78,7 @@ const driver: Check = {
   title: 'NVIDIA driver',
   async run(ctx) {
     const probe = await ctx.facts.gpu();
-    if (probe.state === 'no-driver') return {status: 'skip', finding: NO_DRIVER_FINDING, data: {reason: probe.reason}};
+    if (probe.state === 'no-driver') return noDriver(ctx, probe.reason);
     if (probe.state === 'error') {
       return {
         status: 'fail',
@@ -71,7 +101,15 @@ const cuda: Check = {
   id: 'gpu.cuda',
   area: 'gpu',
   title: 'CUDA version the driver supports',
-  run: onTopology((t, ctx) => driverVerdict(t, cudaParam(ctx.params), stringParam(ctx.params, 'neededBy', 'the engine'))),
+  run: onTopology((t, ctx) => {
+    const engine = engineHere(ctx);
+    if (engine !== undefined && needsGpus(engine)) {
+      const v = driverVerdict(t, {...ENGINE_CUDA[engine], neededBy: pinned(engine)});
+      return {...v, data: {...v.data, engine}};
+    }
+    const realNeeds = Object.fromEntries(GPU_ENGINES.map((e) => [engineName(e), ENGINE_CUDA[e].minCuda]));
+    return noCudaNeeded(t, engine === undefined ? 'no worker runs on this host: no CUDA needed' : `${engineName(engine)} needs no CUDA`, realNeeds);
+  }),
 };
 
 const devices: Check = {

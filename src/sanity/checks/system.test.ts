@@ -31,6 +31,7 @@ function ctx(facts: SystemFacts, params: Record<string, unknown> = {}): SanityCo
   return {
     host: 'local',
     thorough: false,
+    engine: 'mocker',
     params,
     facts: {
       system: async () => facts,

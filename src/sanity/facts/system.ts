@@ -7,10 +7,11 @@
  * inherit), /dev/shm and the model cache's free space from statfs, and clock sync from whichever
  * of timedatectl, chronyc or ntpstat answers.
  *
- * Not systeminformation: its osInfo and cpu shell out (a blocking `hostname -f`, `dmesg`, `lscpu`,
- * `dmidecode` twice) and took 110–900 ms on a two-core VM, half the two-second budget, for facts
- * these files hold. Parsers are pure and tested on recorded text; a read that fails degrades to
- * "unknown" rather than throwing.
+ * Not systeminformation: its osInfo and cpu shell out (`hostname -f` and `date` blocking, `dmesg`,
+ * `lscpu`, `dmidecode`), so osInfo + cpu + mem + fsSize took 310–390 ms on a two-core VM
+ * (docs/sanity.md has the figures) against 2–5 ms for reading these files: a sixth of the two-second
+ * budget for the same facts. Parsers are pure and tested on recorded text; a read that fails degrades to "unknown"
+ * rather than throwing.
  */
 import {existsSync, readFileSync, readdirSync, statfsSync} from 'node:fs';
 import {arch, availableParallelism, freemem, homedir, hostname, release, totalmem} from 'node:os';
@@ -149,7 +150,7 @@ export interface ProbeSystemOptions {
   home?: string;
 }
 
-/** Reads this machine's facts; the slow parts (systeminformation, the clock tools) run side by side. */
+/** Reads this machine's facts; the clock tools, the only slow part, run while the files are read. */
 export async function probeSystem(opts: ProbeSystemOptions): Promise<MachineFacts> {
   const env = opts.env ?? process.env;
   // The clock tools are the only slow part: start them first, read the files meanwhile.

@@ -4,7 +4,7 @@ import type {RawGpuProbe, RawNvml} from '../../native/index.cjs';
 import {cudaVersion, nvmlToProbe, nvmlToTopology, type RawNvmlLoaded} from './nvml.js';
 import type {GpuTopology, P2PLink} from './topology.js';
 
-// What the native addon's gpuProbe({cuda: false}) returns on four machines (make-fixtures.mjs).
+// What the native addon's gpuProbe({cuda: false}) returns on the recorded boxes (make-fixtures.mjs).
 const fixture = (name: string): RawNvmlLoaded =>
   (JSON.parse(readFileSync(new URL(`../../../test/fixtures/gpu/nvml/${name}.json`, import.meta.url), 'utf8')) as RawGpuProbe).nvml as RawNvmlLoaded;
 
@@ -42,12 +42,12 @@ describe('nvmlToTopology', () => {
       name: 'NVIDIA H100 80GB HBM3',
       uuid: raw.devices[0]!.uuid,
       pciBusId: '0000:18:00.0',
-      memory: {totalMiB: 81559, usedMiB: 1, freeMiB: 80992},
+      memory: {totalMiB: 81559, usedMiB: 4, freeMiB: 81209},
       computeCapability: '9.0',
       mig: 'disabled',
       ecc: {mode: 'enabled', volatileUncorrected: 0, aggregateUncorrected: 0},
       persistenceMode: true,
-      power: {drawW: 69.87, limitW: 700},
+      power: {drawW: 69.12, limitW: 700},
       clocks: {smMHz: 345, memMHz: 2619, maxSmMHz: 1980},
       numaNode: 0,
       nvlinks: Array.from({length: 18}, (_, link) => ({
@@ -67,7 +67,7 @@ describe('nvmlToTopology', () => {
     raw.devices[0]!.nvlinks[1]!.version = 4; // NVLINK_VERSION_3_0
     const t = topology(raw);
     expect(t.gpus[0]!.nvlinks.slice(0, 3).map((l) => l.version)).toEqual([4, 3, 4]);
-    expect(topology(fixture('a100-pcie-4-bridged')).gpus[0]!.nvlinks[0]!.version).toBe(3);
+    expect(topology(fixture('a100-pcie-4-nvlink-pairs')).gpus[0]!.nvlinks[0]!.version).toBe(3);
   });
 
   it('counts only the active switch links of the GPU it starts from', () => {
@@ -92,27 +92,27 @@ describe('nvmlToTopology', () => {
     const raw = structuredClone(fixture('h100-sxm-8'));
     for (const d of raw.devices) for (const l of d.nvlinks) delete l.remoteIsSwitch;
     expect(topology(raw).p2p).toEqual(topology(fixture('h100-sxm-8')).p2p);
-    const a100 = structuredClone(fixture('a100-pcie-4-bridged'));
+    const a100 = structuredClone(fixture('a100-pcie-4-nvlink-pairs'));
     for (const d of a100.devices) for (const l of d.nvlinks) delete l.remoteIsSwitch;
-    expect(topology(a100).p2p).toEqual(topology(fixture('a100-pcie-4-bridged')).p2p);
+    expect(topology(a100).p2p).toEqual(topology(fixture('a100-pcie-4-nvlink-pairs')).p2p);
   });
 
   it('reads four bridged A100 PCIe as two NVLink pairs of 12 links, the other pairs through host bridges', () => {
-    const raw = fixture('a100-pcie-4-bridged');
+    const raw = fixture('a100-pcie-4-nvlink-pairs');
     const t = topology(raw);
-    expect(t.driverVersion).toBe('535.183.01');
-    expect(t.cudaDriverVersion).toBe('12.2');
+    expect(t.driverVersion).toBe('550.90.07');
+    expect(t.cudaDriverVersion).toBe('12.4');
     expect(t.gpus[1]).toEqual({
       index: 1,
       name: 'NVIDIA A100 80GB PCIe',
       uuid: raw.devices[1]!.uuid,
       pciBusId: '0000:31:00.0',
-      memory: {totalMiB: 81920, usedMiB: 4, freeMiB: 81916},
+      memory: {totalMiB: 81920, usedMiB: 38912, freeMiB: 42487},
       computeCapability: '8.0',
       mig: 'disabled',
       ecc: {mode: 'enabled', volatileUncorrected: 0, aggregateUncorrected: 0},
-      persistenceMode: false,
-      power: {drawW: 45.25, limitW: 300},
+      persistenceMode: true,
+      power: {drawW: 46.77, limitW: 300},
       clocks: {smMHz: 210, memMHz: 1512, maxSmMHz: 1410},
       numaNode: 0,
       nvlinks: Array.from({length: 12}, (_, link) => ({link, active: true, version: 3, remotePciBusId: '0000:17:00.0'})),
@@ -130,20 +130,20 @@ describe('nvmlToTopology', () => {
     const t = topology(raw);
     expect(t).toEqual({
       source: 'nvml',
-      driverVersion: '550.90.07',
-      cudaDriverVersion: '12.4',
+      driverVersion: '560.35.03',
+      cudaDriverVersion: '12.6',
       gpus: [
         {
           index: 0,
           name: 'NVIDIA L4',
           uuid: raw.devices[0]!.uuid,
           pciBusId: '0000:00:03.0',
-          memory: {totalMiB: 23034, usedMiB: 0, freeMiB: 22690},
+          memory: {totalMiB: 23034, usedMiB: 1, freeMiB: 22599},
           computeCapability: '8.9',
           mig: 'unsupported',
           ecc: {mode: 'enabled', volatileUncorrected: 0, aggregateUncorrected: 0},
           persistenceMode: true,
-          power: {drawW: 16.34, limitW: 72},
+          power: {drawW: 16.24, limitW: 72},
           clocks: {smMHz: 210, memMHz: 405, maxSmMHz: 2040},
           numaNode: 0,
           nvlinks: [],
@@ -154,7 +154,7 @@ describe('nvmlToTopology', () => {
   });
 
   it('reads a two-socket PCIe box as switch pairs within a socket and cross-socket pairs between', () => {
-    const t = topology(fixture('dual-socket-4'));
+    const t = topology(fixture('two-socket-4'));
     expect(t.gpus.map((g) => [g.name, g.pciBusId, g.numaNode, g.nvlinks.length])).toEqual([
       ['NVIDIA L40S', '0000:4f:00.0', 0, 0],
       ['NVIDIA L40S', '0000:52:00.0', 0, 0],
@@ -170,7 +170,7 @@ describe('nvmlToTopology', () => {
   });
 
   it('judges by NUMA node when NVML gives no common ancestor', () => {
-    const raw = {...fixture('dual-socket-4'), pairs: []};
+    const raw = {...fixture('two-socket-4'), pairs: []};
     expect(topology(raw).p2p).toEqual([
       [S, PHB, SYS, SYS],
       [PHB, S, SYS, SYS],

@@ -13,6 +13,7 @@ import {
   indexList,
   migVerdict,
   minDriverForCuda,
+  noCudaNeeded,
   topologyVerdict,
 } from './verdicts.js';
 
@@ -96,42 +97,64 @@ describe('topologyVerdict on other shapes', () => {
 });
 
 describe('driverVerdict', () => {
+  const vllm = {neededBy: 'vLLM 0.33.0', minCuda: '13.0'};
+  const old = {neededBy: 'vLLM 0.6', minCuda: '12.4'};
   it.each([
-    ['h100-sxm-8', 'pass', 'driver 550.54.15 supports CUDA 12.4 (the engine needs ≥ 12.4)', undefined],
-    ['a100-pcie-4-nvlink-pairs', 'pass', 'driver 550.90.07 supports CUDA 12.4 (the engine needs ≥ 12.4)', undefined],
-    ['l4-1', 'pass', 'driver 560.35.03 supports CUDA 12.6 (the engine needs ≥ 12.4)', undefined],
-    ['two-socket-4', 'pass', 'driver 550.54.15 supports CUDA 12.4 (the engine needs ≥ 12.4)', undefined],
-    [
-      'old-driver',
-      'fail',
-      'driver 470.199.02 supports CUDA 11.4; the engine needs CUDA ≥ 12.4',
-      'upgrade the NVIDIA driver to ≥ 550.54.14 (the first with CUDA 12.4)',
-    ],
-  ])('%s against the default CUDA 12.4: %s', async (name, status, finding, fix) => {
-    expect(line(driverVerdict(await box(name)))).toEqual([status, finding, fix]);
+    ['h100-sxm-8', 'pass', 'driver 550.54.15 supports CUDA 12.4 (vLLM 0.6 needs ≥ 12.4)', undefined],
+    ['a100-pcie-4-nvlink-pairs', 'pass', 'driver 550.90.07 supports CUDA 12.4 (vLLM 0.6 needs ≥ 12.4)', undefined],
+    ['l4-1', 'pass', 'driver 560.35.03 supports CUDA 12.6 (vLLM 0.6 needs ≥ 12.4)', undefined],
+    ['two-socket-4', 'pass', 'driver 550.54.15 supports CUDA 12.4 (vLLM 0.6 needs ≥ 12.4)', undefined],
+    ['old-driver', 'fail', 'driver 470.199.02 supports CUDA 11.4; vLLM 0.6 needs CUDA ≥ 12.4', 'upgrade the NVIDIA driver to ≥ 550.54.14 (the first with CUDA 12.4)'],
+  ])('%s against CUDA 12.4: %s', async (name, status, finding, fix) => {
+    expect(line(driverVerdict(await box(name), old))).toEqual([status, finding, fix]);
   });
 
-  it('takes the requirement and who needs it from the suite', async () => {
-    expect(line(driverVerdict(await box('h100-sxm-8'), '13.0', 'vLLM'))).toEqual([
+  it('fails a box below the need and names the first driver that meets it', async () => {
+    expect(line(driverVerdict(await box('h100-sxm-8'), vllm))).toEqual([
       'fail',
-      'driver 550.54.15 supports CUDA 12.4; vLLM needs CUDA ≥ 13.0',
+      'driver 550.54.15 supports CUDA 12.4; vLLM 0.33.0 needs CUDA ≥ 13.0',
       'upgrade the NVIDIA driver to ≥ 580.65.06 (the first with CUDA 13.0)',
     ]);
-    expect(driverVerdict(await box('l4-1'), '12.6', 'vLLM').status).toBe('pass');
-    expect(driverVerdict(await box('l4-1'), '12.10').status).toBe('fail');
+    expect(driverVerdict(await box('l4-1'), {...vllm, minCuda: '12.6'}).status).toBe('pass');
+    expect(driverVerdict(await box('l4-1'), {...vllm, minCuda: '12.10'}).status).toBe('fail');
+    expect(() => driverVerdict(topo([['X']]), {...vllm, minCuda: 'latest'})).toThrow('minCuda "latest" is not a CUDA version');
+  });
+
+  it('warns between the minimum and the CUDA the engine is built with (minor-version compatibility)', async () => {
+    const t = {...(await box('h100-sxm-8')), driverVersion: '580.65.06', cudaDriverVersion: '13.0'};
+    const need = {neededBy: 'TensorRT-LLM 1.4.0rc2', minCuda: '13.0', builtWith: '13.2'};
+    expect(line(driverVerdict(t, need))).toEqual([
+      'warn',
+      'driver 580.65.06 supports CUDA 13.0; TensorRT-LLM 1.4.0rc2 is built with CUDA 13.2: it runs by minor-version compatibility, but kernels it compiles at run time need CUDA 13.2',
+      'upgrade the NVIDIA driver to a release that supports CUDA 13.2, or install cuda-compat-13-2 (CUDA forward compatibility, data-center GPUs)',
+    ]);
+    expect(driverVerdict({...t, cudaDriverVersion: '13.2'}, need).status).toBe('pass');
+    expect(driverVerdict(await box('h100-sxm-8'), need).status).toBe('fail');
   });
 
   it('names no driver it does not know', async () => {
-    expect(driverVerdict(await box('h100-sxm-8'), '14.1').fix).toBe('upgrade the NVIDIA driver to a release that supports CUDA 14.1');
+    expect(driverVerdict(await box('h100-sxm-8'), {...vllm, minCuda: '14.1'}).fix).toBe('upgrade the NVIDIA driver to a release that supports CUDA 14.1');
   });
 
   it('warns when the driver does not say its CUDA version', () => {
     const t = {...topo([['X']]), cudaDriverVersion: ''};
-    expect(line(driverVerdict(t))).toEqual([
+    expect(line(driverVerdict(t, vllm))).toEqual([
       'warn',
-      'driver 550.54.15 does not say which CUDA it supports; the engine needs CUDA ≥ 12.4',
+      'driver 550.54.15 does not say which CUDA it supports; vLLM 0.33.0 needs CUDA ≥ 13.0',
       'run `nvidia-smi` and read "CUDA Version" in its header',
     ]);
+  });
+
+  it('skips when nothing needs CUDA, saying what the real engines would need', async () => {
+    const t = await box('l4-1');
+    expect(line(noCudaNeeded(t, 'the mocker needs no CUDA', {vLLM: '13.0', SGLang: '13.0'}))).toEqual([
+      'skip',
+      'the mocker needs no CUDA; driver 560.35.03 supports CUDA 12.6 (vLLM and SGLang need ≥ 13.0)',
+      undefined,
+    ]);
+    expect(noCudaNeeded(t, 'the mocker needs no CUDA', {vLLM: '13.0', SGLang: '12.9', X: '13.2'}).finding).toBe(
+      'the mocker needs no CUDA; driver 560.35.03 supports CUDA 12.6 (vLLM ≥ 13.0, SGLang ≥ 12.9 and X ≥ 13.2)',
+    );
   });
 
   it('maps CUDA versions to the first driver that runs them, skipping the CUDA 12.7 that never shipped', () => {

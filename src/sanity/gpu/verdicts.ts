@@ -5,8 +5,11 @@
  * - topology: how the GPUs connect and where tensor parallelism stops being fast. NVLink cliques
  *   first (groups.ts); without NVLink, the CPU sockets the GPUs hang off (SYS in topo -m). A
  *   fact, so it passes; the deployment checks turn it into a warning when the plan's TP is larger.
- * - driver: the CUDA version the driver supports against the one the engine needs (a parameter of
- *   the suite, default 12.4), with the first Linux driver that supports it.
+ * - driver: the CUDA version the driver supports against the one the chosen engine's pinned version
+ *   needs (src/sanity/engines.ts, overridable in the suite), with the first Linux driver that
+ *   supports it; between the engine's minimum and the CUDA it is built with → warn (it runs by
+ *   minor-version compatibility). The mocker needs no CUDA: `noCudaNeeded` says so, and what the
+ *   real engines would need.
  * - MIG: on → warn (engines would see MIG slices, not whole GPUs).
  * - ECC: uncorrected errors since the driver loaded → fail; ECC off → warn; errors only in the
  *   lifetime count (already handled by row remapping or page retirement) are mentioned, not failed.
@@ -14,12 +17,11 @@
  *   of its memory, default 5 %) → warn.
  */
 import type {CheckOutcome} from '../check.js';
+import type {CudaNeed} from '../engines.js';
 import {nvlinkGroups, socketGroups} from './groups.js';
 import type {GpuDevice, GpuTopology} from './topology.js';
 
 export {bestTpGroups, nvlinkGroups, socketGroups, type TpGroup} from './groups.js';
-
-export const DEFAULT_MIN_CUDA = '12.4';
 
 /** The first Linux x86_64 driver of each CUDA toolkit's GA release (CUDA release notes, table 3). */
 export const MIN_DRIVER_FOR_CUDA: Readonly<Record<string, string>> = {
@@ -145,13 +147,20 @@ export function minDriverForCuda(cuda: string): string | undefined {
   return hit?.[1];
 }
 
-/** `neededBy` names who needs `minCuda` in the finding ("vLLM"); the suite passes both. */
-export function driverVerdict(t: GpuTopology, minCuda: string = DEFAULT_MIN_CUDA, neededBy = 'the engine'): CheckOutcome {
-  const have = parseVersion(t.cudaDriverVersion);
+/** Who needs which CUDA: `neededBy` names them in the finding ("vLLM 0.33.0"). */
+export interface CudaRequirement extends CudaNeed {
+  neededBy: string;
+}
+
+/** The driver's CUDA against an engine's need: below `minCuda` fail, below `builtWith` warn, else pass. */
+export function driverVerdict(t: GpuTopology, need: CudaRequirement): CheckOutcome {
+  const {minCuda, builtWith, neededBy} = need;
   const want = parseVersion(minCuda);
-  const minDriver = minDriverForCuda(minCuda);
-  const data = {driverVersion: t.driverVersion, cudaVersion: t.cudaDriverVersion, minCuda, minDriver};
   if (!want) throw new Error(`minCuda "${minCuda}" is not a CUDA version`);
+  if (builtWith !== undefined && !parseVersion(builtWith)) throw new Error(`builtWith "${builtWith}" is not a CUDA version`);
+  const have = parseVersion(t.cudaDriverVersion);
+  const minDriver = minDriverForCuda(minCuda);
+  const data = {driverVersion: t.driverVersion, cudaVersion: t.cudaDriverVersion, neededBy, minCuda, minDriver, ...(builtWith ? {builtWith} : {})};
   if (!have) {
     return {
       status: 'warn',
@@ -160,16 +169,49 @@ export function driverVerdict(t: GpuTopology, minCuda: string = DEFAULT_MIN_CUDA
       data,
     };
   }
-  if (atLeast(have, want)) {
-    return {status: 'pass', finding: `driver ${t.driverVersion} supports CUDA ${t.cudaDriverVersion} (${neededBy} needs ≥ ${minCuda})`, data};
+  if (!atLeast(have, want)) {
+    return {
+      status: 'fail',
+      finding: `driver ${t.driverVersion} supports CUDA ${t.cudaDriverVersion}; ${neededBy} needs CUDA ≥ ${minCuda}`,
+      fix: upgradeTo(minCuda),
+      data,
+    };
   }
+  if (builtWith && !atLeast(have, parseVersion(builtWith)!)) {
+    // CUDA minor-version compatibility: code built with 13.2 runs on a 13.0 driver, PTX it JIT-compiles does not.
+    const [major, minor] = parseVersion(builtWith)!;
+    return {
+      status: 'warn',
+      finding: `driver ${t.driverVersion} supports CUDA ${t.cudaDriverVersion}; ${neededBy} is built with CUDA ${builtWith}: it runs by minor-version compatibility, but kernels it compiles at run time need CUDA ${builtWith}`,
+      fix: `${upgradeTo(builtWith)}, or install cuda-compat-${major}-${minor} (CUDA forward compatibility, data-center GPUs)`,
+      data,
+    };
+  }
+  return {status: 'pass', finding: `driver ${t.driverVersion} supports CUDA ${t.cudaDriverVersion} (${neededBy} needs ≥ ${minCuda})`, data};
+}
+
+function upgradeTo(cuda: string): string {
+  const driver = minDriverForCuda(cuda);
+  return driver ? `upgrade the NVIDIA driver to ≥ ${driver} (the first with CUDA ${cuda})` : `upgrade the NVIDIA driver to a release that supports CUDA ${cuda}`;
+}
+
+/**
+ * Nothing here needs CUDA (`why`: "the mocker needs no CUDA"; a host that runs no worker): nothing
+ * to judge, so skip, saying what the driver supports against what the real engines would need
+ * (`realNeeds`: minimum CUDA by engine name).
+ */
+export function noCudaNeeded(t: GpuTopology, why: string, realNeeds: Readonly<Record<string, string>>): CheckOutcome {
+  const mins = [...new Set(Object.values(realNeeds))];
+  const engines = Object.entries(realNeeds)
+    .map(([name, min]) => (mins.length === 1 ? name : `${name} ≥ ${min}`))
+    .join(', ')
+    .replace(/, ([^,]*)$/, ' and $1');
+  const need = mins.length === 1 ? `${engines} need ≥ ${mins[0]}` : `${engines}`;
+  const supports = t.cudaDriverVersion ? `driver ${t.driverVersion} supports CUDA ${t.cudaDriverVersion}` : `driver ${t.driverVersion}`;
   return {
-    status: 'fail',
-    finding: `driver ${t.driverVersion} supports CUDA ${t.cudaDriverVersion}; ${neededBy} needs CUDA ≥ ${minCuda}`,
-    fix: minDriver
-      ? `upgrade the NVIDIA driver to ≥ ${minDriver} (the first with CUDA ${minCuda})`
-      : `upgrade the NVIDIA driver to a release that supports CUDA ${minCuda}`,
-    data,
+    status: 'skip',
+    finding: `${why}; ${supports} (${need})`,
+    data: {driverVersion: t.driverVersion, cudaVersion: t.cudaDriverVersion, realEngines: realNeeds},
   };
 }
 
