@@ -8,8 +8,10 @@
  */
 import {existsSync, readFileSync, statSync} from 'node:fs';
 import {join, resolve} from 'node:path';
+import {GgufError, type GgufHeader, metaNumber, metaString, readGgufHeader} from '../gguf/read.js';
 import {UserError} from '../shared/errors.js';
 import {closestMatch} from '../shared/suggest.js';
+import {ggufTokenizerFamily} from '../tokenizer/gguf-files.js';
 
 export type KvDtype = 'fp16' | 'bf16' | 'fp8' | 'fp32';
 export const DTYPE_BYTES: Record<KvDtype, number> = {fp32: 4, fp16: 2, bf16: 2, fp8: 1};
@@ -44,8 +46,10 @@ export interface ModelInfo extends ModelArch {
   tokenizerVariant?: 'deepseek_r1';
   /** How its output marks reasoning (`<think>`): deepseek_r1 = thinking from the start, basic = from the tag. */
   reasoningParser?: 'basic' | 'deepseek_r1';
-  /** Local model directory (HF layout) when the model was given as a path. */
+  /** Local model directory (HF layout), or the .gguf file, when the model was given as a path. */
   path?: string;
+  /** `gguf`: one llama.cpp file (weights, tokenizer and template inside); else a catalog model or an HF directory. */
+  format?: 'gguf';
   kvBytesPerToken: Record<KvDtype, number>;
 }
 
@@ -168,11 +172,12 @@ export function resolveModel(model: string, cwd = process.cwd()): ModelInfo {
   if (alias) return withDerived(model.toLowerCase(), alias);
   const dir = resolve(cwd, model.replace(/^~(?=\/)/, process.env.HOME ?? '~'));
   if (existsSync(dir) && statSync(dir).isDirectory()) return readModelDir(dir);
-  if (looksLikePath(model)) throw new UserError(`model directory not found: ${dir}`, 'pass an existing directory with config.json and tokenizer.json, or an alias from `dynamo models`');
+  if (existsSync(dir) && dir.toLowerCase().endsWith('.gguf')) return readGgufModel(dir);
+  if (looksLikePath(model)) throw new UserError(`model not found: ${dir}`, 'pass an existing .gguf file, a directory with config.json and tokenizer.json, or an alias from `dynamo models`');
   const near = closestMatch(model.toLowerCase(), MODEL_ALIASES);
   throw new UserError(
     `unknown model "${model}"${near ? ` (did you mean "${near}"?)` : ''}`,
-    `use one of: ${MODEL_ALIASES.join(', ')}; or a local model directory`,
+    `use one of: ${MODEL_ALIASES.join(', ')}; or a local model directory or .gguf file`,
   );
 }
 
@@ -230,4 +235,50 @@ export function readModelDir(dir: string): ModelInfo {
     ...familyOf(String(c.model_type ?? '')),
   };
   return withDerived(dir.split('/').filter(Boolean).pop() ?? dir, entry, dir);
+}
+
+/** Architecture figures from a GGUF file's header (llama.cpp's `<arch>.*` keys); the weights are not read. */
+export function readGgufModel(file: string): ModelInfo {
+  let h: GgufHeader;
+  try {
+    h = readGgufHeader(file);
+  } catch (e) {
+    if (e instanceof GgufError) throw new UserError(e.message, 'pass a llama.cpp model file (.gguf)');
+    throw e;
+  }
+  const arch = metaString(h, 'general.architecture');
+  const need = (key: string): number => {
+    const v = metaNumber(h, `${arch}.${key}`);
+    if (v === undefined) throw new UserError(`${file}: "${arch}.${key}" is missing`, 'is this a complete llama.cpp model file?');
+    return v;
+  };
+  const layers = need('block_count');
+  const hiddenSize = need('embedding_length');
+  const attentionHeads = need('attention.head_count');
+  const kvHeads = metaNumber(h, `${arch}.attention.head_count_kv`) ?? attentionHeads;
+  const headDim = metaNumber(h, `${arch}.attention.key_length`) ?? hiddenSize / attentionHeads;
+  const parameters = h.tensors.reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0);
+  const tokens = h.metadata.get('tokenizer.ggml.tokens');
+  const template = metaString(h, 'tokenizer.chat_template') ?? '';
+  const tokenizerFamily = ggufTokenizerFamily(h, file);
+  const family = familyOf(tokenizerFamily === 'llama3_1' ? 'llama' : tokenizerFamily);
+  const dataBytes = statSync(file).size - h.dataOffset;
+  const entry: CatalogEntry = {
+    hfId: metaString(h, 'general.name') ?? file,
+    parameters,
+    activeParameters: parameters,
+    layers,
+    hiddenSize,
+    attentionHeads,
+    kvHeads,
+    headDim,
+    contextLength: need('context_length'),
+    vocabSize: tokens?.type === 'array' ? tokens.value.length : 0,
+    weightBytesPerParam: parameters ? dataBytes / parameters : 2,
+    ...family,
+    tokenizerFamily,
+    ...(template.includes('<think>') ? {reasoningParser: 'basic' as const} : {reasoningParser: undefined}),
+  };
+  const name = file.split('/').pop()!.replace(/\.gguf$/i, '');
+  return {...withDerived(name, entry, file), format: 'gguf'};
 }

@@ -8,7 +8,9 @@ import {createRequire} from 'node:module';
 import {join} from 'node:path';
 import type {ModelInfo} from '../config/models.js';
 import {isCompiledBinary} from '../shared/self.js';
+import {readGgufHeader} from '../gguf/read.js';
 import {deepseekR1Files} from './deepseek-r1.js';
+import {ggufTokenizerFiles} from './gguf-files.js';
 
 export interface TokenizerFiles {
   tokenizerJson: string;
@@ -28,6 +30,8 @@ async function familyPaths(family: ModelInfo['tokenizerFamily']): Promise<{token
 }
 
 export async function loadTokenizerFiles(model: ModelInfo): Promise<TokenizerFiles> {
+  // A GGUF carries its vocabulary; its family's bundled files give the pre-tokenizer and decoder.
+  if (model.format === 'gguf') return ggufTokenizerFiles(readGgufHeader(model.path!), await loadTokenizerFiles({...model, format: undefined, path: undefined, tokenizerVariant: undefined}));
   const paths = model.path
     ? {tokenizer: join(model.path, 'tokenizer.json'), config: join(model.path, 'tokenizer_config.json')}
     : await familyPaths(model.tokenizerFamily);

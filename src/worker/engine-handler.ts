@@ -63,6 +63,7 @@ export function engineRequestHandler(d: EngineHandlerDeps): StreamHandler {
       yield* d.client.generate(req, {handoff, signal: ctx.signal});
     } catch (e) {
       if (ctx.signal.aborted) return;
+      if (e instanceof StreamError) throw e; // the client already said what kind of failure it is
       throw new StreamError('engine_error', (e as Error).message);
     } finally {
       d.inFlight.count--;

@@ -15,7 +15,7 @@ import {type MockerWorkerEngine, buildMockerEngine} from './mocker-engine.js';
 import {type OutputText, loadOutputText} from './output-text.js';
 import type {GenerateChunk, GenerateRequest} from './protocol.js';
 import {workerRequestHandler} from './request-handler.js';
-import {type WorkerMetricsFeed, feedWorkerMetrics} from './worker-metrics.js';
+import {type WorkerMetricsFeed, feedWorkerMetrics, mockerMetricsSource} from './worker-metrics.js';
 
 const BLOCK = 16;
 const servers: Server[] = [];
@@ -61,7 +61,7 @@ describe('the worker request handler (mocker at speedup ∞)', () => {
   let w: {mocker: MockerWorkerEngine; metrics: WorkerMetricsFeed; conn: WorkerConnection};
   beforeAll(async () => {
     const mocker = await buildMocker(Number.POSITIVE_INFINITY);
-    const metrics = feedWorkerMetrics(mocker, 'qwen3-0.6b', BLOCK);
+    const metrics = feedWorkerMetrics(mockerMetricsSource(mocker), 'qwen3-0.6b', BLOCK);
     w = {mocker, metrics, conn: await serveHandler(mocker, metrics)};
   });
 
@@ -145,7 +145,7 @@ describe('the worker request handler (mocker at speedup ∞)', () => {
 
   it('sheds a request past --engine-request-limit with worker_busy, and takes one again once a stream ends', async () => {
     const slow = await buildMocker(1);
-    const conn = await serveHandler(slow, feedWorkerMetrics(slow, 'qwen3-0.6b', BLOCK), {requestLimit: 2});
+    const conn = await serveHandler(slow, feedWorkerMetrics(mockerMetricsSource(slow), 'qwen3-0.6b', BLOCK), {requestLimit: 2});
     const first = generate(conn, request('one', prompt(20), 40));
     const second = generate(conn, request('two', prompt(20, 100), 40));
     await expect(generate(conn, request('three', prompt(20, 200), 3))).rejects.toMatchObject({kind: 'worker_busy', message: 'w0 has 2 requests in flight, its limit'});
@@ -158,7 +158,7 @@ describe('the worker request handler, cancelling', () => {
   it("a client's cancel stops the request in the engine and frees its KV blocks", async () => {
     // Modelled speed: a 100,000-token request is still running when the cancel arrives.
     const mocker = await buildMocker(1);
-    const conn = await serveHandler(mocker, feedWorkerMetrics(mocker, 'qwen3-0.6b', BLOCK));
+    const conn = await serveHandler(mocker, feedWorkerMetrics(mockerMetricsSource(mocker), 'qwen3-0.6b', BLOCK));
     const ac = new AbortController();
     let received = 0;
     const stream = (async () => {

@@ -27,26 +27,58 @@ export interface WorkerMetricsFeed {
   request(arrivedAt: number): RequestObserver;
 }
 
-export function feedWorkerMetrics(mocker: MockerWorkerEngine, servedModelName: string, blockSize: number): WorkerMetricsFeed {
-  const {scheduler, blocks} = mocker;
+/** What an in-process engine (the mocker, llama.cpp) tells its worker's metrics. */
+export interface WorkerMetricsSource {
+  readonly counters: {prefixQueryTokens: number; prefixHitTokens: number; promptTokens: number; generationTokens: number; preemptions: number};
+  readonly numRunning: number;
+  readonly numWaiting: number;
+  readonly kvUsage: number;
+  readonly blocksTotal: number;
+  /** Called after every engine step. */
+  onStep?: () => void;
+}
+
+export function mockerMetricsSource(mocker: MockerWorkerEngine): WorkerMetricsSource {
+  const {scheduler, blocks, engine} = mocker;
+  return {
+    get counters() {
+      return scheduler.counters;
+    },
+    get numRunning() {
+      return scheduler.numRunning;
+    },
+    get numWaiting() {
+      return scheduler.numWaiting;
+    },
+    get kvUsage() {
+      return blocks.usage;
+    },
+    blocksTotal: mocker.blocksTotal,
+    set onStep(fn: (() => void) | undefined) {
+      engine.onStep = fn;
+    },
+  };
+}
+
+export function feedWorkerMetrics(source: WorkerMetricsSource, servedModelName: string, blockSize: number): WorkerMetricsFeed {
   const m = workerMetrics();
   const labels = {model_name: servedModelName, engine: '0'};
-  m.cacheConfig.set({block_size: blockSize, num_gpu_blocks: mocker.blocksTotal, enable_prefix_caching: 'True'}, 1);
-  // Counters grow by what the scheduler counted since the last refresh.
-  let last = {...scheduler.counters};
+  m.cacheConfig.set({block_size: blockSize, num_gpu_blocks: source.blocksTotal, enable_prefix_caching: 'True'}, 1);
+  // Counters grow by what the engine counted since the last refresh.
+  let last = {...source.counters};
   const refresh = () => {
-    const c = scheduler.counters;
+    const c = source.counters;
     m.prefixQueries.inc(labels, c.prefixQueryTokens - last.prefixQueryTokens);
     m.prefixHits.inc(labels, c.prefixHitTokens - last.prefixHitTokens);
     m.promptTokens.inc(labels, c.promptTokens - last.promptTokens);
     m.generationTokens.inc(labels, c.generationTokens - last.generationTokens);
     m.preemptions.inc(labels, c.preemptions - last.preemptions);
     last = {...c};
-    m.running.set(labels, scheduler.numRunning);
-    m.waiting.set(labels, scheduler.numWaiting);
-    m.kvUsage.set(labels, blocks.usage);
+    m.running.set(labels, source.numRunning);
+    m.waiting.set(labels, source.numWaiting);
+    m.kvUsage.set(labels, source.kvUsage);
   };
-  mocker.engine.onStep = refresh;
+  source.onStep = refresh;
   refresh();
 
   const request = (arrivedAt: number): RequestObserver => {

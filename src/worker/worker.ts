@@ -7,7 +7,6 @@
  * port, registration, drain) lives in its own module; here they are built in order and wired
  * together. A real engine's worker is composed in engine-worker.ts.
  */
-import {engineNotAvailable} from '../config/not-yet.js';
 import {type RoleLifecycle, roleLifecycle} from '../runtime/role-lifecycle.js';
 import {publishWorker} from '../runtime/event-plane/nats.js';
 import {serveRequestPlane} from '../runtime/request-plane/server.js';
@@ -15,13 +14,14 @@ import {type Logger, logger} from '../shared/log.js';
 import {UserError} from '../shared/errors.js';
 import {drainWorker} from './drain.js';
 import {serveEngineWorker} from './engine-worker.js';
+import {serveLlamaWorker} from './llamacpp-worker.js';
 import {DecodePuller, KvMemory, PrefillLeases, mockerBlockBytes, transferMetrics} from './kv-transfer.js';
 import {buildMockerEngine} from './mocker-engine.js';
 import type {WorkerOptions} from './options.js';
 import {registerWorker} from './registration.js';
 import {workerRequestHandler} from './request-handler.js';
 import {serveWorkerStatus} from './status-server.js';
-import {feedWorkerMetrics} from './worker-metrics.js';
+import {feedWorkerMetrics, mockerMetricsSource} from './worker-metrics.js';
 
 export type {WorkerOptions} from './options.js';
 
@@ -32,14 +32,13 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
 }
 
 async function serveWorker(opts: WorkerOptions, life: RoleLifecycle, log: Logger): Promise<void> {
-  const refused = engineNotAvailable(opts.engine);
-  if (refused) throw refused;
+  if (opts.engine === 'llamacpp') return serveLlamaWorker(opts, life, log);
   if (opts.engine !== 'mocker') {
     if (!opts.engineRun) throw new UserError(`engine ${opts.engine} needs its launch plan (--engine-run)`, 'start real engines with `dynamo up --engine ' + opts.engine + '`, which plans each worker\'s engine; `dynamo up --dry-run --json` shows it');
     return serveEngineWorker(opts, opts.engineRun, life, log);
   }
   const mocker = await buildMockerEngine(opts);
-  const metrics = feedWorkerMetrics(mocker, opts.servedModelName, opts.blockSize);
+  const metrics = feedWorkerMetrics(mockerMetricsSource(mocker), opts.servedModelName, opts.blockSize);
   let draining = false;
   const isDraining = () => draining;
 
@@ -72,6 +71,7 @@ async function serveWorker(opts: WorkerOptions, life: RoleLifecycle, log: Logger
       kvUsage: mocker.blocks.usage,
       // What a test or an operator checks for leaks: every block free or cached-and-unused when idle.
       kvBlocks: {total: mocker.blocksTotal, free: mocker.blocks.freeBlocks, active: mocker.blocks.activeBlocks, inactive: mocker.blocks.inactiveBlocks, ...(leases ? {leases: leases.held} : {})},
+      kvEventId: mocker.kvEvents.lastEventId,
     }),
     metrics: () => {
       metrics.refresh();

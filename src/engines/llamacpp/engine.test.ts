@@ -93,8 +93,11 @@ describe('LlamaEngine', () => {
     expect(c).not.toEqual(a);
   });
 
-  it('refuses a request that cannot fit one sequence, saying what to change', async () => {
-    await expect(collect({tokenIds: prompt(1, 250), maxTokens: 10})).rejects.toThrow(ContextLengthError);
-    await expect(collect({tokenIds: prompt(1, 250), maxTokens: 10})).rejects.toThrow(/250 prompt \+ 10 output tokens; a sequence of this worker holds 256: shorten the prompt or lower max_tokens/);
+  it('refuses a prompt that fills a sequence, saying what to change; output stops where the sequence is full', async () => {
+    await expect(collect({tokenIds: prompt(1, 256), maxTokens: 10})).rejects.toThrow(ContextLengthError);
+    await expect(collect({tokenIds: prompt(1, 256), maxTokens: 10})).rejects.toThrow(/the prompt has 256 tokens; a sequence of this worker holds 256 \(prompt and output\): shorten the prompt/);
+    const out = await collect({tokenIds: prompt(1, 250), maxTokens: 10});
+    expect(ids(out)).toHaveLength(6);
+    expect(out.at(-1)!.finishReason).toBe('length');
   });
 });

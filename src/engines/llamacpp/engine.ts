@@ -109,10 +109,10 @@ export class LlamaEngine {
   async *generate(req: LlamaRequest, signal?: AbortSignal): AsyncGenerator<TokenChunk> {
     if (this.closed) throw new Error('the engine is shut down');
     const room = this.opts.contextPerSequence;
-    if (req.tokenIds.length + req.maxTokens > room)
-      throw new ContextLengthError(`this request needs ${req.tokenIds.length} prompt + ${req.maxTokens} output tokens; a sequence of this worker holds ${room}: shorten the prompt or lower max_tokens`);
+    if (req.tokenIds.length >= room) throw new ContextLengthError(`the prompt has ${req.tokenIds.length} tokens; a sequence of this worker holds ${room} (prompt and output): shorten the prompt`);
+    // Output stops where the sequence is full, as llama.cpp's server caps n_predict.
     const r: Running = {
-      req,
+      req: {...req, maxTokens: Math.min(req.maxTokens, room - req.tokenIds.length)},
       slot: -1,
       pending: [],
       pos: 0,

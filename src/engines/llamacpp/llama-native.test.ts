@@ -4,7 +4,7 @@
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {tempDir} from '../../../test/helpers/processes.js';
-import type {ModelInfo} from '../../config/models.js';
+import {resolveModel} from '../../config/models.js';
 import {loadTokenizerFiles} from '../../tokenizer/bundled.js';
 import {ChatTemplate} from '../../tokenizer/chat-template.js';
 import {PromptEncoder} from '../../tokenizer/encoder.js';
@@ -75,9 +75,11 @@ describe('llama.cpp addon', () => {
     expect(info.endOfGeneration.length).toBeGreaterThan(0);
   });
 
-  it.each(FAMILIES)('tokenizes %s text and rendered chats exactly as the frontend does', async (family) => {
+  it.each(FAMILIES)('tokenizes %s text and rendered chats exactly as the frontend does with the tokenizer it reads from the GGUF', async (family) => {
     const e = openModel(family);
-    const files = await loadTokenizerFiles({tokenizerFamily: family} as ModelInfo);
+    const model = resolveModel(models.get(family)!);
+    expect(model).toMatchObject({format: 'gguf', tokenizerFamily: family, layers: DEFAULT_SHAPE.layers, contextLength: DEFAULT_SHAPE.contextLength});
+    const files = await loadTokenizerFiles(model);
     const encoder = await PromptEncoder.create(files.tokenizerJson, Vocab.fromJson(files.tokenizerJson));
     const chat = new ChatTemplate(files.tokenizerConfig).render([
       {role: 'system', content: 'Be brief.'},
