@@ -27,6 +27,13 @@ import {serveWorkerStatus} from './status-server.js';
 import {feedWorkerMetrics} from './worker-metrics.js';
 
 export const MAX_SEQUENCES = 8;
+
+/**
+ * Threads per worker: half the cores, at most 4. Deployments run several workers per host, and
+ * llama.cpp's threads spin while they wait: on 2 cores, two workers of 2 threads each decode
+ * slower than two of one (measured in docs/engines.md).
+ */
+export const llamaThreads = (cores: number) => Math.max(1, Math.min(4, Math.floor(cores / 2)));
 export const MAX_CONTEXT = 8192;
 
 export async function serveLlamaWorker(opts: WorkerOptions, life: RoleLifecycle, log: Logger): Promise<void> {
@@ -39,7 +46,7 @@ export async function serveLlamaWorker(opts: WorkerOptions, life: RoleLifecycle,
     sequences,
     contextPerSequence,
     batchTokens: Math.min(opts.maxNumBatchedTokens, contextPerSequence),
-    threads: Math.max(1, availableParallelism()),
+    threads: llamaThreads(availableParallelism()),
     hasher: await DynamoBlockHasher.create(opts.blockSize),
     onKvEvent: (e) => kvEvents.publish(e),
   });

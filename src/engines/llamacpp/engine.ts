@@ -23,6 +23,8 @@ export interface LlamaEngineOptions {
   contextPerSequence: number;
   batchTokens: number;
   threads: number;
+  /** How eagerly idle threads spin for work (0–100). */
+  poll?: number;
   hasher: BlockHasher;
   onKvEvent?: (e: KvEventData) => void;
 }
@@ -84,7 +86,7 @@ export class LlamaEngine {
   }
 
   static open(addon: LlamaAddon, path: string, opts: LlamaEngineOptions): LlamaEngine {
-    const handle = addon.open(path, {contextTokens: opts.sequences * opts.contextPerSequence, sequences: opts.sequences, batchTokens: opts.batchTokens, threads: opts.threads});
+    const handle = addon.open(path, {contextTokens: opts.sequences * opts.contextPerSequence, sequences: opts.sequences, batchTokens: opts.batchTokens, threads: opts.threads, poll: opts.poll ?? 50});
     return new LlamaEngine(addon, handle, opts);
   }
 

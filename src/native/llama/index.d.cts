@@ -20,7 +20,8 @@ export interface LlamaModelFacts {
 }
 
 export interface LlamaAddon {
-  open(path: string, options: {contextTokens: number; sequences: number; batchTokens: number; threads: number}): LlamaHandle;
+  /** poll: how eagerly idle threads spin for work, 0–100 (ggml's default 50). */
+  open(path: string, options: {contextTokens: number; sequences: number; batchTokens: number; threads: number; poll?: number}): LlamaHandle;
   close(engine: LlamaHandle): void;
   info(engine: LlamaHandle): LlamaModelFacts;
   tokenize(engine: LlamaHandle, text: string, addSpecial: boolean, parseSpecial: boolean): Int32Array;

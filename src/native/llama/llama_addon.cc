@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "ggml-cpu.h"
 #include "llama.h"
 
 #define CALL(call)                                                       \
@@ -30,6 +31,7 @@ struct Engine {
   llama_model* model = nullptr;
   llama_context* ctx = nullptr;
   const llama_vocab* vocab = nullptr;
+  ggml_threadpool* threadpool = nullptr;
   int32_t batch_capacity = 0;
   bool busy = false;  // a step runs on the thread pool: nothing else may touch the context
 };
@@ -148,7 +150,13 @@ napi_value open_model(napi_env env, napi_callback_info info) {
     llama_model_free(model);
     return fail(env, "llama.cpp could not create a context for " + path + " (too many sequences or tokens for memory?)");
   }
-  auto* e = new Engine{model, ctx, llama_model_get_vocab(model), static_cast<int32_t>(cp.n_batch)};
+  // One thread pool for the context's life. Left to ggml, each decode gets a pool whose threads
+  // spin for work; on a busy machine with few cores that spinning costs more than the decode.
+  ggml_threadpool_params tpp = ggml_threadpool_params_default(cp.n_threads);
+  tpp.poll = static_cast<uint32_t>(get_int(env, argv[1], "poll", 0));
+  ggml_threadpool* threadpool = ggml_threadpool_new(&tpp);
+  if (threadpool) llama_attach_threadpool(ctx, threadpool, threadpool);
+  auto* e = new Engine{model, ctx, llama_model_get_vocab(model), threadpool, static_cast<int32_t>(cp.n_batch)};
   napi_value out;
   CALL(napi_create_external(env, e, nullptr, nullptr, &out));
   return out;
@@ -162,6 +170,7 @@ napi_value close_model(napi_env env, napi_callback_info info) {
   if (!e) return nullptr;
   if (e->busy) return fail(env, "close while a step runs");
   llama_free(e->ctx);
+  if (e->threadpool) ggml_threadpool_free(e->threadpool);
   llama_model_free(e->model);
   e->ctx = nullptr;
   e->model = nullptr;
