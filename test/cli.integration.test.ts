@@ -35,6 +35,23 @@ describe('the dynamo binary', () => {
     expect(value.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('refuses a role flag outside its config key\'s range in one line, exit 2, in the words a config gets', async () => {
+    const r = await dynamo(['frontend', '-m', 'qwen3-0.6b', '--router-prune-target-ratio', '5', '--busy-kv-usage', '7']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^Error: Parsing --(router-prune-target-ratio|busy-kv-usage): Too big: expected number to be <=1\. See `dynamo frontend --help`\.$/);
+    const w = await dynamo(['worker', '-m', 'qwen3-0.6b', '--kv-memory-scale', '0']);
+    expect(w.exitCode).toBe(2);
+    expect(w.stderr.trim()).toBe('Error: Parsing --kv-memory-scale: Too small: expected number to be >0. See `dynamo worker --help`.');
+  });
+
+  it('offers only the engines that run', async () => {
+    for (const cmd of ['worker', 'up']) {
+      const help = await dynamo([cmd, '--help']);
+      expect(help.stdout).toContain('mocker|vllm|sglang|trtllm');
+      expect(help.stdout).not.toMatch(/\bcpu\b/);
+    }
+  });
+
   it('reports bad config files with file, line, key and fix — exit 1, no stack trace', async () => {
     const cases: [string, RegExp][] = [
       ['model: deepseek-r1\nworker:\n  agg: {count: 2}\n', /dynamo\.config\.yaml:2: worker: unknown key\n {2}→ "worker" → did you mean "workers"\?/],

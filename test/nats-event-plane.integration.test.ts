@@ -41,7 +41,7 @@ describe('dynamo up with the NATS event plane and two frontends', () => {
       up.child.kill('SIGTERM');
       await up.child;
     });
-    const procs = (JSON.parse((await dynamo(['ps', '--json'], {env})).stdout) as {processes: {id: string}[]}[])[0]!.processes;
+    const procs = (JSON.parse((await dynamo(['ps', '--json'], {env})).stdout) as {processes: {id: string; ports: Record<string, number>}[]}[])[0]!.processes;
     expect(procs.map((p) => p.id)).toEqual(['etcd', 'nats', 'agg-0', 'agg-1', 'frontend']);
 
     // A second frontend, by hand, on the same discovery and event plane.
@@ -64,9 +64,16 @@ describe('dynamo up with the NATS event plane and two frontends', () => {
       const m = await (await fetch(`${u}/metrics`)).text();
       return {hit: counter(m, 'dynamo_router_cached_tokens_total'), all: counter(m, 'dynamo_router_prompt_tokens_total')};
     };
+    // Gate: each worker's /health says the id of its last KV event, each router's /health the id it applied.
+    const workerHealth = procs.filter((p) => p.id.startsWith('agg-')).map((p) => `http://127.0.0.1:${p.ports.metrics}/health`);
+    const eventsApplied = async () => {
+      const published = await Promise.all(workerHealth.map(async (u) => (await (await fetch(u)).json()) as {worker: string; kv_event_id: number}));
+      const routers = await Promise.all(urls.map(async (u) => ((await (await fetch(`${u}/health`)).json()) as {workers: {id: string; kv_event_id?: number}[]}).workers));
+      return published.every((w) => routers.every((ws) => (ws.find((x) => x.id === w.worker)?.kv_event_id ?? -1) >= w.kv_event_id));
+    };
     const send = async (client: OpenAI, doc: number, i: number) => {
       await client.completions.create({model: MODEL, prompt: `${DOCS[doc]}\nQuestion ${i}?`, max_tokens: 4, seed: i});
-      await new Promise((r) => setTimeout(r, 100)); // its KV events reach both routers before the next
+      await until(eventsApplied, 10_000, 'both routers to apply the KV events of the request before the next');
     };
     // Each document enters a cache once, through the first frontend; then both ask about each
     // document twice, alternately: a router blind to the other's traffic would miss its caches.

@@ -3,8 +3,8 @@ import {deploymentToken, discoveryFlags, discoveryTarget} from './flags/discover
 import {eventPlaneFlags, natsEventsTarget} from './flags/event-plane-flags.js';
 import {configDefaults, configDescription as doc} from '../config/defaults.js';
 import {resolveModel} from '../config/models.js';
-import {ADMISSION_CONTROLS, ROUTER_MODES} from '../config/schema.js';
-import {numberFlag} from './flags/numbers.js';
+import {ADMISSION_CONTROLS, OVERLOAD_STATUS_CODES, ROUTER_MODES} from '../config/schema.js';
+import {configNumberFlag, optionalConfigNumberFlag} from './flags/config-numbers.js';
 
 // Defaults and meanings come from the config schema: `dynamo up` passes the config's values, and
 // a frontend started by hand behaves like one started with an empty config.
@@ -15,33 +15,33 @@ export default class Frontend extends Command {
   static override examples = ['<%= config.bin %> frontend --model qwen3-0.6b --port 8000', 'DYN_FRONTEND_API_KEY=secret <%= config.bin %> frontend --model deepseek-r1'];
   static override flags = {
     host: Flags.string({default: D.frontend.host, env: 'DYN_FRONTEND_HOST', description: doc(['frontend', 'host'])}),
-    port: Flags.integer({default: D.frontend.port, env: 'DYN_FRONTEND_PORT', description: 'port to listen on'}),
+    port: configNumberFlag(['frontend', 'port'], {env: 'DYN_FRONTEND_PORT', description: 'port to listen on'}),
     model: Flags.string({char: 'm', required: true, env: 'DYN_MODEL', description: 'model alias or local model directory'}),
     'served-model-name': Flags.string({description: 'name clients use in `model` (default: the --model value)'}),
     'api-key': Flags.string({env: 'DYN_FRONTEND_API_KEY', description: 'require `Authorization: Bearer <key>`'}),
     'tls-cert': Flags.string({env: 'DYN_FRONTEND_TLS_CERT', dependsOn: ['tls-key'], description: doc(['frontend', 'tlsCert'])}),
     'tls-key': Flags.string({env: 'DYN_FRONTEND_TLS_KEY', dependsOn: ['tls-cert'], description: doc(['frontend', 'tlsKey'])}),
     'router-mode': Flags.string({options: [...ROUTER_MODES], default: D.router.mode, env: 'DYN_ROUTER_MODE', description: doc(['router', 'mode'])}),
-    'router-block-size': Flags.integer({default: D.router.blockSize, min: 1, description: doc(['router', 'blockSize'])}),
-    'router-kv-overlap-score-weight': numberFlag({default: D.router.overlapWeight, min: 0, description: doc(['router', 'overlapWeight'])}),
-    'router-temperature': numberFlag({default: D.router.temperature, min: 0, description: doc(['router', 'temperature'])}),
+    'router-block-size': configNumberFlag(['router', 'blockSize']),
+    'router-kv-overlap-score-weight': configNumberFlag(['router', 'overlapWeight']),
+    'router-temperature': configNumberFlag(['router', 'temperature']),
     'router-kv-events': Flags.boolean({default: D.router.kvEvents, allowNo: true, description: doc(['router', 'kvEvents'])}),
-    'router-ttl-secs': numberFlag({default: D.router.ttlSecs, min: 0, description: doc(['router', 'ttlSecs'])}),
-    'router-max-tree-size': Flags.integer({default: D.router.maxTreeSize, min: 1, description: doc(['router', 'maxTreeSize'])}),
-    'router-prune-target-ratio': numberFlag({default: D.router.pruneTargetRatio, min: 0, description: doc(['router', 'pruneTargetRatio'])}),
-    'router-queue-threshold': numberFlag({default: D.router.queueThreshold, min: 0, description: doc(['router', 'queueThreshold'])}),
+    'router-ttl-secs': configNumberFlag(['router', 'ttlSecs']),
+    'router-max-tree-size': configNumberFlag(['router', 'maxTreeSize']),
+    'router-prune-target-ratio': configNumberFlag(['router', 'pruneTargetRatio']),
+    'router-queue-threshold': configNumberFlag(['router', 'queueThreshold']),
     ...discoveryFlags,
     ...eventPlaneFlags,
-    'busy-max-inflight': Flags.integer({default: D.router.busyMaxInflight, min: 0, env: 'DYN_ROUTER_BUSY_MAX_INFLIGHT', description: doc(['router', 'busyMaxInflight'])}),
-    'busy-kv-usage': numberFlag({default: D.router.busyKvUsage, min: 0, env: 'DYN_ROUTER_BUSY_KV_USAGE', description: doc(['router', 'busyKvUsage'])}),
-    'body-limit-mb': Flags.integer({default: D.frontend.bodyLimitMb, min: 1, description: doc(['frontend', 'bodyLimitMb'])}),
+    'busy-max-inflight': configNumberFlag(['router', 'busyMaxInflight'], {env: 'DYN_ROUTER_BUSY_MAX_INFLIGHT'}),
+    'busy-kv-usage': configNumberFlag(['router', 'busyKvUsage'], {env: 'DYN_ROUTER_BUSY_KV_USAGE'}),
+    'body-limit-mb': configNumberFlag(['frontend', 'bodyLimitMb']),
     disagg: Flags.boolean({description: 'the deployment has prefill workers: prefill there when it pays (conditional disaggregation)'}),
-    'max-local-prefill-length': Flags.integer({default: D.disaggregation.maxLocalPrefillLength, min: 0, description: doc(['disaggregation', 'maxLocalPrefillLength'])}),
-    'max-prefill-queue-size': Flags.integer({default: D.disaggregation.maxPrefillQueueSize, min: 0, description: doc(['disaggregation', 'maxPrefillQueueSize'])}),
-    'migration-limit': Flags.integer({default: D.frontend.migrationLimit, min: 0, max: 100, env: 'DYN_MIGRATION_LIMIT', description: doc(['frontend', 'migrationLimit'])}),
-    'migration-max-seq-len': Flags.integer({min: 1, env: 'DYN_MIGRATION_MAX_SEQ_LEN', description: doc(['frontend', 'migrationMaxSeqLen'])}),
+    'max-local-prefill-length': configNumberFlag(['disaggregation', 'maxLocalPrefillLength']),
+    'max-prefill-queue-size': configNumberFlag(['disaggregation', 'maxPrefillQueueSize']),
+    'migration-limit': configNumberFlag(['frontend', 'migrationLimit'], {env: 'DYN_MIGRATION_LIMIT'}),
+    'migration-max-seq-len': optionalConfigNumberFlag(['frontend', 'migrationMaxSeqLen'], {env: 'DYN_MIGRATION_MAX_SEQ_LEN'}),
     'admission-control': Flags.string({options: [...ADMISSION_CONTROLS], default: D.frontend.admissionControl, env: 'DYN_ADMISSION_CONTROL', description: doc(['frontend', 'admissionControl'])}),
-    'overload-status-code': Flags.string({options: ['529', '503'], default: String(D.frontend.overloadStatusCode), env: 'DYN_HTTP_OVERLOAD_STATUS_CODE', description: doc(['frontend', 'overloadStatusCode'])}),
+    'overload-status-code': Flags.string({options: OVERLOAD_STATUS_CODES.map(String), default: String(D.frontend.overloadStatusCode), env: 'DYN_HTTP_OVERLOAD_STATUS_CODE', description: doc(['frontend', 'overloadStatusCode'])}),
     'drain-ms': Flags.integer({default: 3000, description: 'on stop, time to let in-flight requests finish'}),
   };
 

@@ -1,6 +1,6 @@
 import {Args, Command, Flags} from '@oclif/core';
-import {out, prefixer} from '../shared/output.js';
-import {follow, lastLines, selectLogs} from '../supervisor/manage.js';
+import {out} from '../shared/output.js';
+import {showLogs} from '../supervisor/manage.js';
 import {dynamoHome} from '../supervisor/run-dir.js';
 
 export default class Logs extends Command {
@@ -15,13 +15,6 @@ export default class Logs extends Command {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Logs);
-    const sel = selectLogs(dynamoHome(), flags.name, args.process);
-    const prefix = prefixer(sel.files.map((f) => f.label));
-    for (const f of sel.files) for (const l of lastLines(f.file, flags.lines)) out(prefix(f.label, l));
-    if (!flags.follow) return;
-    const stop = new AbortController();
-    process.once('SIGINT', () => stop.abort());
-    process.once('SIGTERM', () => stop.abort());
-    await follow(sel.files, (label, line) => out(prefix(label, line)), stop.signal);
+    await showLogs(dynamoHome(), {name: flags.name, which: args.process, lines: flags.lines, follow: flags.follow}, out);
   }
 }

@@ -1,6 +1,6 @@
 import {Command, Flags} from '@oclif/core';
 import {err, json, out, table} from '../shared/output.js';
-import {cleanStaleDeployments, listDeployments} from '../supervisor/manage.js';
+import {cleanStaleDeployments, listDeployments, psTableRows} from '../supervisor/manage.js';
 import {dynamoHome} from '../supervisor/run-dir.js';
 
 export default class Ps extends Command {
@@ -15,20 +15,6 @@ export default class Ps extends Command {
     const rows = listDeployments(home);
     if (flags.json) return json(rows);
     if (!rows.length) return err('no deployment is running (start one with `dynamo up`)');
-    const flat = rows.flatMap((r) => [
-      {name: r.name, process: 'supervisor', host: 'local', status: r.status, pid: r.pid, restarts: '', ports: '', uptime: r.uptime, url: r.url},
-      ...r.processes.map((p) => ({
-        name: '',
-        process: p.id,
-        host: p.host,
-        status: p.status,
-        pid: p.pid ?? '',
-        restarts: p.restarts,
-        ports: Object.values(p.ports).join(','),
-        uptime: '',
-        url: '',
-      })),
-    ]);
-    out(table(flat));
+    out(table(psTableRows(rows)));
   }
 }

@@ -1,7 +1,7 @@
 import {Args, Command, Flags} from '@oclif/core';
 import {err, json, out} from '../shared/output.js';
 import {GPU_FACTORS} from '../engines/mocker/perf-model.js';
-import {REPLAY_ROUTERS, replayOptions} from '../replay/options.js';
+import {MAX_REPLAY_WORKERS, REPLAY_ROUTERS, replayOptions} from '../replay/options.js';
 import {numberFlag, numberListFlag} from './flags/numbers.js';
 
 export default class Replay extends Command {
@@ -15,7 +15,7 @@ export default class Replay extends Command {
   ];
   static override args = {trace: Args.string({description: 'Mooncake JSONL trace', required: true})};
   static override flags = {
-    workers: Flags.integer({description: 'mocker engines', default: 8, min: 1, max: 1024}),
+    workers: Flags.integer({description: 'mocker engines', default: 8, min: 1, max: MAX_REPLAY_WORKERS}),
     router: Flags.string({description: `router(s), comma-separated: ${REPLAY_ROUTERS.join(', ')}`, default: 'kv'}),
     speedup: numberFlag({description: 'compress arrivals by this factor (2 = twice the request rate)', default: 1}),
     'trace-block-size': Flags.integer({description: 'tokens per trace hash id', default: 512, min: 1}),

@@ -3,9 +3,8 @@ import {deploymentToken, discoveryFlags, discoveryTarget} from './flags/discover
 import {eventPlaneFlags, natsEventsTarget} from './flags/event-plane-flags.js';
 import {configDefaults, configDescription as doc} from '../config/defaults.js';
 import {resolveModel} from '../config/models.js';
-import {engineNotAvailable} from '../config/not-yet.js';
 import {ENGINES, TRANSFER_BACKENDS, WORKER_ROLES} from '../config/schema.js';
-import {numberFlag} from './flags/numbers.js';
+import {configNumberFlag, keyNumberFlag, optionalConfigNumberFlag} from './flags/config-numbers.js';
 
 // Defaults and meanings come from the config schema, so a worker started by hand behaves like one
 // `dynamo up` starts from an empty config.
@@ -22,30 +21,28 @@ export default class Worker extends Command {
     'worker-id': Flags.string({default: 'worker-0', description: 'unique id in the deployment'}),
     host: Flags.string({default: '127.0.0.1', description: 'address to listen on'}),
     'advertise-host': Flags.string({description: 'address the frontend connects to (default: --host)'}),
-    'rpc-port': Flags.integer({default: D.workers.basePort, description: 'request-plane port'}),
-    // Each worker takes two ports from workers.basePort: request plane, then metrics.
-    'metrics-port': Flags.integer({default: D.workers.basePort + 1, description: 'health and Prometheus metrics port'}),
-    'block-size': Flags.integer({default: D.router.blockSize, min: 1, description: doc(['router', 'blockSize'])}),
+    // Each worker takes two ports from workers.basePort: request plane, then metrics (a port's range is basePort's).
+    'rpc-port': configNumberFlag(['workers', 'basePort'], {description: 'request-plane port'}),
+    'metrics-port': keyNumberFlag({key: ['workers', 'basePort'], default: D.workers.basePort + 1, description: 'health and Prometheus metrics port'}),
+    'block-size': configNumberFlag(['router', 'blockSize']),
     ...discoveryFlags,
     ...eventPlaneFlags,
-    'num-gpu-blocks': Flags.integer({min: 1, description: doc(['mocker', 'numGpuBlocks'])}),
-    'tensor-parallel-size': Flags.integer({aliases: ['tp'], min: 1, max: 64, description: doc(['workers', 'agg', 'tensorParallelSize'])}),
-    'gpu-memory-gb': Flags.integer({default: D.mocker.gpuMemoryGb, min: 1, description: doc(['mocker', 'gpuMemoryGb'])}),
-    'max-num-seqs': Flags.integer({default: D.mocker.maxNumSeqs, min: 1, description: doc(['mocker', 'maxNumSeqs'])}),
-    'max-num-batched-tokens': Flags.integer({default: D.mocker.maxNumBatchedTokens, min: 1, description: doc(['mocker', 'maxNumBatchedTokens'])}),
-    'speedup-ratio': numberFlag({default: D.mocker.speedupRatio, min: 0, allowInfinity: true, description: `${doc(['mocker', 'speedupRatio'])}; inf is the same`}),
-    'kv-lease-ms': Flags.integer({default: D.disaggregation.leaseMs, min: 1, description: doc(['disaggregation', 'leaseMs'])}),
+    'num-gpu-blocks': optionalConfigNumberFlag(['mocker', 'numGpuBlocks']),
+    'tensor-parallel-size': optionalConfigNumberFlag(['workers', 'agg', 'tensorParallelSize'], {aliases: ['tp']}),
+    'gpu-memory-gb': configNumberFlag(['mocker', 'gpuMemoryGb']),
+    'max-num-seqs': configNumberFlag(['mocker', 'maxNumSeqs']),
+    'max-num-batched-tokens': configNumberFlag(['mocker', 'maxNumBatchedTokens']),
+    'speedup-ratio': configNumberFlag(['mocker', 'speedupRatio'], {allowInfinity: true, description: `${doc(['mocker', 'speedupRatio'])}; inf is the same`}),
+    'kv-lease-ms': configNumberFlag(['disaggregation', 'leaseMs']),
     'kv-transfer-backend': Flags.string({default: D.disaggregation.transferBackend, options: [...TRANSFER_BACKENDS], description: doc(['disaggregation', 'transferBackend'])}),
-    'kv-memory-scale': numberFlag({default: D.disaggregation.kvMemoryScale, min: 0, description: doc(['disaggregation', 'kvMemoryScale'])}),
+    'kv-memory-scale': configNumberFlag(['disaggregation', 'kvMemoryScale']),
     'drain-ms': Flags.integer({default: 3000, description: 'on stop, time to let in-flight requests finish'}),
-    'engine-request-limit': Flags.integer({default: 0, min: 0, env: 'DYN_ENGINE_REQUEST_LIMIT', description: 'requests in flight past which this worker sheds new ones with 503 (0 = no limit)'}),
+    'engine-request-limit': configNumberFlag(['workers', 'engineRequestLimit'], {env: 'DYN_ENGINE_REQUEST_LIMIT'}),
     'engine-run': Flags.string({description: "real engines: the engine's launch, as JSON (`dynamo up` plans it; see `dynamo up --dry-run --json`)"}),
   };
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Worker);
-    const refused = engineNotAvailable(flags.engine);
-    if (refused) throw refused;
     const {runWorker} = await import('../worker/worker.js');
     const {parseEngineRun} = await import('../worker/options.js');
     await runWorker({

@@ -82,13 +82,13 @@ describe('loadConfig', () => {
     expect(errorOf(() => loadConfig({cwd: dir, env: {}})).message).toMatch(/not valid YAML/);
   });
 
-  it('refuses values nothing runs yet, at load time, naming where they were set and what to do instead', () => {
+  it('refuses an engine this build does not have, wherever it was set, listing the ones it has', () => {
     const dir = dirWith('dynamo.config.yaml', 'model: deepseek-r1\nengine: cpu\n');
     const file = join(dir, 'dynamo.config.yaml');
     const e = errorOf(() => loadConfig({cwd: dir, env: {}}));
-    expect(e.message).toContain(`${file}:2: engine: "cpu" is not available yet in this build\n  → use engine: vllm`);
-    expect(errorOf(() => loadConfig({cwd: tmpdir(), env: {DYN_MODEL: 'x', DYN_ENGINE: 'cpu'}})).message).toContain('env DYN_ENGINE: engine: "cpu" is not available yet');
-    expect(errorOf(() => loadConfig({cwd: tmpdir(), env: {DYN_MODEL: 'x'}, flags: [{flag: '--engine', path: ['engine'], value: 'cpu'}]})).message).toContain('flag --engine: engine: "cpu" is not available yet');
+    expect(e.message).toContain(`${file}:2: engine: Invalid option: expected one of "mocker"|"vllm"|"sglang"|"trtllm"\n  → use one of: mocker, vllm, sglang, trtllm`);
+    expect(errorOf(() => loadConfig({cwd: tmpdir(), env: {DYN_MODEL: 'x', DYN_ENGINE: 'cpu'}})).message).toContain('env DYN_ENGINE: engine: Invalid option');
+    expect(errorOf(() => loadConfig({cwd: tmpdir(), env: {DYN_MODEL: 'x'}, flags: [{flag: '--engine', path: ['engine'], value: 'cpu'}]})).message).toContain('flag --engine: engine: Invalid option');
   });
 
   it('takes engine arguments for real engines only', () => {
@@ -109,12 +109,12 @@ describe('loadConfig', () => {
   });
 
   it('loads what is not available yet only when asked to (dynamo sanity judges a box for it)', () => {
-    const dir = dirWith('dynamo.config.yaml', 'model: deepseek-r1\nengine: cpu\n');
+    const dir = dirWith('dynamo.config.yaml', 'model: deepseek-r1\nworkers:\n  agg:\n    engineArgs: [--enforce-eager]\n');
     const {config} = loadConfig({cwd: dir, env: {}, allowUnavailable: true});
-    expect(config.engine).toBe('cpu');
+    expect(config.workers.agg.engineArgs).toEqual(['--enforce-eager']);
     // Everything else is still checked.
     expect(errorOf(() => loadConfig({cwd: dir, env: {DYN_FRONTEND_PORT: '0'}, allowUnavailable: true})).message).toContain('env DYN_FRONTEND_PORT: frontend.port');
-    expect(() => loadConfig({cwd: dir, env: {}})).toThrow(/"cpu" is not available yet/);
+    expect(() => loadConfig({cwd: dir, env: {}})).toThrow(/the mocker takes no engine arguments/);
   });
 
   it('takes the tensor parallel size per role from the file, its env twin or the flag, and leaves it unset by default', () => {

@@ -4,30 +4,32 @@
  * file is an error, not silently ignored.
  */
 import {z} from 'zod';
-import {AVAILABLE_ENGINES, NOT_YET} from './not-yet.js';
+import {ENGINES} from './engines.js';
+import {NOT_YET} from './not-yet.js';
 
-/** Every engine name a config may hold; only AVAILABLE_ENGINES (not-yet.ts) load in this build. */
-export const ENGINES = ['mocker', 'cpu', 'vllm', 'sglang', 'trtllm'] as const;
+export {ENGINES};
 /** How KV blocks move between prefill and decode workers (src/native/transfer.ts). */
 export const TRANSFER_BACKENDS = ['auto', 'shm', 'tcp', 'ucx', 'cuda'] as const;
 
 export const ADMISSION_CONTROLS = ['none', 'token-capacity'] as const;
 export const ROUTER_MODES = ['round-robin', 'random', 'kv'] as const;
+/** HTTP statuses of a request admission control rejects. */
+export const OVERLOAD_STATUS_CODES = [529, 503] as const;
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export const WORKER_ROLES = ['agg', 'prefill', 'decode'] as const;
 export type WorkerRole = (typeof WORKER_ROLES)[number];
+/** Where workers register and the frontend finds them (src/runtime/discovery/). */
+export const DISCOVERY_BACKENDS = ['file', 'etcd'] as const;
+/** How KV events reach the routers (src/runtime/event-plane/). */
+export const EVENT_PLANES = ['tcp', 'nats'] as const;
 
 const port = z.number().int().min(1).max(65535);
 
 /** Options of the schema: `dynamo sanity` judges a box for a deployment this build cannot run yet. */
 export interface SchemaOptions {
-  /** Accept the values not-yet.ts refuses (real engines, engine arguments, etcd); only sanity asks for this. */
+  /** Accept the values not-yet.ts refuses (engine arguments for the mocker); only sanity asks for this. */
   allowUnavailable?: boolean;
 }
-
-/** A refinement from not-yet.ts, applied unless the schema allows what is not available yet. */
-const refusing = <T extends z.ZodType>(opts: SchemaOptions, schema: T, ok: (v: z.output<T>) => boolean, refusal: Parameters<T['refine']>[1]): T =>
-  opts.allowUnavailable ? schema : (schema.refine(ok, refusal) as T);
 
 const workerGroup = (count: number) =>
   z
@@ -81,9 +83,10 @@ export const buildConfigSchema = (opts: SchemaOptions = {}) => z.strictObject({
     .default('default')
     .describe('deployment name; several deployments run side by side under different names'),
   model: z.string({error: (iss) => (iss.input === undefined ? 'model is required' : 'expected a string')}).min(1).describe('model alias from `dynamo models` or a local model directory'),
-  engine: refusing(opts, z.enum(ENGINES), (e) => AVAILABLE_ENGINES.includes(e), NOT_YET.engine)
+  engine: z
+    .enum(ENGINES)
     .default('mocker')
-    .describe(`engine the workers run (this build: ${AVAILABLE_ENGINES.join(', ')}); real engines run on this machine's NVIDIA GPUs`),
+    .describe(`engine the workers run (${ENGINES.join(', ')}); real engines run on this machine's NVIDIA GPUs`),
   disagg: z.boolean().default(false).describe('disaggregated serving: separate prefill and decode workers'),
   disaggregation: z
     .strictObject({
@@ -114,7 +117,7 @@ export const buildConfigSchema = (opts: SchemaOptions = {}) => z.strictObject({
       migrationLimit: z.number().int().min(0).max(100).default(0).describe('times a request moves to another worker when its worker dies or drops it mid-stream (0 = off; 3 is a good start)'),
       migrationMaxSeqLen: z.number().int().positive().optional().describe('a request whose prompt plus output grows past this many tokens is no longer migrated (unset = no limit)'),
       admissionControl: z.enum(ADMISSION_CONTROLS).default('none').describe('token-capacity: reject a request at once (overloadStatusCode, Retry-After) when every worker is saturated and the router queue already holds one step of prefill tokens for every worker; none: queue everything'),
-      overloadStatusCode: z.union([z.literal(529), z.literal(503)]).default(529).describe('HTTP status of a request admission control rejects'),
+      overloadStatusCode: z.literal(OVERLOAD_STATUS_CODES).default(529).describe('HTTP status of a request admission control rejects'),
     })
     .refine((f) => !f.tlsCert === !f.tlsKey, {message: 'tlsCert and tlsKey go together', path: ['tlsKey'], params: {fix: 'set both (PEM files), or neither'}})
     .prefault({}),
@@ -136,7 +139,7 @@ export const buildConfigSchema = (opts: SchemaOptions = {}) => z.strictObject({
     .prefault({}),
   discovery: z
     .strictObject({
-      backend: z.enum(['file', 'etcd']).default('file').describe('where workers register and the frontend finds them: file (the run directory; one machine or a shared filesystem) or etcd (any number of hosts)'),
+      backend: z.enum(DISCOVERY_BACKENDS).default('file').describe('where workers register and the frontend finds them: file (the run directory; one machine or a shared filesystem) or etcd (any number of hosts)'),
       etcdEndpoints: z.array(z.string().url()).min(1).optional().describe('etcd client URLs for backend etcd; unset: `dynamo up` runs one etcd itself on this machine'),
       etcdPort: port.default(2379).describe('the etcd `dynamo up` runs: its client port (its peer port is the next one)'),
       etcdHost: z.string().min(1).default('127.0.0.1').describe('the etcd `dynamo up` runs: the address it listens on, which every host must reach (this machine\'s network address when workers run on other hosts)'),
@@ -145,7 +148,7 @@ export const buildConfigSchema = (opts: SchemaOptions = {}) => z.strictObject({
     .prefault({}),
   eventPlane: z
     .strictObject({
-      backend: z.enum(['tcp', 'nats']).default('tcp').describe('how KV events reach routers: tcp (each frontend subscribes to each worker over the request plane) or nats (workers publish on NATS, every frontend subscribes: for several frontends)'),
+      backend: z.enum(EVENT_PLANES).default('tcp').describe('how KV events reach routers: tcp (each frontend subscribes to each worker over the request plane) or nats (workers publish on NATS, every frontend subscribes: for several frontends)'),
       natsUrl: z.string().url().optional().describe('NATS server URL for backend nats; unset: `dynamo up` runs one nats-server itself on this machine'),
       natsPort: port.default(4222).describe('the nats-server `dynamo up` runs: its client port (its monitoring port is the next one)'),
       natsHost: z.string().min(1).default('127.0.0.1').describe('the nats-server `dynamo up` runs: the address it listens on, which every host must reach'),
@@ -186,7 +189,7 @@ export const buildConfigSchema = (opts: SchemaOptions = {}) => z.strictObject({
   // Engine arguments are for real engines; the mocker's knobs are its own section.
   if (opts.allowUnavailable || c.engine !== 'mocker') return;
   for (const role of WORKER_ROLES) {
-    if (c.workers[role].engineArgs.length) ctx.addIssue({code: 'custom', path: ['workers', role, 'engineArgs'], params: NOT_YET.engineArgs.params, message: NOT_YET.engineArgs.error({input: undefined})});
+    if (c.workers[role].engineArgs.length) ctx.addIssue({code: 'custom', path: ['workers', role, 'engineArgs'], params: NOT_YET.engineArgs.params, message: NOT_YET.engineArgs.error()});
   }
 });
 

@@ -285,14 +285,14 @@ describe('frontend app: metrics and disconnects', () => {
 });
 
 describe('frontend app: model and health routes', () => {
-  it('lists the served model, finds it by id, and reports the worker in /health', async () => {
-    const {client, url} = await startFrontend();
+  it('lists the served model, finds it by id, and reports the worker in /health with the last KV event applied from it', async () => {
+    const {client, url} = await startFrontend({kvEventId: (w) => (w === 'worker-1' ? 7 : undefined)});
     const models = await client.models.list();
     expect(models.data.map((m) => m.id)).toEqual([MODEL]);
     expect((await client.models.retrieve(MODEL)).id).toBe(MODEL);
     await expect(client.models.retrieve('nope')).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     const health = (await (await fetch(`${url}/health`)).json()) as {status: string; workers: {id: string}[]};
-    expect(health).toMatchObject({status: 'healthy', model: MODEL, workers: [{id: 'worker-1', role: 'agg'}]});
+    expect(health).toMatchObject({status: 'healthy', model: MODEL, workers: [{id: 'worker-1', role: 'agg', kv_event_id: 7}]});
     expect((await fetch(`${url}/nowhere`)).status).toBe(404);
   });
 });

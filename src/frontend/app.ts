@@ -33,6 +33,8 @@ export interface FrontendDeps extends GenerationDeps {
    * keeps an overloaded frontend's CPU for the requests it serves.
    */
   overloaded?(): string | undefined;
+  /** Id of the last KV event the router applied from a worker (kv routing with events); /health shows it beside the worker's own. */
+  kvEventId?(worker: string): number | undefined;
 }
 
 type Shape = (raw: string, stamp: RequestStamp) => Promise<ShapedRequest>;
@@ -136,7 +138,7 @@ export function createFrontendApp(deps: FrontendDeps): HttpApp {
         checkAuth(req);
         return jsonReply(200, {object: 'list', data: [modelObject()]});
       case '/health':
-        return jsonReply(200, {status: 'healthy', model, workers: deps.pool.records().map((w) => ({id: w.id, role: w.role, host: w.host, rpc_port: w.rpcPort}))});
+        return jsonReply(200, {status: 'healthy', model, workers: deps.pool.records().map((w) => ({id: w.id, role: w.role, host: w.host, rpc_port: w.rpcPort, kv_event_id: deps.kvEventId?.(w.id)}))});
       case '/live':
         return deps.accepting() ? jsonReply(200, {status: 'live', message: 'Service is live'}) : jsonReply(503, {status: 'shutting_down'});
       case '/metrics':

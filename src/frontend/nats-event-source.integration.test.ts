@@ -63,6 +63,18 @@ function router() {
 
 const same = (a: Set<bigint>, b: Set<bigint>) => a.size === b.size && [...a].every((x) => b.has(x));
 
+type Conn = {name?: string; subscriptions: number};
+/** NATS's own view: the worker connected, and both routers connected with their two subscriptions (events, loads). */
+async function clientsBack(monitorUrl: string): Promise<boolean> {
+  try {
+    const {connections} = (await (await fetch(`${monitorUrl}/connz`)).json()) as {connections: Conn[]};
+    const routers = connections.filter((c) => c.name === 'test router' && c.subscriptions >= 2);
+    return routers.length === 2 && connections.some((c) => c.name === 'dynamo worker agg-0');
+  } catch {
+    return false;
+  }
+}
+
 describe('the NATS event plane', () => {
   requireNats();
   let nats: TestNats;
@@ -109,10 +121,11 @@ describe('the NATS event plane', () => {
       expect(feeds.every((f) => f.stats('agg-0')!.gaps >= 1)).toBe(true);
 
       // NATS itself goes away and comes back: clients reconnect; whatever was lost is caught up.
+      const reconnected = () => clientsBack(nats.monitorUrl);
       await nats.stop();
       w.store(200n);
       await nats.start();
-      await new Promise((r) => setTimeout(r, 1500)); // clients reconnect (every 500 ms)
+      await until(reconnected, 10_000, 'the worker and both routers to reconnect and subscribe again');
       w.store(201n);
       await until(async () => routers.every((r) => same(r.blocks, w.blocks)), 10_000, 'the state after a NATS outage');
       await resumed();

@@ -106,6 +106,7 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
     bodyLimitBytes: opts.bodyLimitBytes,
     version: pjson.version,
     accepting: () => accepting,
+    kvEventId: feed && ((w) => feed.stats(w)?.lastEventId),
   });
   // PEM files are read before anything else waits: a missing file is one line, at once.
   const tls = opts.tls && readTlsFiles(opts.tls);
@@ -122,7 +123,10 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
   // answers in a round trip; each worker sends a snapshot of its blocks): `up` takes a 200 from
   // /health as ready, and a request let in before that finds no worker, or routes blind (a
   // restarted frontend would throw away every worker's cached prefixes).
-  await Promise.race([pool.firstView.then(() => feed?.allSynced()), new Promise((r) => setTimeout(r, 5_000).unref())]);
+  // The timer holds the process up (an etcd that does not answer has only unref'd retries): after it, serve anyway.
+  let waited: NodeJS.Timeout | undefined;
+  await Promise.race([pool.firstView.then(() => feed?.allSynced()), new Promise((r) => (waited = setTimeout(r, 5_000)))]);
+  clearTimeout(waited);
   const server = await listen(counted, {host: opts.host, port: opts.port, tls, idleTimeoutS: 65});
   log.info(`frontend ready: ${opts.tls ? 'https' : 'http'}://${opts.host}:${opts.port}/v1 serving ${opts.servedModelName} (router ${opts.router.mode}, ${pool.size} worker(s) now)`);
 

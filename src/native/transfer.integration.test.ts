@@ -1,5 +1,7 @@
 // The transfer agent against a peer in another process that is killed: before a transfer, in the
-// middle of one it serves, and in the middle of one it asked for.
+// middle of one it serves, and in the middle of one it asked for. "In the middle" is observed, not
+// timed: the reading side's region starts with a pattern, and the kill comes once the peer's bytes
+// have begun to overwrite it while the READ is still in progress.
 import {type ChildProcess, spawn} from 'node:child_process';
 import {createInterface} from 'node:readline';
 import {afterEach, describe, expect, it} from 'vitest';
@@ -17,18 +19,32 @@ afterEach(() => {
   for (const a of agents.splice(0)) a.close();
 });
 
-/** Starts the peer script; resolves with its first JSON line. */
-function peer(...args: string[]): Promise<{child: ChildProcess; first: Record<string, unknown>}> {
+/** Starts the peer script; resolves with its first JSON line that `wanted` accepts (by default its first). */
+function peer(args: string[], wanted: (msg: Record<string, unknown>) => boolean = () => true): Promise<{child: ChildProcess; first: Record<string, unknown>}> {
   const child = spawn(process.execPath, [PEER, ...args], {stdio: ['ignore', 'pipe', 'inherit']});
   children.push(child);
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the peer exited (${code}) before it answered`)));
-    createInterface({input: child.stdout!}).once('line', (line) => resolve({child, first: JSON.parse(line)}));
+    const lines = createInterface({input: child.stdout!});
+    lines.on('line', (line) => {
+      const msg = JSON.parse(line) as Record<string, unknown>;
+      if (!wanted(msg)) return;
+      lines.removeAllListeners('line');
+      resolve({child, first: msg});
+    });
   });
 }
 
 const killed = (child: ChildProcess) => new Promise((r) => (child.exitCode !== null || child.signalCode ? r(undefined) : child.once('exit', r)));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls on every turn of the loop until `cond`, failing after `ms`: the READ's bytes are watched as they land. */
+async function whenever(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
 
 /** Whether UCX is installed here (setup installs it; the agent opens it with dlopen). */
 const ucxHere = native !== undefined && TransferAgent.ucxMissing() === undefined;
@@ -43,17 +59,22 @@ describe.skipIf(!native)('TransferAgent and a peer that disappears', () => {
   it('a TCP peer killed mid-READ fails it with REMOTE_DISCONNECT; its restart is reachable again', async () => {
     const reader = agent('decode-0');
     const local = reader.allocate(BIG);
-    const {child, first} = await peer('serve', 'prefill-0', String(BIG));
+    const head = {region: local, offset: 0, length: MiB};
+    reader.fill(head, 3n); // the peer's region is zeros: its bytes landing here change the pattern
+    const {child, first} = await peer(['serve', 'prefill-0', String(BIG)]);
     const name = reader.loadPeer(first.metadata as string);
+    let settled = false;
     const pending = reader.read(name, [{region: local, offset: 0, length: BIG}], [{region: 0, offset: 0, length: BIG}], {backend: 'tcp'});
-    await sleep(20);
+    void pending.then(() => (settled = true));
+    await whenever(() => settled || reader.verify(head, 3n) !== -1, 10_000, 'the first bytes of the READ');
+    expect(settled, 'the READ was still in flight when its peer was killed').toBe(false);
     child.kill('SIGKILL');
     const r = await pending;
     expect(r).toMatchObject({ok: false, status: XFER.REMOTE_DISCONNECT});
     expect(r.error).toMatch(/peer/);
     await killed(child);
     // The same name comes back (a restarted worker): its new metadata replaces the old.
-    const again = await peer('serve', 'prefill-0', String(MiB));
+    const again = await peer(['serve', 'prefill-0', String(MiB)]);
     reader.loadPeer(again.first.metadata as string);
     expect((await reader.read('prefill-0', [{region: local, offset: 0, length: MiB}], [{region: 0, offset: 0, length: MiB}], {backend: 'tcp'})).ok).toBe(true);
   });
@@ -61,7 +82,7 @@ describe.skipIf(!native)('TransferAgent and a peer that disappears', () => {
   it('an shm peer that is gone fails the READ with REMOTE_DISCONNECT', async () => {
     const reader = agent('decode-0');
     const local = reader.allocate(MiB);
-    const {child, first} = await peer('serve', 'prefill-1', String(MiB));
+    const {child, first} = await peer(['serve', 'prefill-1', String(MiB)]);
     reader.loadPeer(first.metadata as string);
     child.kill('SIGKILL');
     await killed(child);
@@ -72,7 +93,7 @@ describe.skipIf(!native)('TransferAgent and a peer that disappears', () => {
   it.skipIf(!ucxHere)('a UCX peer that is gone fails the READ with REMOTE_DISCONNECT at once (its memory mapped or not)', async () => {
     const reader = agent('decode-0');
     const local = reader.allocate(MiB, 'ucx');
-    const {child, first} = await peer('serve-ucx', 'prefill-2', String(MiB));
+    const {child, first} = await peer(['serve-ucx', 'prefill-2', String(MiB)]);
     reader.loadPeer(first.metadata as string);
     const one = () => reader.read('prefill-2', [{region: local, offset: 0, length: MiB}], [{region: 0, offset: 0, length: MiB}], {backend: 'ucx'});
     expect((await one()).ok).toBe(true); // the peer's segment is mapped here now
@@ -87,8 +108,9 @@ describe.skipIf(!native)('TransferAgent and a peer that disappears', () => {
     const owner = agent('prefill-0');
     const region = owner.allocate(BIG);
     owner.fill({region, offset: 0, length: 4 * MiB}, 5n);
-    const {child} = await peer('pull', 'decode-9', String(BIG), owner.metadata());
-    await sleep(20);
+    // The reader says when the owner's bytes have begun to land and its READ is still going.
+    const {child, first} = await peer(['pull', 'decode-9', String(BIG), owner.metadata()], (m) => 'inFlight' in m);
+    expect(first.inFlight, 'the READ was still in flight when its reader was killed').toBe(true);
     child.kill('SIGKILL');
     await killed(child);
     const reader = agent('decode-1');

@@ -4,6 +4,7 @@
 import {closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync} from 'node:fs';
 import {join} from 'node:path';
 import {UserError} from '../shared/errors.js';
+import {prefixer} from '../shared/output.js';
 import {closestMatch} from '../shared/suggest.js';
 import {sendControl} from './control.js';
 import {findDeployment} from './find-deployment.js';
@@ -37,6 +38,14 @@ export function listDeployments(home: string, now = Date.now()): PsRow[] {
       model: s.model,
       processes: s.processes.map((p) => ({id: p.id, host: p.host, status: p.status, pid: p.pid, restarts: p.restarts, ports: p.ports})),
     }));
+}
+
+/** `ps` as a table: each deployment's supervisor on its own row (with uptime and URL), then its processes under it. */
+export function psTableRows(rows: readonly PsRow[]): Record<string, string | number>[] {
+  return rows.flatMap((r) => [
+    {name: r.name, process: 'supervisor', host: 'local', status: r.status, pid: r.pid, restarts: '', ports: '', uptime: r.uptime, url: r.url},
+    ...r.processes.map((p) => ({name: '', process: p.id, host: p.host, status: p.status, pid: p.pid ?? '', restarts: p.restarts, ports: Object.values(p.ports).join(','), uptime: '', url: ''})),
+  ]);
 }
 
 /** A deployment whose supervisor was gone: its state removed, and the local pids that were killed. */
@@ -168,6 +177,28 @@ export function lastLines(file: string, n: number): string[] {
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   return lines.slice(-n);
+}
+
+/** The signals that end `dynamo logs -f` (Ctrl-C, or a kill): it stops following and exits 0. */
+export const STOP_FOLLOWING: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+
+/**
+ * `dynamo logs`: the last `lines` of each selected log, prefixed with its process, then, with
+ * `follow`, new lines as they come until one of `stopOn` arrives.
+ */
+export async function showLogs(home: string, opts: {name?: string; which?: string; lines: number; follow: boolean}, write: (line: string) => void, stopOn: readonly NodeJS.Signals[] = STOP_FOLLOWING): Promise<void> {
+  const sel = selectLogs(home, opts.name, opts.which);
+  const prefix = prefixer(sel.files.map((f) => f.label));
+  for (const f of sel.files) for (const l of lastLines(f.file, opts.lines)) write(prefix(f.label, l));
+  if (!opts.follow) return;
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  for (const s of stopOn) process.once(s, onSignal);
+  try {
+    await follow(sel.files, (label, line) => write(prefix(label, line)), stop.signal);
+  } finally {
+    for (const s of stopOn) process.off(s, onSignal);
+  }
 }
 
 /** Follows files like `tail -f`, calling onLine for each new complete line, until the signal aborts. */

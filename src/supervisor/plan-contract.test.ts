@@ -1,7 +1,9 @@
 /**
  * The plan's contract with the commands it starts: every argv `dynamo up` would run parses with
  * the real command class (the one the binary dispatches to), strictly, and gives back the values
- * the plan meant. Checked for every config template, every engine that loads, agg and disagg.
+ * the plan meant. Checked for every config template, every engine, agg and disagg. Services (etcd,
+ * NATS) run through `dynamo tether`: its own flags parse strictly, and the real command hands the
+ * service its line verbatim (runTethered is stubbed, so nothing starts).
  */
 import {mkdtempSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
@@ -11,7 +13,6 @@ import {afterEach, describe, expect, it, vi} from 'vitest';
 import pjson from '../../package.json' with {type: 'json'};
 import {loadCommands} from '../commands/index.js';
 import {loadConfig} from '../config/load.js';
-import {AVAILABLE_ENGINES} from '../config/not-yet.js';
 import {type DynamoConfig, ENGINES} from '../config/schema.js';
 import {CONFIG_TEMPLATES, renderTemplate} from '../templates/index.js';
 import {nvlinkBox} from '../../test/fixtures/gpu/boxes.js';
@@ -19,10 +20,20 @@ import {resolveModel} from '../config/models.js';
 import {planEngines} from '../engines/plan.js';
 import {parseEngineRun} from '../worker/options.js';
 import {type ProcessSpec, planDeployment} from './plan.js';
+import {etcdArgv, natsArgv} from './services.js';
+
+/** What `dynamo tether` was asked to run: the real command runs, the program does not. */
+const tethered = vi.hoisted(() => [] as {argv: string[]; graceMs: number}[]);
+vi.mock('./tether.js', () => ({
+  runTethered: async (argv: string[], graceMs: number) => {
+    tethered.push({argv, graceMs});
+    return 0;
+  },
+}));
 
 const SELF = ['/usr/local/bin/dynamo'];
 const COMMANDS = await loadCommands();
-const Worker = (await import('../commands/worker.js')).default;
+const Tether = (await import('../commands/tether.js')).default;
 const RUN_DIR = '/runs/demo';
 
 function loadFrom(text: string, flags: {flag: string; path: string[]; value: unknown}[] = []): DynamoConfig {
@@ -48,6 +59,29 @@ async function oclifConfig(): Promise<Config> {
   return Config.load({root, pjson: pjson as never, plugins: new Map([[plugin.name, plugin]])});
 }
 
+/** The service line each service is planned with (services.ts), from the config's own values. */
+function serviceLine(config: DynamoConfig, id: string): string[] {
+  const name = `dynamo-${config.name}`;
+  const {discovery: d, eventPlane: e} = config;
+  if (id === 'etcd') return etcdArgv({name, dataDir: join(RUN_DIR, 'etcd'), host: d.etcdHost, clientPort: d.etcdPort, peerPort: d.etcdPort + 1});
+  expect(id).toBe('nats');
+  return natsArgv({name, host: e.natsHost, clientPort: e.natsPort, monitorPort: e.natsPort + 1});
+}
+
+/** A service's `dynamo tether … -- PROGRAM …`: tether's flags parse strictly, and the real command runs exactly the service's line. */
+async function expectServiceRuns(config: DynamoConfig, p: ProcessSpec): Promise<void> {
+  const [id, ...argv] = p.argv.slice(SELF.length);
+  expect(id, `${p.id} runs through \`dynamo tether\``).toBe('tether');
+  const sep = argv.indexOf('--');
+  expect(sep, `${p.id}: its program follows --`).toBeGreaterThan(-1);
+  const own = await Parser.parse(argv.slice(0, sep), {flags: Tether.flags, args: Tether.args, strict: true});
+  expect(own.argv).toEqual([]);
+  tethered.length = 0;
+  await new Tether(argv, await oclifConfig()).run();
+  process.exitCode = undefined;
+  expect(tethered).toEqual([{argv: serviceLine(config, p.id), graceMs: own.flags['grace-ms']}]);
+}
+
 /** Each planned process's argv parses, and every value the config sets comes back as the config has it. */
 async function expectPlanParses(config: DynamoConfig): Promise<void> {
   // Real engines are planned on made-up 128-GPU NVLink boxes, one per host (enough for DeepSeek-R1 at TP 32).
@@ -55,7 +89,10 @@ async function expectPlanParses(config: DynamoConfig): Promise<void> {
   const plan = planDeployment(config, {runDir: RUN_DIR, selfArgv: SELF, engines});
   const discoveryDirs = new Set<unknown>();
   for (const p of plan.processes) {
-    if (p.role === 'external') continue; // services (etcd) run their own programs, through `dynamo tether`
+    if (p.role === 'external') {
+      await expectServiceRuns(config, p);
+      continue;
+    }
     // The frontend's API key travels in its environment; the parser reads it from there.
     for (const [k, v] of Object.entries(p.env)) vi.stubEnv(k, v);
     const flags = await parseAsBinary(p);
@@ -129,7 +166,7 @@ describe('the plan and the commands it starts', () => {
   afterEach(() => vi.unstubAllEnvs());
 
   for (const template of Object.keys(CONFIG_TEMPLATES)) {
-    for (const engine of AVAILABLE_ENGINES) {
+    for (const engine of ENGINES) {
       for (const disagg of [false, true]) {
         it(`template ${template}, engine ${engine}, ${disagg ? 'disagg' : 'agg'}: every process's argv parses with its real command`, async () => {
           const text = renderTemplate(template, {name: 'demo', model: 'deepseek-r1', engine});
@@ -190,12 +227,4 @@ describe('the plan and the commands it starts', () => {
     expect(filePlan.processes.map((p) => p.id)).not.toContain('nats');
     expect(await parseAsBinary(filePlan.processes.find((p) => p.id === 'frontend')!)).toMatchObject({'event-plane': 'nats', 'nats-url': 'nats://10.0.0.10:4222', deployment: 'ev2'});
   });
-
-  for (const engine of ENGINES.filter((e) => !AVAILABLE_ENGINES.includes(e))) {
-    it(`engine ${engine} is refused by the config and by \`dynamo worker\`, saying what to use`, async () => {
-      expect(() => loadFrom(`model: deepseek-r1\nengine: ${engine}\n`)).toThrow(new RegExp(`dynamo\\.config\\.yaml:2: engine: "${engine}" is not available yet in this build\\n {2}→ use engine: vllm.*or mocker`));
-      const worker = new Worker(['--engine', engine, '--model', 'deepseek-r1'], await oclifConfig());
-      await expect(worker.run()).rejects.toThrow(`engine "${engine}" is not available yet in this build`);
-    });
-  }
 });

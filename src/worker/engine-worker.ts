@@ -78,7 +78,7 @@ export async function serveEngineWorker(opts: WorkerOptions, run: EngineRun, lif
   const status = await serveWorkerStatus({
     host: opts.host,
     port: opts.metricsPort,
-    health: () => ({status: state, workerId: opts.workerId, inFlight: inFlight.count, kvUsage: poller.stats.kvUsage ?? 0}),
+    health: () => ({status: state, workerId: opts.workerId, inFlight: inFlight.count, kvUsage: poller.stats.kvUsage ?? 0, kvEventId: relay.publisher.lastEventId}),
     metrics: () => poller.page,
   });
 

@@ -15,7 +15,7 @@ describe("the worker's status port", () => {
     const server = await serveWorkerStatus({
       host: '127.0.0.1',
       port: 0,
-      health: () => ({status: draining ? 'draining' : 'ready', workerId: 'agg-0', inFlight: 2, kvUsage: 0.25}),
+      health: () => ({status: draining ? 'draining' : 'ready', workerId: 'agg-0', inFlight: 2, kvUsage: 0.25, kvEventId: 41}),
       metrics: () => `vllm:num_requests_running 2\n# scrape ${++scrapes}\n`,
     });
     servers.push(server);
@@ -23,7 +23,7 @@ describe("the worker's status port", () => {
 
     const ready = await fetch(url('/health'));
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({status: 'ready', worker: 'agg-0', in_flight: 2, kv_usage: 0.25, memory: {rss_mb: expect.any(Number), heap_used_mb: expect.any(Number)}});
+    expect(await ready.json()).toEqual({status: 'ready', worker: 'agg-0', in_flight: 2, kv_usage: 0.25, kv_event_id: 41, memory: {rss_mb: expect.any(Number), heap_used_mb: expect.any(Number)}});
     draining = true;
     const leaving = await fetch(url('/health'));
     expect(leaving.status).toBe(503);

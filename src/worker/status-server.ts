@@ -15,6 +15,8 @@ export interface WorkerHealth {
   kvUsage: number;
   /** Block accounting (free + active + inactive = total; `leases`: requests a prefill worker holds blocks for). */
   kvBlocks?: {total: number; free: number; active: number; inactive: number; leases?: number};
+  /** Id of the last KV event published (-1: none yet); a router's /health says how far it has applied them. */
+  kvEventId?: number;
 }
 
 export interface StatusServerOptions {
@@ -33,7 +35,7 @@ export function serveWorkerStatus(opts: StatusServerOptions): Promise<Server> {
       // Memory too: what a soak (npm run bench:soak) or an operator watches for leaks.
       const m = process.memoryUsage();
       const memory = {rss_mb: Math.round(m.rss / 2 ** 20), heap_used_mb: Math.round(m.heapUsed / 2 ** 20)};
-      res.end(JSON.stringify({status: h.status, worker: h.workerId, in_flight: h.inFlight, kv_usage: h.kvUsage, ...(h.kvBlocks ? {kv_blocks: h.kvBlocks} : {}), memory}));
+      res.end(JSON.stringify({status: h.status, worker: h.workerId, in_flight: h.inFlight, kv_usage: h.kvUsage, ...(h.kvBlocks ? {kv_blocks: h.kvBlocks} : {}), ...(h.kvEventId !== undefined ? {kv_event_id: h.kvEventId} : {}), memory}));
     } else if (req.url === '/metrics') {
       const text = opts.metrics();
       res.writeHead(200, {'content-type': PROMETHEUS_CONTENT_TYPE});

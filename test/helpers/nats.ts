@@ -13,6 +13,8 @@ export function requireNats(): void {
 
 export interface TestNats {
   url: string;
+  /** Its monitoring endpoint (`/connz`, `/healthz`), e.g. to wait for clients to reconnect. */
+  monitorUrl: string;
   /** Kills it (an outage). */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -29,5 +31,5 @@ export async function startNats(): Promise<TestNats> {
   };
   const {start, stop} = restartableServer('nats-server', natsArgv(spec), healthy);
   await start();
-  return {url: `nats://127.0.0.1:${spec.clientPort}`, stop: () => stop(), start};
+  return {url: `nats://127.0.0.1:${spec.clientPort}`, monitorUrl: `http://127.0.0.1:${spec.monitorPort}`, stop: () => stop(), start};
 }

@@ -1,8 +1,8 @@
 import {Command, Flags} from '@oclif/core';
 import {configFlagValues, configFlags} from '../flags/config-flags.js';
 import {err, json, out, table} from '../../shared/output.js';
-import {explainConfig, loadConfig} from '../../config/load.js';
-import {MASK, maskSecret} from '../../shared/secrets.js';
+import {loadConfig} from '../../config/load.js';
+import {printableConfig} from '../../config/printable.js';
 
 export default class ConfigPrint extends Command {
   static override summary = 'Show the effective config and where each value came from.';
@@ -11,10 +11,9 @@ export default class ConfigPrint extends Command {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(ConfigPrint);
-    const loaded = loadConfig({configFile: flags.config, flags: configFlagValues(flags)});
-    const rows = explainConfig(loaded).map((r) => ({...r, value: maskSecret(r.key, r.value)}));
-    if (flags.json) return json({file: loaded.file ?? null, config: {...loaded.config, frontend: {...loaded.config.frontend, apiKey: loaded.config.frontend.apiKey && MASK}}, sources: Object.fromEntries(rows.map((r) => [r.key, r.source]))});
-    err(loaded.file ? `config file: ${loaded.file}` : 'no config file (defaults, env and flags only)');
-    out(table(rows.map((r) => ({key: r.key, value: typeof r.value === 'string' ? r.value : JSON.stringify(r.value), source: r.source}))));
+    const shown = printableConfig(loadConfig({configFile: flags.config, flags: configFlagValues(flags)}));
+    if (flags.json) return json(shown.json);
+    err(shown.file ? `config file: ${shown.file}` : 'no config file (defaults, env and flags only)');
+    out(table(shown.rows));
   }
 }

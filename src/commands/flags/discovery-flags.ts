@@ -5,6 +5,8 @@
  */
 import {Flags} from '@oclif/core';
 import {configDefaults, configDescription as doc} from '../../config/defaults.js';
+import {DISCOVERY_BACKENDS} from '../../config/schema.js';
+import {configNumberFlag} from './config-numbers.js';
 import type {DiscoveryTarget} from '../../runtime/discovery/open.js';
 import {dynamoHome, requestPlaneTokenFile, runDirOf} from '../../supervisor/run-dir.js';
 import {requestPlaneToken} from '../../runtime/request-plane/token.js';
@@ -14,10 +16,10 @@ import {UserError} from '../../shared/errors.js';
 const D = configDefaults();
 
 export const discoveryFlags = {
-  discovery: Flags.string({options: ['file', 'etcd'], default: 'file', description: doc(['discovery', 'backend'])}),
+  discovery: Flags.string({options: [...DISCOVERY_BACKENDS], default: D.discovery.backend, description: doc(['discovery', 'backend'])}),
   'discovery-dir': Flags.string({description: 'file discovery store (default: the default deployment run directory)'}),
   'etcd-endpoints': Flags.string({description: 'etcd client URLs, comma-separated (--discovery etcd)'}),
-  'discovery-lease-ttl': Flags.integer({min: 1, default: D.discovery.leaseTtlS, description: doc(['discovery', 'leaseTtlS'])}),
+  'discovery-lease-ttl': configNumberFlag(['discovery', 'leaseTtlS']),
   deployment: Flags.string({description: 'deployment name: its keys in etcd and its NATS subjects (default: $DYN_RUN_NAME, else "default")'}),
 };
 

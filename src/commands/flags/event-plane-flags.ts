@@ -5,6 +5,7 @@
  */
 import {Flags} from '@oclif/core';
 import {configDefaults, configDescription as doc} from '../../config/defaults.js';
+import {EVENT_PLANES} from '../../config/schema.js';
 import type {NatsEventsTarget} from '../../runtime/event-plane/nats.js';
 import {UserError} from '../../shared/errors.js';
 import {deploymentName} from './discovery-flags.js';
@@ -12,7 +13,7 @@ import {deploymentName} from './discovery-flags.js';
 const D = configDefaults();
 
 export const eventPlaneFlags = {
-  'event-plane': Flags.string({options: ['tcp', 'nats'], default: D.eventPlane.backend, description: doc(['eventPlane', 'backend'])}),
+  'event-plane': Flags.string({options: [...EVENT_PLANES], default: D.eventPlane.backend, description: doc(['eventPlane', 'backend'])}),
   'nats-url': Flags.string({description: 'NATS server URL(s), comma-separated (--event-plane nats)'}),
 };
 

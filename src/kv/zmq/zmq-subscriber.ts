@@ -10,10 +10,9 @@
  * Nothing from the wire can throw out of here: malformed messages and batches are counted and
  * skipped, a throwing consumer is counted, and connection trouble is retried and warned about once.
  *
- * Who uses it: the external engine adapters (src/engines/vllm, sglang; the real-engines issue) run
- * one subscriber per engine publisher in the worker that hosts the engine, and relay the router
- * events on our own event plane (../wire.ts). Until they land only its tests import this folder;
- * it lives in kv/ and not in the router because the worker side consumes it.
+ * Who uses it: a worker hosting a real engine (vLLM, SGLang, TensorRT-LLM) runs one subscriber per
+ * engine publisher (src/worker/engine-kv-relay.ts) and relays the router events on our own event
+ * plane (../wire.ts). It lives in kv/ and not in the router because the worker side consumes it.
  */
 import type {BlockHasher} from '../block-hasher.js';
 import {BatchSequencer, type SeqAction} from './batch-sequencer.js';

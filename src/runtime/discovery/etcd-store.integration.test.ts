@@ -53,6 +53,14 @@ describe('etcd discovery', () => {
     unwatchLate();
   });
 
+  it('a watcher of a deployment with no worker yet is told so at once: an empty first view', async () => {
+    const views: string[][] = [];
+    const unwatch = store('empty').watch((ws) => views.push(ws.map((w) => w.id)));
+    await until(() => views.length > 0, 5_000, 'the empty first view');
+    expect(views).toEqual([[]]);
+    unwatch();
+  });
+
   it('a dead owner\'s record leaves with its lease, within the TTL; watchers let it go after their grace', async () => {
     const frontend = store('gamma');
     const seen: string[][] = [];

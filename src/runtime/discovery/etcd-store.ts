@@ -118,7 +118,7 @@ export class EtcdDiscovery implements DiscoveryStore {
     const known = new Map<string, WorkerRecord>();
     let stopped = false;
     let watcher: Watcher | undefined;
-    let lastKey = '';
+    let lastKey: string | undefined; // nothing told yet: an empty first view is told too
     const emitNow = () => {
       const workers = sortById(known.values());
       const k = workers.map((w) => `${w.id}@${w.startedAt}`).join(',');

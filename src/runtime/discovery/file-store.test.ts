@@ -19,6 +19,20 @@ describe('FileDiscovery', () => {
     expect((await store.list()).map((w) => w.id)).toEqual(['b']);
   });
 
+  it('tells a watcher its first view at once, even an empty one, then each change', async () => {
+    const store = new FileDiscovery(tempDir(), 1000, 20);
+    const views: string[][] = [];
+    const stop = store.watch((ws) => views.push(ws.map((w) => w.id)));
+    expect(views).toEqual([[]]); // a frontend started before any worker waits for this
+    const lease = await store.register(record('a'));
+    await until(() => views.length === 2, 2000, 'the worker to be seen');
+    expect(views[1]).toEqual(['a']);
+    await lease.revoke();
+    await until(() => views.length === 3, 2000, 'the worker to leave');
+    expect(views[2]).toEqual([]);
+    stop();
+  });
+
   it('keeps a lease alive with heartbeats, and drops it within the TTL after its owner is killed', async () => {
     const dir = tempDir();
     const owner = execa(process.execPath, ['--import', 'tsx', fixture('register-worker.ts'), dir, 'w', '400'], {reject: false, cwd: ROOT});

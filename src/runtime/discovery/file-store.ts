@@ -74,7 +74,8 @@ export class FileDiscovery implements DiscoveryStore {
   }
 
   watch(onChange: (workers: WorkerRecord[]) => void): () => void {
-    let last = '';
+    // Nothing told yet: the first view goes out even when it is empty (a frontend waits for it).
+    let last: string | undefined;
     const tick = () => {
       const workers = this.listSync();
       const key = workers.map((w) => `${w.id}@${w.startedAt}`).join(',');

@@ -32,6 +32,6 @@ export interface Lease {
 export interface DiscoveryStore {
   register(record: WorkerRecord): Promise<Lease>;
   list(): Promise<WorkerRecord[]>;
-  /** Calls `onChange` with the full live set whenever it changes (and once at the start). */
+  /** Calls `onChange` with the full live set whenever it changes, and once at the start, even when it is empty. */
   watch(onChange: (workers: WorkerRecord[]) => void): () => void;
 }
