@@ -47,7 +47,7 @@ describe('the dynamo binary', () => {
   it('offers only the engines that run', async () => {
     for (const cmd of ['worker', 'up']) {
       const help = await dynamo([cmd, '--help']);
-      expect(help.stdout).toContain('mocker|vllm|sglang|trtllm');
+      expect(help.stdout).toContain('mocker|llamacpp|vllm|sglang|trtllm');
       expect(help.stdout).not.toMatch(/\bcpu\b/);
     }
   });

@@ -27,6 +27,6 @@ describe('dynamo init', () => {
       e = x;
     }
     expect(e).toBeInstanceOf(UserError);
-    expect((e as UserError).message).toBe('the values given make an invalid config: engine: Invalid option: expected one of "mocker"|"vllm"|"sglang"|"trtllm"');
+    expect((e as UserError).message).toBe('the values given make an invalid config: engine: Invalid option: expected one of "mocker"|"llamacpp"|"vllm"|"sglang"|"trtllm"');
   });
 });

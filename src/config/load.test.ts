@@ -86,7 +86,7 @@ describe('loadConfig', () => {
     const dir = dirWith('dynamo.config.yaml', 'model: deepseek-r1\nengine: cpu\n');
     const file = join(dir, 'dynamo.config.yaml');
     const e = errorOf(() => loadConfig({cwd: dir, env: {}}));
-    expect(e.message).toContain(`${file}:2: engine: Invalid option: expected one of "mocker"|"vllm"|"sglang"|"trtllm"\n  → use one of: mocker, vllm, sglang, trtllm`);
+    expect(e.message).toContain(`${file}:2: engine: Invalid option: expected one of "mocker"|"llamacpp"|"vllm"|"sglang"|"trtllm"\n  → use one of: mocker, llamacpp, vllm, sglang, trtllm`);
     expect(errorOf(() => loadConfig({cwd: tmpdir(), env: {DYN_MODEL: 'x', DYN_ENGINE: 'cpu'}})).message).toContain('env DYN_ENGINE: engine: Invalid option');
     expect(errorOf(() => loadConfig({cwd: tmpdir(), env: {DYN_MODEL: 'x'}, flags: [{flag: '--engine', path: ['engine'], value: 'cpu'}]})).message).toContain('flag --engine: engine: Invalid option');
   });

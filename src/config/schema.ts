@@ -4,7 +4,7 @@
  * file is an error, not silently ignored.
  */
 import {z} from 'zod';
-import {ENGINES} from './engines.js';
+import {ENGINES, runsInWorker} from './engines.js';
 import {NOT_YET} from './not-yet.js';
 
 export {ENGINES};
@@ -86,7 +86,7 @@ export const buildConfigSchema = (opts: SchemaOptions = {}) => z.strictObject({
   engine: z
     .enum(ENGINES)
     .default('mocker')
-    .describe(`engine the workers run (${ENGINES.join(', ')}); real engines run on this machine's NVIDIA GPUs`),
+    .describe(`engine the workers run (${ENGINES.join(', ')}): llamacpp runs a .gguf file on the CPU, vllm/sglang/trtllm run on NVIDIA GPUs`),
   disagg: z.boolean().default(false).describe('disaggregated serving: separate prefill and decode workers'),
   disaggregation: z
     .strictObject({
@@ -186,8 +186,8 @@ export const buildConfigSchema = (opts: SchemaOptions = {}) => z.strictObject({
     .prefault({}),
   logLevel: z.enum(LOG_LEVELS).default('info'),
 }).superRefine((c, ctx) => {
-  // Engine arguments are for real engines; the mocker's knobs are its own section.
-  if (opts.allowUnavailable || c.engine !== 'mocker') return;
+  // Engine arguments are for the GPU engines; the in-worker engines' knobs are the mocker section's.
+  if (opts.allowUnavailable || !runsInWorker(c.engine)) return;
   for (const role of WORKER_ROLES) {
     if (c.workers[role].engineArgs.length) ctx.addIssue({code: 'custom', path: ['workers', role, 'engineArgs'], params: NOT_YET.engineArgs.params, message: NOT_YET.engineArgs.error()});
   }

@@ -16,10 +16,10 @@
 export const GPU_ENGINES = ['vllm', 'sglang', 'trtllm'] as const;
 export type GpuEngine = (typeof GPU_ENGINES)[number];
 
-/** Engines that run on NVIDIA GPUs (the mocker and the CPU engine need none). */
+/** Engines that run on NVIDIA GPUs (the mocker and llama.cpp need none). */
 export const needsGpus = (engine: string): engine is GpuEngine => (GPU_ENGINES as readonly string[]).includes(engine);
 
-export const ENGINE_NAMES: Readonly<Record<string, string>> = {vllm: 'vLLM', sglang: 'SGLang', trtllm: 'TensorRT-LLM', mocker: 'the mocker', cpu: 'the cpu engine'};
+export const ENGINE_NAMES: Readonly<Record<string, string>> = {vllm: 'vLLM', sglang: 'SGLang', trtllm: 'TensorRT-LLM', mocker: 'the mocker', llamacpp: 'llama.cpp'};
 
 /** "vLLM", "the mocker"; an unknown engine by its config name. */
 export const engineName = (engine: string): string => ENGINE_NAMES[engine] ?? engine;

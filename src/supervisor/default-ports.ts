@@ -11,6 +11,7 @@
  */
 import {createServer} from 'node:net';
 import type {LoadedConfig} from '../config/load.js';
+import {runsInWorker} from '../config/engines.js';
 import type {DynamoConfig} from '../config/schema.js';
 
 /** Whether `port` can be bound on `host` now. */
@@ -47,7 +48,7 @@ function rangesOf(c: DynamoConfig): Range[] {
     {key: 'frontend.port', count: 1, hosts: here, get: (x) => x.frontend.port, set: (x, p) => (x.frontend.port = p)},
     {key: 'workers.basePort', count: 2 * workers, hosts: workerHosts, get: (x) => x.workers.basePort, set: (x, p) => (x.workers.basePort = p)},
   ];
-  if (c.engine !== 'mocker') {
+  if (!runsInWorker(c.engine)) {
     const eo = (x: DynamoConfig) => x.engineOptions;
     out.push(
       {key: 'engineOptions.basePort', count: workers, hosts: workerHosts, get: (x) => eo(x).basePort, set: (x, p) => (eo(x).basePort = p)},

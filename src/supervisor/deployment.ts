@@ -8,6 +8,7 @@ import {UserError} from '../shared/errors.js';
 import {type FlagValue, type LoadedConfig, loadConfig} from '../config/load.js';
 import {resolveModel} from '../config/models.js';
 import {sshHostSchema} from '../config/schema.js';
+import {runsInWorker} from '../config/engines.js';
 import type {DynamoConfig} from '../config/schema.js';
 import type {ModelInfo} from '../config/models.js';
 import {type DeploymentPlan, type EnginePlanner, planDeployment} from './plan.js';
@@ -40,9 +41,10 @@ export async function planFromConfig(req: PlanRequest): Promise<{plan: Deploymen
   const config = req.freePorts ? await withFreeDefaultPorts(loaded, hostPortCheck(loaded.config.hosts, sshControlDirOf(req.home))) : loaded.config;
   // Remote-only models are resolved on their hosts; a local alias or directory is checked here.
   const model = resolveModel(config.model, req.cwd);
+  if (config.engine === 'llamacpp' && model.format !== 'gguf') throw new UserError(`--engine llamacpp runs a .gguf model file, not "${config.model}"`, 'pass --model ./model.gguf (any GGUF with a Llama 3, Qwen 2/3 or DeepSeek V3 vocabulary)');
   checkTlsFiles(config);
   const runDir = runDirOf(req.home, config.name);
-  const engines = config.engine !== 'mocker' && req.engines ? await req.engines(config, model) : undefined;
+  const engines = !runsInWorker(config.engine) && req.engines ? await req.engines(config, model) : undefined;
   // SSH hosts with no dynamoPath run this build, shipped by `up`: the plan names it by its hash.
   const ships = Object.keys(config.hosts).length > 0 && Object.values(config.hosts).some((h) => !h.dynamoPath);
   const binaryId = req.shipFrom && ships ? await binaryIdOf(req.shipFrom) : undefined;

@@ -5,6 +5,7 @@
  * NATS) run through `dynamo tether`: its own flags parse strictly, and the real command hands the
  * service its line verbatim (runTethered is stubbed, so nothing starts).
  */
+import {runsInWorker} from '../config/engines.js';
 import {mkdtempSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -85,7 +86,7 @@ async function expectServiceRuns(config: DynamoConfig, p: ProcessSpec): Promise<
 /** Each planned process's argv parses, and every value the config sets comes back as the config has it. */
 async function expectPlanParses(config: DynamoConfig): Promise<void> {
   // Real engines are planned on made-up 128-GPU NVLink boxes, one per host (enough for DeepSeek-R1 at TP 32).
-  const engines = config.engine === 'mocker' ? undefined : (slots: Parameters<typeof planEngines>[3], restart: Parameters<typeof planEngines>[4]['restart']) => planEngines(config, resolveModel(config.model), new Map(['local', ...Object.keys(config.hosts)].map((h) => [h, {state: 'ok' as const, topology: nvlinkBox(128)}])), slots, {restart});
+  const engines = runsInWorker(config.engine) ? undefined : (slots: Parameters<typeof planEngines>[3], restart: Parameters<typeof planEngines>[4]['restart']) => planEngines(config, resolveModel(config.model), new Map(['local', ...Object.keys(config.hosts)].map((h) => [h, {state: 'ok' as const, topology: nvlinkBox(128)}])), slots, {restart});
   const plan = planDeployment(config, {runDir: RUN_DIR, selfArgv: SELF, engines});
   const discoveryDirs = new Set<unknown>();
   for (const p of plan.processes) {
@@ -98,7 +99,7 @@ async function expectPlanParses(config: DynamoConfig): Promise<void> {
     const flags = await parseAsBinary(p);
     vi.unstubAllEnvs();
     discoveryDirs.add(flags.discovery === 'etcd' ? `etcd ${flags['etcd-endpoints']} ${flags.deployment} ${flags['discovery-lease-ttl']}` : flags['discovery-dir']);
-    if (p.role === 'worker' && config.engine !== 'mocker') {
+    if (p.role === 'worker' && !runsInWorker(config.engine)) {
       // A real engine's worker: its engine's plan travels whole and parses as the worker reads it.
       const run = parseEngineRun(flags['engine-run'] as string);
       expect(run.launch.command).toBe(config.engine === 'sglang' ? 'python3' : config.engine === 'trtllm' ? 'trtllm-serve' : config.engine);
@@ -119,13 +120,12 @@ async function expectPlanParses(config: DynamoConfig): Promise<void> {
         'block-size': config.router.blockSize,
         'engine-request-limit': config.workers.engineRequestLimit,
         host: remote ?? '127.0.0.1',
-        'speedup-ratio': m.speedupRatio,
-        'gpu-memory-gb': m.gpuMemoryGb,
+        ...(config.engine === 'mocker' ? {'speedup-ratio': m.speedupRatio, 'gpu-memory-gb': m.gpuMemoryGb} : {}),
         'max-num-seqs': m.maxNumSeqs,
         'max-num-batched-tokens': m.maxNumBatchedTokens,
       });
       expect(flags['advertise-host']).toBe(remote);
-      expect(flags['num-gpu-blocks']).toBe(m.numGpuBlocks);
+      if (config.engine === 'mocker') expect(flags['num-gpu-blocks']).toBe(m.numGpuBlocks);
       expect(flags['tensor-parallel-size']).toBe(config.workers[p.workerRole!].tensorParallelSize);
       // Readiness probes the port the worker was told to serve metrics on.
       expect(p.readiness.port).toBe(flags['metrics-port']);

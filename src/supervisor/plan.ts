@@ -7,6 +7,7 @@
 import {join, resolve} from 'node:path';
 import {UserError} from '../shared/errors.js';
 import {maskSecret} from '../shared/secrets.js';
+import {runsInWorker} from '../config/engines.js';
 import type {DynamoConfig, WorkerRole} from '../config/schema.js';
 import {ETCD_HEALTH_PATH, NATS_HEALTH_PATH, etcdArgv, natsArgv} from './services.js';
 import {remoteRunDirOf} from './run-dir.js';
@@ -117,20 +118,14 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
   const services = [discovery.service, events.service].filter((s): s is ProcessSpec => s !== undefined);
   const mk = config.mocker;
   const dg = config.disaggregation;
+  // The in-worker engines' sizing (llama.cpp takes sequences and batch; the rest is the mocker's).
+  const sizingArgs = ['--max-num-seqs', String(mk.maxNumSeqs), '--max-num-batched-tokens', String(mk.maxNumBatchedTokens)];
   const mockerArgs =
-    config.engine === 'mocker'
-      ? [
-          '--speedup-ratio',
-          String(mk.speedupRatio),
-          '--gpu-memory-gb',
-          String(mk.gpuMemoryGb),
-          ...(mk.numGpuBlocks ? ['--num-gpu-blocks', String(mk.numGpuBlocks)] : []),
-          '--max-num-seqs',
-          String(mk.maxNumSeqs),
-          '--max-num-batched-tokens',
-          String(mk.maxNumBatchedTokens),
-        ]
-      : [];
+    config.engine === 'llamacpp'
+      ? sizingArgs
+      : config.engine === 'mocker'
+        ? ['--speedup-ratio', String(mk.speedupRatio), '--gpu-memory-gb', String(mk.gpuMemoryGb), ...(mk.numGpuBlocks ? ['--num-gpu-blocks', String(mk.numGpuBlocks)] : []), ...sizingArgs]
+        : [];
   const common = {DYN_RUN_NAME: config.name, DYN_LOG_LEVEL: config.logLevel};
   const restart: RestartPolicy = {
     maxRestarts: config.supervisor.maxRestarts,
@@ -205,7 +200,7 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
     }
   }
 
-  if (config.engine !== 'mocker' && inputs.engines) withEngines(workers, inputs.engines(slots, restart));
+  if (!runsInWorker(config.engine) && inputs.engines) withEngines(workers, inputs.engines(slots, restart));
 
   const r = config.router;
   const tls = Boolean(config.frontend.tlsCert && config.frontend.tlsKey);

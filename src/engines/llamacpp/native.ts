@@ -9,6 +9,9 @@ export type {LlamaAddon, LlamaHandle, LlamaModelFacts} from '../../native/llama/
 
 export const llamaAddon: LlamaAddon | undefined = addon.loadError ? undefined : (addon as LlamaAddon);
 
+/** Why the addon is missing, if it is. */
+export const llamaUnavailable: string | undefined = addon.loadError;
+
 /** The addon, or an error that says why it is missing and what to do. */
 export function requireLlama(): LlamaAddon {
   if (!llamaAddon) throw new Error(`the llama.cpp engine is not in this build (${addon.loadError}): run \`npm run build\` on linux x64`);

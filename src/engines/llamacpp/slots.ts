@@ -4,9 +4,8 @@
  * The context has `count` sequences (slots), each with room for `capacity` tokens, so slots never
  * crowd each other out. A finished request leaves its tokens in its slot: the next request that
  * shares a prefix with any slot starts from there (cachedTokens), either in that slot when it is
- * idle, or in a free slot that shares the busy one's cells (llama.cpp's seq_cp, no copy with a
- * unified cache). A new request takes the idle slot with the longest common prefix, else the one
- * idle longest (LRU).
+ * idle, or in a free slot that shares the other one's cells (llama.cpp's seq_cp, no copy with a
+ * unified cache). Which slot a request takes is decided in `place`.
  *
  * Blocks for routers: each slot's full blocks of `blockSize` tokens, hashed Dynamo's way. A block
  * is stored when the first slot holds it and removed when the last one drops it, so a router sees
@@ -75,25 +74,25 @@ export class SlotCache {
   /**
    * Where a prompt goes, or undefined when every slot is busy. At least the prompt's last token is
    * left to decode: llama.cpp gives logits only for tokens it decodes.
+   *
+   * The slot: an idle one this prompt continues (it shares at least half of what the slot holds:
+   * the same conversation or document), else an empty one, else the one idle longest. A common
+   * chat-template header is not a reason to overwrite another conversation. Then, if any other slot
+   * (busy or idle) shares more of the prompt, the chosen slot takes that one's cells.
    */
   place(prompt: readonly number[]): Placement | undefined {
     const reusable = prompt.length - 1;
-    let best: {slot: number; common: number} | undefined;
-    let lru: number | undefined;
-    let bestIdle: {slot: number; common: number} | undefined;
-    this.slots.forEach((s, i) => {
-      const common = Math.min(commonPrefix(s.tokens, prompt), reusable);
-      if (!best || common > best.common) best = {slot: i, common};
-      if (s.busy) return;
-      if (!bestIdle || common > bestIdle.common) bestIdle = {slot: i, common};
-      if (lru === undefined || s.lastUsed < this.slots[lru]!.lastUsed) lru = i;
+    const common = this.slots.map((s) => Math.min(commonPrefix(s.tokens, prompt), reusable));
+    const idle = this.slots.map((_, i) => i).filter((i) => !this.slots[i]!.busy);
+    if (!idle.length) return undefined;
+    const continued = idle.filter((i) => common[i]! > 0 && common[i]! * 2 >= this.slots[i]!.tokens.length).sort((a, b) => common[b]! - common[a]!)[0];
+    const empty = idle.find((i) => this.slots[i]!.tokens.length === 0);
+    const slot = continued ?? empty ?? idle.reduce((a, b) => (this.slots[b]!.lastUsed < this.slots[a]!.lastUsed ? b : a));
+    let donor = slot;
+    common.forEach((c, i) => {
+      if (c > common[donor]!) donor = i;
     });
-    if (!bestIdle || lru === undefined || !best) return undefined;
-    // A busy slot shares more than any idle one: the least recently used idle slot takes its cells.
-    if (best.common > bestIdle.common && this.slots[best.slot]!.busy) return {slot: lru, keep: best.common, copyFrom: best.slot};
-    // Nothing shared anywhere: leave the idle slots that share something for their conversations.
-    if (bestIdle.common === 0) return {slot: lru, keep: 0};
-    return {slot: bestIdle.slot, keep: bestIdle.common};
+    return donor === slot ? {slot, keep: common[slot]!} : {slot, keep: common[donor]!, copyFrom: donor};
   }
 
   /** Marks the slot busy and its tokens as the placement leaves them (after the sequence operations ran). */

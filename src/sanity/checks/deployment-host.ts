@@ -10,6 +10,7 @@
  *   programs `dynamo up` would run itself are installed.
  */
 import {connect} from 'node:net';
+import {llamaAddon, llamaUnavailable} from '../../engines/llamacpp/native.js';
 import type {Check, CheckOutcome, PortHolder, SanityContext} from '../check.js';
 import type {ProcessSpec} from '../../supervisor/plan.js';
 import {AVAILABLE_ENGINES} from '../../config/not-yet.js';
@@ -106,6 +107,11 @@ const engineCheck: Check = {
     if (!d) return NO_DEPLOYMENT;
     const {engine} = d.config;
     if (engine === 'mocker') return {status: 'pass', finding: 'the mocker is built in'};
+    if (engine === 'llamacpp') {
+      return llamaAddon
+        ? {status: 'pass', finding: 'llama.cpp is built in (CPU)'}
+        : {status: 'fail', finding: `llama.cpp is not in this build: ${llamaUnavailable}`, fix: 'use a dynamo built for linux x64 (npm run build)'};
+    }
     const pkg = needsGpus(engine) ? ENGINE_PACKAGES[engine] : undefined;
     if (!pkg) return {status: 'warn', finding: `engine ${engine}: ${notYet(engine)}`, fix: 'use --engine mocker'};
     const r = await ctx.facts.run('python3', ['-c', `import importlib.metadata as m; print(m.version(${JSON.stringify(pkg.dist)}))`], PYTHON_TIMEOUT_MS);

@@ -152,7 +152,7 @@ describe('gpu checks', () => {
       fix: 'install the NVIDIA driver (≥ 580.65.06) until `nvidia-smi` lists the GPUs (in a container: docker run --gpus all), or use --engine mocker',
     });
     expect(r['gpu.cuda']!.status).toBe('skip');
-    expect((await runAll({state: 'no-driver', reason: 'x'}, 'cpu'))['gpu.driver']!.finding).toBe('no NVIDIA driver: GPU checks skipped (the cpu engine needs none)');
+    expect((await runAll({state: 'no-driver', reason: 'x'}, 'llamacpp'))['gpu.driver']!.finding).toBe('no NVIDIA driver: GPU checks skipped (llama.cpp needs none)');
   });
 
   it('judge the engine where its workers run: the frontend-only host needs no driver', async () => {
