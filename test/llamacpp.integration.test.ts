@@ -112,7 +112,15 @@ describe('dynamo up --engine llamacpp', () => {
   });
 });
 
-describe('bad input to --engine llamacpp', () => {
+describe('GGUF model files', () => {
+  it('dynamo models shows what the header says: architecture, context, KV bytes per token', async () => {
+    const r = await dynamo(['models', modelPath, '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    // 4 layers × 2 KV heads × 16 dims × K and V × 2 bytes (f16 cache) = 512 bytes per token.
+    expect(JSON.parse(r.stdout)).toMatchObject({name: 'tiny-llama', format: 'gguf', layers: 4, hiddenSize: 64, kvHeads: 2, contextLength: 4096, vocabSize: 128256, tokenizerFamily: 'llama3_1', kvBytesPerToken: {fp16: 512}});
+    expect((await dynamo(['models', modelPath])).stdout).toMatch(/tiny-llama\s+17M\s+4\s+64\s+4\/2 kv\s+4096\s+0\.5 KiB/);
+  });
+
   it('refuses, in one line with the fix and before starting anything, a model that is not a GGUF file', async () => {
     const notGguf = join(dir, 'notes.gguf');
     writeFileSync(notGguf, 'not a model');
