@@ -19,14 +19,15 @@ const modelPath = join(dir, 'tiny-llama.gguf');
 const MODEL = modelPath; // served under the path it was given, as vLLM serves a local model
 const WORDS = 'route cache block prefix worker token model serve load time'.split(' ');
 
-async function up(name: string, routerMode: string, extraEnv: Record<string, string> = {}) {
+async function up(name: string, routerMode: string, extraEnv: Record<string, string> = {}, shape = ['--workers', '2']) {
   const port = await freePort();
-  const proc = await startUntil(['up', '--engine', 'llamacpp', '--model', modelPath, '--workers', '2', '--port', String(port), '--router-mode', routerMode, '--name', name], /ready in/, {
-    env: {DYN_HOME: join(dir, name), DYN_WORKERS_BASE_PORT: String(await freePortRange(8)), ...extraEnv},
+  const workersBase = await freePortRange(8);
+  const proc = await startUntil(['up', '--engine', 'llamacpp', '--model', modelPath, ...shape, '--port', String(port), '--router-mode', routerMode, '--name', name], /ready in/, {
+    env: {DYN_HOME: join(dir, name), DYN_WORKERS_BASE_PORT: String(workersBase), ...extraEnv},
     timeoutMs: 90_000,
   });
   const client = new OpenAI({baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'x', maxRetries: 0});
-  return {port, client, stop: async () => {
+  return {port, workersBase, client, stop: async () => {
     proc.child.kill('SIGTERM');
     await proc.child;
   }};
@@ -169,5 +170,39 @@ describe('KV-aware routing with llama.cpp workers', () => {
     console.log(`llamacpp cached share: kv ${(kv * 100).toFixed(1)} %, round-robin ${(rr * 100).toFixed(1)} %`);
     expect(kv).toBeGreaterThan(0.6);
     expect(kv).toBeGreaterThan(rr + 0.3);
+  }, 240_000);
+});
+
+describe('disaggregated serving with llama.cpp', () => {
+  it("moves each prompt's KV state from the prefill worker to the decode worker, and answers token for token as aggregated serving", async () => {
+    const prompts = Array.from({length: 24}, (_, i) => `Prompt ${i}: ${Array.from({length: 10 + i * 8}, (_, k) => WORDS[(i * 5 + k * 7) % WORDS.length]).join(' ')}`);
+    const answers = async (d: Awaited<ReturnType<typeof up>>) => {
+      const out: string[] = [];
+      for (const content of prompts) {
+        const r = await d.client.chat.completions.create({model: MODEL, messages: [{role: 'user', content}], max_tokens: 16, temperature: 0});
+        expect(r.usage!.completion_tokens).toBe(16);
+        out.push(r.choices[0]!.message.content!);
+      }
+      return out;
+    };
+    const agg = await up('agg-one', 'kv', {}, ['--workers', '1']);
+    let aggregated: string[];
+    try {
+      aggregated = await answers(agg);
+    } finally {
+      await agg.stop();
+    }
+    // Every prompt goes to the prefill worker (no local prefill however short).
+    const dis = await up('disagg', 'kv', {DYN_DISAGGREGATION_MAX_LOCAL_PREFILL_LENGTH: '0'}, ['--disagg']);
+    try {
+      expect(await answers(dis)).toEqual(aggregated);
+      const frontend = await (await fetch(`http://127.0.0.1:${dis.port}/metrics`)).text();
+      expect(frontend).toMatch(/^dynamo_frontend_disagg_prefill_total\{[^}]*path="remote"[^}]*\} 24$/m);
+      // prefill-0 serves metrics on the base port + 1, decode-0 on + 3: the decode worker loaded 24 states.
+      const decode = await (await fetch(`http://127.0.0.1:${dis.workersBase + 3}/metrics`)).text();
+      expect(decode).toMatch(/^dynamo_component_kv_transfers_total\{result="ok"\} 24$/m);
+    } finally {
+      await dis.stop();
+    }
   }, 240_000);
 });

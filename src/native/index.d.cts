@@ -149,6 +149,8 @@ export interface NativeAddon {
   /** [agent, message, agent, message, …], taken. */
   xferNotifications(agent: object): string[];
   xferFill(agent: object, region: number, offset: number, length: number, seed: bigint): void;
+  xferWriteBytes(agent: object, region: number, offset: number, bytes: Uint8Array): void;
+  xferReadBytes(agent: object, region: number, offset: number, length: number): Buffer;
   /** -1 when the range holds the pattern of `seed`, else the offset of the first wrong byte. */
   xferVerify(agent: object, region: number, offset: number, length: number, seed: bigint): number;
   /** ns of a plain memcpy of each src range (of srcAgent) into its dst range (of dstAgent), both agents in this process. */

@@ -220,6 +220,16 @@ export class TransferAgent {
     this.addon.xferFill(this.h, range.region, range.offset, range.length, seed);
   }
 
+  /** Copies bytes into a local range (its length is the bytes'). */
+  writeBytes(region: number, offset: number, bytes: Uint8Array): void {
+    this.addon.xferWriteBytes(this.h, region, offset, Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  }
+
+  /** A copy of a local range's bytes. */
+  readBytes(range: ByteRange): Buffer {
+    return this.addon.xferReadBytes(this.h, range.region, range.offset, range.length);
+  }
+
   /** -1 when the range holds the pattern of `seed`, else the offset of its first wrong byte. */
   verify(range: ByteRange, seed: bigint): number {
     return this.addon.xferVerify(this.h, range.region, range.offset, range.length, seed);

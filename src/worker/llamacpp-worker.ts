@@ -20,7 +20,9 @@ import type {Logger} from '../shared/log.js';
 import {drainWorker} from './drain.js';
 import {engineRequestHandler} from './engine-handler.js';
 import {KvEventPublisher} from './kv-event-publisher.js';
+import {transferMetrics} from './kv-transfer.js';
 import {LlamaClient} from './llamacpp-client.js';
+import {LlamaStateExchange, stateSlotBytes} from './llamacpp-transfer.js';
 import type {WorkerOptions} from './options.js';
 import {registerWorker} from './registration.js';
 import {serveWorkerStatus} from './status-server.js';
@@ -71,11 +73,26 @@ export async function serveLlamaWorker(opts: WorkerOptions, life: RoleLifecycle,
     opts.servedModelName,
     opts.blockSize,
   );
+  // Prefill and decode workers move sequence state through a transfer agent (llamacpp-transfer.ts).
+  const kv = opts.role !== 'agg' && opts.kvTransfer ? opts.kvTransfer : undefined;
+  const transfer = kv ? transferMetrics() : undefined;
+  const exchange = kv
+    ? LlamaStateExchange.create({
+        name: opts.workerId,
+        host: opts.host,
+        advertiseHost: opts.advertiseHost,
+        slots: sequences,
+        slotBytes: stateSlotBytes(contextPerSequence, opts.model.kvBytesPerToken.fp16),
+        backend: kv.backend,
+        leaseMs: kv.leaseMs,
+        metrics: transfer!,
+      })
+    : undefined;
   let draining = false;
   const inFlight = {count: 0};
   const handler = engineRequestHandler({
     engine: 'llamacpp',
-    client: new LlamaClient(engine),
+    client: new LlamaClient(engine, exchange, log),
     kvEvents,
     role: opts.role,
     workerId: opts.workerId,
@@ -91,7 +108,7 @@ export async function serveLlamaWorker(opts: WorkerOptions, life: RoleLifecycle,
     health: () => ({status: draining ? 'draining' : 'ready', workerId: opts.workerId, inFlight: engine.inFlight, kvUsage: engine.kvUsage, kvEventId: kvEvents.lastEventId}),
     metrics: () => {
       metrics.refresh();
-      return metrics.render();
+      return transfer ? metrics.render() + transfer.registry.render() : metrics.render();
     },
   });
   const stopNats = opts.natsEvents && (await publishWorker(opts.natsEvents, opts.workerId, kvEvents, () => ({kvUsage: engine.kvUsage, inFlight: engine.inFlight})));
@@ -107,6 +124,7 @@ export async function serveLlamaWorker(opts: WorkerOptions, life: RoleLifecycle,
   log.info(`worker ${opts.workerId}: ${why}; leaving discovery and draining ${inFlight.count} request(s)`);
   await drainWorker({lease, rpc, status, inFlight: () => inFlight.count, drainMs: opts.drainMs});
   await stopNats?.();
+  exchange?.close();
   await engine.close();
   life.exit(0);
 }

@@ -93,6 +93,28 @@ describe('LlamaEngine', () => {
     expect(c).not.toEqual(a);
   });
 
+  it("continues another engine's prefill from its state and next token exactly as it would have itself, or prefills when the state is not the prompt's", async () => {
+    const decoder = LlamaEngine.open(requireLlama(), path, {sequences: 2, contextPerSequence: 256, batchTokens: 64, threads: 1, hasher: await DynamoBlockHasher.create(16)});
+    try {
+      const p = prompt(21, 70);
+      const whole = ids(await collect({tokenIds: p, maxTokens: 10}));
+      const prefill = await collect({tokenIds: p, maxTokens: 1, captureState: true} as Partial<LlamaRequest> & {tokenIds: number[]});
+      const last = prefill.at(-1) as TokenChunk & {state?: Buffer};
+      expect(last.state!.length).toBeGreaterThan(0);
+      const decoded: number[] = [];
+      for await (const c of decoder.generate({id: 'd', tokenIds: p, maxTokens: 10, temperature: 0, state: last.state, stateNext: last.tokenIds[0]})) decoded.push(...c.tokenIds);
+      expect(decoded).toEqual(whole);
+      expect(decoder.counters.transferredTokens).toBe(70);
+      // A state of another prompt is not used: the decoder prefills and still answers right.
+      const other = prompt(22, 70);
+      const again: number[] = [];
+      for await (const c of decoder.generate({id: 'e', tokenIds: other, maxTokens: 10, temperature: 0, state: Buffer.from('not a state'), stateNext: 5})) again.push(...c.tokenIds);
+      expect(again).toEqual(ids(await collect({tokenIds: other, maxTokens: 10})));
+    } finally {
+      await decoder.close();
+    }
+  });
+
   it('refuses a prompt that fills a sequence, saying what to change; output stops where the sequence is full', async () => {
     await expect(collect({tokenIds: prompt(1, 256), maxTokens: 10})).rejects.toThrow(ContextLengthError);
     await expect(collect({tokenIds: prompt(1, 256), maxTokens: 10})).rejects.toThrow(/the prompt has 256 tokens; a sequence of this worker holds 256 \(prompt and output\): shorten the prompt/);

@@ -31,6 +31,17 @@ export interface LlamaEngineOptions {
 
 export interface LlamaRequest extends TokenRequest {
   id: string;
+  /** Prefill of a disaggregated pair: the last chunk carries the sequence's KV state. */
+  captureState?: boolean;
+  /** Decode of a disaggregated pair: the prompt's KV state from the prefill worker, loaded instead of prefilling. */
+  state?: Uint8Array;
+  /** The token the prefill worker sampled after that state: the answer's first, decoded next here. */
+  stateNext?: number;
+}
+
+/** A chunk, and on a prefill's last one the sequence's KV state (`captureState`). */
+export interface LlamaChunk extends TokenChunk {
+  state?: Buffer;
 }
 
 /** A prompt and its output cannot fit one sequence: the request is refused before it runs. */
@@ -48,7 +59,7 @@ interface Running {
   generated: number;
   cached: number;
   rand: () => number;
-  out: TokenChunk[];
+  out: LlamaChunk[];
   wake?: () => void;
   cancelled: boolean;
   done: boolean;
@@ -61,12 +72,14 @@ export interface LlamaCounters {
   prefixQueryTokens: number;
   prefixHitTokens: number;
   preemptions: number;
+  /** Prompt tokens whose KV came from another worker's state instead of a prefill here. */
+  transferredTokens: number;
 }
 
 export class LlamaEngine {
   readonly slots: SlotCache;
   readonly facts: LlamaModelFacts;
-  readonly counters: LlamaCounters = {promptTokens: 0, generationTokens: 0, prefixQueryTokens: 0, prefixHitTokens: 0, preemptions: 0};
+  readonly counters: LlamaCounters = {promptTokens: 0, generationTokens: 0, prefixQueryTokens: 0, prefixHitTokens: 0, preemptions: 0, transferredTokens: 0};
   /** Called after every step (metrics refresh). */
   onStep?: () => void;
   private readonly endOfGeneration: Set<number>;
@@ -108,7 +121,7 @@ export class LlamaEngine {
     return this.slots.usedTokens / (this.opts.sequences * this.opts.contextPerSequence);
   }
 
-  async *generate(req: LlamaRequest, signal?: AbortSignal): AsyncGenerator<TokenChunk> {
+  async *generate(req: LlamaRequest, signal?: AbortSignal): AsyncGenerator<LlamaChunk> {
     if (this.closed) throw new Error('the engine is shut down');
     const room = this.opts.contextPerSequence;
     if (req.tokenIds.length >= room) throw new ContextLengthError(`the prompt has ${req.tokenIds.length} tokens; a sequence of this worker holds ${room} (prompt and output): shorten the prompt`);
@@ -210,25 +223,47 @@ export class LlamaEngine {
       const placement = this.slots.place(r.req.tokenIds);
       if (!placement) return;
       this.waiting.shift();
-      this.applyPlacement(placement);
+      const keep = r.req.state ? this.loadState(placement.slot, r.req.tokenIds, r.req.state, r.req.stateNext !== undefined) : this.applyPlacement(placement);
       r.slot = placement.slot;
-      r.pos = placement.keep;
-      r.cached = placement.keep;
-      r.pending = r.req.tokenIds.slice(placement.keep);
+      r.pos = keep;
+      r.cached = r.req.state ? 0 : keep;
+      r.pending = r.req.tokenIds.slice(keep);
       this.counters.prefixQueryTokens += r.req.tokenIds.length;
-      this.counters.prefixHitTokens += placement.keep;
+      this.counters.prefixHitTokens += r.cached;
       this.counters.promptTokens += r.req.tokenIds.length;
       this.running.push(r);
+      // The whole prompt came with its next token: that token is the answer's first, as it was on
+      // the prefill worker, and decoding goes on from it exactly as aggregated serving would.
+      if (!r.pending.length && r.req.stateNext !== undefined) this.accept(r, r.req.stateNext);
     }
   }
 
-  private applyPlacement(p: Placement): void {
+  /** Runs a placement's sequence operations; returns the prompt tokens already in the slot. */
+  private applyPlacement(p: Placement): number {
     if (p.copyFrom === undefined) this.addon.seqRemove(this.handle, p.slot, p.keep, -1);
     else {
       this.addon.seqRemove(this.handle, p.slot, 0, -1);
       this.addon.seqCopy(this.handle, p.copyFrom, p.slot, 0, p.keep);
     }
     this.slots.occupy(p);
+    return p.keep;
+  }
+
+  /**
+   * Loads another worker's state of the prompt into the slot; returns the prompt tokens it holds
+   * (all of them given the token sampled after them, else all but the last, whose logits this
+   * worker computes). A state that does not load or is not a
+   * prefix of this prompt is dropped: the prompt is then prefilled here, never decoded on wrong cells.
+   */
+  private loadState(slot: number, prompt: readonly number[], state: Uint8Array, withNext: boolean): number {
+    this.addon.seqRemove(this.handle, slot, 0, -1);
+    const held = this.addon.seqStateSet(this.handle, slot, state) > 0 ? this.addon.seqPosMax(this.handle, slot) + 1 : 0;
+    // With the prefill's next token the whole prompt is kept; without, its last token is decoded here for its logits.
+    const keep = held > 0 && held <= prompt.length ? (withNext && held === prompt.length ? held : Math.min(held, prompt.length - 1)) : 0;
+    this.addon.seqRemove(this.handle, slot, keep, -1);
+    this.slots.load(slot, prompt.slice(0, keep));
+    this.counters.transferredTokens += keep;
+    return keep;
   }
 
   /** One batch: every decoding request's last token, then prompt chunks in arrival order. */
@@ -283,12 +318,14 @@ export class LlamaEngine {
     r.generated++;
     this.counters.generationTokens++;
     r.last = token;
-    const chunk: TokenChunk = {tokenIds: [token]};
+    const chunk: LlamaChunk = {tokenIds: [token]};
     if (r.generated === 1) chunk.cachedTokens = r.cached;
     const stop = !r.req.ignoreEos && this.endOfGeneration.has(token) && r.generated >= (r.req.minTokens ?? 0);
     if (stop) chunk.finishReason = 'stop';
     else if (r.generated >= r.req.maxTokens) chunk.finishReason = 'length';
     if (chunk.finishReason) r.done = true;
+    // The cells hold the prompt (and all but the last token): what a decode worker continues from.
+    if (chunk.finishReason && r.req.captureState) chunk.state = this.addon.seqStateGet(this.handle, r.slot);
     r.out.push(chunk);
     r.wake?.();
   }

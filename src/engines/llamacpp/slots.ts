@@ -103,6 +103,12 @@ export class SlotCache {
     slot.busy = true;
   }
 
+  /** Marks the slot busy holding `tokens` (cells loaded from another worker's state). */
+  load(slot: number, tokens: number[]): void {
+    this.setTokens(slot, tokens);
+    this.slots[slot]!.busy = true;
+  }
+
   /** Tokens decoded into the slot's cells, in order. */
   append(slot: number, tokens: readonly number[]): void {
     const s = this.slots[slot]!;

@@ -285,6 +285,39 @@ napi_value Fill(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Bytes in and out of a local range (an engine's KV state staged for a peer): (agent, region, offset, bytes) and (agent, region, offset, length).
+napi_value WriteBytes(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  AGENT(0);
+  void* data = nullptr;
+  size_t length = 0;
+  if (napi_get_buffer_info(env, a.argv[3], &data, &length) != napi_ok) return fail(env, "xferWriteBytes(agent, region, offset, bytes: Buffer)");
+  xfer::Desc d{};
+  d.region = static_cast<uint32_t>(get_number(env, a.argv[1], 0));
+  d.offset = static_cast<uint64_t>(get_number(env, a.argv[2], 0));
+  d.length = length;
+  std::string error;
+  if (!agent->host_view(d, true, [&](uint8_t* p, uint64_t n) { memcpy(p, data, n); }, &error)) return fail(env, "xferWriteBytes: " + error);
+  return nullptr;
+}
+
+napi_value ReadBytes(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  AGENT(0);
+  xfer::Desc d{};
+  d.region = static_cast<uint32_t>(get_number(env, a.argv[1], 0));
+  d.offset = static_cast<uint64_t>(get_number(env, a.argv[2], 0));
+  d.length = static_cast<uint64_t>(get_number(env, a.argv[3], 0));
+  void* out_data = nullptr;
+  napi_value out;
+  NAPI_CALL(napi_create_buffer(env, d.length, &out_data, &out));
+  std::string error;
+  if (!agent->host_view(d, false, [&](uint8_t* p, uint64_t n) { memcpy(out_data, p, n); }, &error)) return fail(env, "xferReadBytes: " + error);
+  return out;
+}
+
 napi_value Verify(napi_env env, napi_callback_info info) {
   Args a;
   NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
@@ -335,6 +368,8 @@ void register_transfer(napi_env env, napi_value exports) {
       {"xferNotifications", nullptr, Notifications, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"xferFill", nullptr, Fill, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"xferVerify", nullptr, Verify, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"xferWriteBytes", nullptr, WriteBytes, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"xferReadBytes", nullptr, ReadBytes, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"xferCopyNs", nullptr, CopyNs, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
