@@ -122,6 +122,17 @@ describe('GGUF model files', () => {
     expect((await dynamo(['models', modelPath])).stdout).toMatch(/tiny-llama\s+17M\s+4\s+64\s+4\/2 kv\s+4096\s+0\.5 KiB/);
   });
 
+  it('dynamo debug test-model writes a model from an embedded vocabulary; a path it cannot write is refused in words', async () => {
+    const path = join(dir, 'from-cli.gguf');
+    const r = await dynamo(['debug', 'test-model', '--out', path, '--vocab', 'deepseek_v3', '--seed', '9']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/wrote .*from-cli\.gguf: 1\d\.\d M parameters, .* MB \(deepseek_v3 vocabulary, seeded weights: meaningless text\)/);
+    expect(JSON.parse((await dynamo(['models', path, '--json'])).stdout)).toMatchObject({format: 'gguf', tokenizerFamily: 'deepseek_v3'});
+    const bad = await dynamo(['debug', 'test-model', '--out', join(dir, 'no/such/dir/x.gguf')]);
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toMatch(/cannot write .*x\.gguf: ENOENT\n {2}→ pass --out a path in an existing, writable directory/);
+  });
+
   it('refuses, in one line with the fix and before starting anything, a model that is not a GGUF file', async () => {
     const notGguf = join(dir, 'notes.gguf');
     writeFileSync(notGguf, 'not a model');

@@ -24,6 +24,7 @@ export const COMMAND_LOADERS = {
   'config:schema': () => import('./config/schema.js'),
   'config:env': () => import('./config/env.js'),
   tether: () => import('./tether.js'),
+  'debug:test-model': () => import('./debug/test-model.js'),
   'debug:transfer-bench': () => import('./debug/transfer-bench.js'),
   worker: () => import('./worker.js'),
 } satisfies Record<string, Loader>;
