@@ -52,27 +52,9 @@ export async function serveLlamaWorker(opts: WorkerOptions, life: RoleLifecycle,
     hasher: await DynamoBlockHasher.create(opts.blockSize),
     onKvEvent: (e) => kvEvents.publish(e),
   });
-  const blocksTotal = Math.floor((sequences * contextPerSequence) / opts.blockSize);
-  const metrics = feedWorkerMetrics(
-    {
-      counters: engine.counters,
-      get numRunning() {
-        return engine.numRunning;
-      },
-      get numWaiting() {
-        return engine.numWaiting;
-      },
-      get kvUsage() {
-        return engine.kvUsage;
-      },
-      blocksTotal,
-      set onStep(fn: (() => void) | undefined) {
-        engine.onStep = fn;
-      },
-    },
-    opts.servedModelName,
-    opts.blockSize,
-  );
+  const blocksTotal = engine.blocksTotal;
+  // The engine is a metrics source as it is: counters, running, waiting, KV usage, a step hook.
+  const metrics = feedWorkerMetrics(engine, opts.servedModelName, opts.blockSize);
   // Prefill and decode workers move sequence state through a transfer agent (llamacpp-transfer.ts).
   const kv = opts.role !== 'agg' && opts.kvTransfer ? opts.kvTransfer : undefined;
   const transfer = kv ? transferMetrics() : undefined;

@@ -116,6 +116,11 @@ export class LlamaEngine {
     return this.running.length + this.waiting.length;
   }
 
+  /** The context's cells counted in KV blocks of the router's size. */
+  get blocksTotal(): number {
+    return Math.floor((this.opts.sequences * this.opts.contextPerSequence) / this.opts.hasher.blockSize);
+  }
+
   /** Share of the context's cells in use (an upper bound: shared prefixes count per slot). */
   get kvUsage(): number {
     return this.slots.usedTokens / (this.opts.sequences * this.opts.contextPerSequence);
