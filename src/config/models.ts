@@ -172,7 +172,7 @@ export function resolveModel(model: string, cwd = process.cwd()): ModelInfo {
   if (alias) return withDerived(model.toLowerCase(), alias);
   const dir = resolve(cwd, model.replace(/^~(?=\/)/, process.env.HOME ?? '~'));
   if (existsSync(dir) && statSync(dir).isDirectory()) return readModelDir(dir);
-  if (existsSync(dir) && dir.toLowerCase().endsWith('.gguf')) return readGgufModel(dir);
+  if (existsSync(dir) && statSync(dir).isFile()) return readGgufModel(dir); // a GGUF whatever its name; anything else is refused as not GGUF
   if (looksLikePath(model)) throw new UserError(`model not found: ${dir}`, 'pass an existing .gguf file, a directory with config.json and tokenizer.json, or an alias from `dynamo models`');
   const near = closestMatch(model.toLowerCase(), MODEL_ALIASES);
   throw new UserError(
@@ -247,6 +247,7 @@ export function readGgufModel(file: string): ModelInfo {
     throw e;
   }
   const arch = metaString(h, 'general.architecture');
+  if (!arch) throw new UserError(`${file}: its header names no architecture (general.architecture)`, 'is this a complete llama.cpp model file?');
   const need = (key: string): number => {
     const v = metaNumber(h, `${arch}.${key}`);
     if (v === undefined) throw new UserError(`${file}: "${arch}.${key}" is missing`, 'is this a complete llama.cpp model file?');

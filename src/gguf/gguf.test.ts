@@ -74,6 +74,18 @@ describe('GGUF', () => {
       return p;
     })()).subarray(0, 40);
     expect(() => parseGgufHeader(truncated)).toThrow(GgufError);
-    expect(() => parseGgufHeader(truncated)).toThrow(/ends inside its header/);
+    expect(() => parseGgufHeader(truncated)).toThrow(/does not fit in the file: not a GGUF file, or a damaged one/);
+    // A damaged count is refused before anything that large is allocated or read.
+    const huge = Buffer.alloc(64);
+    huge.writeUInt32LE(0x46554747, 0);
+    huge.writeUInt32LE(3, 4);
+    huge.writeBigUInt64LE(0n, 8); // tensors
+    huge.writeBigUInt64LE(1n, 16); // one metadata entry
+    huge.writeBigUInt64LE(1n, 24); // key of one byte
+    huge.write('k', 32);
+    huge.writeUInt32LE(9, 33); // an array
+    huge.writeUInt32LE(8, 37); // of strings
+    huge.writeBigUInt64LE(2n ** 40n, 41);
+    expect(() => parseGgufHeader(huge)).toThrow(/an array of 1099511627776 does not fit in the file/);
   });
 });

@@ -2,7 +2,7 @@
  * Reads a GGUF file's header: metadata and tensor infos, never the tensor data. A file of many
  * gigabytes is read in small chunks from its start, so `dynamo models` and sizing stay instant.
  */
-import {closeSync, openSync, readSync} from 'node:fs';
+import {closeSync, fstatSync, openSync, readSync} from 'node:fs';
 import {DEFAULT_ALIGNMENT, GGML_TYPES, GGUF_MAGIC, type MetaValue, SCALAR_NAMES, type TensorInfo, type TensorType, ValueType, alignUp} from './format.js';
 
 export interface GgufHeader {
@@ -24,11 +24,20 @@ class Cursor {
   private buf: Buffer = Buffer.alloc(0);
   private start = 0; // file offset of buf[0]
   private at = 0; // index in buf
+  /** Bytes in the file (or buffer): no count may promise more than are left. */
+  private readonly size: number;
+
   constructor(
     private readonly fd: number | null,
     initial?: Buffer,
   ) {
     if (initial) this.buf = initial;
+    this.size = fd === null ? this.buf.length : fstatSync(fd).size;
+  }
+
+  /** Throws when `n` items of at least `bytes` each cannot fit in what is left. */
+  fits(n: number, bytes: number, what: string): void {
+    if (n * bytes > this.size - this.offset) throw new GgufError(`${what} of ${n} does not fit in the file: not a GGUF file, or a damaged one`);
   }
 
   get offset(): number {
@@ -62,14 +71,15 @@ class Cursor {
   }
 
   /** A u64 that must be a safe integer (counts, lengths, dims, offsets). */
-  size(what: string): number {
+  count(what: string): number {
     const v = this.u64();
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new GgufError(`${what} is ${v}: not a GGUF file, or a damaged one`);
     return Number(v);
   }
 
   string(): string {
-    const length = this.size('a string length');
+    const length = this.count('a string length');
+    this.fits(length, 1, 'a string');
     if (length > MAX_STRING) throw new GgufError(`a string of ${length} bytes: not a GGUF file, or a damaged one`);
     this.need(length);
     const s = this.buf.toString('utf8', this.at, this.at + length);
@@ -118,9 +128,10 @@ class Cursor {
       return {type: name, value: this.scalar(type)} as MetaValue;
     }
     const of = this.u32();
-    const count = this.size('an array length');
+    const count = this.count('an array length');
     const name = SCALAR_NAMES[of];
     if (!name || of === ValueType.ARRAY) throw new GgufError(`an array of unsupported type ${of}`);
+    this.fits(count, of === ValueType.STRING ? 8 : Math.max(1, [1, 1, 2, 2, 4, 4, 4, 1][of] ?? 8), 'an array');
     const value: (number | bigint | boolean | string)[] = new Array(count);
     for (let i = 0; i < count; i++) value[i] = this.scalar(of);
     return {type: 'array', of: name, value};
@@ -131,8 +142,9 @@ function parse(cursor: Cursor, what: string): GgufHeader {
   if (cursor.u32() !== GGUF_MAGIC) throw new GgufError(`${what} is not a GGUF file (it does not start with "GGUF")`);
   const version = cursor.u32();
   if (version < 2 || version > 3) throw new GgufError(`${what} is GGUF version ${version}; this build reads versions 2 and 3`);
-  const tensorCount = cursor.size('the tensor count');
-  const metaCount = cursor.size('the metadata count');
+  const tensorCount = cursor.count('the tensor count');
+  const metaCount = cursor.count('the metadata count');
+  cursor.fits(tensorCount + metaCount, 8, 'a header');
   const metadata = new Map<string, MetaValue>();
   for (let i = 0; i < metaCount; i++) {
     const key = cursor.string();
@@ -143,12 +155,12 @@ function parse(cursor: Cursor, what: string): GgufHeader {
     const name = cursor.string();
     const dims = cursor.u32();
     if (dims > 8) throw new GgufError(`tensor ${name} has ${dims} dimensions: not a GGUF file, or a damaged one`);
-    const shape = Array.from({length: dims}, () => cursor.size('a tensor dimension'));
+    const shape = Array.from({length: dims}, () => cursor.count('a tensor dimension'));
     const typeId = cursor.u32();
-    tensors.push({name, shape, type: TYPE_NAMES[typeId] ?? typeId, offset: cursor.size('a tensor offset')});
+    tensors.push({name, shape, type: TYPE_NAMES[typeId] ?? typeId, offset: cursor.count('a tensor offset')});
   }
   const alignmentValue = metadata.get('general.alignment');
-  const alignment = alignmentValue?.type === 'u32' ? alignmentValue.value : DEFAULT_ALIGNMENT;
+  const alignment = alignmentValue?.type === 'u32' && alignmentValue.value > 0 ? alignmentValue.value : DEFAULT_ALIGNMENT;
   return {version, metadata, tensors, alignment, dataOffset: alignUp(cursor.offset, alignment)};
 }
 

@@ -19,6 +19,8 @@ export const GGUF_PRE_TOKENIZERS: Record<string, GgufTokenizerFamily> = {
   'deepseek-v3': 'deepseek_v3',
 };
 
+const ADDS_BOS_BY_DEFAULT = new Set(['llama-bpe', 'llama3', 'deepseek-v3']);
+
 const CONTROL = 3;
 const USER_DEFINED = 4;
 const UNUSED = 5;
@@ -69,7 +71,8 @@ export function ggufTokenizerFiles(header: GgufHeader, family: TokenizerFiles): 
     bos_token: tokenAt('tokenizer.ggml.bos_token_id') ?? null,
     eos_token: tokenAt('tokenizer.ggml.eos_token_id') ?? null,
     pad_token: tokenAt('tokenizer.ggml.padding_token_id') ?? null,
-    add_bos_token: meta(header, 'tokenizer.ggml.add_bos_token') ?? false,
+    // Absent, llama.cpp decides by pre-tokenizer: Llama 3 and DeepSeek add BOS, Qwen does not.
+    add_bos_token: meta(header, 'tokenizer.ggml.add_bos_token') ?? ADDS_BOS_BY_DEFAULT.has(metaString(header, 'tokenizer.ggml.pre') ?? ''),
   };
   const template = metaString(header, 'tokenizer.chat_template');
   if (template !== undefined) tokenizerConfig.chat_template = template;

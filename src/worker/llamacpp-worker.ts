@@ -10,7 +10,7 @@
  */
 import {availableParallelism} from 'node:os';
 import {LlamaEngine} from '../engines/llamacpp/engine.js';
-import {requireLlama} from '../engines/llamacpp/native.js';
+import {missingCpuFeatures, requireLlama} from '../engines/llamacpp/native.js';
 import {DynamoBlockHasher} from '../kv/dynamo-hash.js';
 import {publishWorker} from '../runtime/event-plane/nats.js';
 import type {RoleLifecycle} from '../runtime/role-lifecycle.js';
@@ -40,6 +40,8 @@ export const MAX_CONTEXT = 8192;
 
 export async function serveLlamaWorker(opts: WorkerOptions, life: RoleLifecycle, log: Logger): Promise<void> {
   if (opts.model.format !== 'gguf' || !opts.model.path) throw new UserError(`--engine llamacpp needs a .gguf model file, not "${opts.model.name}"`, 'pass --model ./model.gguf');
+  const cpu = missingCpuFeatures();
+  if (cpu.length) throw new UserError(`this CPU lacks ${cpu.join(', ')}, which this build of llama.cpp needs`, 'run llamacpp workers on an x86-64 CPU with AVX2, FMA and F16C (any server since 2015)');
   const sequences = Math.min(opts.maxNumSeqs, MAX_SEQUENCES);
   const contextPerSequence = Math.min(opts.model.contextLength, MAX_CONTEXT);
   const kvEvents: KvEventPublisher = new KvEventPublisher(() => engine.slots.snapshot());
@@ -47,7 +49,8 @@ export async function serveLlamaWorker(opts: WorkerOptions, life: RoleLifecycle,
   const engine = LlamaEngine.open(requireLlama(), opts.model.path, {
     sequences,
     contextPerSequence,
-    batchTokens: Math.min(opts.maxNumBatchedTokens, contextPerSequence),
+    // Room for every sequence's decode row at least, or no step could ever run.
+    batchTokens: Math.max(sequences, Math.min(opts.maxNumBatchedTokens, contextPerSequence)),
     threads: llamaThreads(availableParallelism()),
     hasher: await DynamoBlockHasher.create(opts.blockSize),
     onKvEvent: (e) => kvEvents.publish(e),

@@ -44,7 +44,7 @@ export interface LlamaChunk extends TokenChunk {
   state?: Buffer;
 }
 
-/** A prompt and its output cannot fit one sequence: the request is refused before it runs. */
+/** The request cannot run as given (its prompt fills a sequence, or names tokens the model lacks): refused before it runs. */
 export class ContextLengthError extends Error {}
 
 interface Running {
@@ -129,6 +129,8 @@ export class LlamaEngine {
   async *generate(req: LlamaRequest, signal?: AbortSignal): AsyncGenerator<LlamaChunk> {
     if (this.closed) throw new Error('the engine is shut down');
     const room = this.opts.contextPerSequence;
+    const bad = req.tokenIds.find((t) => !Number.isInteger(t) || t < 0 || t >= this.facts.vocabSize);
+    if (bad !== undefined) throw new ContextLengthError(`token id ${bad} is not in this model's vocabulary (0 to ${this.facts.vocabSize - 1})`);
     if (req.tokenIds.length >= room) throw new ContextLengthError(`the prompt has ${req.tokenIds.length} tokens; a sequence of this worker holds ${room} (prompt and output): shorten the prompt`);
     // Output stops where the sequence is full, as llama.cpp's server caps n_predict.
     const r: Running = {
@@ -160,7 +162,7 @@ export class LlamaEngine {
           continue;
         }
         if (r.error) throw r.error;
-        if (r.cancelled) return;
+        if (r.cancelled || r.done) return;
         await new Promise<void>((wake) => {
           r.wake = wake;
         });
@@ -191,12 +193,31 @@ export class LlamaEngine {
 
   private async loop(): Promise<void> {
     for (;;) {
-      this.retire();
-      this.admit();
-      if (!this.running.length) return;
-      await this.step();
-      this.onStep?.();
+      try {
+        this.retire();
+        this.admit();
+        if (!this.running.length) return;
+        await this.step();
+        this.onStep?.();
+      } catch (e) {
+        this.failAll(e as Error);
+      }
     }
+  }
+
+  /** Something broke between steps: every request in flight fails with it, its cells dropped, and the engine goes on. */
+  private failAll(e: Error): void {
+    for (const r of this.running.splice(0)) {
+      r.error ??= new Error(`llama.cpp engine: ${e.message}`);
+      this.dropSlot(r.slot);
+      this.finish(r);
+    }
+  }
+
+  private dropSlot(slot: number): void {
+    this.addon.seqRemove(this.handle, slot, 0, -1);
+    this.slots.clear(slot);
+    this.slots.release(slot);
   }
 
   /** Frees the slots of requests that finished or were cancelled; drops cancelled waiting ones. */
@@ -212,7 +233,9 @@ export class LlamaEngine {
       const r = this.running[i]!;
       if (!r.cancelled && !r.done && !r.error) continue;
       this.running.splice(i, 1);
-      this.slots.release(r.slot);
+      // A failed step's cells are not what the slot's tokens say: drop them rather than reuse them.
+      if (r.error) this.dropSlot(r.slot);
+      else this.slots.release(r.slot);
       this.finish(r);
     }
   }
@@ -228,15 +251,16 @@ export class LlamaEngine {
       const placement = this.slots.place(r.req.tokenIds);
       if (!placement) return;
       this.waiting.shift();
-      const keep = r.req.state ? this.loadState(placement.slot, r.req.tokenIds, r.req.state, r.req.stateNext !== undefined) : this.applyPlacement(placement);
+      // Running before its slot is set up: if that throws, failAll() answers it instead of leaving it waiting.
       r.slot = placement.slot;
+      this.running.push(r);
+      const keep = r.req.state ? this.loadState(placement.slot, r.req.tokenIds, r.req.state, r.req.stateNext !== undefined) : this.applyPlacement(placement);
       r.pos = keep;
       r.cached = r.req.state ? 0 : keep;
       r.pending = r.req.tokenIds.slice(keep);
       this.counters.prefixQueryTokens += r.req.tokenIds.length;
       this.counters.prefixHitTokens += r.cached;
       this.counters.promptTokens += r.req.tokenIds.length;
-      this.running.push(r);
       // The whole prompt came with its next token: that token is the answer's first, as it was on
       // the prefill worker, and decoding goes on from it exactly as aggregated serving would.
       if (!r.pending.length && r.req.stateNext !== undefined) this.accept(r, r.req.stateNext);
@@ -245,13 +269,19 @@ export class LlamaEngine {
 
   /** Runs a placement's sequence operations; returns the prompt tokens already in the slot. */
   private applyPlacement(p: Placement): number {
-    if (p.copyFrom === undefined) this.addon.seqRemove(this.handle, p.slot, p.keep, -1);
-    else {
+    let keep = p.keep;
+    if (p.copyFrom === undefined) {
+      // A model that cannot drop part of a sequence (recurrent, hybrid) starts the slot afresh.
+      if (!this.addon.seqRemove(this.handle, p.slot, p.keep, -1)) {
+        this.addon.seqRemove(this.handle, p.slot, 0, -1);
+        keep = 0;
+      }
+    } else {
       this.addon.seqRemove(this.handle, p.slot, 0, -1);
       this.addon.seqCopy(this.handle, p.copyFrom, p.slot, 0, p.keep);
     }
-    this.slots.occupy(p);
-    return p.keep;
+    this.slots.occupy({slot: p.slot, keep, ...(keep && p.copyFrom !== undefined ? {copyFrom: p.copyFrom} : {})});
+    return keep;
   }
 
   /**
@@ -290,18 +320,19 @@ export class LlamaEngine {
       sampling.push(r.req.temperature ?? 1, r.req.topP ?? 1, 0, r.rand());
     };
     for (const r of this.running) {
-      if (r.pending.length) continue;
+      if (r.pending.length || r.done || r.cancelled) continue;
       row(r, r.last, true);
       fed.push({r, tokens: [r.last]});
     }
     let budget = this.opts.batchTokens - tokens.length;
     for (const r of this.running) {
-      if (!r.pending.length || budget <= 0) continue;
+      if (!r.pending.length || budget <= 0 || r.cancelled) continue;
       const chunk = r.pending.splice(0, budget);
       budget -= chunk.length;
       for (let i = 0; i < chunk.length; i++) row(r, chunk[i]!, i === chunk.length - 1 && !r.pending.length);
       fed.push({r, tokens: chunk});
     }
+    if (!tokens.length) return; // everyone finished at admission (a transferred state and its one token)
     let sampled: Int32Array;
     try {
       sampled = await this.addon.step(this.handle, Int32Array.from(tokens), Int32Array.from(positions), Int32Array.from(seqs), Int8Array.from(want), Float64Array.from(sampling));
@@ -309,11 +340,9 @@ export class LlamaEngine {
       // The batch did not decode: its requests fail, and their slots lose what this step added.
       for (const {r} of fed) {
         r.error = new Error(`llama.cpp: ${(e as Error).message}`);
-        this.addon.seqRemove(this.handle, r.slot, 0, -1);
-        this.slots.clear(r.slot);
         r.wake?.();
       }
-      return;
+      return; // retire() drops their slots
     }
     for (const {r, tokens: t} of fed) this.slots.append(r.slot, t);
     for (let i = 0; i < outputs.length; i++) this.accept(outputs[i]!, sampled[i]!);
@@ -328,9 +357,9 @@ export class LlamaEngine {
     const stop = !r.req.ignoreEos && this.endOfGeneration.has(token) && r.generated >= (r.req.minTokens ?? 0);
     if (stop) chunk.finishReason = 'stop';
     else if (r.generated >= r.req.maxTokens) chunk.finishReason = 'length';
-    if (chunk.finishReason) r.done = true;
     // The cells hold the prompt (and all but the last token): what a decode worker continues from.
     if (chunk.finishReason && r.req.captureState) chunk.state = this.addon.seqStateGet(this.handle, r.slot);
+    if (chunk.finishReason) r.done = true;
     r.out.push(chunk);
     r.wake?.();
   }

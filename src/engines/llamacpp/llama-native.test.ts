@@ -9,7 +9,7 @@ import {loadTokenizerFiles} from '../../tokenizer/bundled.js';
 import {ChatTemplate} from '../../tokenizer/chat-template.js';
 import {PromptEncoder} from '../../tokenizer/encoder.js';
 import {Vocab} from '../../tokenizer/vocab.js';
-import {type LlamaHandle, requireLlama} from './native.js';
+import {type LlamaHandle, missingCpuFeatures, requireLlama} from './native.js';
 import {DEFAULT_SHAPE, type VocabFamily, writeTestModel} from './test-model.js';
 
 const L = requireLlama(); // built by the test setup on linux x64: its absence is a failure, not a skip
@@ -136,5 +136,14 @@ describe('llama.cpp addon', () => {
     expect(() => L.step(e, Int32Array.of(2), Int32Array.of(1), Int32Array.of(0), Int8Array.of(1), Float64Array.of(0, 1, 0, 0))).toThrow(/already running/);
     expect(() => L.seqRemove(e, 0, 0, -1)).toThrow(/in use by a running step/);
     await one;
+  });
+});
+
+describe('the CPU the addon is built for', () => {
+  it('names the instruction sets a CPU lacks, and trusts a machine whose flags it cannot read', () => {
+    expect(missingCpuFeatures('processor : 0\nflags : fpu sse4_2 avx avx2 fma f16c bmi2\n')).toEqual([]);
+    expect(missingCpuFeatures('processor : 0\nflags : fpu sse4_2 avx\n')).toEqual(['AVX2', 'FMA', 'F16C']);
+    expect(missingCpuFeatures('no flags line here')).toEqual([]);
+    expect(missingCpuFeatures()).toEqual([]); // this machine runs the tests above
   });
 });

@@ -91,14 +91,14 @@ Engine* unwrap(napi_env env, napi_value v) {
   return e->ctx ? e : nullptr;
 }
 
-// A typed array's elements (Int32Array, Float64Array, Int8Array/Uint8Array), or false.
+// A typed array's elements, or false when it is not one of `want` (Int32Array, Float64Array, Int8Array, Uint8Array).
 template <typename T>
-bool typed(napi_env env, napi_value v, T** data, size_t* length) {
+bool typed(napi_env env, napi_value v, T** data, size_t* length, napi_typedarray_type want) {
   napi_typedarray_type type;
   napi_value buffer;
   size_t offset;
   void* raw;
-  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok) return false;
+  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok || type != want) return false;
   *data = static_cast<T*>(raw);
   return true;
 }
@@ -255,7 +255,7 @@ napi_value piece(napi_env env, napi_callback_info info) {
   Engine* e = unwrap(env, argv[0]);
   int32_t* tokens;
   size_t n;
-  if (!e || !typed(env, argv[1], &tokens, &n)) return fail(env, "piece(engine, Int32Array)");
+  if (!e || !typed(env, argv[1], &tokens, &n, napi_int32_array)) return fail(env, "piece(engine, Int32Array)");
   std::string out;
   char buf[256];
   for (size_t i = 0; i < n; i++) {
@@ -267,6 +267,18 @@ napi_value piece(napi_env env, napi_callback_info info) {
 
 llama_token sample(const float* logits, int32_t vocab, const Sampling& s) {
   if (s.temperature <= 0) return static_cast<llama_token>(std::max_element(logits, logits + vocab) - logits);
+  if (s.top_k <= 0 && s.top_p >= 1) {
+    // Plain temperature (OpenAI's default): one pass over the softmax, no sort of the vocabulary.
+    float max = *std::max_element(logits, logits + vocab);
+    double total = 0;
+    for (int32_t t = 0; t < vocab; t++) total += std::exp((logits[t] - max) / s.temperature);
+    double target = s.uniform * total, acc = 0;
+    for (int32_t t = 0; t < vocab; t++) {
+      acc += std::exp((logits[t] - max) / s.temperature);
+      if (acc >= target) return t;
+    }
+    return vocab - 1;
+  }
   std::vector<std::pair<float, llama_token>> c(vocab);
   for (int32_t t = 0; t < vocab; t++) c[t] = {logits[t] / s.temperature, t};
   size_t k = s.top_k > 0 ? std::min<size_t>(s.top_k, c.size()) : c.size();
@@ -347,8 +359,8 @@ napi_value step(napi_env env, napi_callback_info info) {
   int8_t* want;
   double* sampling;
   size_t n, np, ns, nw, nsampling;
-  if (!e || argc < 6 || !typed(env, argv[1], &tokens, &n) || !typed(env, argv[2], &positions, &np) || !typed(env, argv[3], &seqs, &ns) ||
-      !typed(env, argv[4], &want, &nw) || !typed(env, argv[5], &sampling, &nsampling) || np != n || ns != n || nw != n)
+  if (!e || argc < 6 || !typed(env, argv[1], &tokens, &n, napi_int32_array) || !typed(env, argv[2], &positions, &np, napi_int32_array) ||
+      !typed(env, argv[3], &seqs, &ns, napi_int32_array) || !typed(env, argv[4], &want, &nw, napi_int8_array) || !typed(env, argv[5], &sampling, &nsampling, napi_float64_array) || np != n || ns != n || nw != n)
     return fail(env, "step(engine, tokens, positions, seqs, wantLogits, sampling): arrays of one length");
   if (n == 0 || n > static_cast<size_t>(e->batch_capacity)) return fail(env, "step: 1 to " + std::to_string(e->batch_capacity) + " tokens per batch");
   if (e->busy) return fail(env, "step: a step is already running");
@@ -447,7 +459,7 @@ napi_value seq_state_set(napi_env env, napi_callback_info info) {
   uint8_t* data;
   size_t n;
   if (!e) return nullptr;
-  if (!typed(env, argv[2], &data, &n)) return fail(env, "seqStateSet(engine, seq, Uint8Array)");
+  if (!typed(env, argv[2], &data, &n, napi_uint8_array)) return fail(env, "seqStateSet(engine, seq, Uint8Array)");
   size_t read = llama_state_seq_set_data(e->ctx, data, n, int_arg(env, argv[1]));
   napi_value out;
   CALL(napi_create_double(env, static_cast<double>(read), &out));

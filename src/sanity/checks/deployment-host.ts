@@ -10,7 +10,7 @@
  *   programs `dynamo up` would run itself are installed.
  */
 import {connect} from 'node:net';
-import {llamaAddon, llamaUnavailable} from '../../engines/llamacpp/native.js';
+import {llamaAddon, llamaUnavailable, missingCpuFeatures} from '../../engines/llamacpp/native.js';
 import type {Check, CheckOutcome, PortHolder, SanityContext} from '../check.js';
 import type {ProcessSpec} from '../../supervisor/plan.js';
 import {AVAILABLE_ENGINES} from '../../config/not-yet.js';
@@ -108,9 +108,10 @@ const engineCheck: Check = {
     const {engine} = d.config;
     if (engine === 'mocker') return {status: 'pass', finding: 'the mocker is built in'};
     if (engine === 'llamacpp') {
-      return llamaAddon
-        ? {status: 'pass', finding: 'llama.cpp is built in (CPU)'}
-        : {status: 'fail', finding: `llama.cpp is not in this build: ${llamaUnavailable}`, fix: 'use a dynamo built for linux x64 (npm run build)'};
+      const cpu = missingCpuFeatures();
+      if (!llamaAddon) return {status: 'fail', finding: `llama.cpp is not in this build: ${llamaUnavailable}`, fix: 'use a dynamo built for linux x64 (npm run build)'};
+      if (cpu.length) return {status: 'fail', finding: `this CPU lacks ${cpu.join(', ')}, which the built-in llama.cpp needs`, fix: 'run llamacpp workers on an x86-64 CPU with AVX2, FMA and F16C'};
+      return {status: 'pass', finding: 'llama.cpp is built in (CPU: AVX2, FMA, F16C present)'};
     }
     const pkg = needsGpus(engine) ? ENGINE_PACKAGES[engine] : undefined;
     if (!pkg) return {status: 'warn', finding: `engine ${engine}: ${notYet(engine)}`, fix: 'use --engine mocker'};
