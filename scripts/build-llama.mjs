@@ -93,7 +93,8 @@ const FLAGS = {
 
 function buildAddon() {
   const sources = readdirSync(addonDir).filter((f) => f.endsWith('.cc') || f === 'binding.gyp');
-  const newest = Math.max(...sources.map((f) => statSync(join(addonDir, f)).mtimeMs), ...LIBS.map((l) => statSync(l).mtimeMs));
+  const shared = join(addonDir, '../src/napi_util.h'); // helpers shared with the main addon
+  const newest = Math.max(...sources.map((f) => statSync(join(addonDir, f)).mtimeMs), statSync(shared).mtimeMs, ...LIBS.map((l) => statSync(l).mtimeMs));
   if (!process.argv.includes('--force') && existsSync(addon) && statSync(addon).mtimeMs >= newest) return;
   const npmGyp = join(dirname(process.execPath), '../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js');
   const gyp = process.env.npm_config_node_gyp ?? npmGyp;

@@ -2,7 +2,7 @@
  * Reads a GGUF file's header: metadata and tensor infos, never the tensor data. A file of many
  * gigabytes is read in small chunks from its start, so `dynamo models` and sizing stay instant.
  */
-import {closeSync, fstatSync, openSync, readSync} from 'node:fs';
+import {closeSync, fstatSync, openSync, readSync, statSync} from 'node:fs';
 import {DEFAULT_ALIGNMENT, GGML_TYPES, GGUF_MAGIC, type MetaValue, SCALAR_NAMES, type TensorInfo, type TensorType, ValueType, alignUp} from './format.js';
 
 export interface GgufHeader {
@@ -164,7 +164,24 @@ function parse(cursor: Cursor, what: string): GgufHeader {
   return {version, metadata, tensors, alignment, dataOffset: alignUp(cursor.offset, alignment)};
 }
 
+/** The last header read, by file: a process resolves the model and builds its tokenizer from the same header. */
+let last: {key: string; header: GgufHeader} | undefined;
+
 export function readGgufHeader(path: string): GgufHeader {
+  let key: string | undefined;
+  try {
+    const st = statSync(path);
+    key = `${path}\0${st.size}\0${st.mtimeMs}`;
+  } catch {
+    // openSync below says why
+  }
+  if (key && last?.key === key) return last.header;
+  const header = readHeaderOf(path);
+  if (key) last = {key, header};
+  return header;
+}
+
+function readHeaderOf(path: string): GgufHeader {
   let fd: number;
   try {
     fd = openSync(path, 'r');

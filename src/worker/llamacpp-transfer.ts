@@ -92,10 +92,6 @@ export class LlamaStateExchange {
     return {peer: this.agent.name, agent: this.agent.metadata(), leaseId, region: this.region, offset: slot * this.slotBytes, length: STAMP_BYTES + state.length, next, stamp: stamp.toString('hex')};
   }
 
-  get held(): number {
-    return this.leases.size;
-  }
-
   /** Decode side: the state's bytes, or why they could not be had (the caller then prefills). */
   async pull(h: LlamaHandoff, promptTokens: number): Promise<{ok: true; state: Buffer; ms: number} | {ok: false; error: string}> {
     const slot = h.length <= this.slotBytes ? this.free.pop() : undefined;

@@ -67,10 +67,6 @@ export class SlotCache {
     return this.holders.size;
   }
 
-  tokensOf(slot: number): readonly number[] {
-    return this.slots[slot]!.tokens;
-  }
-
   /**
    * Where a prompt goes, or undefined when every slot is busy. At least the prompt's last token is
    * left to decode: llama.cpp gives logits only for tokens it decodes.

@@ -6,7 +6,7 @@
     {
       "target_name": "dynamo_llama",
       "sources": ["llama_addon.cc"],
-      "include_dirs": ["<(llama_dir)/src/include", "<(llama_dir)/src/ggml/include"],
+      "include_dirs": ["<(llama_dir)/src/include", "<(llama_dir)/src/ggml/include", "../src"],
       "cflags_cc": ["-std=c++17", "-O2", "-pthread"],
       "cflags_cc!": ["-fno-rtti", "-fno-exceptions"],
       "defines": ["NAPI_VERSION=8"],

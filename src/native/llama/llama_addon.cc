@@ -16,6 +16,7 @@
 
 #include "ggml-cpu.h"
 #include "llama.h"
+#include "napi_util.h"  // the main addon's helpers (src/native/src)
 
 #define CALL(call)                                                       \
   do {                                                                   \
@@ -26,6 +27,9 @@
   } while (0)
 
 namespace {
+
+using dynamo::fail;
+using dynamo::get_string;
 
 struct Engine {
   llama_model* model = nullptr;
@@ -61,18 +65,6 @@ bool quiet_logs = true;  // llama.cpp talks a lot; errors reach JS as exceptions
 void log_callback(ggml_log_level level, const char* text, void*) {
   (void)level;
   if (!quiet_logs) fputs(text, stderr);
-}
-
-napi_value fail(napi_env env, const std::string& msg) {
-  napi_throw_error(env, nullptr, msg.c_str());
-  return nullptr;
-}
-
-bool get_string(napi_env env, napi_value v, std::string* out) {
-  size_t len = 0;
-  if (napi_get_value_string_utf8(env, v, nullptr, 0, &len) != napi_ok) return false;
-  out->assign(len, '\0');
-  return napi_get_value_string_utf8(env, v, &(*out)[0], len + 1, &len) == napi_ok;
 }
 
 int32_t get_int(napi_env env, napi_value obj, const char* key, int32_t fallback) {

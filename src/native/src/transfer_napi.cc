@@ -23,18 +23,6 @@ struct AgentBox {
 
 
 
-napi_value fail(napi_env env, const std::string& msg) {
-  napi_throw_error(env, nullptr, msg.c_str());
-  return nullptr;
-}
-
-bool get_string(napi_env env, napi_value v, std::string* out) {
-  size_t len = 0;
-  if (napi_get_value_string_utf8(env, v, nullptr, 0, &len) != napi_ok) return false;
-  out->assign(len, '\0');
-  return napi_get_value_string_utf8(env, v, &(*out)[0], len + 1, &len) == napi_ok;
-}
-
 double get_number(napi_env env, napi_value v, double fallback = -1) {
   double d;
   return napi_get_value_double(env, v, &d) == napi_ok ? d : fallback;
