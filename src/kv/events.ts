@@ -7,6 +7,8 @@
  *   block under its parent and to find the blocks later `removed` events name;
  * - `eventId` rises by one per worker (and DP rank) from 0; a jump means events were lost.
  */
+import {wordsHash} from './block-list.js';
+
 export interface StoredBlock {
   blockHash: bigint;
   tokensHash: bigint;
@@ -23,32 +25,33 @@ export interface KvEvent {
   data: KvEventData;
 }
 
-/** A block as a KV event sink takes it: its content hash and the engine's id for it. */
-export interface KvBlockHashes {
-  local: bigint;
-  seq: bigint;
-}
-
 /**
  * KV events as calls, with no event object: how `dynamo replay` wires each mocker engine straight
- * into its router (millions of events per replay). `stored` gives blocks[from … to) under `parent`
- * (undefined = the root). Same meaning as KvEventData, one call per event.
+ * into its router (millions of events per replay). Hashes come as 32-bit words, low then high
+ * (a BlockList's word views; see block-list.ts). Same meaning as KvEventData, one call per event:
+ * - `stored`: blocks [from, to) of the `local` and `sequence` words, under the block whose
+ *   sequence hash is the words `parent` (undefined = the root);
+ * - `removed`: the first `count` blocks of the `sequence` words.
  */
 export interface KvEventSink {
-  stored(parent: KvBlockHashes | undefined, blocks: readonly KvBlockHashes[], from: number, to: number): void;
-  removed(blocks: readonly KvBlockHashes[]): void;
+  stored(parent: ArrayLike<number> | undefined, local: Uint32Array, sequence: Uint32Array, from: number, to: number): void;
+  removed(sequence: Uint32Array, count: number): void;
   cleared(): void;
 }
 
 /** A sink that builds each event as KvEventData for `onEvent` (the worker's publisher, tests). */
 export function eventObjects(onEvent: (e: KvEventData) => void): KvEventSink {
   return {
-    stored(parent, blocks, from, to) {
+    stored(parent, local, sequence, from, to) {
       const out: StoredBlock[] = [];
-      for (let i = from; i < to; i++) out.push({blockHash: blocks[i]!.seq, tokensHash: blocks[i]!.local});
-      onEvent({type: 'stored', ...(parent === undefined ? {} : {parentHash: parent.seq}), blocks: out});
+      for (let i = from; i < to; i++) out.push({blockHash: wordsHash(sequence[2 * i]!, sequence[2 * i + 1]!), tokensHash: wordsHash(local[2 * i]!, local[2 * i + 1]!)});
+      onEvent({type: 'stored', ...(parent === undefined ? {} : {parentHash: wordsHash(parent[0]!, parent[1]!)}), blocks: out});
     },
-    removed: (blocks) => onEvent({type: 'removed', blockHashes: blocks.map((b) => b.seq)}),
+    removed(sequence, count) {
+      const blockHashes: bigint[] = [];
+      for (let i = 0; i < count; i++) blockHashes.push(wordsHash(sequence[2 * i]!, sequence[2 * i + 1]!));
+      onEvent({type: 'removed', blockHashes});
+    },
     cleared: () => onEvent({type: 'cleared'}),
   };
 }

@@ -23,7 +23,7 @@ import type {SequenceBlocks} from '../engines/mocker/kv-blocks.js';
 import type {BlockPrompt} from '../engines/mocker/scheduler.js';
 import type {BlockHasher} from '../kv/block-hasher.js';
 import type {RequestRouter, WorkerSnapshot} from '../router/policy.js';
-import {type EngineSpec, type ReplayRequest, type ReplayRun, type SimWorker, emptyTimeline, lazyHashes, refreshSnapshots, simWorker} from './simulate.js';
+import {type EngineSpec, type ReplayRequest, type ReplayRun, type SimWorker, emptyTimeline, refreshSnapshots, simWorker} from './simulate.js';
 
 /** The link KV crosses from a prefill to a decode worker. */
 export interface KvLink {
@@ -185,8 +185,8 @@ export function replayDisagg(requests: readonly ReplayRequest[], opts: DisaggOpt
     while (taken < d.ready.length && d.scheduler.numWaiting === d.landed && d.scheduler.numRunning + d.incoming < engine.maxNumSeqs) {
       const r = d.ready[taken]!;
       const p = prompts.get(r)!;
-      const held: SequenceBlocks = {blocks: [], partial: 0};
-      const cachedBlocks = d.blocks.allocate(held, p.blocks, p.blocks.length * engine.blockSize);
+      const held: SequenceBlocks = {held: [], partial: 0};
+      const cachedBlocks = d.blocks.allocate(held, p.blocks, p.blocks.keys.length * engine.blockSize);
       if (cachedBlocks < 0) break; // no room yet: a finishing request will make some
       taken++;
       d.incoming++;
@@ -243,13 +243,12 @@ export function replayDisagg(requests: readonly ReplayRequest[], opts: DisaggOpt
     clock.ms = now;
     const p = r.prompt();
     const id = String(i);
-    const hashes = lazyHashes(p.blocks);
-    const d = decodeById.get(decodeRouter.choose({id, tokens: {length: p.length}, blockHashes: hashes}, refreshSnapshots(decode, decodeSnapshots))!.workerId)!;
+    const d = decodeById.get(decodeRouter.choose({id, tokens: {length: p.length}, blockHashes: p.blocks}, refreshSnapshots(decode, decodeSnapshots))!.workerId)!;
     owner[i] = d;
     d.inFlight++;
     t.arrival[i] = now;
     t.inputTokens[i] = p.length;
-    t.promptBlocks[i] = p.blocks.length;
+    t.promptBlocks[i] = p.blocks.keys.length;
     const uncached = p.length - Math.min(p.length, d.blocks.cachedPrefix(p.blocks) * engine.blockSize);
     if (uncached <= opts.maxLocalPrefillTokens) {
       totals.localPrefills++;
@@ -260,7 +259,7 @@ export function replayDisagg(requests: readonly ReplayRequest[], opts: DisaggOpt
     }
     // Prefilled elsewhere: the decode worker will not compute this prompt, so it is no pending prefill load there.
     decodeRouter.firstToken(id);
-    const w = prefillById.get(prefillRouter.choose({id, tokens: {length: p.length}, blockHashes: hashes}, refreshSnapshots(prefill, prefillSnapshots))!.workerId)!;
+    const w = prefillById.get(prefillRouter.choose({id, tokens: {length: p.length}, blockHashes: p.blocks}, refreshSnapshots(prefill, prefillSnapshots))!.workerId)!;
     w.inFlight++;
     t.worker[i] = w.index;
     prompts.set(i, p);

@@ -20,7 +20,7 @@ import {type RequestRouter, policyRouter} from '../router/policy.js';
 import {RandomPolicy} from '../router/random.js';
 import {RoundRobinPolicy} from '../router/round-robin.js';
 import {type ReplayReport, type ReplaySlos, reportReplay} from './report.js';
-import {type EngineSpec, type ReplayRequest, preparePromptHashes, replay} from './simulate.js';
+import {type EngineSpec, type ReplayRequest, replay} from './simulate.js';
 import {replayDisagg} from './disagg.js';
 import {parseMooncakeTrace} from '../traces/mooncake.js';
 import {TracePrompts} from './trace-prompts.js';
@@ -171,7 +171,6 @@ export async function runReplay(s: ReplaySettings, hooks: ReplayHooks = {}): Pro
   const t0 = trace[0]!.arrivalMs;
   const requests: ReplayRequest[] = trace.map((r) => {
     const prompt = prompts.prompt(r);
-    preparePromptHashes(prompt.blocks); // the router's form of them too, once for every run
     return {arrivalMs: (r.arrivalMs - t0) / s.speedup, outputLength: r.outputLength, prompt: () => prompt};
   });
   const numGpuBlocks = s.numGpuBlocks ?? kvCapacity(s.model, {gpuMemoryGb: s.gpuMemoryGb, blockSize: s.blockSize}).blocks;

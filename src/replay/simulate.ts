@@ -6,7 +6,7 @@
  * engine hands out its tokens before it looks at new work. KV events go from the engine to the
  * router the moment they happen (a real event plane adds ~1 ms).
  */
-import {type Block, KvBlockManager} from '../engines/mocker/kv-blocks.js';
+import {KvBlockManager} from '../engines/mocker/kv-blocks.js';
 import type {PerfModel} from '../engines/mocker/perf-model.js';
 import {type BlockPrompt, MockScheduler, type Step} from '../engines/mocker/scheduler.js';
 import type {BlockHasher} from '../kv/block-hasher.js';
@@ -19,48 +19,6 @@ export interface EngineSpec {
   maxNumSeqs: number;
   maxNumBatchedTokens: number;
   perf: PerfModel;
-}
-
-
-const hashesOfPrompt = new WeakMap<Block[], ReturnType<typeof lazyHashes>>();
-
-/** lazyHashes of a prompt's blocks, once per prompt (the runs of several routers share prompts). */
-export function promptHashes(blocks: Block[]): ReturnType<typeof lazyHashes> {
-  let h = hashesOfPrompt.get(blocks);
-  if (!h) hashesOfPrompt.set(blocks, (h = lazyHashes(blocks)));
-  return h;
-}
-
-/** Builds every form of a prompt's hashes now (a replay prepares them before its runs). */
-export function preparePromptHashes(blocks: Block[]): void {
-  const h = promptHashes(blocks);
-  void [h.local, h.sequence, h.keys];
-}
-
-/** The blocks' hashes as the router takes them, built only if the router reads them. */
-export function lazyHashes(blocks: Block[]): {local: BigUint64Array; sequence: BigUint64Array; keys: number[]} {
-  let local: BigUint64Array | undefined;
-  let sequence: BigUint64Array | undefined;
-  let keys: number[] | undefined;
-  const typed = (pick: (b: Block) => bigint) => {
-    const out = new BigUint64Array(blocks.length);
-    for (let i = 0; i < blocks.length; i++) out[i] = pick(blocks[i]!);
-    return out;
-  };
-  return {
-    get local() {
-      local ??= typed((b) => b.local);
-      return local;
-    },
-    get sequence() {
-      sequence ??= typed((b) => b.seq);
-      return sequence;
-    },
-    get keys() {
-      keys ??= blocks.map((b) => b.key);
-      return keys;
-    },
-  };
 }
 
 /**
@@ -212,11 +170,11 @@ export function replay(requests: readonly ReplayRequest[], opts: ReplayOptions):
     const p = r.prompt();
     const id = String(i);
     // The router reads only the prompt's length when it is given the block hashes.
-    const decision = router.choose({id, tokens: {length: p.length}, blockHashes: promptHashes(p.blocks)}, refreshSnapshots(workers, snapshots));
+    const decision = router.choose({id, tokens: {length: p.length}, blockHashes: p.blocks}, refreshSnapshots(workers, snapshots));
     const w = byId.get(decision!.workerId)!;
     t.arrival[i] = r.arrivalMs;
     t.inputTokens[i] = p.length;
-    t.promptBlocks[i] = p.blocks.length;
+    t.promptBlocks[i] = p.blocks.keys.length;
     t.worker[i] = w.index;
     w.inFlight++;
     w.scheduler.add({id, prompt: p, maxTokens: r.outputLength, ignoreEos: true, nextToken: () => 1});

@@ -1,5 +1,6 @@
 import {beforeAll, describe, expect, it} from 'vitest';
 import {blocksOf} from '../engines/mocker/kv-blocks.js';
+import {sliceBlocks} from '../kv/block-list.js';
 import {DynamoBlockHasher, NativeBlockHasher, WasmBlockHasher} from '../kv/dynamo-hash.js';
 import {requireNative} from '../native/index.js';
 import {TracePrompts} from './trace-prompts.js';
@@ -24,7 +25,7 @@ describe('TracePrompts', () => {
     expect(all.every((t) => t < 32000)).toBe(true);
     const reference = blocksOf(h64, all);
     const b = memo.prompt(req([0, 1, 2], 1300));
-    expect(b.blocks).toHaveLength(Math.floor(1300 / 64));
+    expect(b.blocks.keys).toHaveLength(Math.floor(1300 / 64));
     expect(b.blocks).toEqual(reference);
     // The tail after the last full block is written (the mocker reads it).
     expect(Array.from(b.tail)).toEqual(all.slice(1280));
@@ -33,16 +34,18 @@ describe('TracePrompts', () => {
     expect(memo.tokens(req([0, 1, 2], 1300))).toEqual(Uint32Array.from(all));
     // Shared leading ids share leading blocks; a different second id diverges right after.
     const c = memo.prompt(req([0, 9], 1024));
-    expect(c.blocks.slice(0, 8)).toEqual(b.blocks.slice(0, 8));
-    expect(c.blocks[8]!.seq).not.toBe(b.blocks[8]!.seq);
+    expect(sliceBlocks(c.blocks, 0, 8)).toEqual(sliceBlocks(b.blocks, 0, 8));
+    expect(c.blocks.sequence[8]).not.toBe(b.blocks.sequence[8]);
   });
 
   it('hashes an id afresh when a trace reuses it after a different parent', () => {
     const memo = new TracePrompts(h64, 512);
     const first = memo.prompt(req([0, 5], 1024));
     const other = memo.prompt(req([1, 5], 1024));
-    expect(other.blocks[8]!.local).toBe(first.blocks[8]!.local); // same tokens
-    expect(other.blocks[8]!.seq).not.toBe(first.blocks[8]!.seq); // different prefix
+    expect(other.blocks.local[8]).toBe(first.blocks.local[8]); // same tokens
+    expect(other.blocks.sequence[8]).not.toBe(first.blocks.sequence[8]); // different prefix
+    // Its memo stays the first parent's: the first prompt again gives the same blocks.
+    expect(memo.prompt(req([0, 5], 1024)).blocks).toEqual(first.blocks);
   });
 });
 

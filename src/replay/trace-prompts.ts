@@ -5,9 +5,10 @@
  * always follows the same parent and its blocks always hash the same; a trace that breaks the
  * chain (same id after a different parent) is detected and hashed afresh.
  */
-import {type Block, blocksOf} from '../engines/mocker/kv-blocks.js';
+import {blocksOf} from '../engines/mocker/kv-blocks.js';
 import type {BlockPrompt} from '../engines/mocker/scheduler.js';
-import {type BlockHasher, hashKey} from '../kv/block-hasher.js';
+import type {BlockHasher} from '../kv/block-hasher.js';
+import {type BlockList, blockList, copyBlocks, emptyBlocks, fillBlock} from '../kv/block-list.js';
 import {NativeBlockHasher} from '../kv/dynamo-hash.js';
 import type {TraceRequest} from '../traces/mooncake.js';
 
@@ -18,14 +19,30 @@ import type {TraceRequest} from '../traces/mooncake.js';
  */
 export type TracePrompt = BlockPrompt;
 
-interface IdEntry {
-  parent: bigint | undefined;
-  /** Full engine blocks inside this id's tokens (traceBlockSize / blockSize of them). */
-  blocks: Block[];
+/** Local and sequence hashes as 32-bit words (low, high), one block after another. */
+interface HashWords {
+  local: Uint32Array;
+  sequence: Uint32Array;
 }
 
+/** No parent: the id starts the prompt (a word pair no hash has as its high word, as entries store it). */
+const ROOT = -1;
+
+/**
+ * Trace hash ids → their engine blocks. Every id hashed is an entry: its blocks in one growing
+ * BlockList (no object per block or per id), and the parent it was hashed after. The first entry
+ * of an id is its memo.
+ */
 export class TracePrompts {
-  private readonly ids = new Map<number, IdEntry>();
+  /** Id → its memo entry. */
+  private readonly memos = new Map<number, number>();
+  /** Per entry: where its blocks start in `hashed`, and its parent's sequence-hash words (high ROOT: none). */
+  private readonly entryAt: number[] = [];
+  private readonly parentLo: number[] = [];
+  private readonly parentHi: number[] = [];
+  /** The blocks of every entry (`perId` each), from 0 to `used`. */
+  private hashed: BlockList = emptyBlocks(1024);
+  private used = 0;
   private readonly perId: number;
   /** The tokens of the ids being hashed (typed arrays are costly to allocate by the 100,000). */
   private scratch: Uint32Array;
@@ -59,48 +76,62 @@ export class TracePrompts {
     return out;
   }
 
-  /** The memoized blocks of `id` when it follows `parent`, as it did when first seen. */
-  private memo(id: number, parent: Block | undefined): IdEntry | undefined {
-    const e = this.ids.get(id);
-    return e && e.parent === parent?.seq ? e : undefined;
+  /** The memo entry of `id` when it follows the block with sequence-hash words `lo`, `hi` (hi ROOT: none), as it did when first seen. */
+  private memo(id: number, lo: number, hi: number): number | undefined {
+    const e = this.memos.get(id);
+    return e !== undefined && this.parentHi[e] === hi && this.parentLo[e] === lo ? e : undefined;
+  }
+
+  /** Room in `hashed` for `n` more blocks. */
+  private reserve(n: number): void {
+    const cap = this.hashed.keys.length;
+    if (this.used + n <= cap) return;
+    const grown = emptyBlocks(Math.max(this.used + n, 2 * cap));
+    copyBlocks(grown, 0, this.hashed, 0, this.used);
+    this.hashed = grown;
   }
 
   /**
-   * The blocks of ids[from …] chained after `parent`, hashed in one call (one native call per
-   * prompt rather than per id) and memoized where the id had none (the first parent seen is the
-   * chain's; a break is hashed every time).
+   * The entries of ids[from …] chained after the block with words `lo`, `hi`, hashed in one call
+   * (one native call per prompt rather than per id); each becomes its id's memo where the id had
+   * none (the first parent seen is the chain's; a break is hashed every time).
    */
-  private hashIds(ids: readonly number[], from: number, parent: Block | undefined): IdEntry[] {
+  private hashIds(ids: readonly number[], from: number, lo: number, hi: number): number[] {
     const count = ids.length - from;
-    const h = this.hashTokensOf(ids.slice(from), parent?.seq);
-    const out: IdEntry[] = [];
+    const h = this.hashTokensOf(ids.slice(from), hi === ROOT ? undefined : (BigInt(hi) << 32n) | BigInt(lo));
+    this.reserve(count * this.perId);
+    const out: number[] = [];
     for (let i = 0, b = 0; i < count; i++) {
-      const blocks: Block[] = [];
+      const e = this.entryAt.length;
+      this.entryAt.push(this.used);
+      this.parentLo.push(lo);
+      this.parentHi.push(hi);
       for (let k = 0; k < this.perId; k++, b++) {
-        const seq = h.sequence[b]!; // each read of a BigUint64Array allocates a BigInt
-        blocks.push({key: hashKey(seq), local: h.local[b]!, seq});
+        fillBlock(this.hashed, this.used++, h.local[2 * b]!, h.local[2 * b + 1]!, h.sequence[2 * b]!, h.sequence[2 * b + 1]!);
       }
-      const fresh = {parent: parent?.seq, blocks};
-      if (!this.ids.has(ids[from + i]!)) this.ids.set(ids[from + i]!, fresh);
-      out.push(fresh);
-      parent = blocks.at(-1);
+      if (!this.memos.has(ids[from + i]!)) this.memos.set(ids[from + i]!, e);
+      out.push(e);
+      lo = h.sequence[2 * b - 2]!;
+      hi = h.sequence[2 * b - 1]!;
     }
     return out;
   }
 
   /** Local and sequence hashes of the tokens of `ids`, one id after another, chained after `parent`. */
-  private hashTokensOf(ids: readonly number[], parent: bigint | undefined): {local: ArrayLike<bigint>; sequence: ArrayLike<bigint>} {
+  private hashTokensOf(ids: readonly number[], parent: bigint | undefined): HashWords {
     const h = this.hasher;
     if (h instanceof NativeBlockHasher) {
       // The addon writes the same tokens itself: they never cross into JavaScript.
       const all = h.addon.hashTraceIds(Uint32Array.from(ids), this.traceBlockSize, this.vocabSize, h.blockSize, h.seed, parent);
       const n = all.length / 2;
-      return {local: all.subarray(0, n), sequence: all.subarray(n)};
+      return {local: new Uint32Array(all.buffer, all.byteOffset, 2 * n), sequence: new Uint32Array(all.buffer, all.byteOffset + 8 * n, 2 * n)};
     }
     const per = this.traceBlockSize;
     if (this.scratch.length < ids.length * per) this.scratch = new Uint32Array(ids.length * per);
     for (let i = 0; i < ids.length; i++) this.idTokens(ids[i]!, this.scratch, i * per);
-    return h.hashAll(this.scratch.subarray(0, ids.length * per), parent);
+    const hashed = h.hashAll(this.scratch.subarray(0, ids.length * per), parent);
+    const list = blockList(hashed.local, hashed.sequence);
+    return {local: list.localWords, sequence: list.sequenceWords};
   }
 
   /** Every token of the request's prompt. */
@@ -122,31 +153,33 @@ export class TracePrompts {
     if (!Number.isInteger(this.perId)) {
       const all = this.tokens(r);
       const blocks = blocksOf(this.hasher, all);
-      return {length: r.inputLength, blocks, tail: all.subarray(blocks.length * bs)};
+      return {length: r.inputLength, blocks, tail: all.subarray(blocks.keys.length * bs)};
     }
     const tailFrom = Math.floor(r.inputLength / bs) * bs;
     const tail = new Uint32Array(r.inputLength - tailFrom);
-    const blocks: Block[] = [];
-    let parent: Block | undefined;
+    const blocks = emptyBlocks(tailFrom / bs);
+    let n = 0;
     // The ids that carry tokens; from the first one not memoized on, they are hashed together.
     const ids = r.hashIds.slice(0, Math.ceil(r.inputLength / this.traceBlockSize));
-    let hashed: IdEntry[] | undefined;
+    let hashed: number[] | undefined;
     let hashedFrom = 0;
     for (let i = 0; i < ids.length; i++) {
       const start = i * this.traceBlockSize;
-      const n = Math.min(this.traceBlockSize, r.inputLength - start);
-      if (start + n > tailFrom) {
+      const len = Math.min(this.traceBlockSize, r.inputLength - start);
+      if (start + len > tailFrom) {
         const from = Math.max(start, tailFrom);
-        this.idTokens(ids[i]!, tail, from - tailFrom, n - (from - start), from - start);
+        this.idTokens(ids[i]!, tail, from - tailFrom, len - (from - start), from - start);
       }
-      let e = hashed?.[i - hashedFrom] ?? this.memo(ids[i]!, parent);
-      if (!e) {
-        hashed = this.hashIds(ids, (hashedFrom = i), parent);
+      const lo = n ? blocks.sequenceWords[2 * n - 2]! : 0;
+      const hi = n ? blocks.sequenceWords[2 * n - 1]! : ROOT;
+      let e = hashed?.[i - hashedFrom] ?? this.memo(ids[i]!, lo, hi);
+      if (e === undefined) {
+        hashed = this.hashIds(ids, (hashedFrom = i), lo, hi);
         e = hashed[0]!;
       }
-      const full = Math.floor(n / bs);
-      for (let b = 0; b < full; b++) blocks.push(e.blocks[b]!);
-      parent = blocks.at(-1);
+      const full = Math.floor(len / bs);
+      copyBlocks(blocks, n, this.hashed, this.entryAt[e]!, full);
+      n += full;
     }
     return {length: r.inputLength, blocks, tail};
   }

@@ -4,63 +4,98 @@
  * - active blocks: unique block sequence hashes held by its in-flight requests (ref-counted, so a
  *   prefix shared by two requests counts once).
  * add() at routing, prefillDone() at the first token, free() at the end of the stream.
- * Blocks are indexed block → holders (a short list: a block is rarely active on many workers), so
- * a request's shared blocks on every worker come from one pass over its blocks.
+ * Blocks are indexed block → holds (a short list: a block is rarely active on many workers), so a
+ * request's shared blocks on every worker come from one pass over its blocks. The holds are records
+ * in typed arrays (worker, count, next), not objects: a replay takes and releases millions of them,
+ * and objects by the million cost the collector more than the bookkeeping.
  */
-import {KeyTable} from '../shared/key-table.js';
+import {SlotTable} from '../shared/slot-table.js';
 import type {HashKey} from './prefix-index.js';
 
-/** One worker's hold on one block, linked to the next worker holding it. */
-interface Hold {
-  worker: string;
-  count: number;
-  next: Hold | undefined;
-}
-
 interface Entry {
-  worker: string;
-  blocks: readonly HashKey[];
+  worker: number;
+  blocks: ArrayLike<HashKey>;
   prefillTokens: number;
 }
 
-interface WorkerLoad {
-  prefillTokens: number;
-  /** Unique active blocks. */
-  blocks: number;
-}
+/** No record (the end of a block's list of holds, or of the free list). */
+const NONE = -1;
 
 export class ActiveSequences {
   private readonly requests = new Map<string, Entry>();
-  private readonly workers = new Map<string, WorkerLoad>();
-  /** Block → the workers whose in-flight requests hold it, with how many. */
-  private readonly holders = new KeyTable<Hold>();
+  /** Workers by the index their holds name. */
+  private readonly workerIndex = new Map<string, number>();
+  private readonly workerNames: string[] = [];
+  private readonly prefillTokens: number[] = [];
+  /** Unique active blocks per worker. */
+  private readonly uniqueBlocks: number[] = [];
+  /** Block → its first hold. */
+  private readonly heads = new SlotTable();
+  // Hold records: one per (block, worker holding it), linked per block through `holdNext`.
+  private holdWorker = new Int32Array(1024);
+  private holdCount = new Int32Array(1024);
+  private holdNext = new Int32Array(1024);
+  private freeHolds = NONE;
+  private usedHolds = 0;
+  /** sharedBlocks()'s counts per worker index (all 0 between calls). */
+  private shared = new Int32Array(16);
 
-  private load(worker: string): WorkerLoad {
-    let l = this.workers.get(worker);
-    if (!l) this.workers.set(worker, (l = {prefillTokens: 0, blocks: 0}));
-    return l;
+  private index(worker: string): number {
+    let w = this.workerIndex.get(worker);
+    if (w === undefined) {
+      this.workerIndex.set(worker, (w = this.workerNames.length));
+      this.workerNames.push(worker);
+      this.prefillTokens.push(0);
+      this.uniqueBlocks.push(0);
+    }
+    return w;
   }
 
-  add(requestId: string, worker: string, blocks: readonly HashKey[], prefillTokens: number): void {
-    const l = this.load(worker);
-    l.prefillTokens += prefillTokens;
-    for (const b of blocks) {
-      const first = this.holders.get(b);
+  private newHold(worker: number, next: number): number {
+    let h = this.freeHolds;
+    if (h !== NONE) this.freeHolds = this.holdNext[h]!;
+    else {
+      h = this.usedHolds++;
+      if (h === this.holdWorker.length) this.growHolds();
+    }
+    this.holdWorker[h] = worker;
+    this.holdCount[h] = 1;
+    this.holdNext[h] = next;
+    return h;
+  }
+
+  private growHolds(): void {
+    const grown = (a: Int32Array) => {
+      const out = new Int32Array(a.length * 2);
+      out.set(a);
+      return out;
+    };
+    this.holdWorker = grown(this.holdWorker);
+    this.holdCount = grown(this.holdCount);
+    this.holdNext = grown(this.holdNext);
+  }
+
+  add(requestId: string, worker: string, blocks: ArrayLike<HashKey>, prefillTokens: number): void {
+    const w = this.index(worker);
+    this.prefillTokens[w]! += prefillTokens;
+    for (let i = 0; i < blocks.length; i++) {
+      const b = blocks[i]!;
+      const first = this.heads.get(b);
       let h = first;
-      while (h && h.worker !== worker) h = h.next;
-      if (h) h.count++;
+      while (h !== NONE && this.holdWorker[h] !== w) h = this.holdNext[h]!;
+      if (h !== NONE) this.holdCount[h]!++;
       else {
-        l.blocks++;
-        this.holders.set(b, {worker, count: 1, next: first});
+        this.uniqueBlocks[w]!++;
+        this.heads.set(b, this.newHold(w, first));
       }
     }
-    this.requests.set(requestId, {worker, blocks, prefillTokens});
+    this.requests.set(requestId, {worker: w, blocks, prefillTokens});
   }
 
   prefillDone(requestId: string): void {
     const e = this.requests.get(requestId);
     if (!e?.prefillTokens) return;
-    this.load(e.worker).prefillTokens -= e.prefillTokens;
+    this.prefillTokens[e.worker]! -= e.prefillTokens;
     e.prefillTokens = 0;
   }
 
@@ -68,47 +103,52 @@ export class ActiveSequences {
     const e = this.requests.get(requestId);
     if (!e) return;
     this.prefillDone(requestId);
-    const l = this.load(e.worker);
-    for (const b of e.blocks) {
-      let prev: Hold | undefined;
-      let h = this.holders.get(b);
-      while (h && h.worker !== e.worker) {
+    const w = e.worker;
+    const blocks = e.blocks;
+    for (let i = 0; i < blocks.length; i++) {
+      const b = blocks[i]!;
+      let prev = NONE;
+      let h = this.heads.get(b);
+      while (h !== NONE && this.holdWorker[h] !== w) {
         prev = h;
-        h = h.next;
+        h = this.holdNext[h]!;
       }
-      if (!h || --h.count > 0) continue;
-      l.blocks--;
-      if (prev) prev.next = h.next;
-      else if (h.next) this.holders.set(b, h.next);
-      else this.holders.delete(b);
+      if (h === NONE || --this.holdCount[h]! > 0) continue;
+      this.uniqueBlocks[w]!--;
+      const next = this.holdNext[h]!;
+      if (prev !== NONE) this.holdNext[prev] = next;
+      else if (next !== NONE) this.heads.set(b, next);
+      else this.heads.delete(b);
+      this.holdNext[h] = this.freeHolds;
+      this.freeHolds = h;
     }
     this.requests.delete(requestId);
   }
 
   pendingPrefillTokens(worker: string): number {
-    return this.workers.get(worker)?.prefillTokens ?? 0;
+    const w = this.workerIndex.get(worker);
+    return w === undefined ? 0 : this.prefillTokens[w]!;
   }
 
   activeBlocks(worker: string): number {
-    return this.workers.get(worker)?.blocks ?? 0;
+    const w = this.workerIndex.get(worker);
+    return w === undefined ? 0 : this.uniqueBlocks[w]!;
   }
 
   /** For every worker holding some of them: how many of `blocks` it already has active. */
-  sharedBlocks(blocks: readonly HashKey[]): Map<string, number> {
-    // Counted in two short arrays (a handful of workers), not a Map update per holder.
-    const workers: string[] = [];
-    const counts: number[] = [];
-    for (const b of blocks) {
-      for (let h = this.holders.get(b); h; h = h.next) {
-        const k = workers.indexOf(h.worker);
-        if (k >= 0) counts[k]!++;
-        else {
-          workers.push(h.worker);
-          counts.push(1);
-        }
-      }
+  sharedBlocks(blocks: ArrayLike<HashKey>): Map<string, number> {
+    // Counted by worker index in a reused array (a handful of workers), not a Map update per hold.
+    if (this.shared.length < this.workerNames.length) this.shared = new Int32Array(2 * this.workerNames.length);
+    const counts = this.shared;
+    for (let i = 0; i < blocks.length; i++) {
+      for (let h = this.heads.get(blocks[i]!); h !== NONE; h = this.holdNext[h]!) counts[this.holdWorker[h]!]!++;
     }
-    return new Map(workers.map((w, k) => [w, counts[k]!]));
+    const out = new Map<string, number>();
+    for (let w = 0; w < this.workerNames.length; w++) {
+      if (counts[w]) out.set(this.workerNames[w]!, counts[w]!);
+      counts[w] = 0;
+    }
+    return out;
   }
 
   get inFlight(): number {

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest';
 import {prng} from '../shared/prng.js';
 import {native} from '../native/index.js';
+import {blockList} from '../kv/block-list.js';
 import {type KvIndex, NativeKvIndex, TsKvIndex} from './kv-index.js';
 
 const big = (xs: number[]) => xs.map(BigInt);
@@ -242,12 +243,15 @@ describe('queued events', () => {
     const rand = prng(5);
     const direct = new TsKvIndex();
     const queued: KvIndex = make();
-    const idOf = (local: bigint) => local * 31n + 7n;
-    const blocksOf = (p: bigint[]) => p.map((local) => ({local, seq: idOf(local)}));
+    // Full 64-bit ids: both 32-bit words of every hash matter.
+    const idOf = (local: bigint) => (local * 0x9e3779b97f4a7c15n + 7n) & 0xffffffffffffffffn;
+    const blocksOf = (p: bigint[]) => blockList(p, p.map(idOf));
+    const words = (h: bigint) => [Number(h & 0xffffffffn), Number(h >> 32n)];
     const prefixes = Array.from({length: 30}, (_, p) => Array.from({length: 40}, (_, i) => BigInt(p * 1000 + i + 1)));
     // One stored event longer than the native batch buffer (64 Ki hashes): it must go alone.
     const huge = Array.from({length: 40_000}, (_, i) => BigInt(5_000_000 + i));
-    queued.queueStored('w0', undefined, blocksOf(huge), 0, huge.length);
+    const hugeBlocks = blocksOf(huge);
+    queued.queueStored('w0', undefined, hugeBlocks.localWords, hugeBlocks.sequenceWords, 0, huge.length);
     direct.store('w0', undefined, huge, huge.map(idOf));
     for (let op = 0; op < 20_000; op++) {
       const w = `w${Math.floor(rand() * 5)}`;
@@ -257,11 +261,12 @@ describe('queued events', () => {
         // A run under its parent (from > 0) or from the root, as the block manager publishes them.
         const from = rand() < 0.5 ? 0 : Math.floor(rand() * 10);
         const to = from + 1 + Math.floor(rand() * (p.length - from));
-        queued.queueStored(w, from ? idOf(p[from - 1]!) : undefined, blocksOf(p), from, to);
+        const b = blocksOf(p);
+        queued.queueStored(w, from ? words(idOf(p[from - 1]!)) : undefined, b.localWords, b.sequenceWords, from, to);
         direct.store(w, from ? idOf(p[from - 1]!) : undefined, p.slice(from, to), p.slice(from, to).map(idOf));
       } else if (r < 0.99) {
         const tail = p.slice(p.length - 1 - Math.floor(rand() * 5)).reverse();
-        queued.queueRemoved(w, blocksOf(tail));
+        queued.queueRemoved(w, blocksOf(tail).sequenceWords, tail.length);
         direct.remove(w, tail.map(idOf));
       } else {
         queued.clear(w);
@@ -288,7 +293,7 @@ describe('queued events', () => {
 
   it('drops removals for a worker the index never saw', () => {
     const ix = nativeIndex();
-    ix.queueRemoved('nobody', [{local: 1n, seq: 2n}]);
+    ix.queueRemoved('nobody', blockList([1n], [2n]).sequenceWords, 1);
     expect(ix.treeSize('nobody')).toBe(0);
     expect(ix.findMatches([1n]).scores.size).toBe(0);
   });

@@ -4,7 +4,7 @@
  */
 import {type NativeAddon, native} from '../native/index.js';
 import {hashKey} from '../kv/block-hasher.js';
-import type {KvBlockHashes} from '../kv/events.js';
+import {wordsKey} from '../kv/block-list.js';
 import {type EventStatus, type OverlapScores, PrefixIndex} from './prefix-index.js';
 
 export interface KvIndex {
@@ -16,12 +16,12 @@ export interface KvIndex {
   /** A `removed` event, by engine ids (the first `count`, all by default). */
   remove(worker: string, externals: ArrayLike<bigint>, count?: number): EventStatus;
   /**
-   * A `stored` event of blocks[from … to) under `parent`, and a `removed` event, that may wait: the
-   * index applies what waits, in order, before any other call (the native one in one call per
-   * batch: a replay feeds millions of events). Their statuses are not reported.
+   * A `stored` event and a `removed` event as a KvEventSink gives them (hashes as 32-bit words),
+   * that may wait: the index applies what waits, in order, before any other call (the native one
+   * in one call per batch: a replay feeds millions of events). Their statuses are not reported.
    */
-  queueStored(worker: string, parent: bigint | undefined, blocks: readonly KvBlockHashes[], from: number, to: number): void;
-  queueRemoved(worker: string, blocks: readonly KvBlockHashes[]): void;
+  queueStored(worker: string, parent: ArrayLike<number> | undefined, local: Uint32Array, sequence: Uint32Array, from: number, to: number): void;
+  queueRemoved(worker: string, sequence: Uint32Array, count: number): void;
   /** A `cleared` event, or the worker left. */
   clear(worker: string): void;
   treeSize(worker: string): number;
@@ -45,12 +45,12 @@ export class TsKvIndex implements KvIndex {
   remove(worker: string, externals: ArrayLike<bigint>, count = externals.length): EventStatus {
     return this.index.remove(worker, keys(externals, count));
   }
-  queueStored(worker: string, parent: bigint | undefined, blocks: readonly KvBlockHashes[], from: number, to: number): void {
-    const b = blocks.slice(from, to);
-    this.store(worker, parent, b.map((x) => x.local), b.map((x) => x.seq));
+  queueStored(worker: string, parent: ArrayLike<number> | undefined, local: Uint32Array, sequence: Uint32Array, from: number, to: number): void {
+    const blocks = Array.from({length: to - from}, (_, i) => ({local: wordsKey(local[2 * (from + i)]!, local[2 * (from + i) + 1]!), seq: wordsKey(sequence[2 * (from + i)]!, sequence[2 * (from + i) + 1]!)}));
+    this.index.store(worker, parent === undefined ? undefined : wordsKey(parent[0]!, parent[1]!), blocks);
   }
-  queueRemoved(worker: string, blocks: readonly KvBlockHashes[]): void {
-    this.remove(worker, blocks.map((b) => b.seq));
+  queueRemoved(worker: string, sequence: Uint32Array, count: number): void {
+    this.index.remove(worker, Array.from({length: count}, (_, i) => wordsKey(sequence[2 * i]!, sequence[2 * i + 1]!)));
   }
   clear(worker: string): void {
     this.index.clear(worker);
@@ -86,6 +86,8 @@ export class NativeKvIndex implements KvIndex {
   private ops = new Uint32Array(3 * 4096);
   private nOps = 0;
   private hashes = new BigUint64Array(1 << 16);
+  /** `hashes` as 32-bit words (low, high): events are queued as the words they come in, no BigInt. */
+  private words = new Uint32Array(this.hashes.buffer);
   private nHashes = 0;
 
   /** The first `n` of `a` as a BigUint64Array: itself, or copied into scratch (`into` picks which). */
@@ -121,7 +123,10 @@ export class NativeKvIndex implements KvIndex {
   /** Room for one more queued event of `need` hashes (applying what waits when full). */
   private room(need: number): void {
     if (this.nOps * 3 === this.ops.length || this.nHashes + need > this.hashes.length) this.flush();
-    if (need > this.hashes.length) this.hashes = new BigUint64Array(2 * need);
+    if (need > this.hashes.length) {
+      this.hashes = new BigUint64Array(2 * need);
+      this.words = new Uint32Array(this.hashes.buffer);
+    }
     this.sizesFresh = false;
   }
 
@@ -132,27 +137,30 @@ export class NativeKvIndex implements KvIndex {
     this.ops[o + 2] = count;
   }
 
-  queueStored(worker: string, parent: bigint | undefined, blocks: readonly KvBlockHashes[], from: number, to: number): void {
+  queueStored(worker: string, parent: ArrayLike<number> | undefined, local: Uint32Array, sequence: Uint32Array, from: number, to: number): void {
     const n = to - from;
     this.room(2 * n + 1);
-    const h = this.hashes;
-    let at = this.nHashes;
-    if (parent !== undefined) h[at++] = parent;
-    for (let i = from; i < to; i++) h[at++] = blocks[i]!.local;
-    for (let i = from; i < to; i++) h[at++] = blocks[i]!.seq;
-    this.nHashes = at;
+    const w = this.words;
+    let at = 2 * this.nHashes;
+    if (parent !== undefined) {
+      w[at++] = parent[0]!;
+      w[at++] = parent[1]!;
+    }
+    for (let i = 2 * from; i < 2 * to; i++) w[at++] = local[i]!;
+    for (let i = 2 * from; i < 2 * to; i++) w[at++] = sequence[i]!;
+    this.nHashes = at / 2;
     this.queued(parent === undefined ? 0 : 1, this.id(worker), n);
   }
 
-  queueRemoved(worker: string, blocks: readonly KvBlockHashes[]): void {
-    const w = this.ids.get(worker);
-    if (w === undefined) return; // nothing stored, nothing to remove
-    this.room(blocks.length);
-    const h = this.hashes;
-    let at = this.nHashes;
-    for (const b of blocks) h[at++] = b.seq;
-    this.nHashes = at;
-    this.queued(2, w, blocks.length);
+  queueRemoved(worker: string, sequence: Uint32Array, count: number): void {
+    const id = this.ids.get(worker);
+    if (id === undefined) return; // nothing stored, nothing to remove
+    this.room(count);
+    const w = this.words;
+    let at = 2 * this.nHashes;
+    for (let i = 0; i < 2 * count; i++) w[at++] = sequence[i]!;
+    this.nHashes = at / 2;
+    this.queued(2, id, count);
   }
 
   /** Applies the queued events. */

@@ -70,7 +70,7 @@ export class KvRouter implements RequestRouter {
     const overlap = h.local.length ? this.index.findMatches(h.local) : undefined;
     const o = req.overrides ?? {};
     // Without KV reuse every block is new decode load: stand-in keys no other request shares.
-    const activeKeys = o.assumeKvReuse === false ? seqs.map(() => this.privateKey--) : seqs;
+    const activeKeys = o.assumeKvReuse === false ? Array.from(seqs, () => this.privateKey--) : seqs;
     const track = o.trackPrefillTokens ?? true;
     const shared = this.active.sharedBlocks(activeKeys);
     const scores = scoreWorkersKv(
@@ -121,8 +121,8 @@ export class KvRouter implements RequestRouter {
     // Stored and removed events wait in the index and go in batches (it applies them, in order,
     // before it is read): no array, BigInt or native call per event.
     return {
-      stored: (parent, blocks, from, to) => this.index.queueStored(worker, parent?.seq, blocks, from, to),
-      removed: (blocks) => this.index.queueRemoved(worker, blocks),
+      stored: (parent, local, sequence, from, to) => this.index.queueStored(worker, parent, local, sequence, from, to),
+      removed: (sequence, count) => this.index.queueRemoved(worker, sequence, count),
       cleared: () => this.index.clear(worker),
     };
   }
@@ -143,7 +143,7 @@ export class KvRouter implements RequestRouter {
     return this.predicted.size(worker);
   }
 
-  private predict(worker: string, locals: ArrayLike<bigint>, sequence: ArrayLike<bigint>, seqs: readonly HashKey[], now: number): void {
+  private predict(worker: string, locals: ArrayLike<bigint>, sequence: ArrayLike<bigint>, seqs: ArrayLike<HashKey>, now: number): void {
     if (!locals.length) return;
     this.index.store(worker, undefined, locals, sequence);
     this.predicted.add(worker, seqs, sequence, now + this.opts.ttlMs);

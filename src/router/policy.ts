@@ -28,7 +28,7 @@ export interface RouteRequest {
    * The tokens' block hashes when the caller has them already (trace replay); then only
    * tokens.length is read. `keys`: the sequence hashes' `hashKey`s, if the caller has those too.
    */
-  blockHashes?: {local: ArrayLike<bigint>; sequence: ArrayLike<bigint>; keys?: readonly number[]};
+  blockHashes?: {local: ArrayLike<bigint>; sequence: ArrayLike<bigint>; keys?: ArrayLike<number>};
   overrides?: RouteOverrides;
 }
 

@@ -33,7 +33,7 @@ export type Removals = {worker: string; seqs: bigint[]}[];
 export class Predictions {
   private readonly workers = new Map<string, WorkerPredictions>();
   /** Every prediction made, oldest first from `head`: per routed request, its worker, keys and expiry. */
-  private queue: {w: WorkerPredictions; keys: readonly HashKey[]; expiry: number}[] = [];
+  private queue: {w: WorkerPredictions; keys: ArrayLike<HashKey>; expiry: number}[] = [];
   private head = 0;
   private nextOrder = 0;
   /** Predictions held, over all workers. */
@@ -49,7 +49,7 @@ export class Predictions {
   }
 
   /** `keys[i]` (engine id `seqs[i]`, at depth i) is held by `worker` until `expiry`. */
-  add(worker: string, keys: readonly HashKey[], seqs: ArrayLike<bigint>, expiry: number): void {
+  add(worker: string, keys: ArrayLike<HashKey>, seqs: ArrayLike<bigint>, expiry: number): void {
     let w = this.workers.get(worker);
     if (!w) this.workers.set(worker, (w = {name: worker, order: this.nextOrder++, table: new KeyTable()}));
     for (let i = 0; i < keys.length; i++) {
@@ -73,7 +73,8 @@ export class Predictions {
     while (this.head < this.queue.length && this.queue[this.head]!.expiry <= now) {
       const {w, keys, expiry} = this.queue[this.head]!;
       if (this.workers.get(w.name) === w) {
-        for (const key of keys) {
+        for (let i = 0; i < keys.length; i++) {
+          const key = keys[i]!;
           const p = w.table.get(key);
           // Skipped: refreshed since (a later entry stands for it) or taken already.
           if (!p || p.expiry !== expiry) continue;

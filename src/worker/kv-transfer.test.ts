@@ -1,5 +1,5 @@
 import {beforeAll, describe, expect, it} from 'vitest';
-import {type Block, KvBlockManager, blocksOf} from '../engines/mocker/kv-blocks.js';
+import {KvBlockManager, type SequenceBlocks, blocksOf} from '../engines/mocker/kv-blocks.js';
 import type {BlockHasher} from '../kv/block-hasher.js';
 import {DynamoBlockHasher} from '../kv/dynamo-hash.js';
 import {native} from '../native/index.js';
@@ -29,7 +29,7 @@ function workers(leaseMs = 60_000, decodeBlocks = 64, backend: TransferBackend =
   /** The prefill worker "computed" the prompt: its blocks are cached (and then released by the engine). */
   const prefill = (tokens: number[]) => {
     const bs = blocksOf(hasher, tokens);
-    const seq = {blocks: [] as Block[], partial: 0};
+    const seq: SequenceBlocks = {held: [], partial: 0};
     p.blocks.allocate(seq, bs, tokens.length);
     p.blocks.free(seq);
     return bs;
@@ -56,7 +56,7 @@ describe.skipIf(!native)('KV hand-off between a prefill and a decode worker', ()
       const out = await w.puller.pull(params, prompt);
       expect(out).toMatchObject({ok: true, pulledBlocks: 5, bytes: 5 * 4096});
       if (!out.ok) return;
-      for (const b of prompt) expect(w.d.memory.agent.verify(w.d.memory.range(w.d.blocks.slotOf(b)!), b.seq)).toBe(-1);
+      for (let i = 0; i < prompt.keys.length; i++) expect(w.d.memory.agent.verify(w.d.memory.range(w.d.blocks.slotOf(prompt, i)!), prompt.sequence[i]!)).toBe(-1);
       w.d.blocks.free(out.hold);
       await expectSoon(() => w.leases.held === 0);
       expect(w.p.blocks.activeBlocks).toBe(0);
@@ -89,7 +89,7 @@ describe.skipIf(!native)('KV hand-off between a prefill and a decode worker', ()
       w.p.memory.agent.fill({...w.p.memory.range(params.slots[1]!), length: 8}, 99n);
       const out = await w.puller.pull(params, prompt);
       expect(out).toMatchObject({ok: false, reason: 'corrupted', error: expect.stringMatching(/block 1 .* corrupted/)});
-      expect(prompt.map((b) => w.d.blocks.slotOf(b))).toEqual([undefined, undefined, undefined]);
+      expect([0, 1, 2].map((i) => w.d.blocks.slotOf(prompt, i))).toEqual([undefined, undefined, undefined]);
       expect(w.d.blocks.freeBlocks).toBe(64);
       expect(counter(w.d.metrics, 'corrupted')).toBe(1);
     } finally {

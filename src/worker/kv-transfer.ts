@@ -16,7 +16,8 @@
  *   and the request is prefilled locally instead.
  */
 import type {TRANSFER_BACKENDS} from '../config/schema.js';
-import type {Block, KvBlockManager, SequenceBlocks} from '../engines/mocker/kv-blocks.js';
+import type {KvBlockManager, SequenceBlocks} from '../engines/mocker/kv-blocks.js';
+import type {BlockList} from '../kv/block-list.js';
 import {Registry} from '../metrics/prometheus.js';
 import {type ByteRange, TransferAgent} from '../native/transfer.js';
 import {UserError} from '../shared/errors.js';
@@ -126,13 +127,13 @@ export class PrefillLeases {
    * Holds the prompt's leading blocks that are still cached (the request just finished: nothing
    * was evicted in between unless the cache was full) and fills them; undefined when none is.
    */
-  hold(leaseId: string, prompt: readonly Block[]): KvTransferParams | undefined {
+  hold(leaseId: string, prompt: BlockList): KvTransferParams | undefined {
     const n = this.blocks.cachedPrefix(prompt);
     if (n === 0) return undefined;
-    const seq: SequenceBlocks = {blocks: [], partial: 0};
-    if (this.blocks.allocate(seq, prompt.slice(0, n), n * this.blocks.blockSize) < 0) return undefined;
-    const slots = seq.blocks.map((b) => this.blocks.slotOf(b)!);
-    for (let i = 0; i < slots.length; i++) this.memory.agent.fill(this.memory.range(slots[i]!), seq.blocks[i]!.seq);
+    const seq: SequenceBlocks = {held: [], partial: 0};
+    if (this.blocks.allocate(seq, prompt, n * this.blocks.blockSize, n) < 0) return undefined;
+    const slots = seq.held.slice();
+    for (let i = 0; i < slots.length; i++) this.memory.agent.fill(this.memory.range(slots[i]!), prompt.sequence[i]!);
     this.release(leaseId); // a retried request id replaces its old lease
     const timer = setTimeout(() => {
       if (this.release(leaseId)) this.metrics.leasesExpired.inc({});
@@ -185,7 +186,7 @@ export class DecodePuller {
     private readonly metrics: TransferMetrics,
   ) {}
 
-  async pull(params: KvTransferParams, prompt: readonly Block[]): Promise<PullOutcome> {
+  async pull(params: KvTransferParams, prompt: BlockList): Promise<PullOutcome> {
     const agent = this.memory.agent;
     if (params.blockBytes !== this.memory.blockBytes) {
       this.release(params);
@@ -195,11 +196,11 @@ export class DecodePuller {
       agent.loadPeer(params.agent);
       this.loaded.set(params.peer, params.agent);
     }
-    const wanted = prompt.slice(0, params.slots.length);
-    // Blocks this worker does not cache yet: those are read; the others it has already.
-    const fresh = wanted.map((b, i) => ({b, i})).filter(({b}) => this.blocks.slotOf(b) === undefined);
-    const hold: SequenceBlocks = {blocks: [], partial: 0};
-    if (this.blocks.allocate(hold, wanted, wanted.length * this.blocks.blockSize) < 0) {
+    const wanted = Math.min(params.slots.length, prompt.keys.length);
+    // Blocks this worker does not cache yet (their indices): those are read; the others it has already.
+    const fresh = Array.from({length: wanted}, (_, i) => i).filter((i) => this.blocks.slotOf(prompt, i) === undefined);
+    const hold: SequenceBlocks = {held: [], partial: 0};
+    if (this.blocks.allocate(hold, prompt, wanted * this.blocks.blockSize, wanted) < 0) {
       this.release(params);
       return this.failed('no_room', 'no room for the prompt blocks: prefilling locally');
     }
@@ -207,25 +208,25 @@ export class DecodePuller {
       this.release(params);
       return {ok: true, pulledBlocks: 0, bytes: 0, ms: 0, hold};
     }
-    const local = fresh.map(({b}) => this.memory.range(this.blocks.slotOf(b)!));
-    const remote = fresh.map(({i}) => this.memory.range(params.slots[i]!));
+    const local = fresh.map((i) => this.memory.range(hold.held[i]!));
+    const remote = fresh.map((i) => this.memory.range(params.slots[i]!));
     this.metrics.pending.inc({});
     // GPU blocks move with cuda on one host and through tcp across hosts: the agent picks.
     const backend = this.backend === 'cuda' ? 'auto' : this.backend;
     const r = await agent.read(params.peer, local, remote, {notify: RELEASE + params.leaseId, backend}).finally(() => this.metrics.pending.dec({}));
     const drop = () => {
       this.blocks.free(hold);
-      this.blocks.discard(fresh.map(({b}) => b));
+      this.blocks.discard(prompt, fresh);
     };
     if (!r.ok) {
       drop();
       this.release(params);
       return this.failed('failed', `KV transfer from ${params.peer} failed (${r.status}): ${r.error}`);
     }
-    const bad = fresh.find(({b}, k) => agent.verify(local[k]!, b.seq) !== -1);
-    if (bad) {
+    const bad = fresh.find((i, k) => agent.verify(local[k]!, prompt.sequence[i]!) !== -1);
+    if (bad !== undefined) {
       drop();
-      return this.failed('corrupted', `KV block ${bad.i} from ${params.peer} arrived corrupted (its bytes do not match its hash): prefilling locally`);
+      return this.failed('corrupted', `KV block ${bad} from ${params.peer} arrived corrupted (its bytes do not match its hash): prefilling locally`);
     }
     this.metrics.transfers.inc({result: 'ok'});
     this.metrics.tokens.inc({}, fresh.length * this.blocks.blockSize);

@@ -2,19 +2,20 @@ import {beforeAll, describe, expect, it} from 'vitest';
 import type {BlockHasher} from '../../kv/block-hasher.js';
 import {DynamoBlockHasher} from '../../kv/dynamo-hash.js';
 import type {KvEventData} from '../../kv/events.js';
-import {type Block, KvBlockManager, type SequenceBlocks, blocksOf} from './kv-blocks.js';
+import {type BlockList, pickBlocks, sliceBlocks} from '../../kv/block-list.js';
+import {KvBlockManager, type SequenceBlocks, blocksOf} from './kv-blocks.js';
 
-const seq = (): SequenceBlocks => ({blocks: [], partial: 0});
+const seq = (): SequenceBlocks => ({held: [], partial: 0});
 const tokens = (n: number, offset = 0) => Array.from({length: n}, (_, i) => i + offset);
 let hasher: BlockHasher;
 beforeAll(async () => {
   hasher = await DynamoBlockHasher.create(4);
 });
 const blocks = (t: number[]) => blocksOf(hasher, t);
-const stored = (bs: Block[], parent?: Block): KvEventData => ({
+const stored = (bs: BlockList, parent?: bigint): KvEventData => ({
   type: 'stored',
-  ...(parent ? {parentHash: parent.seq} : {}),
-  blocks: bs.map((b) => ({blockHash: b.seq, tokensHash: b.local})),
+  ...(parent === undefined ? {} : {parentHash: parent}),
+  blocks: Array.from(bs.keys, (_, i) => ({blockHash: bs.sequence[i]!, tokensHash: bs.local[i]!})),
 });
 
 describe('KvBlockManager', () => {
@@ -45,10 +46,10 @@ describe('KvBlockManager', () => {
     const ha = blocks(tokens(12)); // 3 blocks
     m.allocate(a, ha, 12);
     m.free(a);
-    expect(m.evictionOrder()).toEqual([ha[2]!.seq, ha[1]!.seq, ha[0]!.seq]);
+    expect(m.evictionOrder()).toEqual([ha.sequence[2], ha.sequence[1], ha.sequence[0]]);
     const hb = blocks(tokens(16, 1000)); // 4 new blocks: 3 free, so 1 eviction
     m.allocate(seq(), hb, 16);
-    expect(events.at(-2)).toEqual({type: 'removed', blockHashes: [ha[2]!.seq]});
+    expect(events.at(-2)).toEqual({type: 'removed', blockHashes: [ha.sequence[2]]});
     expect(m.cachedPrefix(ha)).toBe(2); // the shared prefix survived
   });
 
@@ -62,7 +63,7 @@ describe('KvBlockManager', () => {
     const m = new KvBlockManager(4, 4);
     const a = seq();
     const h = blocks(tokens(16));
-    m.allocate(a, h.slice(0, 2), 8);
+    m.allocate(a, sliceBlocks(h, 0, 2), 8);
     m.free(a);
     expect(m.allocate(seq(), h, 16)).toBe(2);
     expect(m.activeBlocks).toBe(4);
@@ -72,11 +73,11 @@ describe('KvBlockManager', () => {
     const events: KvEventData[] = [];
     const m = new KvBlockManager(10, 4, (e) => events.push(e));
     const h = blocks(tokens(12));
-    m.allocate(seq(), [h[0]!], 4);
-    m.allocate(seq(), [h[2]!], 4); // cached without its parent
+    m.allocate(seq(), pickBlocks(h, [0]), 4);
+    m.allocate(seq(), pickBlocks(h, [2]), 4); // cached without its parent
     expect(m.allocate(seq(), h, 12)).toBe(1);
     expect(m.activeBlocks).toBe(3);
-    expect(events.at(-1)).toEqual(stored([h[1]!], h[0]));
+    expect(events.at(-1)).toEqual(stored(pickBlocks(h, [1]), h.sequence[0]));
   });
 
   it('publishes stored blocks with Dynamo hashes and their parent, and promotes filled private blocks', () => {
@@ -87,9 +88,10 @@ describe('KvBlockManager', () => {
     m.allocate(a, h, 5);
     expect(events[0]).toEqual(stored(h));
     const full = blocksOf(hasherOf2, [...tokens(5), 99]);
-    m.promote(a, full[2]!);
-    expect(events[1]).toEqual(stored([full[2]!], h[1]));
-    expect(a.blocks).toEqual(full);
+    m.promote(a, {local: full.local[2]!, sequence: full.sequence[2]!});
+    expect(events[1]).toEqual(stored(pickBlocks(full, [2]), h.sequence[1]));
+    expect(a.held.map((s) => m.sequenceHash(s))).toEqual(Array.from(full.sequence));
+    expect(m.lastSequenceHash(a)).toBe(full.sequence[2]);
   });
 
   it('snapshots every reachable cached block, parents first', () => {
@@ -119,14 +121,14 @@ describe('KvBlockManager slots (where a block lives in the worker\'s KV memory)'
     const a = seq();
     const first = blocks(tokens(12));
     m.allocate(a, first, 12);
-    const slots = first.map((b) => m.slotOf(b));
+    const slots = [0, 1, 2].map((i) => m.slotOf(first, i));
     expect(new Set(slots)).toEqual(new Set([0, 1, 2]));
     m.free(a);
     // Three new blocks: the free slot 3, then the slots of the two blocks evicted (the tail first).
     const next = blocks(tokens(12, 100));
     m.allocate(seq(), next, 12);
-    expect(first.map((b) => m.slotOf(b))).toEqual([0, undefined, undefined]);
-    expect(new Set(next.map((b) => m.slotOf(b)))).toEqual(new Set([1, 2, 3]));
+    expect([0, 1, 2].map((i) => m.slotOf(first, i))).toEqual([0, undefined, undefined]);
+    expect(new Set([0, 1, 2].map((i) => m.slotOf(next, i)))).toEqual(new Set([1, 2, 3]));
   });
 
   it('discards unused blocks whose bytes went wrong, as evictions, and leaves used ones', () => {
@@ -136,13 +138,13 @@ describe('KvBlockManager slots (where a block lives in the worker\'s KV memory)'
     const b = seq();
     const bs = blocks(tokens(8));
     m.allocate(a, bs, 8);
-    m.allocate(b, bs.slice(0, 1), 4);
+    m.allocate(b, bs, 4, 1);
     m.free(a);
     events.length = 0;
-    m.discard(bs);
-    expect(m.slotOf(bs[0]!)).toBeDefined(); // b still uses it
-    expect(m.slotOf(bs[1]!)).toBeUndefined();
-    expect(events).toEqual([{type: 'removed', blockHashes: [bs[1]!.seq]}]);
+    m.discard(bs, [0, 1]);
+    expect(m.slotOf(bs, 0)).toBeDefined(); // b still uses it
+    expect(m.slotOf(bs, 1)).toBeUndefined();
+    expect(events).toEqual([{type: 'removed', blockHashes: [bs.sequence[1]]}]);
     m.free(b);
     expect(m.freeBlocks + m.inactiveBlocks).toBe(8);
   });

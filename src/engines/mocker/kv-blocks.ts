@@ -11,70 +11,46 @@
  * Invariant: free + active + inactive + private = total.
  * Each cached block sits in a slot (0 … total − 1) for as long as it is cached: where its bytes
  * live when the worker backs its blocks with memory (the KV transfer of disaggregated serving).
- * The manager keeps its state per slot in arrays (ref counts, eviction links, the block and its
- * parent) rather than an object per cached block: a replay caches millions of blocks, and objects
- * by the million cost the garbage collector more than the simulation.
+ * The manager keeps its state per slot in typed arrays (ref counts, eviction links, the block's
+ * hashes and its parent's key) rather than an object per cached block, and takes blocks as
+ * BlockLists (block-list.ts): a replay caches millions of blocks, and objects by the million cost
+ * the garbage collector more than the simulation.
  */
-import {type BlockHasher, hashKey} from '../../kv/block-hasher.js';
+import type {BlockHasher} from '../../kv/block-hasher.js';
+import {type BlockList, blockList, emptyBlocks, wordsHash, wordsKey} from '../../kv/block-list.js';
 import {type KvEventData, type KvEventSink, eventObjects} from '../../kv/events.js';
-import {SlotTable} from './slot-table.js';
-
-/** One full block: Dynamo's content hash, its sequence hash, and the latter as a Map key. */
-export interface Block {
-  key: number;
-  local: bigint;
-  seq: bigint;
-}
+import {SlotTable} from '../../shared/slot-table.js';
 
 /** The blocks of every full block of `tokens`. */
-export function blocksOf(hasher: BlockHasher, tokens: ArrayLike<number>): Block[] {
+export function blocksOf(hasher: BlockHasher, tokens: ArrayLike<number>): BlockList {
   const h = hasher.hashAll(tokens);
-  const out = new Array<Block>(h.local.length);
-  for (let i = 0; i < out.length; i++) out[i] = {key: hashKey(h.sequence[i]!), local: h.local[i]!, seq: h.sequence[i]!};
-  return out;
+  return blockList(h.local, h.sequence);
 }
 
-/** The block of `tokens` (from `start`, one block long) that follows `parent`. */
-export function chainBlock(hasher: BlockHasher, parent: Block | undefined, tokens: ArrayLike<number>, start = 0): Block {
+/** One block's hashes (a block a sequence just filled). */
+export interface BlockHashes {
+  local: bigint;
+  sequence: bigint;
+}
+
+/** The block of `tokens` (from `start`, one block long) that follows the block with sequence hash `parent`. */
+export function chainBlock(hasher: BlockHasher, parent: bigint | undefined, tokens: ArrayLike<number>, start = 0): BlockHashes {
   const local = hasher.local(tokens, start);
-  const seq = hasher.sequence(parent?.seq, local);
-  return {key: hashKey(seq), local, seq};
+  return {local, sequence: hasher.sequence(parent, local)};
 }
 
-/** Blocks one sequence holds. */
+/**
+ * Blocks one sequence holds: the slots of its full blocks, in order, as allocate() and promote()
+ * took them (a held block stays in its slot: only blocks nobody uses are evicted or dropped).
+ */
 export interface SequenceBlocks {
-  blocks: Block[];
+  held: number[];
   /** 1 when the sequence holds a private, partly filled block. */
   partial: number;
-  /**
-   * The slots of `blocks`, in order, as allocate() and promote() took them: free() needs no
-   * lookups (a held block stays in its slot: only blocks nobody uses are evicted or dropped).
-   */
-  held?: number[];
 }
 
 /** No slot (the end of the eviction list). */
 const NONE = -1;
-
-const CHUNK_BITS = 15;
-
-/**
- * A reference per slot, in chunks of 32 Ki: one JS array of millions of entries (unbounded caches
- * have 4 M slots) takes the engine's slow paths, and growing it costs more than the simulation.
- */
-class SlotRefs<T> {
-  private readonly chunks: (T | undefined)[][] = [];
-
-  get(s: number): T | undefined {
-    return this.chunks[s >>> CHUNK_BITS]?.[s & ((1 << CHUNK_BITS) - 1)];
-  }
-
-  set(s: number, v: T | undefined): void {
-    let c = this.chunks[s >>> CHUNK_BITS];
-    if (!c) this.chunks[s >>> CHUNK_BITS] = c = new Array<T | undefined>(1 << CHUNK_BITS).fill(undefined);
-    c[s & ((1 << CHUNK_BITS) - 1)] = v;
-  }
-}
 
 export class KvBlockManager {
   /** Block key → the slot its cached block sits in. */
@@ -84,9 +60,10 @@ export class KvBlockManager {
   /** Links in the eviction list while inactive (refs = 0). */
   private prev = new Int32Array(0);
   private next = new Int32Array(0);
+  /** The block's hashes as words: local low, local high, sequence low, sequence high. */
+  private words = new Uint32Array(0);
   /** Its parent's key, -1 for none (snapshot() finds the parent by it: it is published only while cached). */
   private parentKey = new Float64Array(0);
-  private readonly block = new SlotRefs<Block>();
   /** Inactive blocks (no users) as a list through prev/next, oldest release first = eviction order. */
   private oldest = NONE;
   private newest = NONE;
@@ -95,6 +72,12 @@ export class KvBlockManager {
   private activeFull = 0;
   /** allocate()'s per-block lookups (a slot or NONE), reused; entries past the prompt are stale. */
   private readonly scratch: number[] = [];
+  /** Sequence-hash words of the blocks one makeRoom() evicts (the removed event), reused. */
+  private evicted = new Uint32Array(512);
+  /** A promoted block, as events take it. */
+  private readonly promoted = emptyBlocks(1);
+  /** The sequence-hash words of the parent of the blocks a stored event names. */
+  private readonly parent = new Uint32Array(2);
   /** Hears every change to the cached set; without one, no event is even built. */
   private readonly sink: KvEventSink | undefined;
   /** Bumped whenever space is released, so a caller can tell a retry is pointless. */
@@ -117,25 +100,29 @@ export class KvBlockManager {
     this.slots = new SlotTable(Math.min(totalBlocks, 1 << 17));
   }
 
-  /** A free slot, now holding `b` (under `parent`) with one user. */
-  private take(b: Block, parent: Block | undefined): number {
+  /** A free slot, now holding the block with these words (under the block keyed `parentKey`, -1 for none) with one user. */
+  private take(localLo: number, localHi: number, seqLo: number, seqHi: number, key: number, parentKey: number): number {
     let s = this.releasedSlots.pop();
     if (s === undefined) {
       s = this.neverUsed++;
       if (s >= this.refs.length) this.growSlots(s + 1);
     }
     this.refs[s] = 1;
-    this.block.set(s, b);
-    this.parentKey[s] = parent ? parent.key : -1;
-    this.slots.set(b.key, s);
+    const w = this.words;
+    w[4 * s] = localLo;
+    w[4 * s + 1] = localHi;
+    w[4 * s + 2] = seqLo;
+    w[4 * s + 3] = seqHi;
+    this.parentKey[s] = parentKey;
+    this.slots.set(key, s);
     this.activeFull++;
     return s;
   }
 
   private growSlots(min: number): void {
     const n = Math.max(min, Math.min(this.totalBlocks, Math.max(2 * this.refs.length, 1024)));
-    const grown = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
-      const out = make(n);
+    const grown = <T extends Int32Array | Uint32Array | Float64Array>(a: T, make: (n: number) => T, per = 1): T => {
+      const out = make(n * per);
       out.set(a);
       return out;
     };
@@ -143,34 +130,55 @@ export class KvBlockManager {
     this.refs = grown(this.refs, int32);
     this.prev = grown(this.prev, int32);
     this.next = grown(this.next, int32);
+    this.words = grown(this.words, (k) => new Uint32Array(k), 4);
     this.parentKey = grown(this.parentKey, (k) => new Float64Array(k));
   }
 
-  /** The slot of a cached block; undefined when it is not cached. */
-  slotOf(block: Block): number | undefined {
-    const s = this.slots.get(block.key);
+  /** The key of the block in slot `s`. */
+  private keyAt(s: number): number {
+    return wordsKey(this.words[4 * s + 2]!, this.words[4 * s + 3]!);
+  }
+
+  /** The sequence hash of the block in slot `s`. */
+  sequenceHash(s: number): bigint {
+    return wordsHash(this.words[4 * s + 2]!, this.words[4 * s + 3]!);
+  }
+
+  /** The slot of block `i` of `blocks` when it is cached; undefined when it is not. */
+  slotOf(blocks: BlockList, i: number): number | undefined {
+    const s = this.slots.get(blocks.keys[i]!);
     return s === NONE ? undefined : s;
   }
 
   /**
    * Forgets cached blocks nobody uses (their bytes turned out wrong: a failed KV transfer), as
-   * evictions. Blocks in use are left alone.
+   * evictions: blocks `indices` of `blocks`. Blocks in use are left alone.
    */
-  discard(blocks: readonly Block[]): void {
-    const gone: Block[] = [];
-    for (const b of blocks) {
-      const s = this.slots.get(b.key);
+  discard(blocks: BlockList, indices: readonly number[]): void {
+    let gone = 0;
+    for (const i of indices) {
+      const s = this.slots.get(blocks.keys[i]!);
       if (s === NONE || this.refs[s]! > 0) continue;
       this.unlinkInactive(s);
+      this.noteEvicted(gone++, s);
       this.drop(s);
-      gone.push(b);
     }
-    if (gone.length) this.sink?.removed(gone);
+    if (gone) this.sink?.removed(this.evicted, gone);
+  }
+
+  /** Records slot `s`'s sequence hash as the `n`-th block of a removed event. */
+  private noteEvicted(n: number, s: number): void {
+    if (2 * n + 2 > this.evicted.length) {
+      const grown = new Uint32Array(2 * this.evicted.length);
+      grown.set(this.evicted);
+      this.evicted = grown;
+    }
+    this.evicted[2 * n] = this.words[4 * s + 2]!;
+    this.evicted[2 * n + 1] = this.words[4 * s + 3]!;
   }
 
   private drop(s: number): void {
-    this.slots.delete(this.block.get(s)!.key);
-    this.block.set(s, undefined);
+    this.slots.delete(this.keyAt(s));
     this.releasedSlots.push(s);
   }
 
@@ -216,9 +224,9 @@ export class KvBlockManager {
   }
 
   /** How many leading blocks are cached (active or not). */
-  cachedPrefix(blocks: readonly Block[]): number {
+  cachedPrefix(blocks: BlockList): number {
     let n = 0;
-    while (n < blocks.length && this.slots.has(blocks[n]!.key)) n++;
+    while (n < blocks.keys.length && this.slots.has(blocks.keys[n]!)) n++;
     return n;
   }
 
@@ -226,24 +234,25 @@ export class KvBlockManager {
   private makeRoom(n: number): boolean {
     if (this.freeBlocks >= n) return true;
     if (this.freeBlocks + this.inactiveCount < n) return false;
-    const evicted: Block[] = [];
+    let evicted = 0;
     while (this.freeBlocks < n && this.oldest !== NONE) {
       const s = this.oldest;
       this.unlinkInactive(s);
-      if (this.sink) evicted.push(this.block.get(s)!);
+      if (this.sink) this.noteEvicted(evicted++, s);
       this.drop(s);
     }
-    if (evicted.length) this.sink?.removed(evicted);
+    if (evicted) this.sink?.removed(this.evicted, evicted);
     return true;
   }
 
   /**
-   * Takes the blocks for a prompt: cached blocks are shared, the rest newly allocated. Returns the
-   * number of leading blocks that were already cached, or -1 if the blocks do not fit (nothing is
-   * taken then).
+   * Takes the first `count` blocks of `blocks` (all by default) for a prompt of `totalTokens`:
+   * cached blocks are shared, the rest newly allocated. Returns the number of leading blocks that
+   * were already cached, or -1 if the blocks do not fit (nothing is taken then).
    */
-  allocate(seq: SequenceBlocks, blocks: readonly Block[], totalTokens: number): number {
+  allocate(seq: SequenceBlocks, blocks: BlockList, totalTokens: number, count = blocks.keys.length): number {
     const partial = totalTokens % this.blockSize ? 1 : 0;
+    const keys = blocks.keys;
     // One lookup per block: which are cached (the prefix, and any later ones left behind by other
     // sequences; they cost no space) and which of those are inactive (reviving one takes it out of
     // what eviction can free). Nothing is touched until the whole request fits, so a request that
@@ -252,37 +261,50 @@ export class KvBlockManager {
     let hit = -1;
     let fresh = 0;
     let revivable = 0;
-    for (let i = 0; i < blocks.length; i++) {
-      const s = this.slots.get(blocks[i]!.key);
+    for (let i = 0; i < count; i++) {
+      const s = this.slots.get(keys[i]!);
       found[i] = s;
       if (s === NONE) {
         fresh++;
         if (hit < 0) hit = i;
       } else if (this.refs[s] === 0) revivable++;
     }
-    if (hit < 0) hit = blocks.length;
+    if (hit < 0) hit = count;
     if (fresh + partial > this.freeBlocks + this.inactiveCount - revivable) return -1;
-    for (let i = 0; i < blocks.length; i++) if (found[i] !== NONE) this.use(found[i]!);
+    for (let i = 0; i < count; i++) if (found[i] !== NONE) this.use(found[i]!);
     this.makeRoom(fresh + partial);
     // New blocks are published in runs, each under its parent: blocks[runFrom … i).
-    const held = new Array<number>(blocks.length);
+    const held = new Array<number>(count);
+    const lw = blocks.localWords;
+    const sw = blocks.sequenceWords;
     let runFrom = -1;
-    for (let i = 0; i < blocks.length; i++) {
+    for (let i = 0; i < count; i++) {
       if (found[i] !== NONE) {
         held[i] = found[i]!; // taken above
-        if (runFrom >= 0) this.sink?.stored(runFrom ? blocks[runFrom - 1] : undefined, blocks, runFrom, i);
+        if (runFrom >= 0) this.publish(blocks, runFrom, i);
         runFrom = -1;
         continue;
       }
-      held[i] = this.take(blocks[i]!, i ? blocks[i - 1] : undefined);
+      held[i] = this.take(lw[2 * i]!, lw[2 * i + 1]!, sw[2 * i]!, sw[2 * i + 1]!, keys[i]!, i ? keys[i - 1]! : -1);
       if (runFrom < 0) runFrom = i;
     }
-    if (runFrom >= 0) this.sink?.stored(runFrom ? blocks[runFrom - 1] : undefined, blocks, runFrom, blocks.length);
-    seq.blocks = blocks.slice();
+    if (runFrom >= 0) this.publish(blocks, runFrom, count);
     seq.held = held;
     seq.partial = partial;
     this.privateBlocks += partial;
     return hit;
+  }
+
+  /** A stored event of blocks[from … to), under the block before `from`. */
+  private publish(blocks: BlockList, from: number, to: number): void {
+    if (!this.sink) return;
+    let parent: Uint32Array | undefined;
+    if (from) {
+      parent = this.parent;
+      parent[0] = blocks.sequenceWords[2 * from - 2]!;
+      parent[1] = blocks.sequenceWords[2 * from - 1]!;
+    }
+    this.sink.stored(parent, blocks.localWords, blocks.sequenceWords, from, to);
   }
 
   /** Room for one more token: a new private block when the last one is full. False if none can be had. */
@@ -294,39 +316,54 @@ export class KvBlockManager {
     return true;
   }
 
-  /** The private block just filled up: it becomes a shared, cached block. */
-  promote(seq: SequenceBlocks, block: Block): void {
+  /** The sequence hash of the last full block a sequence holds; undefined when it holds none. */
+  lastSequenceHash(seq: SequenceBlocks): bigint | undefined {
+    return seq.held.length ? this.sequenceHash(seq.held.at(-1)!) : undefined;
+  }
+
+  /** The private block just filled up (its hashes `block`): it becomes a shared, cached block. */
+  promote(seq: SequenceBlocks, block: BlockHashes): void {
     if (!seq.partial) return;
     seq.partial = 0;
     this.privateBlocks--;
-    let s = this.slots.get(block.key);
+    const one = this.promoted;
+    one.local[0] = block.local;
+    one.sequence[0] = block.sequence;
+    const local = one.localWords;
+    const sequence = one.sequenceWords;
+    const parent = this.parent;
+    const key = wordsKey(sequence[0]!, sequence[1]!);
+    let s = this.slots.get(key);
     if (s !== NONE) {
       // Same content already cached (another sequence got there first): share it.
       this.use(s);
     } else {
-      const parent = seq.blocks.at(-1);
-      s = this.take(block, parent);
-      this.sink?.stored(parent, [block], 0, 1);
+      const last = seq.held.length ? seq.held.at(-1)! : NONE;
+      s = this.take(local[0]!, local[1]!, sequence[0]!, sequence[1]!, key, last === NONE ? -1 : this.keyAt(last));
+      if (this.sink) {
+        if (last !== NONE) {
+          parent[0] = this.words[4 * last + 2]!;
+          parent[1] = this.words[4 * last + 3]!;
+        }
+        this.sink.stored(last === NONE ? undefined : parent, local, sequence, 0, 1);
+      }
     }
-    seq.blocks.push(block);
-    seq.held?.push(s);
+    seq.held.push(s);
   }
 
   /** Releases a sequence's blocks, tail first (deepest blocks become the first to evict). */
   free(seq: SequenceBlocks): void {
     this.privateBlocks -= seq.partial;
     seq.partial = 0;
-    const held = seq.held?.length === seq.blocks.length ? seq.held : undefined;
-    for (let i = seq.blocks.length - 1; i >= 0; i--) {
-      const s = held ? held[i]! : this.slots.get(seq.blocks[i]!.key);
-      if (s === NONE) continue;
+    const held = seq.held;
+    for (let i = held.length - 1; i >= 0; i--) {
+      const s = held[i]!;
       if (--this.refs[s]! === 0) {
         this.activeFull--;
         this.pushInactive(s);
       }
     }
-    seq.blocks = [];
-    seq.held = undefined;
+    seq.held = [];
     this.releases++;
   }
 
@@ -347,15 +384,18 @@ export class KvBlockManager {
     const out: KvEventData[] = [];
     const done = new Map<number, boolean>();
     const visit = (s: number): boolean => {
-      const b = this.block.get(s)!;
-      let ok = done.get(b.key);
+      const key = this.keyAt(s);
+      let ok = done.get(key);
       if (ok !== undefined) return ok;
       const pk = this.parentKey[s]!;
       const ps = pk < 0 ? NONE : this.slots.get(pk);
-      const parent = ps === NONE ? undefined : this.block.get(ps);
       ok = pk < 0 || (ps !== NONE && visit(ps));
-      done.set(b.key, ok);
-      if (ok) out.push({type: 'stored', ...(parent ? {parentHash: parent.seq} : {}), blocks: [{blockHash: b.seq, tokensHash: b.local}]});
+      done.set(key, ok);
+      if (ok) {
+        const blockHash = this.sequenceHash(s);
+        const tokensHash = wordsHash(this.words[4 * s]!, this.words[4 * s + 1]!);
+        out.push({type: 'stored', ...(ps !== NONE && pk >= 0 ? {parentHash: this.sequenceHash(ps)} : {}), blocks: [{blockHash, tokensHash}]});
+      }
       return ok;
     };
     for (const s of this.slots.values()) visit(s);
@@ -365,7 +405,7 @@ export class KvBlockManager {
   /** Eviction order of inactive blocks (oldest first), for tests and debugging. */
   evictionOrder(): bigint[] {
     const out: bigint[] = [];
-    for (let s = this.oldest; s !== NONE; s = this.next[s]!) out.push(this.block.get(s)!.seq);
+    for (let s = this.oldest; s !== NONE; s = this.next[s]!) out.push(this.sequenceHash(s));
     return out;
   }
 }

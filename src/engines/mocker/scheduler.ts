@@ -8,7 +8,8 @@
  * duration; `complete()` applies it and returns the tokens it produced.
  */
 import type {BlockHasher} from '../../kv/block-hasher.js';
-import {type Block, type KvBlockManager, type SequenceBlocks, blocksOf, chainBlock} from './kv-blocks.js';
+import {type BlockList, copyBlocks, emptyBlocks, setBlock} from '../../kv/block-list.js';
+import {type KvBlockManager, type SequenceBlocks, blocksOf, chainBlock} from './kv-blocks.js';
 import type {PerfModel} from './perf-model.js';
 
 export interface MockRequest {
@@ -25,8 +26,8 @@ export interface MockRequest {
 /** A prompt given as its full blocks plus the tokens after the last of them. */
 export interface BlockPrompt {
   length: number;
-  blocks: Block[];
-  /** Tokens from `blocks.length × blockSize` on (fewer than a block). */
+  blocks: BlockList;
+  /** Tokens from `blocks.keys.length × blockSize` on (fewer than a block). */
   tail: ArrayLike<number>;
 }
 
@@ -48,7 +49,7 @@ interface Sequence {
   /** Tokens sampled so far, the first `output` of these (the sequence is prompt ‖ generated). */
   generated: Uint32Array;
   promptLength: number;
-  promptBlocks: Block[];
+  promptBlocks: BlockList;
   /** Prompt tokens from `tailFrom` on (all of them for a token prompt). */
   promptTail: ArrayLike<number>;
   tailFrom: number;
@@ -113,12 +114,12 @@ export class MockScheduler {
     const blockPrompt = isBlockPrompt(p);
     this.waiting.push({
       req,
-      blocks: {blocks: [], partial: 0},
+      blocks: {held: [], partial: 0},
       generated: new Uint32Array(16),
       promptLength: p.length,
       promptBlocks: blockPrompt ? p.blocks : blocksOf(this.opts.hasher, p),
       promptTail: blockPrompt ? p.tail : p,
-      tailFrom: blockPrompt ? p.blocks.length * this.opts.blocks.blockSize : 0,
+      tailFrom: blockPrompt ? p.blocks.keys.length * this.opts.blocks.blockSize : 0,
       computed: 0,
       target: p.length,
       output: 0,
@@ -154,10 +155,16 @@ export class MockScheduler {
   }
 
   /** Blocks of a preempted sequence's computed tokens: its prompt blocks, then the rest hashed on. */
-  private resumeBlocks(seq: Sequence): Block[] {
+  private resumeBlocks(seq: Sequence): BlockList {
     const bs = this.opts.blocks.blockSize;
-    const out = seq.promptBlocks.slice();
-    for (let at = out.length * bs; at + bs <= seq.target; at += bs) out.push(chainBlock(this.opts.hasher, out.at(-1), tokensOf(seq, at, at + bs)));
+    const prompt = seq.promptBlocks;
+    const n = prompt.keys.length;
+    const out = emptyBlocks(Math.max(n, Math.floor(seq.target / bs)));
+    copyBlocks(out, 0, prompt, 0, n);
+    for (let i = n; i < out.keys.length; i++) {
+      const b = chainBlock(this.opts.hasher, i ? out.sequence[i - 1] : undefined, tokensOf(seq, i * bs, (i + 1) * bs));
+      setBlock(out, i, b.local, b.sequence);
+    }
     return out;
   }
 
@@ -278,7 +285,7 @@ export class MockScheduler {
       if (!seq.running) continue;
       seq.computed++;
       if (seq.computed % bs === 0) {
-        this.opts.blocks.promote(seq.blocks, chainBlock(hasher, seq.blocks.blocks.at(-1), tokensOf(seq, seq.computed - bs, seq.computed)));
+        this.opts.blocks.promote(seq.blocks, chainBlock(hasher, this.opts.blocks.lastSequenceHash(seq.blocks), tokensOf(seq, seq.computed - bs, seq.computed)));
       }
       out.push(this.sample(seq, false));
     }

@@ -1,13 +1,16 @@
 /**
- * Block key (a non-negative integer below 2^53) → slot number: KeyTable's open addressing with
- * linear probing and backward-shift deletion (same hash, same layout), with the values in an
- * Int32Array too. The block manager maps millions of keys per replay; KeyTable's array of values
+ * Block key (an integer of magnitude below 2^53; negative ones are stand-ins that no hash gives) →
+ * a 32-bit integer (a slot, a record): KeyTable's open addressing with linear probing and
+ * backward-shift deletion (same hash, same layout), with the values in an Int32Array too. The block
+ * manager and the router's bookkeeping map millions of keys per replay; KeyTable's array of values
  * costs the collector, and growing it to millions of entries costs more than the lookups.
  */
 const EMPTY = 0;
+const stored = (key: number) => (key >= 0 ? key + 1 : key);
+const keyOf = (k: number) => (k > 0 ? k - 1 : k);
 
 export class SlotTable {
-  /** key + 1 per position; 0 = empty. */
+  /** Per position, the key encoded (stored): key + 1 for keys ≥ 0, the key itself below; 0 = empty. */
   private keys: Float64Array;
   private vals: Int32Array;
   private mask: number;
@@ -28,7 +31,7 @@ export class SlotTable {
   }
 
   private find(key: number): number {
-    const k = key + 1;
+    const k = stored(key);
     for (let i = this.home(key); ; i = (i + 1) & this.mask) {
       const s = this.keys[i]!;
       if (s === k) return i;
@@ -49,7 +52,7 @@ export class SlotTable {
   /** Inserts or replaces. */
   set(key: number, slot: number): void {
     if ((this.size + 1) * 2 > this.keys.length) this.grow();
-    const k = key + 1;
+    const k = stored(key);
     let i = this.home(key);
     while (this.keys[i] !== EMPTY && this.keys[i] !== k) i = (i + 1) & this.mask;
     if (this.keys[i] === EMPTY) this.size++;
@@ -62,7 +65,7 @@ export class SlotTable {
     if (i < 0) return false;
     // Backward shift: pull later entries of the probe run into the hole, so lookups never need tombstones.
     for (let j = (i + 1) & this.mask; this.keys[j] !== EMPTY; j = (j + 1) & this.mask) {
-      const h = this.home(this.keys[j]! - 1);
+      const h = this.home(keyOf(this.keys[j]!));
       const movable = i <= j ? h <= i || h > j : h <= i && h > j;
       if (movable) {
         this.keys[i] = this.keys[j]!;
@@ -90,7 +93,7 @@ export class SlotTable {
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i]!;
       if (k === EMPTY) continue;
-      let j = this.home(k - 1);
+      let j = this.home(keyOf(k));
       while (this.keys[j] !== EMPTY) j = (j + 1) & this.mask;
       this.keys[j] = k;
       this.vals[j] = vals[i]!;
