@@ -14,7 +14,7 @@ import {DynamoBlockHasher} from '../kv/dynamo-hash.js';
 import type {KvEventData, KvEventSink} from '../kv/events.js';
 import {scoreWorkersKv, selectKvWorker} from './kv-cost.js';
 import type {RequestRouter, RouteDecision, RouteRequest, WorkerSnapshot} from './policy.js';
-import {hashKey} from '../kv/block-hasher.js';
+import {type BlockList, blockList} from '../kv/block-list.js';
 import {type KvIndex, createKvIndex} from './kv-index.js';
 import type {HashKey} from './prefix-index.js';
 import {Predictions, type Removals} from './predictions.js';
@@ -65,9 +65,9 @@ export class KvRouter implements RequestRouter {
     if (!workers.length) return undefined;
     const now = this.now();
     this.sweep(now);
-    const h = req.blockHashes ?? this.hasher.hashAll(req.tokens);
-    const seqs = req.blockHashes?.keys ?? Array.from(h.sequence, hashKey);
-    const overlap = h.local.length ? this.index.findMatches(h.local) : undefined;
+    const blocks = req.blockHashes ?? this.blocksOf(req.tokens);
+    const seqs = blocks.keys;
+    const overlap = seqs.length ? this.index.findMatches(blocks.local) : undefined;
     const o = req.overrides ?? {};
     // Without KV reuse every block is new decode load: stand-in keys no other request shares.
     const activeKeys = o.assumeKvReuse === false ? Array.from(seqs, () => this.privateKey--) : seqs;
@@ -87,7 +87,7 @@ export class KvRouter implements RequestRouter {
     const best = selectKvWorker(scores, o.temperature ?? this.opts.temperature, this.random)!;
     const overlapBlocks = overlap?.scores.get(best.id) ?? 0;
     this.active.add(req.id, best.id, activeKeys, track ? Math.max(0, req.tokens.length - overlapBlocks * this.opts.blockSize) : 0);
-    if (!this.opts.useKvEvents) this.predict(best.id, h.local, h.sequence, seqs, now);
+    if (!this.opts.useKvEvents) this.predict(best.id, blocks, now);
     return {workerId: best.id, overlapBlocks};
   }
 
@@ -143,10 +143,10 @@ export class KvRouter implements RequestRouter {
     return this.predicted.size(worker);
   }
 
-  private predict(worker: string, locals: ArrayLike<bigint>, sequence: ArrayLike<bigint>, seqs: ArrayLike<HashKey>, now: number): void {
-    if (!locals.length) return;
-    this.index.store(worker, undefined, locals, sequence);
-    this.predicted.add(worker, seqs, sequence, now + this.opts.ttlMs);
+  private predict(worker: string, blocks: BlockList, now: number): void {
+    if (!blocks.keys.length) return;
+    this.index.store(worker, undefined, blocks.local, blocks.sequence);
+    this.predicted.add(worker, blocks, now + this.opts.ttlMs);
     if (this.predicted.count > this.opts.maxTreeSize) this.forget(this.predicted.takeOldest(Math.floor(this.opts.maxTreeSize * this.opts.pruneTargetRatio)));
   }
 
@@ -159,6 +159,12 @@ export class KvRouter implements RequestRouter {
 
   /** Takes forgotten predictions out of the index (deepest first, so each removal leaves a consistent chain). */
   private forget(removals: Removals): void {
-    for (const {worker, seqs} of removals) this.index.remove(worker, seqs);
+    for (const {worker, sequence} of removals) this.index.queueRemoved(worker, sequence, sequence.length / 2);
+  }
+
+  /** The full blocks of `tokens`, hashed Dynamo's way. */
+  private blocksOf(tokens: ArrayLike<number>): BlockList {
+    const h = this.hasher.hashAll(tokens);
+    return blockList(h.local, h.sequence);
   }
 }

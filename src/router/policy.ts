@@ -3,6 +3,7 @@
  * (busy ones already filtered out). One file per policy; the KV-aware policy implements the same
  * interface with its prefix index.
  */
+import type {BlockList} from '../kv/block-list.js';
 import type {KvEventData, KvEventSink} from '../kv/events.js';
 
 export interface WorkerSnapshot {
@@ -24,11 +25,8 @@ export interface RoutingPolicy {
 export interface RouteRequest {
   id: string;
   tokens: ArrayLike<number>;
-  /**
-   * The tokens' block hashes when the caller has them already (trace replay); then only
-   * tokens.length is read. `keys`: the sequence hashes' `hashKey`s, if the caller has those too.
-   */
-  blockHashes?: {local: ArrayLike<bigint>; sequence: ArrayLike<bigint>; keys?: ArrayLike<number>};
+  /** The tokens' blocks when the caller has them already (trace replay); then only tokens.length is read. */
+  blockHashes?: BlockList;
   overrides?: RouteOverrides;
 }
 

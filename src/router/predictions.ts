@@ -2,15 +2,17 @@
  * Approximate mode's bookkeeping (kv-router.ts): which blocks the router assumes each worker holds,
  * and until when. Lapsed predictions come off a queue in expiry order instead of a scan of every
  * prediction each second: an expiry is `now + ttl` on a clock that does not run backwards, so the
- * queue (one entry per routed request: its worker, block keys and expiry) is in expiry order as
+ * queue (one entry per routed request: its worker, expiry and predictions) is in expiry order as
  * pushed. Refreshing a prediction queues it again; the older entry, whose expiry no longer
- * matches, is skipped when it comes off.
+ * matches, is skipped when it comes off. Entries name their predictions by record and generation
+ * (a record is reused once taken), so nothing is looked up by key when they come off.
  * Removal lists keep the order a scan of insertion-ordered Maps gave: per worker, deepest block
  * first, then oldest prediction first (the `order` fields stand in for the Maps' insertion order).
  * Each prediction is a record in typed arrays (expiry, depth, order), not an object: a replay
  * makes millions of them.
  */
 import {SlotTable} from '../shared/slot-table.js';
+import type {BlockList} from '../kv/block-list.js';
 import type {HashKey} from './prefix-index.js';
 
 interface WorkerPredictions {
@@ -20,28 +22,32 @@ interface WorkerPredictions {
   table: SlotTable;
 }
 
-/** Blocks to take out of the index: per worker, engine ids deepest first. */
-export type Removals = {worker: string; seqs: bigint[]}[];
+/** Blocks to take out of the index: per worker, engine ids (sequence hashes as 32-bit words, low then high) deepest first. */
+export type Removals = {worker: string; sequence: Uint32Array}[];
 
 /** No record. */
 const NONE = -1;
 
 export class Predictions {
   private readonly workers = new Map<string, WorkerPredictions>();
-  /** Every prediction made, oldest first from `head`: per routed request, its worker, keys and expiry. */
-  private queue: {w: WorkerPredictions; keys: ArrayLike<HashKey>; expiry: number}[] = [];
+  /** Every prediction made, oldest first from `head`: per routed request, its worker, expiry and records (`queued`[at … at + 2n): record, generation). */
+  private queue: {w: WorkerPredictions; at: number; n: number; expiry: number}[] = [];
   private head = 0;
+  private queued = new Int32Array(1 << 16);
+  private queuedEnd = 0;
   private nextOrder = 0;
   // Per record: the block's key, expiry, depth in its request, when first predicted (a refresh keeps
-  // it, as Map.set keeps a key's position), and the request's sequence hashes (its id in the index
-  // is seqs[depth]: kept as the request's array, no BigInt per block). Free records are linked
-  // through `nextFree`.
+  // it, as Map.set keeps a key's position), and the request's blocks (its id in the index is the
+  // sequence hash at `depth`: kept as the request's list, no BigInt per block). Free records are
+  // linked through `nextFree`.
   private key = new Float64Array(1024);
   private expiry = new Float64Array(1024);
   private depth = new Int32Array(1024);
   private order = new Float64Array(1024);
   private nextFree = new Int32Array(1024);
-  private seqs: (ArrayLike<bigint> | undefined)[] = [];
+  /** Bumped when a record is freed: a queue entry naming an older generation is stale. */
+  private generation = new Int32Array(1024);
+  private blocks: (BlockList | undefined)[] = [];
   private freeRecords = NONE;
   private usedRecords = 0;
   /** Predictions held, over all workers. */
@@ -59,23 +65,27 @@ export class Predictions {
     this.workers.delete(worker);
   }
 
-  private record(key: HashKey, expiry: number, depth: number, seqs: ArrayLike<bigint>): number {
-    let r = this.freeRecords;
-    if (r !== NONE) this.freeRecords = this.nextFree[r]!;
-    else {
-      r = this.usedRecords++;
-      if (r === this.key.length) this.grow();
-    }
+  /** The record the next new prediction takes. */
+  private nextRecord(): number {
+    if (this.freeRecords !== NONE) return this.freeRecords;
+    if (this.usedRecords === this.key.length) this.grow();
+    return this.usedRecords;
+  }
+
+  /** Takes record `r` (nextRecord()) for a new prediction. */
+  private record(r: number, key: HashKey, expiry: number, depth: number, blocks: BlockList): void {
+    if (r === this.freeRecords) this.freeRecords = this.nextFree[r]!;
+    else this.usedRecords++;
     this.key[r] = key;
     this.expiry[r] = expiry;
     this.depth[r] = depth;
     this.order[r] = this.nextOrder++;
-    this.seqs[r] = seqs;
-    return r;
+    this.blocks[r] = blocks;
   }
 
   private release(r: number): void {
-    this.seqs[r] = undefined;
+    this.blocks[r] = undefined;
+    this.generation[r]!++;
     this.nextFree[r] = this.freeRecords;
     this.freeRecords = r;
   }
@@ -93,39 +103,57 @@ export class Predictions {
     this.order = grown(this.order, f64);
     this.depth = grown(this.depth, (k) => new Int32Array(k));
     this.nextFree = grown(this.nextFree, (k) => new Int32Array(k));
+    this.generation = grown(this.generation, (k) => new Int32Array(k));
   }
 
-  /** `keys[i]` (engine id `seqs[i]`, at depth i) is held by `worker` until `expiry`. */
-  add(worker: string, keys: ArrayLike<HashKey>, seqs: ArrayLike<bigint>, expiry: number): void {
+  /** Every block of `blocks` (block i at depth i) is held by `worker` until `expiry`. */
+  add(worker: string, blocks: BlockList, expiry: number): void {
+    const keys = blocks.keys;
     let w = this.workers.get(worker);
     if (!w) this.workers.set(worker, (w = {name: worker, order: this.nextOrder++, table: new SlotTable()}));
+    if (!keys.length) return;
+    const at = this.queueRoom(2 * keys.length);
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
-      const r = w.table.get(key);
+      const fresh = this.nextRecord();
+      let r = w.table.getOrSet(key, fresh);
       if (r !== NONE) {
         this.expiry[r] = expiry;
         this.depth[r] = i;
-        this.seqs[r] = seqs;
+        this.blocks[r] = blocks;
       } else {
-        w.table.set(key, this.record(key, expiry, i, seqs));
+        this.record((r = fresh), key, expiry, i, blocks);
         this.count++;
       }
+      this.queued[at + 2 * i] = r;
+      this.queued[at + 2 * i + 1] = this.generation[r]!;
     }
-    if (keys.length) this.queue.push({w, keys, expiry});
+    this.queue.push({w, at, n: keys.length, expiry});
+  }
+
+  /** Where `n` more queued words go (the queue's words grow as needed). */
+  private queueRoom(n: number): number {
+    if (this.queuedEnd + n > this.queued.length) {
+      const grown = new Int32Array(Math.max(2 * this.queued.length, this.queuedEnd + n));
+      grown.set(this.queued.subarray(0, this.queuedEnd));
+      this.queued = grown;
+    }
+    const at = this.queuedEnd;
+    this.queuedEnd += n;
+    return at;
   }
 
   /** Takes every prediction whose expiry is at or before `now`. */
   takeLapsed(now: number): Removals {
     const taken = new Taken();
     while (this.head < this.queue.length && this.queue[this.head]!.expiry <= now) {
-      const {w, keys, expiry} = this.queue[this.head]!;
+      const {w, at, n, expiry} = this.queue[this.head]!;
       if (this.workers.get(w.name) === w) {
-        for (let i = 0; i < keys.length; i++) {
-          const key = keys[i]!;
-          const r = w.table.get(key);
-          // Skipped: refreshed since (a later entry stands for it) or taken already.
-          if (r === NONE || this.expiry[r] !== expiry) continue;
-          w.table.delete(key);
+        for (let i = at; i < at + 2 * n; i += 2) {
+          const r = this.queued[i]!;
+          // Skipped: taken already (the record was freed) or refreshed since (a later entry stands for it).
+          if (this.generation[r] !== this.queued[i + 1] || this.expiry[r] !== expiry) continue;
+          w.table.delete(this.key[r]!);
           this.count--;
           this.take(taken, w, r);
         }
@@ -153,7 +181,9 @@ export class Predictions {
 
   /** Moves record `r` of worker `w` into `taken` and frees it. */
   private take(taken: Taken, w: WorkerPredictions, r: number): void {
-    taken.add(w, this.depth[r]!, this.order[r]!, this.seqs[r]![this.depth[r]!]!);
+    const d = this.depth[r]!;
+    const words = this.blocks[r]!.sequenceWords;
+    taken.add(w, d, this.order[r]!, words[2 * d]!, words[2 * d + 1]!);
     this.release(r);
   }
 
@@ -162,6 +192,10 @@ export class Predictions {
     if (this.head < 1024 || this.head * 2 < this.queue.length) return;
     this.queue = this.queue.slice(this.head);
     this.head = 0;
+    const from = this.queue.length ? this.queue[0]!.at : this.queuedEnd;
+    this.queued.copyWithin(0, from, this.queuedEnd);
+    this.queuedEnd -= from;
+    for (const e of this.queue) e.at -= from;
   }
 }
 
@@ -170,24 +204,32 @@ class Taken {
   private readonly workers: WorkerPredictions[] = [];
   private readonly depths: number[] = [];
   private readonly orders: number[] = [];
-  private readonly seqs: bigint[] = [];
+  private readonly words: number[] = [];
 
-  add(w: WorkerPredictions, depth: number, order: number, seq: bigint): void {
+  add(w: WorkerPredictions, depth: number, order: number, lo: number, hi: number): void {
     this.workers.push(w);
     this.depths.push(depth);
     this.orders.push(order);
-    this.seqs.push(seq);
+    this.words.push(lo, hi);
   }
 
   /** Per worker (in the order workers were first seen), deepest block first, then oldest prediction first. */
   removals(): Removals {
-    const {workers, depths, orders, seqs} = this;
+    const {workers, depths, orders, words} = this;
     const idx = Array.from(workers, (_, i) => i);
     idx.sort((a, b) => workers[a]!.order - workers[b]!.order || depths[b]! - depths[a]! || orders[a]! - orders[b]!);
     const out: Removals = [];
-    for (const i of idx) {
-      if (out.at(-1)?.worker !== workers[i]!.name) out.push({worker: workers[i]!.name, seqs: []});
-      out.at(-1)!.seqs.push(seqs[i]!);
+    for (let from = 0; from < idx.length; ) {
+      const w = workers[idx[from]!]!;
+      let to = from;
+      while (to < idx.length && workers[idx[to]!] === w) to++;
+      const sequence = new Uint32Array(2 * (to - from));
+      for (let k = from; k < to; k++) {
+        sequence[2 * (k - from)] = words[2 * idx[k]!]!;
+        sequence[2 * (k - from) + 1] = words[2 * idx[k]! + 1]!;
+      }
+      out.push({worker: w.name, sequence});
+      from = to;
     }
     return out;
   }

@@ -11,6 +11,10 @@ describe('SlotTable', () => {
       // Keys up to 2^53 − 1 and a few negative ones, from a small pool so that deletes and replacements hit.
       const key = random() < 0.05 ? -1 - Math.floor(random() * 20) : Math.floor(random() * 3000) * 3_002_399_751_581 + (step % 3);
       if (random() < 0.4) expect(t.delete(key)).toBe(m.delete(key));
+      else if (random() < 0.3) {
+        expect(t.getOrSet(key, step)).toBe(m.get(key) ?? -1);
+        if (!m.has(key)) m.set(key, step);
+      }
       else {
         t.set(key, step);
         m.set(key, step);

@@ -60,6 +60,21 @@ export class SlotTable {
     this.vals[i] = slot;
   }
 
+  /** The value of `key` if it is there (nothing changes then); else inserts `value` and returns -1. One probe either way. */
+  getOrSet(key: number, value: number): number {
+    if ((this.size + 1) * 2 > this.keys.length) this.grow();
+    const k = stored(key);
+    let i = this.home(key);
+    for (let s = this.keys[i]!; s !== EMPTY; s = this.keys[i]!) {
+      if (s === k) return this.vals[i]!;
+      i = (i + 1) & this.mask;
+    }
+    this.size++;
+    this.keys[i] = k;
+    this.vals[i] = value;
+    return -1;
+  }
+
   delete(key: number): boolean {
     let i = this.find(key);
     if (i < 0) return false;
