@@ -6,7 +6,7 @@
   "targets": [
     {
       "target_name": "dynamo_native",
-      "sources": ["src/addon.cc", "src/prefix_index.cc", "src/gpu.cc", "src/transfer.cc", "src/transfer_napi.cc", "src/transfer_ucx.cc", "src/transfer_cuda.cc", "src/transfer_device.cc", "src/cuda_driver.cc"],
+      "sources": ["src/addon.cc", "src/prefix_index.cc", "src/predictions.cc", "src/gpu.cc", "src/transfer.cc", "src/transfer_napi.cc", "src/transfer_ucx.cc", "src/transfer_cuda.cc", "src/transfer_device.cc", "src/cuda_driver.cc"],
       "cflags_cc": ["-std=c++17", "-O3", "-fno-exceptions", "-pthread"],
       "cflags_cc!": ["-fno-rtti"],
       "defines": ["NAPI_VERSION=8"],

@@ -118,6 +118,16 @@ export interface NativeAddon {
   indexTreeSize(index: object, worker: number): number;
   /** Writes scores[w] (leading blocks worker w holds) and sizes[w] (its blocks) for every worker; returns how many workers there are. */
   indexFindMatches(index: object, locals: BigUint64Array, scores: Uint32Array, sizes: Uint32Array): number;
+  /**
+   * Approximate routing: the worker is assumed to hold the chain (stored from the root) until
+   * `expiry`; indexExpire takes lapsed predictions out of the index, indexPruneOldest all but
+   * `keep` (oldest first); both return how many. indexPredicted: the worker's predictions (-1: all).
+   */
+  indexPredict(index: object, worker: number, locals: BigUint64Array, seqs: BigUint64Array, expiry: number): void;
+  indexExpire(index: object, now: number): number;
+  indexPruneOldest(index: object, keep: number): number;
+  indexPredicted(index: object, worker: number): number;
+  indexForgetPredictions(index: object, worker: number): void;
   /** NVML (and, unless {cuda: false}, the CUDA driver) opened with dlopen; never throws: a missing driver is a value. */
   gpuProbe(options?: {cuda?: boolean}): RawGpuProbe;
   /** Host→device (pinned) and device→device copies of sizeMiB (default 64, 1–16384) on CUDA device `ordinal` (default 0); never throws. */

@@ -298,3 +298,68 @@ describe('queued events', () => {
     expect(ix.findMatches([1n]).scores.size).toBe(0);
   });
 });
+
+describe('predictions (approximate routing)', () => {
+  it.each([
+    ['typescript', () => new TsKvIndex()],
+    ['native', nativeIndex],
+  ] as const)('%s: predict, expire and prune leave what the same steps leave in the reference, and count alike', (_, make) => {
+    const rand = prng(11);
+    const ix: KvIndex = make();
+    // The reference: the TypeScript index fed the same stores and the removals a plain model of
+    // the expiries implies (per worker, block → the latest expiry that covers it).
+    const ref = new TsKvIndex();
+    const expiries = new Map<string, Map<bigint, {expiry: number; depth: number; order: number}>>();
+    let order = 0;
+    const idOf = (local: bigint) => (local * 0x9e3779b97f4a7c15n + 3n) & 0xffffffffffffffffn;
+    // Chains share prefixes: 12 roots × branches, so refreshes and partial lapses both happen.
+    const chains = Array.from({length: 60}, (_, c) => Array.from({length: 4 + (c % 9)}, (_, d) => BigInt((c % 12) * 1000 + (d < 3 ? d : c * 50 + d) + 1)));
+    const lapse = (taken: [string, bigint, number][]) => {
+      // Deepest first per worker, as the index removes them.
+      taken.sort((a, b) => b[2] - a[2]);
+      for (const [w, local] of taken) {
+        ref.remove(w, [idOf(local)]);
+        expiries.get(w)!.delete(local);
+      }
+    };
+    let now = 0;
+    for (let step = 0; step < 3000; step++) {
+      now += rand() * 300;
+      const w = `w${Math.floor(rand() * 4)}`;
+      const chain = chains[Math.floor(rand() * chains.length)]!;
+      const blocks = blockList(chain, chain.map(idOf));
+      const expiry = now + 2000;
+      ix.predict(w, blocks, expiry);
+      ref.store(w, undefined, chain, chain.map(idOf));
+      const mine = expiries.get(w) ?? new Map();
+      expiries.set(w, mine);
+      chain.forEach((local, depth) => mine.set(local, {expiry, depth, order: mine.get(local)?.order ?? order++}));
+      if (step % 7 === 0) {
+        ix.expire(now);
+        lapse([...expiries].flatMap(([wk, m]) => [...m].filter(([, p]) => p.expiry <= now).map(([local, p]) => [wk, local, p.depth] as [string, bigint, number])));
+      }
+      if (step % 500 === 499) {
+        const all = [...expiries].flatMap(([wk, m]) => [...m].map(([local, p]) => ({wk, local, ...p})));
+        all.sort((a, b) => a.expiry - b.expiry || b.depth - a.depth);
+        const keep = Math.floor(all.length / 2);
+        ix.pruneOldest(keep);
+        lapse(all.slice(0, all.length - keep).map((p) => [p.wk, p.local, p.depth]));
+      }
+      if (step % 100 === 0) {
+        const q = chains[Math.floor(rand() * chains.length)]!;
+        expect(ix.findMatches(q)).toEqual(ref.findMatches(q));
+        for (let k = 0; k < 4; k++) {
+          expect(ix.treeSize(`w${k}`)).toBe(ref.treeSize(`w${k}`));
+          expect(ix.predicted(`w${k}`)).toBe(expiries.get(`w${k}`)?.size ?? 0);
+        }
+        expect(ix.predicted()).toBe([...expiries.values()].reduce((n, m) => n + m.size, 0));
+      }
+    }
+    ix.clear('w0');
+    expect(ix.predicted('w0')).toBe(0);
+    expect(ix.treeSize('w0')).toBe(0);
+    ix.expire(now + 1e9);
+    expect(ix.predicted()).toBe(0);
+    for (let k = 1; k < 4; k++) expect(ix.treeSize(`w${k}`)).toBe(0);
+  });
+});

@@ -4,7 +4,8 @@
  */
 import {type NativeAddon, native} from '../native/index.js';
 import {hashKey} from '../kv/block-hasher.js';
-import {wordsKey} from '../kv/block-list.js';
+import {type BlockList, wordsKey} from '../kv/block-list.js';
+import {Predictions, type Removals} from './predictions.js';
 import {type EventStatus, type OverlapScores, PrefixIndex} from './prefix-index.js';
 
 export interface KvIndex {
@@ -22,8 +23,20 @@ export interface KvIndex {
    */
   queueStored(worker: string, parent: ArrayLike<number> | undefined, local: Uint32Array, sequence: Uint32Array, from: number, to: number): void;
   queueRemoved(worker: string, sequence: Uint32Array, count: number): void;
-  /** A `cleared` event, or the worker left. */
+  /** A `cleared` event, or the worker left (its predictions go too). */
   clear(worker: string): void;
+  /**
+   * Approximate routing (no KV events): `worker` is assumed to hold every block of `blocks` (stored
+   * from the root) until `expiry`. expire(now) takes the lapsed predictions out of the index,
+   * pruneOldest(keep) all but `keep` of them (earliest expiry first, deeper blocks first on ties);
+   * predicted(worker) counts a worker's predictions, predicted() all of them. The native index
+   * keeps them natively (predictions.h), the TypeScript one in predictions.ts: a replay makes
+   * millions, and per block they cost the router more in JavaScript than all else.
+   */
+  predict(worker: string, blocks: BlockList, expiry: number): void;
+  expire(now: number): void;
+  pruneOldest(keep: number): void;
+  predicted(worker?: string): number;
   treeSize(worker: string): number;
   findMatches(locals: ArrayLike<bigint>): OverlapScores;
 }
@@ -37,6 +50,7 @@ const keys = (hashes: ArrayLike<bigint>, count = hashes.length) => Array.from({l
 /** The TypeScript index: 53-bit keys of the hashes. */
 export class TsKvIndex implements KvIndex {
   private readonly index = new PrefixIndex();
+  private readonly predictions = new Predictions();
 
   store(worker: string, parent: bigint | undefined, locals: ArrayLike<bigint>, externals: ArrayLike<bigint>, count = locals.length): EventStatus {
     const blocks = Array.from({length: count}, (_, i) => ({local: hashKey(locals[i]!), seq: hashKey(externals[i]!)}));
@@ -54,6 +68,23 @@ export class TsKvIndex implements KvIndex {
   }
   clear(worker: string): void {
     this.index.clear(worker);
+    this.predictions.removeWorker(worker);
+  }
+  predict(worker: string, blocks: BlockList, expiry: number): void {
+    this.store(worker, undefined, blocks.local, blocks.sequence);
+    this.predictions.add(worker, blocks, expiry);
+  }
+  expire(now: number): void {
+    this.forget(this.predictions.takeLapsed(now));
+  }
+  pruneOldest(keep: number): void {
+    this.forget(this.predictions.takeOldest(keep));
+  }
+  predicted(worker?: string): number {
+    return worker === undefined ? this.predictions.count : this.predictions.size(worker);
+  }
+  private forget(removals: Removals): void {
+    for (const {worker, sequence} of removals) this.queueRemoved(worker, sequence, sequence.length / 2);
   }
   treeSize(worker: string): number {
     return this.index.treeSize(worker);
@@ -188,7 +219,29 @@ export class NativeKvIndex implements KvIndex {
     this.flush();
     this.sizesFresh = false;
     const w = this.ids.get(worker);
-    if (w !== undefined) this.addon.indexClear(this.handle, w);
+    if (w === undefined) return;
+    this.addon.indexClear(this.handle, w);
+    this.addon.indexForgetPredictions(this.handle, w);
+  }
+  predict(worker: string, blocks: BlockList, expiry: number): void {
+    this.flush();
+    this.sizesFresh = false;
+    this.addon.indexPredict(this.handle, this.id(worker), blocks.local, blocks.sequence, expiry);
+  }
+  expire(now: number): void {
+    this.flush();
+    this.sizesFresh = false;
+    this.addon.indexExpire(this.handle, now);
+  }
+  pruneOldest(keep: number): void {
+    this.flush();
+    this.sizesFresh = false;
+    this.addon.indexPruneOldest(this.handle, keep);
+  }
+  predicted(worker?: string): number {
+    if (worker === undefined) return this.addon.indexPredicted(this.handle, -1);
+    const w = this.ids.get(worker);
+    return w === undefined ? 0 : this.addon.indexPredicted(this.handle, w);
   }
   treeSize(worker: string): number {
     const w = this.ids.get(worker);

@@ -17,7 +17,6 @@ import type {RequestRouter, RouteDecision, RouteRequest, WorkerSnapshot} from '.
 import {type BlockList, blockList} from '../kv/block-list.js';
 import {type KvIndex, createKvIndex} from './kv-index.js';
 import type {HashKey} from './prefix-index.js';
-import {Predictions, type Removals} from './predictions.js';
 
 export interface KvRouterOptions {
   blockSize: number;
@@ -36,8 +35,6 @@ export class KvRouter implements RequestRouter {
   readonly name: string;
   private readonly index: KvIndex = createKvIndex();
   private readonly active = new ActiveSequences();
-  /** Approximate mode: which blocks each worker is assumed to hold, until when. */
-  private readonly predicted = new Predictions();
   private lastSweep = 0;
   /** Next stand-in block key for requests that assume no KV reuse (negative: never a real hash key). */
   private privateKey = -1;
@@ -135,31 +132,24 @@ export class KvRouter implements RequestRouter {
   /** The worker left: forget its caches (its requests in flight end with their streams). */
   removeWorker(worker: string): void {
     this.index.clear(worker);
-    this.predicted.removeWorker(worker);
   }
 
   /** Blocks the router currently predicts as cached, per worker (tests, metrics). */
   predictedBlocks(worker: string): number {
-    return this.predicted.size(worker);
+    return this.index.predicted(worker);
   }
 
   private predict(worker: string, blocks: BlockList, now: number): void {
     if (!blocks.keys.length) return;
-    this.index.store(worker, undefined, blocks.local, blocks.sequence);
-    this.predicted.add(worker, blocks, now + this.opts.ttlMs);
-    if (this.predicted.count > this.opts.maxTreeSize) this.forget(this.predicted.takeOldest(Math.floor(this.opts.maxTreeSize * this.opts.pruneTargetRatio)));
+    this.index.predict(worker, blocks, now + this.opts.ttlMs);
+    if (this.index.predicted() > this.opts.maxTreeSize) this.index.pruneOldest(Math.floor(this.opts.maxTreeSize * this.opts.pruneTargetRatio));
   }
 
   /** Drops lapsed predictions (at most once a second). */
   private sweep(now: number): void {
     if (now - this.lastSweep < 1000) return;
     this.lastSweep = now;
-    this.forget(this.predicted.takeLapsed(now));
-  }
-
-  /** Takes forgotten predictions out of the index (deepest first, so each removal leaves a consistent chain). */
-  private forget(removals: Removals): void {
-    for (const {worker, sequence} of removals) this.index.queueRemoved(worker, sequence, sequence.length / 2);
+    this.index.expire(now);
   }
 
   /** The full blocks of `tokens`, hashed Dynamo's way. */

@@ -6,8 +6,8 @@
  * pushed. Refreshing a prediction queues it again; the older entry, whose expiry no longer
  * matches, is skipped when it comes off. Entries name their predictions by record and generation
  * (a record is reused once taken), so nothing is looked up by key when they come off.
- * Removal lists keep the order a scan of insertion-ordered Maps gave: per worker, deepest block
- * first, then oldest prediction first (the `order` fields stand in for the Maps' insertion order).
+ * Removal lists name each block after its descendants (Taken); `order` (when a block was first
+ * predicted) breaks ties when the oldest predictions are pruned.
  * Each prediction is a record in typed arrays (expiry, depth, order), not an object: a replay
  * makes millions of them.
  */
@@ -149,13 +149,16 @@ export class Predictions {
     while (this.head < this.queue.length && this.queue[this.head]!.expiry <= now) {
       const {w, at, n, expiry} = this.queue[this.head]!;
       if (this.workers.get(w.name) === w) {
-        for (let i = at; i < at + 2 * n; i += 2) {
-          const r = this.queued[i]!;
+        const words = taken.of(w);
+        const {queued, generation} = this;
+        // Deepest first: a block goes after its descendants (see Taken).
+        for (let i = at + 2 * (n - 1); i >= at; i -= 2) {
+          const r = queued[i]!;
           // Skipped: taken already (the record was freed) or refreshed since (a later entry stands for it).
-          if (this.generation[r] !== this.queued[i + 1] || this.expiry[r] !== expiry) continue;
+          if (generation[r] !== queued[i + 1] || this.expiry[r] !== expiry) continue;
           w.table.delete(this.key[r]!);
           this.count--;
-          this.take(taken, w, r);
+          this.take(words, r);
         }
       }
       this.head++;
@@ -174,16 +177,16 @@ export class Predictions {
     for (const {w, r} of all.slice(0, Math.max(0, all.length - keep))) {
       w.table.delete(this.key[r]!);
       this.count--;
-      this.take(taken, w, r);
+      this.take(taken.of(w), r);
     }
     return taken.removals();
   }
 
-  /** Moves record `r` of worker `w` into `taken` and frees it. */
-  private take(taken: Taken, w: WorkerPredictions, r: number): void {
+  /** Moves record `r`'s sequence hash onto a removal list (Taken.of) and frees the record. */
+  private take(removal: number[], r: number): void {
     const d = this.depth[r]!;
     const words = this.blocks[r]!.sequenceWords;
-    taken.add(w, d, this.order[r]!, words[2 * d]!, words[2 * d + 1]!);
+    removal.push(words[2 * d]!, words[2 * d + 1]!);
     this.release(r);
   }
 
@@ -199,38 +202,26 @@ export class Predictions {
   }
 }
 
-/** Predictions taken at once, as parallel arrays, then ordered into removal lists. */
+/**
+ * Predictions taken at once, per worker in the order taken. Callers take a block's descendants
+ * before it (a lapsed entry's blocks deepest first; the oldest by expiry, deeper first on ties), and
+ * a lapsed set holds every descendant of its blocks (a parent's expiry is never before its child's:
+ * every prediction covers its whole chain from the root), so each removal list leaves whole chains.
+ */
 class Taken {
-  private readonly workers: WorkerPredictions[] = [];
-  private readonly depths: number[] = [];
-  private readonly orders: number[] = [];
-  private readonly words: number[] = [];
+  private readonly perWorker = new Map<WorkerPredictions, number[]>();
 
-  add(w: WorkerPredictions, depth: number, order: number, lo: number, hi: number): void {
-    this.workers.push(w);
-    this.depths.push(depth);
-    this.orders.push(order);
-    this.words.push(lo, hi);
+  /** Worker `w`'s removal list (sequence-hash words, low then high), to push onto. */
+  of(w: WorkerPredictions): number[] {
+    let words = this.perWorker.get(w);
+    if (!words) this.perWorker.set(w, (words = []));
+    return words;
   }
 
-  /** Per worker (in the order workers were first seen), deepest block first, then oldest prediction first. */
+  /** Per worker, in the order workers were first seen. */
   removals(): Removals {
-    const {workers, depths, orders, words} = this;
-    const idx = Array.from(workers, (_, i) => i);
-    idx.sort((a, b) => workers[a]!.order - workers[b]!.order || depths[b]! - depths[a]! || orders[a]! - orders[b]!);
-    const out: Removals = [];
-    for (let from = 0; from < idx.length; ) {
-      const w = workers[idx[from]!]!;
-      let to = from;
-      while (to < idx.length && workers[idx[to]!] === w) to++;
-      const sequence = new Uint32Array(2 * (to - from));
-      for (let k = from; k < to; k++) {
-        sequence[2 * (k - from)] = words[2 * idx[k]!]!;
-        sequence[2 * (k - from) + 1] = words[2 * idx[k]! + 1]!;
-      }
-      out.push({worker: w.name, sequence});
-      from = to;
-    }
-    return out;
+    return [...this.perWorker]
+      .sort(([a], [b]) => a.order - b.order)
+      .map(([w, words]) => ({worker: w.name, sequence: Uint32Array.from(words)}));
   }
 }

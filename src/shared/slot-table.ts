@@ -1,26 +1,29 @@
 /**
  * Block key (an integer of magnitude below 2^53; negative ones are stand-ins that no hash gives) →
  * a 32-bit integer (a slot, a record): KeyTable's open addressing with linear probing and
- * backward-shift deletion (same hash, same layout), with the values in an Int32Array too. The block
- * manager and the router's bookkeeping map millions of keys per replay; KeyTable's array of values
- * costs the collector, and growing it to millions of entries costs more than the lookups.
+ * backward-shift deletion (same hash), with each value beside its key in one buffer (16 bytes a
+ * position: the key as a double, the value as an int32; a probe touches one cache line, not two). The block manager and the router's bookkeeping map millions of
+ * keys per replay; KeyTable's array of values costs the collector, and growing it to millions of
+ * entries costs more than the lookups.
  */
 const EMPTY = 0;
 const stored = (key: number) => (key >= 0 ? key + 1 : key);
 const keyOf = (k: number) => (k > 0 ? k - 1 : k);
 
 export class SlotTable {
-  /** Per position, the key encoded (stored): key + 1 for keys ≥ 0, the key itself below; 0 = empty. */
-  private keys: Float64Array;
+  /** Per position p: cells[2p] the key encoded (stored(): key + 1 for keys ≥ 0, the key itself below; 0 = empty). */
+  private cells: Float64Array;
+  /** The same buffer as int32s: vals[4p + 2] is position p's value. */
   private vals: Int32Array;
+  /** Positions − 1 (a power of two minus one). */
   private mask: number;
   size = 0;
 
   constructor(initialCapacity = 1024) {
     let n = 16;
     while (n < initialCapacity * 2) n *= 2;
-    this.keys = new Float64Array(n);
-    this.vals = new Int32Array(n);
+    this.cells = new Float64Array(2 * n);
+    this.vals = new Int32Array(this.cells.buffer);
     this.mask = n - 1;
   }
 
@@ -30,19 +33,21 @@ export class SlotTable {
     return h & this.mask;
   }
 
+  /** The position of `key`, or -1. */
   private find(key: number): number {
     const k = stored(key);
-    for (let i = this.home(key); ; i = (i + 1) & this.mask) {
-      const s = this.keys[i]!;
-      if (s === k) return i;
+    const c = this.cells;
+    for (let p = this.home(key); ; p = (p + 1) & this.mask) {
+      const s = c[2 * p]!;
+      if (s === k) return p;
       if (s === EMPTY) return -1;
     }
   }
 
-  /** The slot of `key`, or -1. */
+  /** The value of `key`, or -1. */
   get(key: number): number {
-    const i = this.find(key);
-    return i < 0 ? -1 : this.vals[i]!;
+    const p = this.find(key);
+    return p < 0 ? -1 : this.vals[4 * p + 2]!;
   }
 
   has(key: number): boolean {
@@ -50,68 +55,74 @@ export class SlotTable {
   }
 
   /** Inserts or replaces. */
-  set(key: number, slot: number): void {
-    if ((this.size + 1) * 2 > this.keys.length) this.grow();
+  set(key: number, value: number): void {
+    if ((this.size + 1) * 2 > this.mask + 1) this.grow();
     const k = stored(key);
-    let i = this.home(key);
-    while (this.keys[i] !== EMPTY && this.keys[i] !== k) i = (i + 1) & this.mask;
-    if (this.keys[i] === EMPTY) this.size++;
-    this.keys[i] = k;
-    this.vals[i] = slot;
+    const c = this.cells;
+    let p = this.home(key);
+    while (c[2 * p] !== EMPTY && c[2 * p] !== k) p = (p + 1) & this.mask;
+    if (c[2 * p] === EMPTY) this.size++;
+    c[2 * p] = k;
+    this.vals[4 * p + 2] = value;
   }
 
   /** The value of `key` if it is there (nothing changes then); else inserts `value` and returns -1. One probe either way. */
   getOrSet(key: number, value: number): number {
-    if ((this.size + 1) * 2 > this.keys.length) this.grow();
+    if ((this.size + 1) * 2 > this.mask + 1) this.grow();
     const k = stored(key);
-    let i = this.home(key);
-    for (let s = this.keys[i]!; s !== EMPTY; s = this.keys[i]!) {
-      if (s === k) return this.vals[i]!;
-      i = (i + 1) & this.mask;
+    const c = this.cells;
+    let p = this.home(key);
+    for (let s = c[2 * p]!; s !== EMPTY; s = c[2 * p]!) {
+      if (s === k) return this.vals[4 * p + 2]!;
+      p = (p + 1) & this.mask;
     }
     this.size++;
-    this.keys[i] = k;
-    this.vals[i] = value;
+    c[2 * p] = k;
+    this.vals[4 * p + 2] = value;
     return -1;
   }
 
   delete(key: number): boolean {
     let i = this.find(key);
     if (i < 0) return false;
+    const c = this.cells;
+    const v = this.vals;
     // Backward shift: pull later entries of the probe run into the hole, so lookups never need tombstones.
-    for (let j = (i + 1) & this.mask; this.keys[j] !== EMPTY; j = (j + 1) & this.mask) {
-      const h = this.home(keyOf(this.keys[j]!));
+    for (let j = (i + 1) & this.mask; c[2 * j] !== EMPTY; j = (j + 1) & this.mask) {
+      const h = this.home(keyOf(c[2 * j]!));
       const movable = i <= j ? h <= i || h > j : h <= i && h > j;
       if (movable) {
-        this.keys[i] = this.keys[j]!;
-        this.vals[i] = this.vals[j]!;
+        c[2 * i] = c[2 * j]!;
+        v[4 * i + 2] = v[4 * j + 2]!;
         i = j;
       }
     }
-    this.keys[i] = EMPTY;
+    c[2 * i] = EMPTY;
     this.size--;
     return true;
   }
 
-  /** Every slot, in table order. */
+  /** Every value, in table order. */
   *values(): IterableIterator<number> {
-    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] !== EMPTY) yield this.vals[i]!;
+    const c = this.cells;
+    for (let p = 0; p <= this.mask; p++) if (c[2 * p] !== EMPTY) yield this.vals[4 * p + 2]!;
   }
 
   private grow(): void {
-    const keys = this.keys;
-    const vals = this.vals;
-    this.keys = new Float64Array(keys.length * 2);
-    this.vals = new Int32Array(keys.length * 2);
-    this.mask = this.keys.length - 1;
+    const old = this.cells;
+    const oldVals = this.vals;
+    const n = 2 * (this.mask + 1);
+    const c = (this.cells = new Float64Array(2 * n));
+    const v = (this.vals = new Int32Array(c.buffer));
+    this.mask = n - 1;
     // Each key into the first empty place of its probe run, in table order (as set() would place them; keys are distinct).
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i]!;
+    for (let i = 0; i < old.length; i += 2) {
+      const k = old[i]!;
       if (k === EMPTY) continue;
-      let j = this.home(keyOf(k));
-      while (this.keys[j] !== EMPTY) j = (j + 1) & this.mask;
-      this.keys[j] = k;
-      this.vals[j] = vals[i]!;
+      let p = this.home(keyOf(k));
+      while (c[2 * p] !== EMPTY) p = (p + 1) & this.mask;
+      c[2 * p] = k;
+      v[4 * p + 2] = oldVals[2 * i + 2]!;
     }
   }
 }

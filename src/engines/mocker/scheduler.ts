@@ -46,8 +46,8 @@ export interface TokenOutput {
 interface Sequence {
   req: MockRequest;
   blocks: SequenceBlocks;
-  /** Tokens sampled so far, the first `output` of these (the sequence is prompt ‖ generated). */
-  generated: Uint32Array;
+  /** Tokens sampled so far, `output` of them (the sequence is prompt ‖ generated): a plain array, as typed arrays grown by the 100,000 cost more than the tokens. */
+  generated: number[];
   promptLength: number;
   promptBlocks: BlockList;
   /** Prompt tokens from `tailFrom` on (all of them for a token prompt). */
@@ -97,7 +97,12 @@ export class MockScheduler {
   private readonly running: Sequence[] = [];
   readonly counters: SchedulerCounters = {prefixQueryTokens: 0, prefixHitTokens: 0, promptTokens: 0, generationTokens: 0, preemptions: 0};
 
-  constructor(private readonly opts: SchedulerOptions) {}
+  /** tokensOf()'s buffer: one block of tokens. */
+  private readonly blockTokens: Uint32Array;
+
+  constructor(private readonly opts: SchedulerOptions) {
+    this.blockTokens = new Uint32Array(opts.blocks.blockSize);
+  }
 
   get numRunning(): number {
     return this.running.length;
@@ -115,7 +120,7 @@ export class MockScheduler {
     this.waiting.push({
       req,
       blocks: {held: [], partial: 0},
-      generated: new Uint32Array(16),
+      generated: [],
       promptLength: p.length,
       promptBlocks: blockPrompt ? p.blocks : blocksOf(this.opts.hasher, p),
       promptTail: blockPrompt ? p.tail : p,
@@ -162,7 +167,7 @@ export class MockScheduler {
     const out = emptyBlocks(Math.max(n, Math.floor(seq.target / bs)));
     copyBlocks(out, 0, prompt, 0, n);
     for (let i = n; i < out.keys.length; i++) {
-      const b = chainBlock(this.opts.hasher, i ? out.sequence[i - 1] : undefined, tokensOf(seq, i * bs, (i + 1) * bs));
+      const b = chainBlock(this.opts.hasher, i ? out.sequence[i - 1] : undefined, this.tokensOf(seq, i * bs));
       setBlock(out, i, b.local, b.sequence);
     }
     return out;
@@ -261,8 +266,7 @@ export class MockScheduler {
   runQuiet(n: number): MockRequest[] {
     const reqs: MockRequest[] = [];
     for (const seq of this.running) {
-      const g = room(seq, n);
-      for (let i = seq.output; i < seq.output + n; i++) g[i] = seq.req.nextToken();
+      for (let i = 0; i < n; i++) seq.generated.push(seq.req.nextToken());
       seq.computed += n;
       seq.output += n;
       reqs.push(seq.req);
@@ -285,16 +289,26 @@ export class MockScheduler {
       if (!seq.running) continue;
       seq.computed++;
       if (seq.computed % bs === 0) {
-        this.opts.blocks.promote(seq.blocks, chainBlock(hasher, this.opts.blocks.lastSequenceHash(seq.blocks), tokensOf(seq, seq.computed - bs, seq.computed)));
+        this.opts.blocks.promote(seq.blocks, chainBlock(hasher, this.opts.blocks.lastSequenceHash(seq.blocks), this.tokensOf(seq, seq.computed - bs)));
       }
       out.push(this.sample(seq, false));
     }
     return out;
   }
 
+  /**
+   * The block of prompt ‖ generated from token `from` (never before the prompt's tail when it came
+   * as blocks), in a reused buffer: the hashers copy what they are given.
+   */
+  private tokensOf(seq: Sequence, from: number): Uint32Array {
+    const out = this.blockTokens;
+    for (let i = from; i < from + out.length; i++) out[i - from] = i < seq.promptLength ? seq.promptTail[i - seq.tailFrom]! : seq.generated[i - seq.promptLength]!;
+    return out;
+  }
+
   private sample(seq: Sequence, first: boolean): TokenOutput {
     const token = seq.req.nextToken();
-    room(seq, 1)[seq.output] = token;
+    seq.generated.push(token);
     seq.output++;
     this.counters.generationTokens++;
     let finish: FinishReason | undefined;
@@ -308,21 +322,4 @@ export class MockScheduler {
     // One shape for every output (spreading optional fields in costs more than the rest of a token).
     return {id: seq.req.id, token, cachedTokens: first ? seq.cachedTokens : undefined, finish};
   }
-}
-
-/** `seq.generated`, grown to hold `n` more tokens. */
-function room(seq: Sequence, n: number): Uint32Array {
-  if (seq.output + n > seq.generated.length) {
-    const grown = new Uint32Array(Math.max(seq.output + n, 2 * seq.generated.length));
-    grown.set(seq.generated.subarray(0, seq.output));
-    seq.generated = grown;
-  }
-  return seq.generated;
-}
-
-/** Tokens [from, to) of prompt ‖ generated (never before the prompt's tail when it came as blocks). */
-function tokensOf(seq: Sequence, from: number, to: number): Uint32Array {
-  const out = new Uint32Array(to - from); // what the native hasher takes as is
-  for (let i = from; i < to; i++) out[i - from] = i < seq.promptLength ? seq.promptTail[i - seq.tailFrom]! : seq.generated[i - seq.promptLength]!;
-  return out;
 }

@@ -11,6 +11,7 @@
 #include "gpu.h"
 #include "napi_util.h"
 #include "prefix_index.h"
+#include "predictions.h"
 #include "transfer_napi.h"
 
 namespace {
@@ -145,7 +146,15 @@ napi_value Xxh3(napi_env env, napi_callback_info info) {
 struct IndexHandle {
   dynamo::PrefixIndex* ix = nullptr;
   int64_t reported = 0;
+  dynamo::Predictions* pred = nullptr;  // approximate routing's, made by the first indexPredict
 };
+
+void free_index(IndexHandle* h) {
+  delete h->ix;
+  h->ix = nullptr;
+  delete h->pred;
+  h->pred = nullptr;
+}
 
 IndexHandle* handle_of(napi_env env, napi_value v) {
   void* p = nullptr;
@@ -179,8 +188,7 @@ napi_value IndexNew(napi_env env, napi_callback_info) {
       env, h,
       [](napi_env env, void* p, void*) {
         auto* h = static_cast<IndexHandle*>(p);
-        delete h->ix;
-        h->ix = nullptr;
+        free_index(h);
         report_memory(env, h);
         delete h;
       },
@@ -195,8 +203,7 @@ napi_value IndexFree(napi_env env, napi_callback_info info) {
   NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   IndexHandle* h = handle_of(env, a.argv[0]);
   if (!h) return throw_type(env, "bad index");
-  delete h->ix;
-  h->ix = nullptr;
+  free_index(h);
   report_memory(env, h);
   return nullptr;
 }
@@ -335,8 +342,81 @@ napi_value IndexFindMatches(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// indexPredict(index, worker, locals: BigUint64Array, seqs: BigUint64Array, expiry: number):
+// approximate routing's guess that the worker now holds the chain (stored from the root), until
+// `expiry` (predictions.h).
+napi_value IndexPredict(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  IndexHandle* h;
+  uint32_t worker;
+  uint64_t *locals, *seqs;
+  size_t nl, ns;
+  double expiry;
+  if (!index_and_worker(env, a, &h, &worker)) return throw_type(env, "bad index or worker");
+  if (!typed(env, a.argv[2], napi_biguint64_array, &locals, &nl) || !typed(env, a.argv[3], napi_biguint64_array, &seqs, &ns) || nl != ns)
+    return throw_type(env, "locals and seqs must be BigUint64Arrays of one length");
+  if (napi_get_value_double(env, a.argv[4], &expiry) != napi_ok) return throw_type(env, "expiry must be a number");
+  if (!h->pred) h->pred = new dynamo::Predictions();
+  h->ix->store(worker, false, 0, locals, seqs, nl);
+  h->pred->add(worker, seqs, ns, expiry);
+  report_memory(env, h);
+  return nullptr;
+}
+
+// indexExpire(index, now: number): takes lapsed predictions out of the index; how many.
+// indexPruneOldest(index, keep: number): all but `keep` predictions, oldest first; how many.
+napi_value IndexExpire(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  IndexHandle* h = handle_of(env, a.argv[0]);
+  double now;
+  if (!h || !h->ix) return throw_type(env, "bad index");
+  if (napi_get_value_double(env, a.argv[1], &now) != napi_ok) return throw_type(env, "now must be a number");
+  napi_value out;
+  NAPI_CALL(napi_create_double(env, h->pred ? static_cast<double>(h->pred->expire(*h->ix, now)) : 0, &out));
+  return out;
+}
+
+napi_value IndexPruneOldest(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  IndexHandle* h = handle_of(env, a.argv[0]);
+  uint32_t keep;
+  if (!h || !h->ix) return throw_type(env, "bad index");
+  if (napi_get_value_uint32(env, a.argv[1], &keep) != napi_ok) return throw_type(env, "keep must be a whole number");
+  napi_value out;
+  NAPI_CALL(napi_create_double(env, h->pred ? static_cast<double>(h->pred->prune_oldest(*h->ix, keep)) : 0, &out));
+  return out;
+}
+
+// indexPredicted(index, worker): that worker's predictions, or every worker's with worker -1.
+napi_value IndexPredicted(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  IndexHandle* h = handle_of(env, a.argv[0]);
+  int32_t worker;
+  if (!h || !h->ix) return throw_type(env, "bad index");
+  if (napi_get_value_int32(env, a.argv[1], &worker) != napi_ok) return throw_type(env, "worker must be a number");
+  size_t n = !h->pred ? 0 : worker < 0 ? h->pred->count() : h->pred->size(static_cast<uint32_t>(worker));
+  napi_value out;
+  NAPI_CALL(napi_create_double(env, static_cast<double>(n), &out));
+  return out;
+}
+
+// indexForgetPredictions(index, worker): the worker left.
+napi_value IndexForgetPredictions(napi_env env, napi_callback_info info) {
+  Args a;
+  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
+  IndexHandle* h;
+  uint32_t worker;
+  if (!index_and_worker(env, a, &h, &worker)) return throw_type(env, "bad index or worker");
+  if (h->pred) h->pred->remove_worker(worker);
+  return nullptr;
+}
+
 // What was built, for `DYNAMO_NATIVE_DEBUG=1` (is the addon in the binary, and which one).
-#define DYNAMO_NATIVE_VERSION 5  // bump when the addon's behaviour or API changes
+#define DYNAMO_NATIVE_VERSION 6  // bump when the addon's behaviour or API changes
 #define STR2(x) #x
 #define STR(x) STR2(x)
 
@@ -357,6 +437,11 @@ napi_value Init(napi_env env, napi_value exports) {
       {"indexClear", nullptr, IndexClear, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"indexTreeSize", nullptr, IndexTreeSize, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"indexFindMatches", nullptr, IndexFindMatches, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"indexPredict", nullptr, IndexPredict, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"indexExpire", nullptr, IndexExpire, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"indexPruneOldest", nullptr, IndexPruneOldest, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"indexPredicted", nullptr, IndexPredicted, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"indexForgetPredictions", nullptr, IndexForgetPredictions, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gpuProbe", nullptr, dynamo::GpuProbe, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gpuBandwidth", nullptr, dynamo::GpuBandwidth, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
