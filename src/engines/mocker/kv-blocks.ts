@@ -119,8 +119,13 @@ export class KvBlockManager {
     return s;
   }
 
+  /**
+   * Room for every slot, in one step: slots are taken in order (0, 1, 2 …), so only the pages of
+   * slots in use are ever touched (a replay's unbounded caches name 4 M slots and use a tenth of
+   * them), and nothing is copied as the cache fills up.
+   */
   private growSlots(min: number): void {
-    const n = Math.max(min, Math.min(this.totalBlocks, Math.max(2 * this.refs.length, 1024)));
+    const n = Math.max(min, this.totalBlocks);
     const grown = <T extends Int32Array | Uint32Array | Float64Array>(a: T, make: (n: number) => T, per = 1): T => {
       const out = make(n * per);
       out.set(a);
