@@ -119,11 +119,11 @@ export interface NativeAddon {
   /** Writes scores[w] (leading blocks worker w holds) and sizes[w] (its blocks) for every worker; returns how many workers there are. */
   indexFindMatches(index: object, locals: BigUint64Array, scores: Uint32Array, sizes: Uint32Array): number;
   /**
-   * Approximate routing: the worker is assumed to hold the chain (stored from the root) until
-   * `expiry`; indexExpire takes lapsed predictions out of the index, indexPruneOldest all but
+   * Approximate routing: the worker is assumed to hold the chain (stored from the root, after the
+   * first `held` blocks it holds already) until `expiry`; indexExpire takes lapsed predictions out of the index, indexPruneOldest all but
    * `keep` (oldest first); both return how many. indexPredicted: the worker's predictions (-1: all).
    */
-  indexPredict(index: object, worker: number, locals: BigUint64Array, seqs: BigUint64Array, expiry: number): void;
+  indexPredict(index: object, worker: number, locals: BigUint64Array, seqs: BigUint64Array, expiry: number, held?: number): void;
   indexExpire(index: object, now: number): number;
   indexPruneOldest(index: object, keep: number): number;
   indexPredicted(index: object, worker: number): number;

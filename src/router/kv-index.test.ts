@@ -329,7 +329,8 @@ describe('predictions (approximate routing)', () => {
       const chain = chains[Math.floor(rand() * chains.length)]!;
       const blocks = blockList(chain, chain.map(idOf));
       const expiry = now + 2000;
-      ix.predict(w, blocks, expiry);
+      // Half the time with what the router passes: the leading blocks the index gives the worker already.
+      ix.predict(w, blocks, expiry, rand() < 0.5 ? (ix.findMatches(chain).scores.get(w) ?? 0) : 0);
       ref.store(w, undefined, chain, chain.map(idOf));
       const mine = expiries.get(w) ?? new Map();
       expiries.set(w, mine);

@@ -27,13 +27,13 @@ export interface KvIndex {
   clear(worker: string): void;
   /**
    * Approximate routing (no KV events): `worker` is assumed to hold every block of `blocks` (stored
-   * from the root) until `expiry`. expire(now) takes the lapsed predictions out of the index,
+   * from the root; the first `held` the index gives it already, which need no storing) until `expiry`. expire(now) takes the lapsed predictions out of the index,
    * pruneOldest(keep) all but `keep` of them (earliest expiry first, deeper blocks first on ties);
    * predicted(worker) counts a worker's predictions, predicted() all of them. The native index
    * keeps them natively (predictions.h), the TypeScript one in predictions.ts: a replay makes
    * millions, and per block they cost the router more in JavaScript than all else.
    */
-  predict(worker: string, blocks: BlockList, expiry: number): void;
+  predict(worker: string, blocks: BlockList, expiry: number, held?: number): void;
   expire(now: number): void;
   pruneOldest(keep: number): void;
   predicted(worker?: string): number;
@@ -223,10 +223,10 @@ export class NativeKvIndex implements KvIndex {
     this.addon.indexClear(this.handle, w);
     this.addon.indexForgetPredictions(this.handle, w);
   }
-  predict(worker: string, blocks: BlockList, expiry: number): void {
+  predict(worker: string, blocks: BlockList, expiry: number, held = 0): void {
     this.flush();
     this.sizesFresh = false;
-    this.addon.indexPredict(this.handle, this.id(worker), blocks.local, blocks.sequence, expiry);
+    this.addon.indexPredict(this.handle, this.id(worker), blocks.local, blocks.sequence, expiry, held);
   }
   expire(now: number): void {
     this.flush();

@@ -84,7 +84,7 @@ export class KvRouter implements RequestRouter {
     const best = selectKvWorker(scores, o.temperature ?? this.opts.temperature, this.random)!;
     const overlapBlocks = overlap?.scores.get(best.id) ?? 0;
     this.active.add(req.id, best.id, activeKeys, track ? Math.max(0, req.tokens.length - overlapBlocks * this.opts.blockSize) : 0);
-    if (!this.opts.useKvEvents) this.predict(best.id, blocks, now);
+    if (!this.opts.useKvEvents) this.predict(best.id, blocks, overlapBlocks, now);
     return {workerId: best.id, overlapBlocks};
   }
 
@@ -139,9 +139,10 @@ export class KvRouter implements RequestRouter {
     return this.index.predicted(worker);
   }
 
-  private predict(worker: string, blocks: BlockList, now: number): void {
+  /** `held`: the leading blocks the index already gives the worker (its overlap score). */
+  private predict(worker: string, blocks: BlockList, held: number, now: number): void {
     if (!blocks.keys.length) return;
-    this.index.predict(worker, blocks, now + this.opts.ttlMs);
+    this.index.predict(worker, blocks, now + this.opts.ttlMs, held);
     if (this.index.predicted() > this.opts.maxTreeSize) this.index.pruneOldest(Math.floor(this.opts.maxTreeSize * this.opts.pruneTargetRatio));
   }
 

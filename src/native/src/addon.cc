@@ -342,9 +342,10 @@ napi_value IndexFindMatches(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// indexPredict(index, worker, locals: BigUint64Array, seqs: BigUint64Array, expiry: number):
-// approximate routing's guess that the worker now holds the chain (stored from the root), until
-// `expiry` (predictions.h).
+// indexPredict(index, worker, locals: BigUint64Array, seqs: BigUint64Array, expiry: number, held?):
+// approximate routing's guess that the worker now holds the chain until `expiry` (predictions.h).
+// The chain is stored from the root, after its first `held` blocks when the caller knows the
+// worker holds those already (its overlap score: storing them again changes nothing).
 napi_value IndexPredict(napi_env env, napi_callback_info info) {
   Args a;
   NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
@@ -357,8 +358,14 @@ napi_value IndexPredict(napi_env env, napi_callback_info info) {
   if (!typed(env, a.argv[2], napi_biguint64_array, &locals, &nl) || !typed(env, a.argv[3], napi_biguint64_array, &seqs, &ns) || nl != ns)
     return throw_type(env, "locals and seqs must be BigUint64Arrays of one length");
   if (napi_get_value_double(env, a.argv[4], &expiry) != napi_ok) return throw_type(env, "expiry must be a number");
+  size_t held = 0;
+  uint32_t h32 = 0;
+  napi_valuetype t;
+  if (a.argc > 5 && napi_typeof(env, a.argv[5], &t) == napi_ok && t == napi_number && napi_get_value_uint32(env, a.argv[5], &h32) == napi_ok) held = h32 < nl ? h32 : nl;
   if (!h->pred) h->pred = new dynamo::Predictions();
-  h->ix->store(worker, false, 0, locals, seqs, nl);
+  // Stored under the last held block; should the index not know it, from the root after all.
+  if (!held || h->ix->store(worker, true, seqs[held - 1], locals + held, seqs + held, nl - held) == dynamo::Status::ParentNotFound)
+    h->ix->store(worker, false, 0, locals, seqs, nl);
   h->pred->add(worker, seqs, ns, expiry);
   report_memory(env, h);
   return nullptr;

@@ -35,7 +35,11 @@ void Predictions::add(uint32_t w, const uint64_t* seqs, size_t n, double expiry)
   if (!n) return;
   Worker& wk = worker(w);
   size_t at = queued_.size();
+  // The table slots of the blocks ahead, fetched early (their cache misses overlap).
+  constexpr size_t kAhead = 16;
+  for (size_t i = 0; i < n && i < kAhead; i++) wk.table->prefetch(seqs[i]);
   for (size_t i = 0; i < n; i++) {
+    if (i + kAhead < n) wk.table->prefetch(seqs[i + kAhead]);
     uint32_t* found = wk.table->find(seqs[i]);
     uint32_t r;
     if (found) {
@@ -67,6 +71,7 @@ size_t Predictions::expire(PrefixIndex& index, double now) {
     std::vector<uint64_t>& out = removals_[e.worker];
     // Deepest first: a block goes after its descendants.
     for (size_t i = e.at + e.n; i-- > e.at;) {
+      if (i >= e.at + 8) __builtin_prefetch(&records_[queued_[i - 8].rec]);
       Ref ref = queued_[i];
       Record& rec = records_[ref.rec];
       // Skipped: taken already (the record was freed) or refreshed since (a later entry stands for it).
