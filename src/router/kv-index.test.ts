@@ -334,7 +334,7 @@ describe('predictions (approximate routing)', () => {
       ref.store(w, undefined, chain, chain.map(idOf));
       const mine = expiries.get(w) ?? new Map();
       expiries.set(w, mine);
-      chain.forEach((local, depth) => mine.set(local, {expiry, depth, order: mine.get(local)?.order ?? order++}));
+      for (const [depth, local] of chain.entries()) mine.set(local, {expiry, depth, order: mine.get(local)?.order ?? order++});
       if (step % 7 === 0) {
         ix.expire(now);
         lapse([...expiries].flatMap(([wk, m]) => [...m].filter(([, p]) => p.expiry <= now).map(([local, p]) => [wk, local, p.depth] as [string, bigint, number])));

@@ -16,7 +16,6 @@ import {scoreWorkersKv, selectKvWorker} from './kv-cost.js';
 import type {RequestRouter, RouteDecision, RouteRequest, WorkerSnapshot} from './policy.js';
 import {type BlockList, blockList} from '../kv/block-list.js';
 import {type KvIndex, createKvIndex} from './kv-index.js';
-import type {HashKey} from './prefix-index.js';
 
 export interface KvRouterOptions {
   blockSize: number;

@@ -371,44 +371,37 @@ napi_value IndexPredict(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// indexExpire(index, now: number): takes lapsed predictions out of the index; how many.
-// indexPruneOldest(index, keep: number): all but `keep` predictions, oldest first; how many.
-napi_value IndexExpire(napi_env env, napi_callback_info info) {
+// The prediction calls of the form (index, number) → a count: 0 before any prediction.
+template <typename F>
+napi_value predictions_count(napi_env env, napi_callback_info info, const char* bad_number, F f) {
   Args a;
   NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
   IndexHandle* h = handle_of(env, a.argv[0]);
-  double now;
+  double x;
   if (!h || !h->ix) return throw_type(env, "bad index");
-  if (napi_get_value_double(env, a.argv[1], &now) != napi_ok) return throw_type(env, "now must be a number");
+  if (napi_get_value_double(env, a.argv[1], &x) != napi_ok || x != x) return throw_type(env, bad_number);
   napi_value out;
-  NAPI_CALL(napi_create_double(env, h->pred ? static_cast<double>(h->pred->expire(*h->ix, now)) : 0, &out));
+  NAPI_CALL(napi_create_double(env, h->pred ? static_cast<double>(f(*h->pred, *h->ix, x)) : 0, &out));
   return out;
 }
 
+// indexExpire(index, now): takes lapsed predictions out of the index; how many.
+napi_value IndexExpire(napi_env env, napi_callback_info info) {
+  return predictions_count(env, info, "now must be a number", [](dynamo::Predictions& p, dynamo::PrefixIndex& ix, double now) { return p.expire(ix, now); });
+}
+
+// indexPruneOldest(index, keep): all but `keep` predictions out of the index, oldest first; how many.
 napi_value IndexPruneOldest(napi_env env, napi_callback_info info) {
-  Args a;
-  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
-  IndexHandle* h = handle_of(env, a.argv[0]);
-  uint32_t keep;
-  if (!h || !h->ix) return throw_type(env, "bad index");
-  if (napi_get_value_uint32(env, a.argv[1], &keep) != napi_ok) return throw_type(env, "keep must be a whole number");
-  napi_value out;
-  NAPI_CALL(napi_create_double(env, h->pred ? static_cast<double>(h->pred->prune_oldest(*h->ix, keep)) : 0, &out));
-  return out;
+  return predictions_count(env, info, "keep must be a number", [](dynamo::Predictions& p, dynamo::PrefixIndex& ix, double keep) {
+    return p.prune_oldest(ix, keep < 0 ? 0 : static_cast<size_t>(keep));
+  });
 }
 
 // indexPredicted(index, worker): that worker's predictions, or every worker's with worker -1.
 napi_value IndexPredicted(napi_env env, napi_callback_info info) {
-  Args a;
-  NAPI_CALL(napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr));
-  IndexHandle* h = handle_of(env, a.argv[0]);
-  int32_t worker;
-  if (!h || !h->ix) return throw_type(env, "bad index");
-  if (napi_get_value_int32(env, a.argv[1], &worker) != napi_ok) return throw_type(env, "worker must be a number");
-  size_t n = !h->pred ? 0 : worker < 0 ? h->pred->count() : h->pred->size(static_cast<uint32_t>(worker));
-  napi_value out;
-  NAPI_CALL(napi_create_double(env, static_cast<double>(n), &out));
-  return out;
+  return predictions_count(env, info, "worker must be a number", [](dynamo::Predictions& p, dynamo::PrefixIndex&, double worker) {
+    return worker < 0 ? p.count() : p.size(static_cast<uint32_t>(worker));
+  });
 }
 
 // indexForgetPredictions(index, worker): the worker left.
