@@ -25,7 +25,7 @@ interface HashWords {
   sequence: Uint32Array;
 }
 
-/** No parent: the id starts the prompt (a word pair no hash has as its high word, as entries store it). */
+/** The parent high word of an id that starts its prompt (no hash has it: words are 0 … 2³² − 1). */
 const ROOT = -1;
 
 /**
