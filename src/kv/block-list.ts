@@ -66,6 +66,13 @@ export function setBlock(list: BlockList, i: number, local: bigint, sequence: bi
 export function blockList(local: ArrayLike<bigint>, sequence: ArrayLike<bigint>): BlockList {
   if (local.length !== sequence.length) throw new Error('local and sequence hashes differ in length');
   const out = emptyBlocks(local.length);
+  if (local instanceof BigUint64Array && sequence instanceof BigUint64Array) {
+    // What the native hasher returns: copied as bytes, no BigInt read or written.
+    out.local.set(local);
+    out.sequence.set(sequence);
+    for (let i = 0; i < local.length; i++) out.keys[i] = wordsKey(out.sequenceWords[2 * i]!, out.sequenceWords[2 * i + 1]!);
+    return out;
+  }
   for (let i = 0; i < local.length; i++) setBlock(out, i, local[i]!, sequence[i]!);
   return out;
 }

@@ -358,10 +358,9 @@ napi_value IndexPredict(napi_env env, napi_callback_info info) {
   if (!typed(env, a.argv[2], napi_biguint64_array, &locals, &nl) || !typed(env, a.argv[3], napi_biguint64_array, &seqs, &ns) || nl != ns)
     return throw_type(env, "locals and seqs must be BigUint64Arrays of one length");
   if (napi_get_value_double(env, a.argv[4], &expiry) != napi_ok) return throw_type(env, "expiry must be a number");
-  size_t held = 0;
-  uint32_t h32 = 0;
-  napi_valuetype t;
-  if (a.argc > 5 && napi_typeof(env, a.argv[5], &t) == napi_ok && t == napi_number && napi_get_value_uint32(env, a.argv[5], &h32) == napi_ok) held = h32 < nl ? h32 : nl;
+  uint32_t held = 0;  // absent or not a whole number: none
+  if (a.argc > 5 && napi_get_value_uint32(env, a.argv[5], &held) != napi_ok) held = 0;
+  if (held > nl) held = static_cast<uint32_t>(nl);
   if (!h->pred) h->pred = new dynamo::Predictions();
   // Stored under the last held block; should the index not know it, from the root after all.
   if (!held || h->ix->store(worker, true, seqs[held - 1], locals + held, seqs + held, nl - held) == dynamo::Status::ParentNotFound)
