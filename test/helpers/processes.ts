@@ -83,6 +83,9 @@ export function pidsIn(lines: string[]): number[] {
   });
 }
 
+/** Ranges freePortRange gave out in this process: [from, to). */
+const handedOut: [number, number][] = [];
+
 /** A base port with `n` consecutive free ports after it (for worker port ranges). */
 export async function freePortRange(n: number): Promise<number> {
   const {createServer: create} = await import('node:net');
@@ -96,9 +99,15 @@ export async function freePortRange(n: number): Promise<number> {
     // Below the kernel's ephemeral range (32768+): a port handed to an outgoing connection or a
     // listener on port 0 between this check and the bind cannot take one of ours.
     const base = 20_000 + Math.floor(Math.random() * (12_000 - n));
+    // Nor one this process handed out already: those are free until their user binds them, so a
+    // second range drawn before then could overlap the first (two planes given one port).
+    if (handedOut.some(([from, to]) => base < to && from < base + n)) continue;
     let ok = true;
     for (let i = 0; i < n && ok; i++) ok = await free(base + i);
-    if (ok) return base;
+    if (ok) {
+      handedOut.push([base, base + n]);
+      return base;
+    }
   }
   throw new Error('no free port range');
 }
