@@ -14,6 +14,7 @@
 import type {RouteDecision} from '../router/policy.js';
 import type {ServeError} from './errors.js';
 import type {GenerationEvent, Usage} from './generate.js';
+import type {ScalarSeries} from '../metrics/prometheus.js';
 import type {FrontendMetrics} from './metrics.js';
 import type {Endpoint} from './request-shaping.js';
 
@@ -33,26 +34,56 @@ export interface RequestMetricsContext {
   arrivedAt: number;
 }
 
+/** A model's series, bound once (label keys are not rebuilt per request): per metrics, per model. */
+function modelSeries(m: FrontendMetrics, model: string) {
+  const labels = {model};
+  return {
+    inflight: m.inflight.bind(labels),
+    queued: m.queued.bind(labels),
+    disconnected: m.disconnected.bind(labels),
+    rejections: m.rejections.bind(labels),
+    outputTokensTotal: m.outputTokensTotal.bind(labels),
+    engineTtft: m.engineTtft.bind(labels),
+    ttft: m.ttft.bind(labels),
+    itl: m.itl.bind(labels),
+    duration: m.duration.bind(labels),
+    inputTokens: m.inputTokens.bind(labels),
+    outputTokens: m.outputTokens.bind(labels),
+    cachedTokens: m.cachedTokens.bind(labels),
+    /** requests_total by endpoint, request type, status and error type. */
+    requests: new Map<string, ScalarSeries>(),
+  };
+}
+type ModelSeries = ReturnType<typeof modelSeries>;
+const boundSeries = new WeakMap<FrontendMetrics, Map<string, ModelSeries>>();
+
+function seriesOf(m: FrontendMetrics, model: string): ModelSeries {
+  let perModel = boundSeries.get(m);
+  if (!perModel) boundSeries.set(m, (perModel = new Map()));
+  let s = perModel.get(model);
+  if (!s) perModel.set(model, (s = modelSeries(m, model)));
+  return s;
+}
+
 export class RequestMetrics {
   private requestType: 'stream' | 'unary' = 'unary';
   private workerId = '';
   private queued = false;
   private visible = false;
   private lastTokenAt = 0;
+  private readonly s: ModelSeries;
 
   constructor(
     private readonly m: FrontendMetrics,
     private readonly ctx: RequestMetricsContext,
     private readonly clock: MetricsClock = systemClock,
-  ) {}
-
-  private get model() {
-    return {model: this.ctx.model};
+  ) {
+    this.s = seriesOf(m, ctx.model);
   }
 
   /** Intake passed (method, shutdown, auth): the request is in flight. */
   admitted(): void {
-    this.m.inflight.inc(this.model);
+    this.s.inflight.inc();
   }
 
   /** The body is shaped: later outcomes carry its request_type. */
@@ -68,7 +99,7 @@ export class RequestMetrics {
     this.m.routerOverheadMs.observe({router_mode: routerMode}, this.clock.monoMs() - start - d.queuedMs);
     this.m.routerDecisions.inc({router_mode: routerMode, worker_id: d.workerId});
     if (d.overlapBlocks !== undefined) this.m.routerOverlapBlocks.observe({worker_id: d.workerId}, d.overlapBlocks);
-    this.m.queued.inc(this.model);
+    this.s.queued.inc();
     this.queued = true;
     return d;
   }
@@ -87,18 +118,18 @@ export class RequestMetrics {
     const now = this.clock.monoMs();
     if (this.queued) {
       this.queued = false;
-      this.m.queued.dec(this.model);
-      this.m.engineTtft.observe(this.model, this.sinceArrival());
-    } else this.m.itl.observe(this.model, (now - this.lastTokenAt) / 1000 / n);
+      this.s.queued.dec();
+      this.s.engineTtft.observe(this.sinceArrival());
+    } else this.s.itl.observe((now - this.lastTokenAt) / 1000 / n);
     this.lastTokenAt = now;
-    this.m.outputTokensTotal.inc(this.model, n);
+    this.s.outputTokensTotal.inc(n);
   }
 
   /** The first token the client will see is ready (respond.ts). */
   firstVisibleToken(): void {
     if (this.visible) return;
     this.visible = true;
-    this.m.ttft.observe(this.model, this.sinceArrival());
+    this.s.ttft.observe(this.sinceArrival());
   }
 
   private sinceArrival(): number {
@@ -106,9 +137,9 @@ export class RequestMetrics {
   }
 
   private usage(u: Usage): void {
-    this.m.inputTokens.observe(this.model, u.promptTokens);
-    this.m.outputTokens.observe(this.model, u.completionTokens);
-    this.m.cachedTokens.observe(this.model, u.cachedTokens);
+    this.s.inputTokens.observe(u.promptTokens);
+    this.s.outputTokens.observe(u.completionTokens);
+    this.s.cachedTokens.observe(u.cachedTokens);
     // Per worker, so the share of prompt tokens each one served from cache can be read off.
     this.m.routerPromptTokens.inc({worker_id: this.workerId}, u.promptTokens);
     this.m.routerCachedTokens.inc({worker_id: this.workerId}, u.cachedTokens);
@@ -116,42 +147,49 @@ export class RequestMetrics {
 
   /** Where the prefill ran (disaggregated serving). */
   prefill(outcome: {remote: boolean; why?: string}): void {
-    this.m.disaggPrefill.inc({...this.model, path: outcome.remote ? 'remote' : 'local', reason: outcome.remote ? '' : (outcome.why ?? '')});
+    this.m.disaggPrefill.inc({model: this.ctx.model, path: outcome.remote ? 'remote' : 'local', reason: outcome.remote ? '' : (outcome.why ?? '')});
   }
 
   /** The client went away before the response completed. */
   disconnected(): void {
-    this.m.disconnected.inc(this.model);
+    this.s.disconnected.inc();
   }
 
   succeeded(): void {
-    this.m.requests.inc({...this.labels(this.requestType), status: 'success', error_type: ''});
+    this.count(this.requestType, 'success', '');
   }
 
   /** Generation started, then failed (or was cancelled). */
   failed(e: ServeError): void {
-    this.m.requests.inc({...this.labels(this.requestType), status: 'error', error_type: e.metricLabel});
+    this.count(this.requestType, 'error', e.metricLabel);
   }
 
   /** Failed before generating: a bad body, a model it does not serve, no worker to route to. */
   rejected(e: ServeError): void {
-    this.m.requests.inc({...this.labels('unknown'), status: 'error', error_type: e.metricLabel});
-    if (e.kind === 'rejected') this.m.rejections.inc(this.model);
+    this.count('unknown', 'error', e.metricLabel);
+    if (e.kind === 'rejected') this.s.rejections.inc();
   }
 
   /** The generation is over, however it ended: a request that never saw a token stops counting as queued. */
   settled(): void {
-    if (this.queued) this.m.queued.dec(this.model);
+    if (this.queued) this.s.queued.dec();
     this.queued = false;
   }
 
   /** The response is over (sent, failed or abandoned). */
   ended(): void {
-    this.m.inflight.dec(this.model);
-    this.m.duration.observe(this.model, this.sinceArrival());
+    this.s.inflight.dec();
+    this.s.duration.observe(this.sinceArrival());
   }
 
-  private labels(requestType: string) {
-    return {model: this.ctx.model, endpoint: this.ctx.endpoint, request_type: requestType};
+  /** One requests_total, by how it ended. */
+  private count(requestType: string, status: string, errorType: string): void {
+    const key = `${this.ctx.endpoint}\n${requestType}\n${status}\n${errorType}`;
+    let c = this.s.requests.get(key);
+    if (!c) {
+      c = this.m.requests.bind({model: this.ctx.model, endpoint: this.ctx.endpoint, request_type: requestType, status, error_type: errorType});
+      this.s.requests.set(key, c);
+    }
+    c.inc();
   }
 }

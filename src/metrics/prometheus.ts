@@ -30,12 +30,29 @@ abstract class Metric {
   }
 }
 
+/** One series of a counter or gauge, its key made once: what a hot path keeps instead of labels. */
+export interface ScalarSeries {
+  inc(by?: number): void;
+  dec(by?: number): void;
+  set(v: number): void;
+}
+
 /** A labelled number per series: the shared body of counters and gauges. */
 abstract class Scalar extends Metric {
   protected readonly values = new Map<string, number>();
   inc(labels: Labels = {}, by = 1): void {
     const k = labelKey(labels);
     this.values.set(k, (this.values.get(k) ?? 0) + by);
+  }
+  /** The series of `labels`, bound: no label key is built per observation. */
+  bind(labels: Labels = {}): ScalarSeries {
+    const k = labelKey(labels);
+    const values = this.values;
+    return {
+      inc: (by = 1) => void values.set(k, (values.get(k) ?? 0) + by),
+      dec: (by = 1) => void values.set(k, (values.get(k) ?? 0) - by),
+      set: (v) => void values.set(k, v),
+    };
   }
   get(labels: Labels = {}): number {
     return this.values.get(labelKey(labels)) ?? 0;
@@ -70,7 +87,14 @@ export class Histogram extends Metric {
     super(name, help);
   }
   observe(labels: Labels, v: number): void {
+    this.observeAt(labelKey(labels), v);
+  }
+  /** The series of `labels`, bound (it appears in the exposition once observed). */
+  bind(labels: Labels = {}): {observe(v: number): void} {
     const k = labelKey(labels);
+    return {observe: (v) => this.observeAt(k, v)};
+  }
+  private observeAt(k: string, v: number): void {
     let s = this.series.get(k);
     if (!s) this.series.set(k, (s = {counts: new Array(this.buckets.length).fill(0), sum: 0, count: 0}));
     for (let i = 0; i < this.buckets.length; i++) if (v <= this.buckets[i]!) s.counts[i]!++;

@@ -3,6 +3,7 @@
  * engine: scheduler counters and gauges on every step and scrape, latencies per request stream.
  */
 import {workerMetrics} from '../engines/mocker/metrics.js';
+import type {ScalarSeries} from '../metrics/prometheus.js';
 import type {MockerWorkerEngine} from './mocker-engine.js';
 import type {GenerateChunk} from './protocol.js';
 
@@ -64,19 +65,39 @@ export function feedWorkerMetrics(source: WorkerMetricsSource, servedModelName: 
   const m = workerMetrics();
   const labels = {model_name: servedModelName, engine: '0'};
   m.cacheConfig.set({block_size: blockSize, num_gpu_blocks: source.blocksTotal, enable_prefix_caching: 'True'}, 1);
+  // Bound once: refresh runs after every engine step.
+  const series = {
+    prefixQueries: m.prefixQueries.bind(labels),
+    prefixHits: m.prefixHits.bind(labels),
+    promptTokens: m.promptTokens.bind(labels),
+    generationTokens: m.generationTokens.bind(labels),
+    preemptions: m.preemptions.bind(labels),
+    running: m.running.bind(labels),
+    waiting: m.waiting.bind(labels),
+    kvUsage: m.kvUsage.bind(labels),
+    ttft: m.ttft.bind(labels),
+    itl: m.itl.bind(labels),
+    e2e: m.e2e.bind(labels),
+  };
+  const successes = new Map<string, ScalarSeries>();
+  const success = (reason: string) => {
+    let s = successes.get(reason);
+    if (!s) successes.set(reason, (s = m.success.bind({...labels, finished_reason: reason})));
+    return s;
+  };
   // Counters grow by what the engine counted since the last refresh.
   let last = {...source.counters};
   const refresh = () => {
     const c = source.counters;
-    m.prefixQueries.inc(labels, c.prefixQueryTokens - last.prefixQueryTokens);
-    m.prefixHits.inc(labels, c.prefixHitTokens - last.prefixHitTokens);
-    m.promptTokens.inc(labels, c.promptTokens - last.promptTokens);
-    m.generationTokens.inc(labels, c.generationTokens - last.generationTokens);
-    m.preemptions.inc(labels, c.preemptions - last.preemptions);
+    series.prefixQueries.inc(c.prefixQueryTokens - last.prefixQueryTokens);
+    series.prefixHits.inc(c.prefixHitTokens - last.prefixHitTokens);
+    series.promptTokens.inc(c.promptTokens - last.promptTokens);
+    series.generationTokens.inc(c.generationTokens - last.generationTokens);
+    series.preemptions.inc(c.preemptions - last.preemptions);
     last = {...c};
-    m.running.set(labels, source.numRunning);
-    m.waiting.set(labels, source.numWaiting);
-    m.kvUsage.set(labels, source.kvUsage);
+    series.running.set(source.numRunning);
+    series.waiting.set(source.numWaiting);
+    series.kvUsage.set(source.kvUsage);
   };
   source.onStep = refresh;
   refresh();
@@ -88,14 +109,14 @@ export function feedWorkerMetrics(source: WorkerMetricsSource, servedModelName: 
     return {
       chunk(c, now) {
         if (n === 0) {
-          m.ttft.observe(labels, (now - arrivedAt) / 1000);
+          series.ttft.observe((now - arrivedAt) / 1000);
           cached = c.cachedTokens ?? 0;
-        } else m.itl.observe(labels, (now - prev) / 1000 / c.tokenIds.length);
+        } else series.itl.observe((now - prev) / 1000 / c.tokenIds.length);
         prev = now;
         n += c.tokenIds.length;
         if (!c.finishReason) return undefined;
-        m.e2e.observe(labels, (now - arrivedAt) / 1000);
-        m.success.inc({...labels, finished_reason: c.finishReason});
+        series.e2e.observe((now - arrivedAt) / 1000);
+        success(c.finishReason).inc();
         return {cachedTokens: cached, generatedTokens: n, finishReason: c.finishReason, elapsedMs: now - arrivedAt};
       },
     };
