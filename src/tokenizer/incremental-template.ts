@@ -30,8 +30,8 @@ export interface LoopCheckpoint {
   count: number;
   /** The loop's output for messages [0, count). */
   output: string;
-  /** The state the loop started from, serialized: a resume must start from the same one. */
-  startState: string;
+  /** The state the loop started from: a resume must start from the same one. */
+  startState: StateSnapshot;
   /** Namespace attributes and loop-scope variables after message count − 1. */
   namespaces: [string, [string, Value][]][];
   scope: [string, Value][];
@@ -87,38 +87,84 @@ function resumableLoops(program: Node): Node[] {
   );
 }
 
-/** A value as comparable text; undefined when it holds something a checkpoint cannot carry (functions). */
-function serialize(v: Value): string | undefined {
-  if (PLAIN.has(v.type)) return `${v.type[0]}${JSON.stringify(v.value ?? null)}`;
+/**
+ * A value as a checkpoint keeps it: plain values as they are (nothing changes them in place),
+ * containers copied (`set ns.x` changes a namespace in place). Compared value by value, not as
+ * text: serializing the state on every turn cost a third of a resumed render.
+ */
+type Snapshot = Value | {type: string; items: Snapshot[]} | {type: string; entries: [string, Snapshot][]};
+
+/** Every variable the loop can read (except the message list, compared by the caller, and functions), by name. */
+export type StateSnapshot = [string, Snapshot][];
+
+/** The value's snapshot; undefined when it holds something a checkpoint cannot carry (functions). */
+function snapshot(v: Value): Snapshot | undefined {
+  if (PLAIN.has(v.type)) return v;
   if (v.type === 'ArrayValue') {
-    const parts = (v.value as Value[]).map(serialize);
-    return parts.includes(undefined) ? undefined : `[${parts.join(',')}]`;
+    const items: Snapshot[] = [];
+    for (const x of v.value as Value[]) {
+      const s = snapshot(x);
+      if (s === undefined) return undefined;
+      items.push(s);
+    }
+    return {type: v.type, items};
   }
   if (v.type === 'ObjectValue' || v.type === 'NamespaceValue') {
-    let out = `${v.type[0]}{`;
+    const entries: [string, Snapshot][] = [];
     for (const [k, x] of v.value as Map<string, Value>) {
-      const s = serialize(x);
+      const s = snapshot(x);
       if (s === undefined) return undefined;
-      out += `${JSON.stringify(k)}:${s},`;
+      entries.push([k, s]);
     }
-    return `${out}}`;
+    return {type: v.type, entries};
   }
   return undefined;
 }
 
-/** Every variable the loop can read, except the message list itself (compared by the caller) and functions. */
-function stateOf(env: Env, messages: Value): string | undefined {
+/** Whether `v` is now what `s` recorded. */
+function same(v: Value, s: Snapshot): boolean {
+  if (v === s) return true;
+  if (v.type !== s.type) return false;
+  if (PLAIN.has(v.type)) return Object.is(v.value, (s as Value).value);
+  if ('items' in s) {
+    const items = v.value as Value[];
+    return items.length === s.items.length && items.every((x, i) => same(x, s.items[i]!));
+  }
+  if (!('entries' in s)) return false;
+  const map = v.value as Map<string, Value>;
+  if (map.size !== s.entries.length) return false;
+  let i = 0;
+  for (const [k, x] of map) {
+    const [sk, sx] = s.entries[i++]!;
+    if (k !== sk || !same(x, sx)) return false;
+  }
+  return true;
+}
+
+/** The variables the loop can read, as they are now (live values, in scope order). */
+function liveState(env: Env, messages: Value): [string, Value][] {
   const seen = new Set<string>();
-  let out = '';
+  const out: [string, Value][] = [];
   for (let e: Env | undefined = env; e; e = e.parent) {
     for (const [name, v] of e.variables) {
       if (seen.has(name)) continue;
       seen.add(name);
-      if (v === messages || v.type === 'FunctionValue') continue;
-      const s = serialize(v);
-      if (s === undefined) return undefined;
-      out += `${name}=${s};`;
+      if (v !== messages && v.type !== 'FunctionValue') out.push([name, v]);
     }
+  }
+  return out;
+}
+
+function sameState(live: [string, Value][], recorded: StateSnapshot): boolean {
+  return live.length === recorded.length && live.every(([name, v], i) => name === recorded[i]![0] && same(v, recorded[i]![1]));
+}
+
+function snapshotState(live: [string, Value][]): StateSnapshot | undefined {
+  const out: StateSnapshot = [];
+  for (const [name, v] of live) {
+    const s = snapshot(v);
+    if (s === undefined) return undefined;
+    out.push([name, s]);
   }
   return out;
 }
@@ -153,19 +199,22 @@ class ResumingInterpreter extends BaseInterpreter {
     const messages = env.lookupVariable('messages');
     if (at < 0 || messages.type !== 'ArrayValue' || env.lookupVariable((n.iterable as Node).value as string) !== messages) return super.evaluateFor(n, environment);
     const items = messages.value as Value[];
-    const startState = stateOf(env, messages);
+    const live = liveState(env, messages);
     const scope = new Environment(environment) as Env;
     const name = (n.loopvar as Node).value as string;
     let result = '';
     let from = 0;
     const r = this.resume[at];
-    if (r && startState !== undefined && r.startState === startState && r.count <= items.length) {
+    // Taken before the loop runs (it changes namespaces in place); a resume starts from the recorded one.
+    let startState: StateSnapshot | undefined;
+    if (r && r.count <= items.length && sameState(live, r.startState)) {
+      startState = r.startState;
       for (const [ns, entries] of r.namespaces) (env.lookupVariable(ns) as {value: Map<string, Value>}).value = new Map(entries);
       for (const [k, v] of r.scope) scope.variables.set(k, v);
       result = r.output;
       from = r.count;
       this.resumed++;
-    }
+    } else startState = snapshotState(live);
     for (let i = from; i < items.length; i++) {
       const loop = new Map<string, Value>([
         ['index', new RUNTIME.Integer(i + 1)],
@@ -184,7 +233,7 @@ class ResumingInterpreter extends BaseInterpreter {
 }
 
 /** The state after the loop, if it is made of plain values (a namespace of strings, numbers, booleans). */
-function checkpoint(env: Env, scope: Env, count: number, output: string, startState: string, loopvar: string): LoopCheckpoint | undefined {
+function checkpoint(env: Env, scope: Env, count: number, output: string, startState: StateSnapshot, loopvar: string): LoopCheckpoint | undefined {
   const namespaces: LoopCheckpoint['namespaces'] = [];
   const seen = new Set<string>();
   for (let e: Env | undefined = env; e; e = e.parent) {
