@@ -30,6 +30,7 @@ export interface EncoderStats {
  */
 export interface EncodedPrefix {
   text: string;
+  /** The ids of the prompt it came from: the prefix's are the first (its last cut's `ids`); shared, never changed. */
   ids: readonly number[];
   cuts: {chars: number; ids: number}[];
 }
@@ -102,7 +103,8 @@ export class PromptEncoder {
     const ids = reuse ? prefix!.ids.slice(0, reuse.ids) : [];
     await this.encodeInto(text, reuse?.chars ?? 0, ids, cuts);
     const last = cuts.at(-1);
-    const own = last && {text: text.slice(0, last.chars), ids: ids.slice(0, last.ids), cuts: cuts.slice(-CUTS_KEPT)};
+    // The prompt's ids themselves, not a copy of their start: a next turn copies only what it reuses.
+    const own = last && {text: text.slice(0, last.chars), ids, cuts: cuts.slice(-CUTS_KEPT)};
     return {ids, reused: reuse?.ids ?? 0, prefix: own};
   }
 

@@ -141,32 +141,37 @@ function same(v: Value, s: Snapshot): boolean {
   return true;
 }
 
-/** The variables the loop can read, as they are now (live values, in scope order). */
-function liveState(env: Env, messages: Value): [string, Value][] {
-  const seen = new Set<string>();
-  const out: [string, Value][] = [];
+/** Calls `visit` with every variable the loop can read (except the message list, compared by the caller, and functions), in scope order, until it returns false. */
+function eachVariable(env: Env, messages: Value, visit: (name: string, v: Value) => boolean): boolean {
+  const seen: string[] = [];
   for (let e: Env | undefined = env; e; e = e.parent) {
     for (const [name, v] of e.variables) {
-      if (seen.has(name)) continue;
-      seen.add(name);
-      if (v !== messages && v.type !== 'FunctionValue') out.push([name, v]);
+      if (seen.includes(name)) continue;
+      seen.push(name);
+      if (v !== messages && v.type !== 'FunctionValue' && !visit(name, v)) return false;
     }
   }
-  return out;
+  return true;
 }
 
-function sameState(live: [string, Value][], recorded: StateSnapshot): boolean {
-  return live.length === recorded.length && live.every(([name, v], i) => name === recorded[i]![0] && same(v, recorded[i]![1]));
+/** Whether the variables the loop can read are now what `recorded` holds. */
+function sameState(env: Env, messages: Value, recorded: StateSnapshot): boolean {
+  let i = 0;
+  const all = eachVariable(env, messages, (name, v) => {
+    const r = recorded[i++];
+    return r !== undefined && r[0] === name && same(v, r[1]);
+  });
+  return all && i === recorded.length;
 }
 
-function snapshotState(live: [string, Value][]): StateSnapshot | undefined {
+function snapshotState(env: Env, messages: Value): StateSnapshot | undefined {
   const out: StateSnapshot = [];
-  for (const [name, v] of live) {
+  const all = eachVariable(env, messages, (name, v) => {
     const s = snapshot(v);
-    if (s === undefined) return undefined;
-    out.push([name, s]);
-  }
-  return out;
+    if (s !== undefined) out.push([name, s]);
+    return s !== undefined;
+  });
+  return all ? out : undefined;
 }
 
 const isPlain = (v: Value) => PLAIN.has(v.type);
@@ -199,7 +204,6 @@ class ResumingInterpreter extends BaseInterpreter {
     const messages = env.lookupVariable('messages');
     if (at < 0 || messages.type !== 'ArrayValue' || env.lookupVariable((n.iterable as Node).value as string) !== messages) return super.evaluateFor(n, environment);
     const items = messages.value as Value[];
-    const live = liveState(env, messages);
     const scope = new Environment(environment) as Env;
     const name = (n.loopvar as Node).value as string;
     let result = '';
@@ -207,14 +211,14 @@ class ResumingInterpreter extends BaseInterpreter {
     const r = this.resume[at];
     // Taken before the loop runs (it changes namespaces in place); a resume starts from the recorded one.
     let startState: StateSnapshot | undefined;
-    if (r && r.count <= items.length && sameState(live, r.startState)) {
+    if (r && r.count <= items.length && sameState(env, messages, r.startState)) {
       startState = r.startState;
       for (const [ns, entries] of r.namespaces) (env.lookupVariable(ns) as {value: Map<string, Value>}).value = new Map(entries);
       for (const [k, v] of r.scope) scope.variables.set(k, v);
       result = r.output;
       from = r.count;
       this.resumed++;
-    } else startState = snapshotState(live);
+    } else startState = snapshotState(env, messages);
     for (let i = from; i < items.length; i++) {
       const loop = new Map<string, Value>([
         ['index', new RUNTIME.Integer(i + 1)],
