@@ -3,6 +3,7 @@
 // word cache; warm: after the first pass) vs the full PromptEncoder on multi-turn conversations
 // (segment cache). 1k-token prompts. Prints a table and a JSON record.
 import {resolveModel} from '../src/config/models.js';
+import {ModelPipeline} from '../src/frontend/model-pipeline.js';
 import {prng} from '../src/shared/prng.js';
 import {BpeEncoder} from '../src/tokenizer/bpe.js';
 import {loadTokenizerFiles} from '../src/tokenizer/bundled.js';
@@ -46,6 +47,27 @@ async function main() {
       turnTokens += (await enc.encode(text)).length;
       turnMs += performance.now() - s;
     }
+    // The frontend's whole chat path as served (ModelPipeline.chatTokens: template render resumed
+    // from the conversation's last turn, only the new suffix encoded): 60 conversations of 8 turns,
+    // each turn the history so far plus a reply and a new question (Dynamo's figure for its
+    // tokenizer cache on multi-turn chat is of this kind).
+    const pipeline = await ModelPipeline.load(resolveModel(alias), alias);
+    const turnWords = (n: number) => Array.from({length: n}, () => WORDS[Math.floor(rand() * WORDS.length)]).join(' ');
+    const conversations = Array.from({length: 60}, (_, c) => {
+      const h: {role: string; content: string}[] = [{role: 'system', content: `Conversation ${c}. ${turnWords(60)}`}];
+      const turns: {role: string; content: string}[][] = [];
+      for (let t = 0; t < 8; t++) {
+        h.push({role: 'user', content: turnWords(90)});
+        turns.push([...h]);
+        h.push({role: 'assistant', content: turnWords(30)});
+      }
+      return turns;
+    });
+    for (const turns of conversations.slice(0, 10)) for (const m of turns) await pipeline.chatTokens(m); // warm-up (JIT)
+    let chatTokens = 0;
+    t0 = performance.now();
+    for (const turns of conversations.slice(10)) for (const m of turns) chatTokens += (await pipeline.chatTokens(m)).length;
+    const chatMs = performance.now() - t0;
     const mtok = (n: number, ms: number) => +(n / ms / 1000).toFixed(2);
     rows.push({
       model: alias,
@@ -55,6 +77,8 @@ async function main() {
       js_warm_Mtok_s: mtok(tokens, warmMs),
       js_vs_native: +(nativeMs / warmMs).toFixed(1),
       multiturn_Mtok_s: mtok(turnTokens, turnMs),
+      chat_path_Mtok_s: mtok(chatTokens, chatMs),
+      chat_path_us_per_turn: +((1000 * chatMs) / (50 * 8)).toFixed(1),
     });
   }
   const cols = Object.keys(rows[0]!);

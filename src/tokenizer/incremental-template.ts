@@ -28,6 +28,12 @@ const PLAIN = new Set(['StringValue', 'IntegerValue', 'FloatValue', 'BooleanValu
 /** Where the last render's message loop ended: resumable by a longer conversation with the same first `count` messages. */
 export interface LoopCheckpoint {
   count: number;
+  /**
+   * The messages as the template saw them (runtime values): a next turn converts only its new
+   * messages. Safe to share: this interpreter never changes an object or a list in place (only a
+   * namespace's attributes can be set).
+   */
+  messages: readonly Value[];
   /** The loop's output for messages [0, count). */
   output: string;
   /** The state the loop started from: a resume must start from the same one. */
@@ -231,13 +237,13 @@ class ResumingInterpreter extends BaseInterpreter {
       result += this.evaluateBlock(n.body, scope).value as string;
     }
     if (items.length === 0) result += this.evaluateBlock(n.defaultBlock, scope).value as string;
-    this.recorded[at] = startState === undefined ? undefined : checkpoint(env, scope, items.length, result, startState, name);
+    this.recorded[at] = startState === undefined ? undefined : checkpoint(env, scope, items, result, startState, name);
     return new RUNTIME.String(result);
   }
 }
 
 /** The state after the loop, if it is made of plain values (a namespace of strings, numbers, booleans). */
-function checkpoint(env: Env, scope: Env, count: number, output: string, startState: StateSnapshot, loopvar: string): LoopCheckpoint | undefined {
+function checkpoint(env: Env, scope: Env, messages: readonly Value[], output: string, startState: StateSnapshot, loopvar: string): LoopCheckpoint | undefined {
   const namespaces: LoopCheckpoint['namespaces'] = [];
   const seen = new Set<string>();
   for (let e: Env | undefined = env; e; e = e.parent) {
@@ -252,7 +258,7 @@ function checkpoint(env: Env, scope: Env, count: number, output: string, startSt
   // Every environment holds the `namespace` builtin; the rest are the body's own `set`s.
   const kept = [...scope.variables].filter(([k, v]) => k !== 'loop' && k !== loopvar && v.type !== 'FunctionValue');
   if (!kept.every(([, v]) => isPlain(v))) return undefined;
-  return {count, output: flat(output), startState, namespaces, scope: kept};
+  return {count: messages.length, messages, output: flat(output), startState, namespaces, scope: kept};
 }
 
 /**
@@ -263,6 +269,23 @@ function checkpoint(env: Env, scope: Env, count: number, output: string, startSt
 function flat(s: string): string {
   s.indexOf('\0');
   return s;
+}
+
+/**
+ * The message list as runtime values, its first messages taken from a checkpoint rather than
+ * converted again (every message is a map of values: converting a long conversation each turn cost
+ * a quarter of a resumed render). The caller's contract makes it sound: the checkpoints are those
+ * of the same first messages.
+ */
+function setMessages(env: Env, messages: unknown[], from: readonly (LoopCheckpoint | undefined)[]): void {
+  const earlier = from.find((c) => c !== undefined && c.messages.length <= messages.length)?.messages;
+  if (!earlier?.length) {
+    env.set('messages', messages);
+    return;
+  }
+  env.set('messages', messages.slice(earlier.length));
+  const list = env.variables.get('messages') as {value: Value[]};
+  list.value = earlier.concat(list.value);
 }
 
 export interface IncrementalRender {
@@ -286,8 +309,11 @@ export class IncrementalTemplate {
   /** Renders `context` (its `messages` among it), resuming message loops from `from` where that is sound. */
   render(context: Record<string, unknown>, from: readonly (LoopCheckpoint | undefined)[] = []): IncrementalRender {
     if (!this.loops.length) return {text: this.template.render(context), checkpoints: [], resumed: 0};
-    const env = new Environment(GLOBALS);
-    for (const [k, v] of Object.entries(context)) env.set(k, v);
+    const env = new Environment(GLOBALS) as Env;
+    for (const [k, v] of Object.entries(context)) {
+      if (k === 'messages' && Array.isArray(v)) setMessages(env, v, from);
+      else env.set(k, v);
+    }
     const interpreter = new ResumingInterpreter(env, this.loops, from);
     const text = interpreter.run(this.template.parsed).value as string;
     return {text, checkpoints: interpreter.recorded, resumed: interpreter.resumed};
