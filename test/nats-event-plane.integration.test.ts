@@ -94,7 +94,9 @@ describe('dynamo up with the NATS event plane and two frontends', () => {
     expect(c1.filter((c) => /^dynamo frontend/.test(c.name ?? '')).length).toBe(2);
     const sum = (cs: Conn[], re: RegExp, k: 'in_msgs' | 'out_msgs') => cs.filter((c) => re.test(c.name ?? '')).reduce((a, c) => a + c[k], 0);
     const published = sum(c1, /^dynamo worker/, 'in_msgs') - sum(c0, /^dynamo worker/, 'in_msgs');
-    expect(published).toBeGreaterThan(DOCS.length); // each document's blocks stored, besides the loads
+    // Each document's blocks stored (one event each), and the loads: twice a second, so none when
+    // the requests above took under half a second.
+    expect(published).toBeGreaterThanOrEqual(DOCS.length);
     for (const f of c1.filter((c) => /^dynamo frontend/.test(c.name ?? ''))) {
       const got = f.out_msgs - (c0.find((c) => c.cid === f.cid)?.out_msgs ?? 0);
       expect(Math.abs(got - published)).toBeLessThanOrEqual(4);
