@@ -1,16 +1,17 @@
 /**
  * A worker's phased stop: leave discovery first (the frontend routes elsewhere), stop accepting
- * request-plane connections, let in-flight requests finish for up to `drainMs`, then close the
- * status port last so health checks see "draining" until the end.
+ * request-plane connections, let in-flight requests finish for up to `drainMs` (their last frames
+ * written out, not only produced), then close the status port last so health checks see
+ * "draining" until the end.
  */
 import type {Server as HttpServer} from 'node:http';
-import type {Server as NetServer} from 'node:net';
 import type {Lease} from '../runtime/discovery/types.js';
+import type {RequestPlaneServer} from '../runtime/request-plane/server.js';
 
 export interface DrainTargets {
   /** None when the worker is not registered (its engine is down). */
   lease?: Lease;
-  rpc: NetServer;
+  rpc: Pick<RequestPlaneServer, 'close' | 'flushed'>;
   status: HttpServer;
   inFlight: () => number;
   drainMs: number;
@@ -23,6 +24,6 @@ export async function drainWorker(t: DrainTargets): Promise<void> {
   await t.lease?.revoke();
   t.rpc.close();
   const deadline = Date.now() + t.drainMs;
-  while (t.inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
+  while ((t.inFlight() > 0 || !t.rpc.flushed()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
   t.status.close();
 }

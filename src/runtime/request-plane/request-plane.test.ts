@@ -3,7 +3,7 @@ import {afterEach, describe, expect, it} from 'vitest';
 import {withTimeout} from '../../../test/helpers/gates.js';
 import {RequestPlaneError, WorkerConnection} from './client.js';
 import {FrameReader, encodeFrame} from './frames.js';
-import {StreamError, serveRequestPlane} from './server.js';
+import {type RequestPlaneServer, StreamError, serveRequestPlane} from './server.js';
 
 const servers: Server[] = [];
 afterEach(() => {
@@ -124,6 +124,25 @@ describe('request plane', () => {
     for (const s of sockets) s.destroy(); // the worker process dies
     await expect(pending).rejects.toMatchObject({kind: 'worker_gone'});
     await expect(pending).rejects.toBeInstanceOf(RequestPlaneError);
+  });
+
+  it('is flushed only once a finished stream has written its last frames (a draining worker exits then)', async () => {
+    const atHandlerEnd: boolean[] = [];
+    const server: RequestPlaneServer = await serveRequestPlane(async function* () {
+      try {
+        yield 1;
+        yield 2;
+      } finally {
+        atHandlerEnd.push(server.flushed());
+      }
+    }, 0);
+    servers.push(server);
+    const conn = new WorkerConnection('127.0.0.1', (server.address() as {port: number}).port);
+    expect(await collect(conn.call({}))).toEqual([1, 2]);
+    // The handler was done while its frames waited for the turn's one write.
+    expect(atHandlerEnd).toEqual([false]);
+    expect(server.flushed()).toBe(true);
+    conn.close();
   });
 
   it('reports an unreachable worker', async () => {

@@ -3,6 +3,9 @@
  * sends its output as data frames within the client's credit, and aborts the handler when the
  * client cancels or the connection drops. With a token (token.ts), a connection's first frame
  * must carry it: anything else is answered with one `unauthorized` error and the connection closed.
+ * `flushed()` says whether every frame handed out so far has left the process: a draining worker
+ * exits only then (frames wait for the end of the event loop's turn, and a stream's handler ends
+ * before its last frames are written).
  */
 import {type Server, type Socket, createServer} from 'node:net';
 import {type ClientFrame, FrameReader, INITIAL_CREDIT, encodeFrame} from './frames.js';
@@ -30,7 +33,11 @@ interface ServerStream {
   wake?: () => void;
 }
 
-function serveConnection(socket: Socket, handler: StreamHandler, token: string | undefined): void {
+/** A request-plane listener that can tell whether anything it was asked to send is still in the process. */
+export type RequestPlaneServer = Server & {flushed(): boolean};
+
+/** Serves one connection; returns how many bytes it still holds (frames waiting for their write, and what the socket buffers). */
+function serveConnection(socket: Socket, handler: StreamHandler, token: string | undefined): () => number {
   socket.setNoDelay(true);
   const reader = new FrameReader();
   const streams = new Map<number, ServerStream>();
@@ -118,10 +125,19 @@ function serveConnection(socket: Socket, handler: StreamHandler, token: string |
   };
   socket.on('close', drop);
   socket.on('error', drop);
+  return () => (closed ? 0 : pending.length + socket.writableLength);
 }
 
-export function serveRequestPlane(handler: StreamHandler, port: number, host = '127.0.0.1', opts: {token?: string} = {}): Promise<Server> {
-  const server = createServer((socket) => serveConnection(socket, handler, opts.token));
+export function serveRequestPlane(handler: StreamHandler, port: number, host = '127.0.0.1', opts: {token?: string} = {}): Promise<RequestPlaneServer> {
+  const held = new Set<() => number>();
+  const server = Object.assign(
+    createServer((socket) => {
+      const unsent = serveConnection(socket, handler, opts.token);
+      held.add(unsent);
+      socket.once('close', () => held.delete(unsent));
+    }),
+    {flushed: () => [...held].every((unsent) => unsent() === 0)},
+  );
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));
