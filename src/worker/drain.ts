@@ -6,12 +6,12 @@
  */
 import type {Server as HttpServer} from 'node:http';
 import type {Lease} from '../runtime/discovery/types.js';
-import type {RequestPlaneServer} from '../runtime/request-plane/server.js';
 
 export interface DrainTargets {
   /** None when the worker is not registered (its engine is down). */
   lease?: Lease;
-  rpc: Pick<RequestPlaneServer, 'close' | 'flushed'>;
+  /** The request plane's listener (a RequestPlaneServer): stops accepting, tells when all is written. */
+  rpc: {close(): unknown; flushed(): boolean};
   status: HttpServer;
   inFlight: () => number;
   drainMs: number;
