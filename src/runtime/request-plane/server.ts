@@ -36,7 +36,7 @@ interface ServerStream {
 /** A request-plane listener that can tell whether anything it was asked to send is still in the process. */
 export type RequestPlaneServer = Server & {flushed(): boolean};
 
-/** Serves one connection; returns how many bytes it still holds (frames waiting for their write, and what the socket buffers). */
+/** Serves one connection; returns what it still holds, 0 once nothing waits to be written (frames for the turn's write, bytes the socket buffers). */
 function serveConnection(socket: Socket, handler: StreamHandler, token: string | undefined): () => number {
   socket.setNoDelay(true);
   const reader = new FrameReader();
