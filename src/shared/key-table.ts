@@ -44,9 +44,8 @@ export class KeyTable<V> {
   }
 
   delete(key: number): boolean {
-    const p = this.places.get(key);
+    const p = this.places.take(key);
     if (p < 0) return false;
-    this.places.delete(key);
     this.vals[p] = undefined;
     this.freed.push(p);
     return true;

@@ -83,10 +83,16 @@ export class SlotTable {
   }
 
   delete(key: number): boolean {
+    return this.take(key) >= 0;
+  }
+
+  /** Removes the key and returns its value; -1 when it was not there (one lookup where get + delete take two). */
+  take(key: number): number {
     let i = this.find(key);
-    if (i < 0) return false;
+    if (i < 0) return -1;
     const c = this.cells;
     const v = this.vals;
+    const taken = v[4 * i + 2]!;
     // Backward shift: pull later entries of the probe run into the hole, so lookups never need tombstones.
     for (let j = (i + 1) & this.mask; c[2 * j] !== EMPTY; j = (j + 1) & this.mask) {
       const h = this.home(keyOf(c[2 * j]!));
@@ -99,7 +105,7 @@ export class SlotTable {
     }
     c[2 * i] = EMPTY;
     this.size--;
-    return true;
+    return taken;
   }
 
   /** Every value, in table order. */
