@@ -20,7 +20,7 @@ import {connectAddress} from '../src/worker/engine-kv-relay.js';
 import {EngineProcess} from '../src/worker/engine-process.js';
 import {engineStats} from '../src/worker/engine-stats.js';
 import {SglangClient} from '../src/worker/sglang-client.js';
-import {freePort, tempDir, until} from './helpers/processes.js';
+import {freePort, freePortRange, tempDir, until} from './helpers/processes.js';
 import {abortMidStream} from './helpers/engine-streams.js';
 
 const BIN = new URL('./fixtures/engines/bin', import.meta.url).pathname;
@@ -40,7 +40,8 @@ async function start(over: Partial<EngineWorkerSpec> = {}, env: Record<string, s
   const spec: EngineWorkerSpec = {
     engine: 'sglang', role: 'agg', model: 'Qwen/Qwen3-0.6B', servedModelName: 'qwen3', host: '127.0.0.1', port, advertiseHost: '127.0.0.1', gpus: [0],
     tensorParallelSize: 1, dataParallelSize: 1, expertParallel: false, blockSize: 16, gpuMemoryFraction: 0.9, prefixCaching: true,
-    kvEventsPort: await freePort(), transferPort: await freePort(), configDir: dir, extraArgs: [], ...over,
+    // kvEventsPort and the one after it: the PUB endpoint and the replay ROUTER.
+    kvEventsPort: await freePortRange(2), transferPort: await freePort(), configDir: dir, extraArgs: [], ...over,
   };
   const launch = edit(withEnv(engineLaunch(spec), env));
   const lines: string[] = [];

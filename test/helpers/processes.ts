@@ -24,15 +24,9 @@ export function tempDir(prefix = 'dyn-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/** A free port, from the same checked range as freePortRange (never one of the kernel's ephemeral ports). */
 export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as {port: number}).port;
-      s.close(() => res(port));
-    });
-  });
+  return freePortRange(1);
 }
 
 export function pidAlive(pid: number): boolean {
@@ -88,10 +82,9 @@ const handedOut: [number, number][] = [];
 
 /** A base port with `n` consecutive free ports after it (for worker port ranges). */
 export async function freePortRange(n: number): Promise<number> {
-  const {createServer: create} = await import('node:net');
   const free = (port: number) =>
     new Promise<boolean>((res) => {
-      const s = create();
+      const s = createServer();
       s.once('error', () => res(false));
       s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
     });
