@@ -8,6 +8,7 @@
  * the loop's starting state, the encoder compares the text), so a stale entry costs a miss, never
  * a wrong prompt.
  */
+import {GenerationalCache} from '../shared/generational-cache.js';
 import type {LoopCheckpoint} from './incremental-template.js';
 import type {EncodedPrefix} from './encoder.js';
 
@@ -45,36 +46,23 @@ export function conversationHashes(messages: readonly unknown[], context: unknow
 }
 
 export class ConversationCache {
-  private readonly entries = new Map<number, ConversationState>();
-  private tokens = 0;
+  private readonly entries: GenerationalCache<number, ConversationState>;
 
-  constructor(private readonly maxTokens = 2_000_000) {}
+  constructor(maxTokens = 2_000_000) {
+    this.entries = new GenerationalCache(maxTokens, sizeOf);
+  }
 
   /** The state of the longest strict prefix of the conversation (hashes from `conversationHashes`) that has one. */
   longest(hashes: readonly number[]): ConversationState | undefined {
     for (let k = hashes.length - 2; k >= 1; k--) {
       const hit = this.entries.get(hashes[k]!);
-      if (!hit) continue;
-      this.entries.delete(hashes[k]!);
-      this.entries.set(hashes[k]!, hit);
-      return hit;
+      if (hit) return hit;
     }
     return undefined;
   }
 
   set(hash: number, state: ConversationState): void {
-    const old = this.entries.get(hash);
-    if (old) {
-      this.entries.delete(hash);
-      this.tokens -= sizeOf(old);
-    }
     this.entries.set(hash, state);
-    this.tokens += sizeOf(state);
-    for (const [k, v] of this.entries) {
-      if (this.tokens <= this.maxTokens) break;
-      this.entries.delete(k);
-      this.tokens -= sizeOf(v);
-    }
   }
 }
 

@@ -5,13 +5,14 @@
  * - a conversation's next prompt starts with the last one's up to its last special token: given
  *   that prefix and its ids (`encodeContinuing`, checked with startsWith, kept by the caller per
  *   conversation), only the new suffix is split and encoded;
- * - each segment's ids are cached (LRU, bounded by tokens), so text repeated across conversations
- *   (a shared system prompt) is not encoded twice.
+ * - each segment's ids are cached (bounded by tokens, least recently used out), so text repeated
+ *   across conversations (a shared system prompt) is not encoded twice.
  * The result equals encoding the whole string at once.
  * New text goes through the JS byte-level BPE (bpe.ts) when the tokenizer's configuration allows,
  * else through Hugging Face's native tokenizer.
  */
 import {Tokenizer} from 'tokenizers';
+import {GenerationalCache} from '../shared/generational-cache.js';
 import {BpeEncoder} from './bpe.js';
 import type {Vocab} from './vocab.js';
 
@@ -51,8 +52,7 @@ export class PromptEncoder {
   private readonly bpe?: BpeEncoder;
   private readonly splitter?: RegExp;
   private readonly specialIds: Map<string, number>;
-  private readonly cache = new Map<string, number[]>();
-  private cachedTokenCount = 0;
+  private readonly cache: GenerationalCache<string, number[]>;
   /** Ids the tokenizer's post-processor puts first when special tokens are added (e.g. BOS). */
   private bosPrefix: number[] = [];
   /**
@@ -65,8 +65,9 @@ export class PromptEncoder {
   private constructor(
     tokenizerJson: string,
     vocab: Vocab,
-    private readonly maxCachedTokens: number,
+    maxCachedTokens: number,
   ) {
+    this.cache = new GenerationalCache(maxCachedTokens, (ids) => ids.length);
     this.native = Tokenizer.fromString(tokenizerJson);
     this.bpe = BpeEncoder.tryCreate(JSON.parse(tokenizerJson));
     this.specialIds = new Map(vocab.added.map((t) => [t.content, t.id]));
@@ -139,9 +140,6 @@ export class PromptEncoder {
     this.stats.segments++;
     const hit = this.cache.get(text);
     if (hit) {
-      // Refresh recency: Map order is the LRU order.
-      this.cache.delete(text);
-      this.cache.set(text, hit);
       this.stats.cachedSegments++;
       this.stats.cachedTokens += hit.length;
       this.stats.tokens += hit.length;
@@ -152,12 +150,6 @@ export class PromptEncoder {
   private remember(text: string, ids: number[]): number[] {
     this.stats.tokens += ids.length;
     this.cache.set(text, ids);
-    this.cachedTokenCount += ids.length;
-    for (const [k, v] of this.cache) {
-      if (this.cachedTokenCount <= this.maxCachedTokens) break;
-      this.cache.delete(k);
-      this.cachedTokenCount -= v.length;
-    }
     return ids;
   }
 
