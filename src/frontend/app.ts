@@ -15,7 +15,7 @@ import {type HttpApp, type HttpReply, type HttpRequest, errorReply, jsonReply} f
 import type {FrontendMetrics} from './metrics.js';
 import {chatRequestSchema, completionRequestSchema} from './openai-schema.js';
 import {openApiDocument} from './openapi.js';
-import {isPlainChatBody} from './plain-chat-body.js';
+import {isPlainChatBody, isPlainCompletionBody} from './plain-body.js';
 import {RequestMetrics} from './request-metrics.js';
 import {type Endpoint, type RequestStamp, type ShapedRequest, assertServedModel, shapeChatRequest, shapeCompletionRequest} from './request-shaping.js';
 import {streamReply, unaryReply} from './respond.js';
@@ -44,7 +44,7 @@ export function createFrontendApp(deps: FrontendDeps): HttpApp {
   const model = pipeline.servedName;
   const shapers: Record<Endpoint, Shape> = {
     chat_completions: (raw, stamp) => shapeChatRequest(parseBody(raw, chatRequestSchema, isPlainChatBody), pipeline, stamp),
-    completions: (raw, stamp) => shapeCompletionRequest(parseBody(raw, completionRequestSchema), pipeline, stamp),
+    completions: (raw, stamp) => shapeCompletionRequest(parseBody(raw, completionRequestSchema, isPlainCompletionBody), pipeline, stamp),
   };
 
   const checkAuth = (req: HttpRequest) => {

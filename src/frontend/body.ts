@@ -7,7 +7,7 @@ import {ServeError} from './errors.js';
 
 /**
  * JSON, then the schema; the first schema issue names its field as `param`. `surelyValid` may
- * vouch for a common body in one cheaper pass (plain-chat-body.ts): the schema is then skipped.
+ * vouch for a common body in one cheaper pass (plain-body.ts): the schema is then skipped.
  */
 export function parseBody<T>(raw: string, schema: z.ZodType<T>, surelyValid?: (body: unknown) => boolean): T {
   let body: unknown;

@@ -1,9 +1,10 @@
 /**
- * The common chat request in one pass: a body this accepts, the schema (openai-schema.ts) surely
- * accepts too, and unchanged (its objects are loose: no defaults, no transforms). Anything else,
- * tools, content parts, router hints, fields it does not know, goes to the schema, which also words
- * the errors. Why: walking a long conversation through zod costs more than everything else the
- * frontend does to a multi-turn request.
+ * The common chat and completion requests in one pass: a body this accepts, the schema
+ * (openai-schema.ts) surely accepts too, and unchanged (its objects are loose: no defaults, no
+ * transforms). Anything else, tools, content parts, router hints, fields it does not know, goes to
+ * the schema, which also words the errors. Why: walking a long conversation, or a prompt of token
+ * ids, through zod costs more than everything else the frontend does to the request (zod checked
+ * a 584-id prompt in ~150 µs, half the frontend's CPU for it).
  */
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
 
@@ -14,14 +15,12 @@ const num = (min: number, max: number) => (v: unknown) => typeof v === 'number' 
 const bool = (v: unknown) => typeof v === 'boolean';
 const str = (v: unknown) => typeof v === 'string';
 
-const TOP: Record<string, (v: unknown) => boolean> = {
+/** Fields both requests have. */
+const COMMON: Record<string, (v: unknown) => boolean> = {
   model: (v) => typeof v === 'string' && v.length > 0,
-  messages: (v) => Array.isArray(v) && v.length > 0 && v.every(plainMessage),
   stream: (v) => orNull(v, bool),
   ignore_eos: (v) => orNull(v, bool),
-  logprobs: (v) => orNull(v, bool),
   max_tokens: (v) => orNull(v, int(1)),
-  max_completion_tokens: (v) => orNull(v, int(1)),
   min_tokens: (v) => orNull(v, int(0)),
   seed: (v) => orNull(v, int(Number.MIN_SAFE_INTEGER)),
   n: (v) => orNull(v, int(1, 128)),
@@ -33,6 +32,30 @@ const TOP: Record<string, (v: unknown) => boolean> = {
   stop: (v) => v === null || typeof v === 'string' || (Array.isArray(v) && v.length <= 32 && v.every(str)),
   stream_options: (v) => v === null || (isObject(v) && (v.include_usage === undefined || orNull(v.include_usage, bool))),
 };
+
+const CHAT: Record<string, (v: unknown) => boolean> = {
+  ...COMMON,
+  messages: (v) => Array.isArray(v) && v.length > 0 && v.every(plainMessage),
+  logprobs: (v) => orNull(v, bool),
+  max_completion_tokens: (v) => orNull(v, int(1)),
+};
+
+const COMPLETION: Record<string, (v: unknown) => boolean> = {
+  ...COMMON,
+  prompt: (v) => typeof v === 'string' || (Array.isArray(v) && v.length > 0 && (v.every(str) || tokenIds(v) || v.every((p) => Array.isArray(p) && tokenIds(p)))),
+  echo: (v) => orNull(v, bool),
+  logprobs: (v) => orNull(v, int(0, 5)),
+  suffix: (v) => orNull(v, str),
+};
+
+/** A plain loop: the prompt may hold thousands of ids. */
+function tokenIds(v: unknown[]): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const id = v[i];
+    if (!Number.isSafeInteger(id) || (id as number) < 0) return false;
+  }
+  return true;
+}
 
 const MESSAGE: Record<string, (v: unknown) => boolean> = {
   role: (v) => ROLES.has(v as string),
@@ -52,11 +75,14 @@ function plainMessage(m: unknown): boolean {
   return true;
 }
 
-export function isPlainChatBody(body: unknown): boolean {
-  if (!isObject(body) || !('messages' in body) || !('model' in body)) return false;
+function plainBody(body: unknown, required: string, fields: Record<string, (v: unknown) => boolean>): boolean {
+  if (!isObject(body) || !(required in body) || !('model' in body)) return false;
   for (const k in body) {
-    const check = TOP[k];
+    const check = fields[k];
     if (!check?.(body[k])) return false;
   }
   return true;
 }
+
+export const isPlainChatBody = (body: unknown): boolean => plainBody(body, 'messages', CHAT);
+export const isPlainCompletionBody = (body: unknown): boolean => plainBody(body, 'prompt', COMPLETION);
