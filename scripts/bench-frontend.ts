@@ -10,6 +10,7 @@
 // Then the router's decision cost inside the frontend (hashing, index lookup, scoring: its own
 // dynamo_router_overhead_total_ms) for unique ~1k- and ~8k-token prompts.
 // Prints a table and a JSON record. Env: REQUESTS (per throughput run), CONCURRENCY, LATENCY_REQUESTS,
+// WORKLOADS (a comma list of those to run, e.g. multiturn/unary,unique/stream; default all four),
 // BIN (the build measured as `dynamo`; default dist/dynamo), BASELINE_BIN (another build of dynamo, e.g. from the previous commit: measured as target
 // `baseline` in the same run, interleaved with `dynamo`, and compared as ratios).
 import {spawn} from 'node:child_process';
@@ -31,6 +32,7 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
 const LATENCY_REQUESTS = Number(process.env.LATENCY_REQUESTS ?? 300);
 const MODEL = 'deepseek-r1';
 const TICKS = 100; // USER_HZ
+const WORKLOADS = process.env.WORKLOADS?.split(',');
 
 const WORDS = 'the model serves requests with a cache of blocks and routes each prompt to the worker that holds most of its prefix while latency stays low under load for every user of the system in time'.split(' ');
 
@@ -151,6 +153,8 @@ async function main() {
   const bodies: Record<string, {lanes: string[][]; tokens: number}> = {};
   for (const [name, lanes] of Object.entries(w)) {
     for (const stream of [false, true]) {
+      const key = `${name}/${stream ? 'stream' : 'unary'}`;
+      if (WORKLOADS && !WORKLOADS.includes(key)) continue;
       let tokens = 0;
       const l = await Promise.all(
         lanes.map((lane) =>
@@ -163,7 +167,7 @@ async function main() {
           ),
         ),
       );
-      bodies[`${name}/${stream ? 'stream' : 'unary'}`] = {lanes: l, tokens};
+      bodies[key] = {lanes: l, tokens};
     }
   }
 
@@ -182,6 +186,7 @@ async function main() {
     {name: 'nginx', port: nginxPort, pids: () => [nginxMaster, ...childrenOf(nginxMaster), floor.pid!]},
     ...deployments.map((d) => ({name: d.name, port: d.port, pids: () => [d.frontendPid]})),
   ];
+  if (!Object.keys(bodies).length) throw new Error(`WORKLOADS names none of unique/unary, unique/stream, multiturn/unary, multiturn/stream: ${process.env.WORKLOADS}`);
   const rows: Record<string, unknown>[] = [];
   const routerCost: Record<string, unknown>[] = [];
   try {
