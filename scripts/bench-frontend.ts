@@ -11,6 +11,8 @@
 // dynamo_router_overhead_total_ms) for unique ~1k- and ~8k-token prompts.
 // Prints a table and a JSON record. Env: REQUESTS (per throughput run), CONCURRENCY, LATENCY_REQUESTS,
 // WORKLOADS (a comma list of those to run, e.g. multiturn/unary,unique/stream; default all four),
+// WARMUP (requests per lane before each target's runs, from conversations of their own; default: the
+// first 8 of each lane, which a short run measures mostly before JSC has optimized the hot path),
 // BIN (the build measured as `dynamo`; default dist/dynamo), BASELINE_BIN (another build of dynamo, e.g. from the previous commit: measured as target
 // `baseline` in the same run, interleaved with `dynamo`, and compared as ratios).
 import {spawn} from 'node:child_process';
@@ -33,6 +35,7 @@ const LATENCY_REQUESTS = Number(process.env.LATENCY_REQUESTS ?? 300);
 const MODEL = 'deepseek-r1';
 const TICKS = 100; // USER_HZ
 const WORKLOADS = process.env.WORKLOADS?.split(',');
+const WARMUP = process.env.WARMUP ? Number(process.env.WARMUP) : undefined;
 
 const WORDS = 'the model serves requests with a cache of blocks and routes each prompt to the worker that holds most of its prefix while latency stays low under load for every user of the system in time'.split(' ');
 
@@ -43,9 +46,8 @@ function words(rand: () => number, n: number): string {
 type Message = {role: string; content: string};
 
 /** Lanes of request bodies: unique prompts (one lane = independent requests) or conversations (turns in order). */
-function workloads(): {unique: Message[][][]; multiturn: Message[][][]} {
-  const rand = prng(42);
-  const perLane = Math.ceil(REQUESTS / CONCURRENCY);
+function workloads(perLane: number, seed: number): {unique: Message[][][]; multiturn: Message[][][]} {
+  const rand = prng(seed);
   const unique = Array.from({length: CONCURRENCY}, (_, lane) =>
     Array.from({length: perLane}, (_, i) => [{role: 'user', content: `Request ${lane}-${i}: ${words(rand, 900)}`}]),
   );
@@ -149,8 +151,11 @@ async function main() {
   const vocab = Vocab.fromJson(files.tokenizerJson);
   const encoder = await PromptEncoder.create(files.tokenizerJson, vocab);
   const template = new ChatTemplate(files.tokenizerConfig);
-  const w = workloads();
-  const bodies: Record<string, {lanes: string[][]; tokens: number}> = {};
+  const w = workloads(Math.ceil(REQUESTS / CONCURRENCY), 42);
+  const warm = WARMUP ? workloads(WARMUP, 43) : undefined;
+  const bodies: Record<string, {lanes: string[][]; tokens: number; warmup: string[][]}> = {};
+  const body = (messages: Message[], stream: boolean) =>
+    JSON.stringify({model: MODEL, messages, max_tokens: 16, ignore_eos: true, stream, ...(stream ? {stream_options: {include_usage: true}} : {})});
   for (const [name, lanes] of Object.entries(w)) {
     for (const stream of [false, true]) {
       const key = `${name}/${stream ? 'stream' : 'unary'}`;
@@ -162,12 +167,13 @@ async function main() {
             lane.map(async (messages) => {
               const n = (await encoder.encodeUncached(template.render(messages))).length;
               tokens += n;
-              return JSON.stringify({model: MODEL, messages, max_tokens: 16, ignore_eos: true, stream, ...(stream ? {stream_options: {include_usage: true}} : {})});
+              return body(messages, stream);
             }),
           ),
         ),
       );
-      bodies[key] = {lanes: l, tokens};
+      const warmup = warm ? warm[name as keyof typeof warm].map((lane) => lane.map((m) => body(m, stream))) : l.map((lane) => lane.slice(0, 8));
+      bodies[key] = {lanes: l, tokens, warmup};
     }
   }
 
@@ -190,12 +196,12 @@ async function main() {
   const rows: Record<string, unknown>[] = [];
   const routerCost: Record<string, unknown>[] = [];
   try {
-    for (const [key, {lanes, tokens}] of Object.entries(bodies)) {
+    for (const [key, {lanes, tokens, warmup}] of Object.entries(bodies)) {
       const base: Record<string, number> = {};
       // One lane holding requests from every lane, in order (conversations stay in turn order).
       const serial = [lanes.flat().slice(0, LATENCY_REQUESTS)];
       for (const t of targets) {
-        await runLanes(t.port, "/v1/chat/completions", lanes.map((l) => l.slice(0, 8))); // warm-up (JIT, caches)
+        await runLanes(t.port, '/v1/chat/completions', warmup); // JIT, caches
         const lat = await runLanes(t.port, '/v1/chat/completions', serial);
         const p50 = quantile(lat.latenciesMs, 0.5);
         const p99 = quantile(lat.latenciesMs, 0.99);
@@ -241,7 +247,7 @@ async function main() {
   }
   const cols = Object.keys(rows[0]!);
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
-  console.log(`bench:frontend — ${MODEL} chat, max_tokens 16; latency: ${LATENCY_REQUESTS} requests one at a time; throughput: ${REQUESTS} requests, ${CONCURRENCY} concurrent\n`);
+  console.log(`bench:frontend — ${MODEL} chat, max_tokens 16; latency: ${LATENCY_REQUESTS} requests one at a time; throughput: ${REQUESTS} requests, ${CONCURRENCY} concurrent; warm-up: ${WARMUP ?? 8} requests per lane${WARMUP ? " (conversations of their own)" : ""}\n`);
   console.log(cols.map((c, i) => c.padEnd(widths[i]!)).join('  '));
   for (const r of rows) console.log(cols.map((c, i) => String(r[c]).padEnd(widths[i]!)).join('  '));
   console.log('\nrouter decision inside the frontend (hash + index lookup + scoring, dynamo_router_overhead_total_ms):');
