@@ -257,7 +257,7 @@ async function main() {
     console.log('\ndynamo ÷ baseline (same run): added latency and throughput per core');
     for (const r of ratios) console.log(`  ${r.workload.padEnd(18)} added p50 ${r.added_p50_ms_dynamo} vs ${r.added_p50_ms_baseline} ms · input tok/s per core ×${r.Mtok_s_per_core_ratio}`);
   }
-  console.log(`\n${JSON.stringify({bench: 'frontend', model: MODEL, requests: REQUESTS, concurrency: CONCURRENCY, results: rows, router_decision: routerCost, ...(ratios.length ? {baseline: process.env.BASELINE_BIN, vs_baseline: ratios} : {})})}`);
+  console.log(`\n${JSON.stringify({bench: 'frontend', model: MODEL, requests: REQUESTS, concurrency: CONCURRENCY, warmup_per_lane: WARMUP ?? 8, results: rows, router_decision: routerCost, ...(ratios.length ? {baseline: process.env.BASELINE_BIN, vs_baseline: ratios} : {})})}`);
   process.exit(0);
 }
 
