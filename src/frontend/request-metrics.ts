@@ -65,9 +65,31 @@ function seriesOf(m: FrontendMetrics, model: string): ModelSeries {
   return s;
 }
 
+/** A worker's series under a router mode, bound once (like the model's). */
+function workerSeries(m: FrontendMetrics, routerMode: string, workerId: string) {
+  return {
+    routerOverheadMs: m.routerOverheadMs.bind({router_mode: routerMode}),
+    routerDecisions: m.routerDecisions.bind({router_mode: routerMode, worker_id: workerId}),
+    routerOverlapBlocks: m.routerOverlapBlocks.bind({worker_id: workerId}),
+    routerPromptTokens: m.routerPromptTokens.bind({worker_id: workerId}),
+    routerCachedTokens: m.routerCachedTokens.bind({worker_id: workerId}),
+  };
+}
+type WorkerSeries = ReturnType<typeof workerSeries>;
+const boundWorkerSeries = new WeakMap<FrontendMetrics, Map<string, WorkerSeries>>();
+
+function seriesOfWorker(m: FrontendMetrics, routerMode: string, workerId: string): WorkerSeries {
+  let all = boundWorkerSeries.get(m);
+  if (!all) boundWorkerSeries.set(m, (all = new Map()));
+  const key = `${routerMode}\0${workerId}`;
+  let s = all.get(key);
+  if (!s) all.set(key, (s = workerSeries(m, routerMode, workerId)));
+  return s;
+}
+
 export class RequestMetrics {
   private requestType: 'stream' | 'unary' = 'unary';
-  private workerId = '';
+  private worker?: WorkerSeries;
   private queued = false;
   private visible = false;
   private lastTokenAt = 0;
@@ -95,10 +117,11 @@ export class RequestMetrics {
   async routing<D extends RouteDecision & {queuedMs: number}>(routerMode: string, choose: () => Promise<D>): Promise<D> {
     const start = this.clock.monoMs();
     const d = await choose();
-    this.workerId = d.workerId;
-    this.m.routerOverheadMs.observe({router_mode: routerMode}, this.clock.monoMs() - start - d.queuedMs);
-    this.m.routerDecisions.inc({router_mode: routerMode, worker_id: d.workerId});
-    if (d.overlapBlocks !== undefined) this.m.routerOverlapBlocks.observe({worker_id: d.workerId}, d.overlapBlocks);
+    const w = seriesOfWorker(this.m, routerMode, d.workerId);
+    this.worker = w;
+    w.routerOverheadMs.observe(this.clock.monoMs() - start - d.queuedMs);
+    w.routerDecisions.inc();
+    if (d.overlapBlocks !== undefined) w.routerOverlapBlocks.observe(d.overlapBlocks);
     this.s.queued.inc();
     this.queued = true;
     return d;
@@ -141,8 +164,9 @@ export class RequestMetrics {
     this.s.outputTokens.observe(u.completionTokens);
     this.s.cachedTokens.observe(u.cachedTokens);
     // Per worker, so the share of prompt tokens each one served from cache can be read off.
-    this.m.routerPromptTokens.inc({worker_id: this.workerId}, u.promptTokens);
-    this.m.routerCachedTokens.inc({worker_id: this.workerId}, u.cachedTokens);
+    const w = this.worker ?? seriesOfWorker(this.m, '', '');
+    w.routerPromptTokens.inc(u.promptTokens);
+    w.routerCachedTokens.inc(u.cachedTokens);
   }
 
   /** Where the prefill ran (disaggregated serving). */

@@ -76,12 +76,19 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
   const queue = saturated && opts.router.queueThreshold > 0 ? new RouterQueue(() => saturated(notBusy(pool.snapshot(), thresholds), opts.router.queueThreshold), {capacityTokens: admission?.capacityTokens}) : undefined;
   pool.start();
   const metrics = frontendMetrics();
+  // Bound once: every prompt reports here.
+  const templateMs = metrics.tokenizerLatencyMs.bind({operation: 'template'});
+  const tokenizeMs = metrics.tokenizerLatencyMs.bind({operation: 'tokenize'});
+  const reusedTokens = metrics.tokenizerPrefixTokens.bind({result: 'reused'});
+  const encodedTokens = metrics.tokenizerPrefixTokens.bind({result: 'encoded'});
+  const resumedRenders = metrics.templateRenders.bind({render: 'resumed'});
+  const fullRenders = metrics.templateRenders.bind({render: 'full'});
   pipeline.onTokenize = (t) => {
-    if (t.templateMs) metrics.tokenizerLatencyMs.observe({operation: 'template'}, t.templateMs);
-    metrics.tokenizerLatencyMs.observe({operation: 'tokenize'}, t.encodeMs);
-    metrics.tokenizerPrefixTokens.inc({result: 'reused'}, t.reusedTokens);
-    metrics.tokenizerPrefixTokens.inc({result: 'encoded'}, t.tokens - t.reusedTokens);
-    if (t.resumed !== undefined) metrics.templateRenders.inc({render: t.resumed ? 'resumed' : 'full'});
+    if (t.templateMs) templateMs.observe(t.templateMs);
+    tokenizeMs.observe(t.encodeMs);
+    reusedTokens.inc(t.reusedTokens);
+    encodedTokens.inc(t.tokens - t.reusedTokens);
+    if (t.resumed !== undefined) (t.resumed ? resumedRenders : fullRenders).inc();
   };
   let accepting = true;
   const app = createFrontendApp({
