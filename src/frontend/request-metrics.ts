@@ -14,7 +14,6 @@
 import type {RouteDecision} from '../router/policy.js';
 import type {ServeError} from './errors.js';
 import type {GenerationEvent, Usage} from './generate.js';
-import type {ScalarSeries} from '../metrics/prometheus.js';
 import type {FrontendMetrics} from './metrics.js';
 import type {Endpoint} from './request-shaping.js';
 
@@ -34,7 +33,20 @@ export interface RequestMetricsContext {
   arrivedAt: number;
 }
 
-/** A model's series, bound once (label keys are not rebuilt per request): per metrics, per model. */
+/**
+ * Series bound once per metrics registry and key (label keys are not rebuilt per request): a
+ * model's, a worker's under a router mode, each requests_total outcome.
+ */
+const bound = new WeakMap<FrontendMetrics, Map<string, unknown>>();
+
+function once<S>(m: FrontendMetrics, key: string, make: () => S): S {
+  let all = bound.get(m);
+  if (!all) bound.set(m, (all = new Map()));
+  let s = all.get(key) as S | undefined;
+  if (s === undefined) all.set(key, (s = make()));
+  return s;
+}
+
 function modelSeries(m: FrontendMetrics, model: string) {
   const labels = {model};
   return {
@@ -50,22 +62,9 @@ function modelSeries(m: FrontendMetrics, model: string) {
     inputTokens: m.inputTokens.bind(labels),
     outputTokens: m.outputTokens.bind(labels),
     cachedTokens: m.cachedTokens.bind(labels),
-    /** requests_total by endpoint, request type, status and error type. */
-    requests: new Map<string, ScalarSeries>(),
   };
 }
-type ModelSeries = ReturnType<typeof modelSeries>;
-const boundSeries = new WeakMap<FrontendMetrics, Map<string, ModelSeries>>();
 
-function seriesOf(m: FrontendMetrics, model: string): ModelSeries {
-  let perModel = boundSeries.get(m);
-  if (!perModel) boundSeries.set(m, (perModel = new Map()));
-  let s = perModel.get(model);
-  if (!s) perModel.set(model, (s = modelSeries(m, model)));
-  return s;
-}
-
-/** A worker's series under a router mode, bound once (like the model's). */
 function workerSeries(m: FrontendMetrics, routerMode: string, workerId: string) {
   return {
     routerOverheadMs: m.routerOverheadMs.bind({router_mode: routerMode}),
@@ -76,16 +75,8 @@ function workerSeries(m: FrontendMetrics, routerMode: string, workerId: string) 
   };
 }
 type WorkerSeries = ReturnType<typeof workerSeries>;
-const boundWorkerSeries = new WeakMap<FrontendMetrics, Map<string, WorkerSeries>>();
-
-function seriesOfWorker(m: FrontendMetrics, routerMode: string, workerId: string): WorkerSeries {
-  let all = boundWorkerSeries.get(m);
-  if (!all) boundWorkerSeries.set(m, (all = new Map()));
-  const key = `${routerMode}\0${workerId}`;
-  let s = all.get(key);
-  if (!s) all.set(key, (s = workerSeries(m, routerMode, workerId)));
-  return s;
-}
+const seriesOfWorker = (m: FrontendMetrics, routerMode: string, workerId: string): WorkerSeries =>
+  once(m, `worker\0${routerMode}\0${workerId}`, () => workerSeries(m, routerMode, workerId));
 
 export class RequestMetrics {
   private requestType: 'stream' | 'unary' = 'unary';
@@ -93,14 +84,14 @@ export class RequestMetrics {
   private queued = false;
   private visible = false;
   private lastTokenAt = 0;
-  private readonly s: ModelSeries;
+  private readonly s: ReturnType<typeof modelSeries>;
 
   constructor(
     private readonly m: FrontendMetrics,
     private readonly ctx: RequestMetricsContext,
     private readonly clock: MetricsClock = systemClock,
   ) {
-    this.s = seriesOf(m, ctx.model);
+    this.s = once(m, `model\0${ctx.model}`, () => modelSeries(m, ctx.model));
   }
 
   /** Intake passed (method, shutdown, auth): the request is in flight. */
@@ -208,12 +199,8 @@ export class RequestMetrics {
 
   /** One requests_total, by how it ended. */
   private count(requestType: string, status: string, errorType: string): void {
-    const key = `${this.ctx.endpoint}\n${requestType}\n${status}\n${errorType}`;
-    let c = this.s.requests.get(key);
-    if (!c) {
-      c = this.m.requests.bind({model: this.ctx.model, endpoint: this.ctx.endpoint, request_type: requestType, status, error_type: errorType});
-      this.s.requests.set(key, c);
-    }
-    c.inc();
+    const {model, endpoint} = this.ctx;
+    const key = `requests\0${model}\0${endpoint}\0${requestType}\0${status}\0${errorType}`;
+    once(this.m, key, () => this.m.requests.bind({model, endpoint, request_type: requestType, status, error_type: errorType})).inc();
   }
 }
