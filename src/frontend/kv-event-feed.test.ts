@@ -1,6 +1,6 @@
 import {afterEach, describe, expect, it} from 'vitest';
 import {KvEventPublisher} from '../worker/kv-event-publisher.js';
-import type {KvEventData} from '../kv/events.js';
+import {type KvEventData, eventObjects} from '../kv/events.js';
 import type {WireMessage} from '../kv/wire.js';
 import {type EventSource, KvEventFeed} from './kv-event-feed.js';
 
@@ -13,12 +13,12 @@ function sink() {
   return {
     log,
     blocks,
-    applyEvent(_w: string, e: KvEventData) {
+    sinkFor: () => eventObjects((e: KvEventData) => {
       if (e.type === 'stored') for (const b of e.blocks) blocks.add(b.blockHash);
       else if (e.type === 'removed') for (const h of e.blockHashes) blocks.delete(h);
       else blocks.clear();
       log.push(e.type);
-    },
+    }),
     removeWorker() {
       blocks.clear();
       log.push('left');

@@ -5,12 +5,13 @@
  * resets and sends a snapshot when those are gone). A dropped stream is resubscribed the same way;
  * a worker that leaves has its blocks forgotten.
  */
-import type {KvEventData} from '../kv/events.js';
+import type {KvEventSink} from '../kv/events.js';
 import type {WorkerPool} from './worker-pool.js';
-import {type WireMessage, eventFromWire, fromWire} from '../kv/wire.js';
+import {type WireMessage, applyWire} from '../kv/wire.js';
 
 export interface EventSink {
-  applyEvent(worker: string, e: KvEventData): void;
+  /** Where one worker's events go (the router's queue of index updates: hashes as words, no event objects). */
+  sinkFor(worker: string): KvEventSink;
   removeWorker(worker: string): void;
 }
 
@@ -77,6 +78,7 @@ export class KvEventFeed {
 
   private async follow(worker: string, source: EventSource, sub: Subscription): Promise<void> {
     const {stats, abort: {signal}} = sub;
+    const into = this.sink.sinkFor(worker);
     let synced = false; // whether stats.lastEventId is a position we can resume from
     while (!signal.aborted) {
       const attempt = new AbortController();
@@ -86,8 +88,8 @@ export class KvEventFeed {
         for await (const item of source.call({kind: 'kv_events', from: synced ? stats.lastEventId + 1 : undefined}, attempt.signal)) {
           const msg = item as WireMessage;
           if ('reset' in msg) {
-            this.sink.applyEvent(worker, {type: 'cleared'});
-            for (const w of msg.snapshot ?? []) this.sink.applyEvent(worker, fromWire(w));
+            into.cleared();
+            for (const w of msg.snapshot ?? []) applyWire(w, into);
             stats.resets++;
             stats.lastEventId = msg.next - 1;
             synced = true;
@@ -95,14 +97,14 @@ export class KvEventFeed {
             continue;
           }
           for (const w of msg.events) {
-            const e = eventFromWire(w);
-            if (synced && e.eventId !== stats.lastEventId + 1) {
+            const eventId = w.id ?? -1;
+            if (synced && eventId !== stats.lastEventId + 1) {
               stats.gaps++;
-              throw new GapError(`events ${stats.lastEventId + 1}…${e.eventId - 1} from ${worker} were lost; resyncing`);
+              throw new GapError(`events ${stats.lastEventId + 1}…${eventId - 1} from ${worker} were lost; resyncing`);
             }
-            this.sink.applyEvent(worker, e.data);
+            applyWire(w, into);
             stats.applied++;
-            stats.lastEventId = e.eventId;
+            stats.lastEventId = eventId;
             synced = true;
           }
           if (synced) sub.markSynced();

@@ -8,7 +8,7 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {requireNats, startNats, type TestNats} from '../../test/helpers/nats.js';
 import {until} from '../../test/helpers/processes.js';
-import type {KvEventData} from '../kv/events.js';
+import {type KvEventData, eventObjects} from '../kv/events.js';
 import {NatsKvSubscriber, type WorkerLoad, openNats, publishWorker} from '../runtime/event-plane/nats.js';
 import {KvEventPublisher} from '../worker/kv-event-publisher.js';
 import {type EventSource, KvEventFeed} from './kv-event-feed.js';
@@ -50,11 +50,11 @@ function router() {
   const blocks = new Set<bigint>();
   return {
     blocks,
-    applyEvent(_w: string, e: KvEventData) {
+    sinkFor: () => eventObjects((e: KvEventData) => {
       if (e.type === 'stored') for (const b of e.blocks) blocks.add(b.blockHash);
       else if (e.type === 'removed') for (const h of e.blockHashes) blocks.delete(h);
       else blocks.clear();
-    },
+    }),
     removeWorker() {
       blocks.clear();
     },

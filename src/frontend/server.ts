@@ -64,9 +64,9 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
   const nats = opts.natsEvents ? new NatsKvSubscriber(await openNats(opts.natsEvents.url, `dynamo frontend ${process.pid}`), opts.natsEvents.deployment, warn) : undefined;
   const pool = new WorkerPool(openDiscovery(opts.discovery, warn), opts.servedModelName, {loads: nats, token: opts.requestPlaneToken});
   const router = await createRouter(opts.router);
-  const applyEvent = router.applyEvent;
+  const sinkFor = router.eventSink?.bind(router);
   const sourceFor = nats && ((id: string, conn: Parameters<typeof natsEventSource>[1]) => natsEventSource(id, conn, nats));
-  const feed = applyEvent ? followKvEvents(pool, {applyEvent, removeWorker: (w) => router.removeWorker?.(w)}, warn, sourceFor) : undefined;
+  const feed = sinkFor ? followKvEvents(pool, {sinkFor, removeWorker: (w) => router.removeWorker?.(w)}, warn, sourceFor) : undefined;
   const thresholds: BusyThresholds = {maxInflight: opts.busyMaxInflight, maxKvUsage: opts.busyKvUsage};
   const saturated = router.saturated?.bind(router);
   const admission = opts.admissionControl === 'token-capacity' ? tokenCapacity(pool, thresholds) : undefined;

@@ -7,8 +7,10 @@
  *   {reset: true, next}     the router must forget the worker's blocks; `next` is the next event id
  *   {events: WireEvent[]}   consecutive events
  * A snapshot is a reset followed by stored events without ids (they are state, not history).
+ * Both ends keep hashes as 32-bit words (`wireEvents`, `applyWire`): the bytes on the wire are those
+ * words, so a block manager's event reaches the router's index with no BigInt and no object per block.
  */
-import type {KvEvent, KvEventData} from './events.js';
+import type {KvEventData, KvEventSink} from './events.js';
 
 export interface WireEvent {
   /** Event id; absent for snapshot entries. */
@@ -30,11 +32,44 @@ export function packU64(values: readonly bigint[]): Uint8Array {
   return new Uint8Array(a.buffer);
 }
 
-export function unpackU64(bytes: Uint8Array): bigint[] {
+/** Words [2·from, 2·to) of `words` (hashes as low, high words) as the wire's bytes: a copy (the caller may reuse `words`). */
+function wordBytes(words: ArrayLike<number>, from: number, to: number): Uint8Array {
+  const out = words instanceof Uint32Array ? words.slice(2 * from, 2 * to) : Uint32Array.from({length: 2 * (to - from)}, (_, i) => words[2 * from + i]!);
+  return new Uint8Array(out.buffer);
+}
+
+/** The wire's hash bytes as words: a view where aligned, else a copy (a decoded frame's bytes may sit at any offset). */
+function bytesWords(bytes: Uint8Array | undefined): Uint32Array {
+  if (!bytes) return new Uint32Array(0);
   if (bytes.length % 8) throw new Error(`malformed KV event: ${bytes.length} hash bytes is not a multiple of 8`);
-  // Copy (new Uint8Array copies even a Buffer, whose slice() would not): a decoded view may be unaligned.
-  const a = new BigUint64Array(new Uint8Array(bytes).buffer);
-  return Array.from(a);
+  return bytes.byteOffset % 4 ? new Uint32Array(new Uint8Array(bytes).buffer) : new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+}
+
+/** A sink that packs each event for the wire (a worker's publisher): the engine's words become the wire's bytes. */
+export function wireEvents(onWire: (w: WireEvent) => void): KvEventSink {
+  return {
+    stored(parent, local, sequence, from, to) {
+      onWire({type: 'stored', ...(parent === undefined ? {} : {parent: wordBytes(parent, 0, 1)}), blocks: wordBytes(sequence, from, to), tokens: wordBytes(local, from, to)});
+    },
+    removed: (sequence, count) => onWire({type: 'removed', blocks: wordBytes(sequence, 0, count)}),
+    cleared: () => onWire({type: 'cleared'}),
+  };
+}
+
+/** One wire event into a sink (the router's queue of index updates), as words. */
+export function applyWire(w: WireEvent, sink: KvEventSink): void {
+  if (w.type === 'stored') {
+    const sequence = bytesWords(w.blocks);
+    const local = bytesWords(w.tokens);
+    if (sequence.length !== local.length) throw new Error('malformed stored event: block and token hash counts differ');
+    const parent = w.parent && bytesWords(w.parent);
+    if (parent && parent.length !== 2) throw new Error(`malformed stored event: a parent of ${parent.length / 2} hashes`);
+    sink.stored(parent, local, sequence, 0, sequence.length / 2);
+  } else if (w.type === 'removed') {
+    const sequence = bytesWords(w.blocks);
+    sink.removed(sequence, sequence.length / 2);
+  } else if (w.type === 'cleared') sink.cleared();
+  else throw new Error(`unknown KV event type ${String((w as {type: unknown}).type)}`);
 }
 
 export function toWire(data: KvEventData, id?: number, dpRank = 0): WireEvent {
@@ -50,20 +85,4 @@ export function toWire(data: KvEventData, id?: number, dpRank = 0): WireEvent {
   }
   if (data.type === 'removed') return {...base, type: 'removed', blocks: packU64(data.blockHashes)};
   return {...base, type: 'cleared'};
-}
-
-export function fromWire(w: WireEvent): KvEventData {
-  if (w.type === 'stored') {
-    const blocks = unpackU64(w.blocks ?? new Uint8Array());
-    const tokens = unpackU64(w.tokens ?? new Uint8Array());
-    if (blocks.length !== tokens.length) throw new Error('malformed stored event: block and token hash counts differ');
-    return {type: 'stored', ...(w.parent ? {parentHash: unpackU64(w.parent)[0]!} : {}), blocks: blocks.map((blockHash, i) => ({blockHash, tokensHash: tokens[i]!}))};
-  }
-  if (w.type === 'removed') return {type: 'removed', blockHashes: unpackU64(w.blocks ?? new Uint8Array())};
-  if (w.type === 'cleared') return {type: 'cleared'};
-  throw new Error(`unknown KV event type ${String((w as {type: unknown}).type)}`);
-}
-
-export function eventFromWire(w: WireEvent): KvEvent {
-  return {eventId: w.id ?? -1, dpRank: w.dp ?? 0, data: fromWire(w)};
 }

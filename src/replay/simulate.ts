@@ -10,7 +10,6 @@ import {KvBlockManager} from '../engines/mocker/kv-blocks.js';
 import type {PerfModel} from '../engines/mocker/perf-model.js';
 import {type BlockPrompt, MockScheduler, type Step} from '../engines/mocker/scheduler.js';
 import type {BlockHasher} from '../kv/block-hasher.js';
-import type {KvEventData} from '../kv/events.js';
 import type {RequestRouter, WorkerSnapshot} from '../router/policy.js';
 
 export interface EngineSpec {
@@ -67,8 +66,7 @@ export interface SimWorker {
 
 /** A mocker engine whose KV events go straight to `router` (when it listens for them). */
 export function simWorker(id: string, index: number, engine: EngineSpec, hasher: BlockHasher, router: RequestRouter): SimWorker {
-  const onEvent = router.eventSink?.(id) ?? (router.applyEvent ? (e: KvEventData) => router.applyEvent!(id, e) : undefined);
-  const blocks = new KvBlockManager(engine.numGpuBlocks, engine.blockSize, onEvent);
+  const blocks = new KvBlockManager(engine.numGpuBlocks, engine.blockSize, router.eventSink?.(id));
   const scheduler = new MockScheduler({blocks, hasher, maxNumSeqs: engine.maxNumSeqs, maxNumBatchedTokens: engine.maxNumBatchedTokens, perf: engine.perf});
   return {id, index, blocks, scheduler, step: undefined, stepEnd: Number.POSITIVE_INFINITY, inFlight: 0};
 }

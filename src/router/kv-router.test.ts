@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {DynamoBlockHasher} from '../kv/dynamo-hash.js';
+import {applyWire, toWire} from '../kv/wire.js';
 import {KvRouter} from './kv-router.js';
 
 const workers = (n: number) => Array.from({length: n}, (_, i) => ({id: `w${i}`, inFlight: 0, kvUsage: 0}));
@@ -66,12 +67,12 @@ describe('KvRouter (KV events)', () => {
     const {r} = await router({useKvEvents: true});
     const hasher = await DynamoBlockHasher.create(16);
     const p = prompt(3, 160);
-    r.applyEvent!('w2', stored(p, hasher));
+    applyWire(toWire(stored(p, hasher)), r.eventSink!('w2'));
     const d = r.choose({id: 'a', tokens: [...p, 1, 2, 3]}, workers(4))!;
     expect(d).toEqual({workerId: 'w2', overlapBlocks: 10});
     r.done('a');
     // No prediction from that decision: only the event counts. A removal takes the blocks away.
-    r.applyEvent!('w2', {type: 'removed', blockHashes: Array.from(hasher.hashAll(p).sequence).slice(5)});
+    applyWire(toWire({type: 'removed', blockHashes: Array.from(hasher.hashAll(p).sequence).slice(5)}), r.eventSink!('w2'));
     expect(r.choose({id: 'b', tokens: p}, workers(4))).toEqual({workerId: 'w2', overlapBlocks: 5});
     r.removeWorker('w2');
     expect(r.choose({id: 'c', tokens: p}, workers(4))!.overlapBlocks).toBe(0);

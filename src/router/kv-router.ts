@@ -3,7 +3,7 @@
  * index how many leading blocks each worker holds, add each worker's load from the router's own
  * active-sequence bookkeeping, and pick by Dynamo's cost (kv-cost.ts).
  *
- * With KV events (the default) the index is exactly what the workers report (`applyEvent`).
+ * With KV events (the default) the index is exactly what the workers report (`eventSink`).
  * Approximate mode (Dynamo's --no-router-kv-events): the index learns from the router's own
  * decisions: the chosen worker is assumed to hold the request's blocks for `ttlMs`; when the index
  * exceeds `maxTreeSize` blocks it is pruned to `pruneTargetRatio` of that, earliest expiry first
@@ -11,7 +11,7 @@
  */
 import {ActiveSequences} from './active-sequences.js';
 import {DynamoBlockHasher} from '../kv/dynamo-hash.js';
-import type {KvEventData, KvEventSink} from '../kv/events.js';
+import type {KvEventSink} from '../kv/events.js';
 import {scoreWorkersKv, selectKvWorker} from './kv-cost.js';
 import type {RequestRouter, RouteDecision, RouteRequest, WorkerSnapshot} from './policy.js';
 import {type BlockList, blockList} from '../kv/block-list.js';
@@ -46,7 +46,6 @@ export class KvRouter implements RequestRouter {
   ) {
     this.name = opts.useKvEvents ? 'kv' : 'kv-approx';
     if (opts.useKvEvents) {
-      this.applyEvent = (worker, e) => this.apply(worker, e);
       this.eventSink = (worker) => this.sink(worker);
     }
     this.now = opts.now ?? Date.now;
@@ -93,21 +92,6 @@ export class KvRouter implements RequestRouter {
 
   done(requestId: string): void {
     this.active.free(requestId);
-  }
-
-  /** KV events mode only: a worker's events, applied in order. */
-  readonly applyEvent?: (worker: string, e: KvEventData) => void;
-
-  private apply(worker: string, e: KvEventData): void {
-    if (e.type === 'stored') {
-      this.index.store(
-        worker,
-        e.parentHash,
-        e.blocks.map((b) => b.tokensHash),
-        e.blocks.map((b) => b.blockHash),
-      );
-    } else if (e.type === 'removed') this.index.remove(worker, e.blockHashes);
-    else this.index.clear(worker);
   }
 
   /** KV events mode only: a worker's events as calls. */

@@ -4,7 +4,7 @@
  * interface with its prefix index.
  */
 import type {BlockList} from '../kv/block-list.js';
-import type {KvEventData, KvEventSink} from '../kv/events.js';
+import type {KvEventSink} from '../kv/events.js';
 
 export interface WorkerSnapshot {
   id: string;
@@ -54,9 +54,10 @@ export interface RequestRouter {
   choose(req: RouteRequest, workers: readonly WorkerSnapshot[]): RouteDecision | undefined;
   firstToken(requestId: string): void;
   done(requestId: string): void;
-  /** Present when the router learns worker caches from KV events (kv mode with events). */
-  applyEvent?(worker: string, e: KvEventData): void;
-  /** With applyEvent: the same for one worker's events given as calls, without event objects (replay). */
+  /**
+   * Present when the router learns worker caches from KV events (kv mode with events): where one
+   * worker's events go, as calls with hashes as words (the frontend's feed, a replay's engines).
+   */
   eventSink?(worker: string): KvEventSink;
   /** A worker left: forget what the router knew about it. */
   removeWorker?(worker: string): void;

@@ -5,8 +5,8 @@
  * buffered (or it asks from nothing, as a new router does) it gets a reset and a snapshot of the
  * engine's cached blocks first (Dynamo's "dump the worker's state on discovery").
  */
-import type {KvEventData} from '../kv/events.js';
-import {type WireEvent, type WireMessage, toWire} from '../kv/wire.js';
+import type {KvEventData, KvEventSink} from '../kv/events.js';
+import {type WireEvent, type WireMessage, toWire, wireEvents} from '../kv/wire.js';
 
 export class KvEventPublisher {
   private readonly buffer: WireEvent[] = [];
@@ -26,7 +26,15 @@ export class KvEventPublisher {
   }
 
   publish(data: KvEventData): void {
-    this.buffer.push(toWire(data, this.nextId++));
+    this.publishWire(toWire(data));
+  }
+
+  /** Events as calls with hashes as words (the mocker's block manager): packed for the wire as they are, no event object in between. */
+  readonly sink: KvEventSink = wireEvents((w) => this.publishWire(w));
+
+  private publishWire(w: WireEvent): void {
+    w.id = this.nextId++;
+    this.buffer.push(w);
     // Trim in chunks so each event costs O(1) amortized.
     if (this.buffer.length >= 2 * this.bufferSize) {
       this.buffer.splice(0, this.buffer.length - this.bufferSize);
