@@ -38,3 +38,17 @@ describe('the first client-visible token (TTFT as users see it)', () => {
     expect(log).toEqual(['engine:"<think>"', 'engine:"\\n"', 'engine:"Hmm"', 'visible', 'engine:finish']);
   });
 });
+
+describe('the SSE reply', () => {
+  it('sends the finish, the usage and [DONE] in one write', async () => {
+    const reply = streamReply({...shaped(true), includeUsage: true}, events([]), {}, new AbortController().signal, {visible: () => {}, settled: () => {}});
+    if (!('stream' in reply)) throw new Error('expected a stream');
+    const frames: string[] = [];
+    for await (const frame of reply.stream) frames.push(frame);
+    const last = frames.at(-1)!;
+    expect(last.endsWith('data: [DONE]\n\n')).toBe(true);
+    expect(last).toContain('"finish_reason":"length"');
+    expect(last).toContain('"completion_tokens":4');
+    expect(frames.filter((f) => f.includes('[DONE]'))).toHaveLength(1);
+  });
+});

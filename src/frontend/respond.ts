@@ -81,6 +81,12 @@ export function streamReply(
             seen = true;
             hooks.visible();
           }
+          if (ev.kind === 'finish') {
+            // The finish is the last event: [DONE] leaves in the same write (one syscall, one wake-up of the client).
+            outcome = {};
+            yield shown + rest + SSE_DONE;
+            return;
+          }
           if (shown || rest) yield shown + rest;
         }
         outcome = {};
