@@ -10,7 +10,7 @@ import {PROMETHEUS_CONTENT_TYPE} from '../metrics/prometheus.js';
 import {parseBody} from './body.js';
 import {ServeError, toServeError} from './errors.js';
 import {prefillFirst} from './disagg.js';
-import {type GenerationDeps, generate, route} from './generate.js';
+import {type GenerationDeps, type GenerationEvent, generate, route} from './generate.js';
 import {type HttpApp, type HttpReply, type HttpRequest, errorReply, jsonReply} from './http.js';
 import type {FrontendMetrics} from './metrics.js';
 import {chatRequestSchema, completionRequestSchema} from './openai-schema.js';
@@ -81,15 +81,15 @@ export function createFrontendApp(deps: FrontendDeps): HttpApp {
     const prefill = deps.disagg ? await prefillFirst(deps, deps.disagg, meta.id, {...g, signal: abort.signal}, decision) : undefined;
     if (prefill) obs.prefill(prefill);
     const kvTransfer = prefill?.remote ? prefill.kvTransfer : undefined;
-    const events = obs.tap(generate(deps, decision.workerId, {...g, signal: abort.signal, kvTransfer}));
+    const events = generate(deps, decision.workerId, {...g, signal: abort.signal, kvTransfer});
     // Which worker served it, and how many prompt blocks the router expected it to have cached.
     const headers: Record<string, string> = {'x-request-id': meta.id, 'x-dynamo-worker-id': decision.workerId};
     if (decision.overlapBlocks !== undefined) headers['x-dynamo-overlap-blocks'] = String(decision.overlapBlocks);
     if (prefill?.remote) headers['x-dynamo-prefill-worker-id'] = prefill.prefillWorker;
-    const visible = () => obs.firstVisibleToken();
-    if (r.stream) return streamReply(r, events, headers, abort.signal, {visible, settled: settle});
+    const hooks = {heard: (ev: GenerationEvent) => obs.observe(ev), visible: () => obs.firstVisibleToken()};
+    if (r.stream) return streamReply(r, events, headers, abort.signal, {...hooks, settled: settle});
     try {
-      const reply = await unaryReply(r, events, headers, {visible});
+      const reply = await unaryReply(r, events, headers, hooks);
       settle(undefined);
       return reply;
     } catch (e) {

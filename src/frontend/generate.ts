@@ -119,7 +119,7 @@ export async function* generate(deps: GenerationDeps, workerId: string, input: G
   let completion = 0;
   let cached = 0;
   const attempts: Attempts = {
-    call: (worker, request, signal) => mergedBatches(deps.pool.callBatches(worker, request, signal) as AsyncIterable<GenerateChunk[]>),
+    call: (worker, request, signal) => deps.pool.callBatches(worker, request, signal) as AsyncIterable<GenerateChunk[]>,
     reroute: (tokens, exclude) => route(deps, input.requestId, tokens, input.routing, input.signal, exclude),
     firstToken: () => {
       deps.router.firstToken(input.requestId);
@@ -177,22 +177,4 @@ export async function* generate(deps: GenerationDeps, workerId: string, input: G
     deps.queue?.wake();
   }
   throw new ServeError('worker_gone', `worker ${workerId} ended the stream without finishing`);
-}
-
-/** One chunk per batch of chunks that arrived together: a fast engine's tokens cost one pass down the stream, not one per token. */
-async function* mergedBatches(batches: AsyncIterable<GenerateChunk[]>): AsyncGenerator<GenerateChunk> {
-  for await (const b of batches) yield mergeChunks(b);
-}
-
-/** Consecutive chunks of one stream as one: their tokens in order, the first cache report, the last finish and hand-off. */
-export function mergeChunks(chunks: readonly GenerateChunk[]): GenerateChunk {
-  if (chunks.length === 1) return chunks[0]!;
-  const out: GenerateChunk = {tokenIds: []};
-  for (const c of chunks) {
-    for (const id of c.tokenIds) out.tokenIds.push(id);
-    if (out.cachedTokens === undefined && c.cachedTokens !== undefined) out.cachedTokens = c.cachedTokens;
-    if (c.finishReason) out.finishReason = c.finishReason;
-    if (c.kvTransfer) out.kvTransfer = c.kvTransfer;
-  }
-  return out;
 }

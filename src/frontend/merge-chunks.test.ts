@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {mergeChunks} from './generate.js';
+import {mergeChunks} from './migration.js';
 
 describe('chunks that arrived together', () => {
   it('merge into one: tokens in order, the first cache report, the last finish and hand-off', () => {

@@ -16,7 +16,7 @@ function cluster(scripts: Record<string, {tokens: number[]; ends: 'finish' | str
     async *call(worker, body) {
       calls.push({worker, body});
       const s = scripts[worker]!;
-      for (const [i, t] of s.tokens.entries()) yield {tokenIds: [t], ...(s.ends === 'finish' && i === s.tokens.length - 1 ? {finishReason: 'length' as const} : {})};
+      for (const [i, t] of s.tokens.entries()) yield [{tokenIds: [t], ...(s.ends === 'finish' && i === s.tokens.length - 1 ? {finishReason: 'length' as const} : {})}];
       if (s.ends !== 'finish') throw fail(s.ends);
     },
     reroute: async (tokens, exclude) => {

@@ -38,8 +38,8 @@ function isMigratable(e: unknown): boolean {
 }
 
 export interface Attempts {
-  /** The worker's stream of one attempt. */
-  call(workerId: string, body: GenerateRequest, signal: AbortSignal): AsyncIterable<GenerateChunk>;
+  /** The worker's stream of one attempt, in batches of the chunks that arrived together. */
+  call(workerId: string, body: GenerateRequest, signal: AbortSignal): AsyncIterable<GenerateChunk[]>;
   /** Routes the request again over every worker but `exclude`; throws no_worker when none is left. */
   reroute(tokens: readonly number[], exclude: ReadonlySet<string>): Promise<RouteDecision>;
   /** The attempt's first token arrived (the router's prefill bookkeeping). */
@@ -82,7 +82,9 @@ export async function* migratingStream(
     let sent = 0;
     let answered = false;
     try {
-      for await (const chunk of attempts.call(worker, request, signal)) {
+      for await (const batch of attempts.call(worker, request, signal)) {
+        // One chunk per batch: a fast engine's tokens cost one pass down the stream, not one per token.
+        const chunk = mergeChunks(batch);
         if (!answered) attempts.firstToken();
         answered = true;
         sent += chunk.tokenIds.length;
@@ -113,4 +115,17 @@ export async function* migratingStream(
       worker = next.workerId;
     }
   }
+}
+
+/** Consecutive chunks of one stream as one: their tokens in order, the first cache report, the last finish and hand-off. */
+export function mergeChunks(chunks: readonly GenerateChunk[]): GenerateChunk {
+  if (chunks.length === 1) return chunks[0]!;
+  const out: GenerateChunk = {tokenIds: []};
+  for (const c of chunks) {
+    for (const id of c.tokenIds) out.tokenIds.push(id);
+    if (out.cachedTokens === undefined && c.cachedTokens !== undefined) out.cachedTokens = c.cachedTokens;
+    if (c.finishReason) out.finishReason = c.finishReason;
+    if (c.kvTransfer) out.kvTransfer = c.kvTransfer;
+  }
+  return out;
 }

@@ -118,13 +118,10 @@ export class RequestMetrics {
     return d;
   }
 
-  /** Passes the generation's events through, observing each as it arrives. */
-  async *tap(events: AsyncIterable<GenerationEvent>): AsyncGenerator<GenerationEvent> {
-    for await (const ev of events) {
-      if (ev.kind === 'text') this.tokens(ev.tokens);
-      else this.usage(ev.usage);
-      yield ev;
-    }
+  /** One of the generation's events, as it arrives (the reply hears each first: respond.ts). */
+  observe(ev: GenerationEvent): void {
+    if (ev.kind === 'text') this.tokens(ev.tokens);
+    else this.usage(ev.usage);
   }
 
   private tokens(n: number): void {

@@ -26,7 +26,7 @@ function events(log: string[]): AsyncIterable<GenerationEvent> {
 describe('the first client-visible token (TTFT as users see it)', () => {
   it('is the first reasoning text, not the <think> tag a parser holds back (stream)', async () => {
     const log: string[] = [];
-    const reply = streamReply(shaped(true), events(log), {}, new AbortController().signal, {visible: () => log.push('visible'), settled: () => log.push('settled')});
+    const reply = streamReply(shaped(true), events(log), {}, new AbortController().signal, {heard: () => {}, visible: () => log.push('visible'), settled: () => log.push('settled')});
     if (!('stream' in reply)) throw new Error('expected a stream');
     for await (const frame of reply.stream) if (frame.includes('"Hmm"')) log.push('written');
     expect(log).toEqual(['engine:"<think>"', 'engine:"\\n"', 'engine:"Hmm"', 'visible', 'written', 'engine:finish', 'settled']);
@@ -34,14 +34,14 @@ describe('the first client-visible token (TTFT as users see it)', () => {
 
   it('is the same moment for a unary reply', async () => {
     const log: string[] = [];
-    await unaryReply(shaped(false), events(log), {}, {visible: () => log.push('visible')});
+    await unaryReply(shaped(false), events(log), {}, {heard: () => {}, visible: () => log.push('visible')});
     expect(log).toEqual(['engine:"<think>"', 'engine:"\\n"', 'engine:"Hmm"', 'visible', 'engine:finish']);
   });
 });
 
 describe('the SSE reply', () => {
   it('sends the finish, the usage and [DONE] in one write', async () => {
-    const reply = streamReply({...shaped(true), includeUsage: true}, events([]), {}, new AbortController().signal, {visible: () => {}, settled: () => {}});
+    const reply = streamReply({...shaped(true), includeUsage: true}, events([]), {}, new AbortController().signal, {heard: () => {}, visible: () => {}, settled: () => {}});
     if (!('stream' in reply)) throw new Error('expected a stream');
     const frames: string[] = [];
     for await (const frame of reply.stream) frames.push(frame);

@@ -16,6 +16,8 @@ import {SSE_DONE, SSE_HEADERS, sseEvent} from './sse.js';
 type Events = AsyncIterable<GenerationEvent>;
 
 export interface ReplyHooks {
+  /** Each of the generation's events, as it arrives, before the reply uses it (metrics). */
+  heard(ev: GenerationEvent): void;
   /** The first client-visible token is ready. */
   visible(): void;
 }
@@ -29,6 +31,7 @@ export async function unaryReply(r: ShapedRequest, events: Events, headers: Http
   let text = '';
   let seen = false;
   for await (const ev of events) {
+    hooks.heard(ev);
     if (ev.kind === 'text') {
       if (!post) text += ev.text;
       const shown = post ? post.push(ev.text).length > 0 : ev.text.length > 0;
@@ -76,6 +79,7 @@ export function streamReply(
       try {
         if (post) yield (frames as ChatFrames).delta({role: 'assistant', content: ''});
         for await (const ev of events) {
+          hooks.heard(ev);
           const {shown, rest} = framesOf(ev);
           if (shown && !seen) {
             seen = true;
