@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest';
 import {resolveModel} from '../config/models.js';
 import {loadTokenizerFiles} from './bundled.js';
+import {prng} from '../shared/prng.js';
 import {PromptEncoder} from './encoder.js';
 import {IncrementalDetokenizer, Vocab} from './vocab.js';
 
@@ -20,6 +21,31 @@ describe.each(['deepseek-r1', 'llama-3.1-8b', 'qwen3-0.6b'])('tokenizer of %s', 
     for (const id of ids) out += d.push(id);
     out += d.flush();
     expect(out).toBe(text);
+  });
+
+  it("detokenizes every token as its bytes decode, whole characters at once and split ones when complete", async () => {
+    const {vocab} = await setup;
+    const lenient = new TextDecoder();
+    const rand = prng(5);
+    let whole = 0;
+    for (let id = 0; id < vocab.size; id++) {
+      if (!vocab.idToBytes[id] || vocab.special.has(id)) continue;
+      const d = new IncrementalDetokenizer(vocab);
+      const out = d.push(id);
+      if (vocab.wholeText(id) !== null) whole++;
+      expect(out + d.flush()).toBe(lenient.decode(vocab.idToBytes[id]));
+    }
+    expect(whole).toBeGreaterThan(0.9 * vocab.size - vocab.special.size);
+    // Streams of random tokens: the pieces join to what the whole byte string decodes to.
+    for (let n = 0; n < 200; n++) {
+      const ids = Array.from({length: 20}, () => Math.floor(rand() * vocab.size)).filter((id) => vocab.idToBytes[id] && !vocab.special.has(id));
+      const d = new IncrementalDetokenizer(vocab);
+      let out = '';
+      for (const id of ids) out += d.push(id);
+      out += d.flush();
+      const bytes = ids.flatMap((id) => [...vocab.idToBytes[id]!]);
+      expect(out).toBe(lenient.decode(Uint8Array.from(bytes)));
+    }
   });
 
   it('encodes id-for-id like the native Hugging Face tokenizer, on code, prose and many scripts', async () => {

@@ -13,12 +13,16 @@ export interface AddedToken {
 }
 
 const utf8 = new TextEncoder();
+/** Decodes only whole, valid UTF-8: throws on anything else. */
+const strictUtf8 = new TextDecoder('utf-8', {fatal: true});
 
 export class Vocab {
   readonly idToBytes: (Uint8Array | undefined)[] = [];
   readonly tokenToId = new Map<string, number>();
   readonly special = new Set<number>();
   readonly added: AddedToken[];
+  /** Per id, filled on first use: the token's text when its bytes are whole UTF-8 characters on their own, else null. */
+  private readonly texts: (string | null | undefined)[];
 
   constructor(json: {model: {type?: string; vocab: Record<string, number> | [string, number][]}; added_tokens?: AddedToken[]; decoder?: {type?: string; decoders?: {type?: string}[]} | null}) {
     const byteLevel = json.decoder?.type === 'ByteLevel' || json.decoder?.decoders?.some((d) => d.type === 'ByteLevel');
@@ -34,6 +38,22 @@ export class Vocab {
       this.idToBytes[t.id] = utf8.encode(t.content);
       if (t.special) this.special.add(t.id);
     }
+    this.texts = new Array(this.idToBytes.length);
+  }
+
+  /** The token's text when its bytes are whole UTF-8 characters (most tokens), else null (part of a character). */
+  wholeText(id: number): string | null {
+    let text = this.texts[id];
+    if (text === undefined) {
+      const bytes = this.idToBytes[id];
+      try {
+        text = bytes ? strictUtf8.decode(bytes) : null;
+      } catch {
+        text = null;
+      }
+      this.texts[id] = text;
+    }
+    return text;
   }
 
   static fromJson(text: string): Vocab {
@@ -62,7 +82,8 @@ function metaspaceBytes(token: string): Uint8Array {
  */
 export class IncrementalDetokenizer {
   private pending: number[] = [];
-  private readonly decoder = new TextDecoder('utf-8', {fatal: false});
+  /** Only for tokens that hold part of a character (the common token's text is the vocabulary's, decoded once). */
+  private decoder?: InstanceType<typeof TextDecoder>;
 
   constructor(
     private readonly vocab: Vocab,
@@ -73,6 +94,10 @@ export class IncrementalDetokenizer {
     if (this.skipSpecial && this.vocab.special.has(id)) return '';
     const bytes = this.vocab.idToBytes[id];
     if (!bytes) return '';
+    if (!this.pending.length) {
+      const whole = this.vocab.wholeText(id);
+      if (whole !== null) return whole;
+    }
     for (const b of bytes) this.pending.push(b);
     // Emit up to the last complete UTF-8 sequence.
     let end = this.pending.length;
@@ -88,6 +113,7 @@ export class IncrementalDetokenizer {
       if (need > cont + 1) end = i;
     }
     if (end === 0) return '';
+    this.decoder ??= new TextDecoder('utf-8', {fatal: false});
     const text = this.decoder.decode(Uint8Array.from(this.pending.slice(0, end)));
     this.pending = this.pending.slice(end);
     return text;
@@ -95,6 +121,7 @@ export class IncrementalDetokenizer {
 
   flush(): string {
     if (!this.pending.length) return '';
+    this.decoder ??= new TextDecoder('utf-8', {fatal: false});
     const text = this.decoder.decode(Uint8Array.from(this.pending));
     this.pending = [];
     return text;
