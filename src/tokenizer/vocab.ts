@@ -113,17 +113,20 @@ export class IncrementalDetokenizer {
       if (need > cont + 1) end = i;
     }
     if (end === 0) return '';
-    this.decoder ??= new TextDecoder('utf-8', {fatal: false});
-    const text = this.decoder.decode(Uint8Array.from(this.pending.slice(0, end)));
+    const text = this.decode(this.pending.slice(0, end));
     this.pending = this.pending.slice(end);
     return text;
   }
 
   flush(): string {
     if (!this.pending.length) return '';
-    this.decoder ??= new TextDecoder('utf-8', {fatal: false});
-    const text = this.decoder.decode(Uint8Array.from(this.pending));
+    const text = this.decode(this.pending);
     this.pending = [];
     return text;
+  }
+
+  private decode(bytes: number[]): string {
+    this.decoder ??= new TextDecoder('utf-8', {fatal: false});
+    return this.decoder.decode(Uint8Array.from(bytes));
   }
 }

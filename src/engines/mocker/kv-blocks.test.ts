@@ -1,7 +1,7 @@
 import {beforeAll, describe, expect, it} from 'vitest';
 import type {BlockHasher} from '../../kv/block-hasher.js';
 import {DynamoBlockHasher} from '../../kv/dynamo-hash.js';
-import type {KvEventData} from '../../kv/events.js';
+import {type KvEventData, eventObjects} from '../../kv/events.js';
 import {type BlockList, pickBlocks, sliceBlocks} from '../../kv/block-list.js';
 import {KvBlockManager, type SequenceBlocks, blocksOf} from './kv-blocks.js';
 
@@ -41,7 +41,7 @@ describe('KvBlockManager', () => {
 
   it('evicts the least recently released blocks first, deepest suffix before its prefix', () => {
     const events: KvEventData[] = [];
-    const m = new KvBlockManager(6, 4, (e) => events.push(e));
+    const m = new KvBlockManager(6, 4, eventObjects((e) => events.push(e)));
     const a = seq();
     const ha = blocks(tokens(12)); // 3 blocks
     m.allocate(a, ha, 12);
@@ -71,7 +71,7 @@ describe('KvBlockManager', () => {
 
   it('shares a cached block after a gap instead of allocating it twice', () => {
     const events: KvEventData[] = [];
-    const m = new KvBlockManager(10, 4, (e) => events.push(e));
+    const m = new KvBlockManager(10, 4, eventObjects((e) => events.push(e)));
     const h = blocks(tokens(12));
     m.allocate(seq(), pickBlocks(h, [0]), 4);
     m.allocate(seq(), pickBlocks(h, [2]), 4); // cached without its parent
@@ -82,7 +82,7 @@ describe('KvBlockManager', () => {
 
   it('publishes stored blocks with Dynamo hashes and their parent, and promotes filled private blocks', () => {
     const events: KvEventData[] = [];
-    const m = new KvBlockManager(10, 2, (e) => events.push(e));
+    const m = new KvBlockManager(10, 2, eventObjects((e) => events.push(e)));
     const h = blocksOf(hasherOf2, tokens(5));
     const a = seq();
     m.allocate(a, h, 5);
@@ -133,7 +133,7 @@ describe('KvBlockManager slots (where a block lives in the worker\'s KV memory)'
 
   it('discards unused blocks whose bytes went wrong, as evictions, and leaves used ones', () => {
     const events: KvEventData[] = [];
-    const m = new KvBlockManager(8, 4, (e) => events.push(e));
+    const m = new KvBlockManager(8, 4, eventObjects((e) => events.push(e)));
     const a = seq();
     const b = seq();
     const bs = blocks(tokens(8));

@@ -18,7 +18,7 @@
  */
 import type {BlockHasher} from '../../kv/block-hasher.js';
 import {type BlockList, blockList, emptyBlocks, wordsHash, wordsKey} from '../../kv/block-list.js';
-import {type KvEventData, type KvEventSink, eventObjects} from '../../kv/events.js';
+import type {KvEventData, KvEventSink} from '../../kv/events.js';
 import {SlotTable} from '../../shared/slot-table.js';
 
 /** The blocks of every full block of `tokens`. */
@@ -78,8 +78,6 @@ export class KvBlockManager {
   private readonly promoted = emptyBlocks(1);
   /** The sequence-hash words of the parent of the blocks a stored event names. */
   private readonly parent = new Uint32Array(2);
-  /** Hears every change to the cached set; without one, no event is even built. */
-  private readonly sink: KvEventSink | undefined;
   /** Bumped whenever space is released, so a caller can tell a retry is pointless. */
   releases = 0;
   /**
@@ -92,10 +90,9 @@ export class KvBlockManager {
   constructor(
     readonly totalBlocks: number,
     readonly blockSize: number,
-    /** Hears every change to the cached set: events as objects, or as calls (a KvEventSink). */
-    onEvent?: ((e: KvEventData) => void) | KvEventSink,
+    /** Hears every change to the cached set, as calls with hashes as words; without one, no event is even built. */
+    private readonly sink?: KvEventSink,
   ) {
-    this.sink = typeof onEvent === 'function' ? eventObjects(onEvent) : onEvent;
     // Sized for every slot up to 128 Ki blocks (rehashing a growing table costs more than a replay's lookups).
     this.slots = new SlotTable(Math.min(totalBlocks, 1 << 17));
   }
