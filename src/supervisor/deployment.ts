@@ -48,7 +48,7 @@ export async function planFromConfig(req: PlanRequest): Promise<{plan: Deploymen
   // SSH hosts with no dynamoPath run this build, shipped by `up`: the plan names it by its hash.
   const ships = Object.keys(config.hosts).length > 0 && Object.values(config.hosts).some((h) => !h.dynamoPath);
   const binaryId = req.shipFrom && ships ? await binaryIdOf(req.shipFrom) : undefined;
-  const plan = planDeployment(config, {runDir, selfArgv: req.selfArgv, engines, binaryId});
+  const plan = planDeployment(config, {runDir, selfArgv: req.selfArgv, engines, binaryId, env: req.env ?? process.env});
   return {plan, loaded: {...loaded, config}};
 }
 

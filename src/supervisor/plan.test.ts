@@ -75,6 +75,15 @@ describe('planDeployment', () => {
     expect(plan({}).processes.filter((x) => x.role === 'worker').every((w) => !w.argv.includes('--tensor-parallel-size'))).toBe(true);
   });
 
+  it('serving processes keep the memory they free, unless the user set the allocator; a GPU engine never inherits it', () => {
+    const purge = (p: ReturnType<typeof plan>) => Object.fromEntries(p.processes.map((x) => [x.id, x.env.MIMALLOC_PURGE_DELAY]));
+    expect(purge(plan({workers: {agg: {count: 2}}}))).toEqual({'agg-0': '-1', 'agg-1': '-1', frontend: '-1'});
+    const own = planDeployment(configSchema.parse({model: 'deepseek-r1'}), {...inputs, env: {MIMALLOC_PURGE_DELAY: '100'}});
+    expect(purge(own)).toEqual({'agg-0': undefined, frontend: undefined});
+    const vllm = planDeployment(configSchema.parse({model: 'deepseek-r1', engine: 'vllm'}), inputs);
+    expect(purge(vllm)).toEqual({'agg-0': undefined, frontend: '-1'});
+  });
+
   it('keeps the API key out of argv and masks it when printed', () => {
     const p = plan({frontend: {apiKey: 's3cret'}});
     const f = p.processes.find((x) => x.id === 'frontend')!;
