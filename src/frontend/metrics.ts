@@ -25,7 +25,7 @@ export function frontendMetrics() {
     cachedTokens: r.histogram(`${p}_cached_tokens`, 'Prompt tokens served from the prefix cache, per request.', logBuckets(1, 128000, 12)),
     tokenizerLatencyMs: r.histogram(`${p}_tokenizer_latency_ms`, 'Prompt preprocessing time per request, by operation: template (rendering the chat template) and tokenize (encoding the text).', [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 50]),
     tokenizerPrefixTokens: r.counter(`${p}_tokenizer_prefix_cache_tokens_total`, "Prompt tokens by how the tokenizer got them: reused (the conversation's earlier prompt, from the prefix cache) or encoded."),
-    templateRenders: r.counter(`${p}_tokenizer_template_renders_total`, 'Chat template renders: resumed (from the conversation\'s earlier render) or full.'),
+    templateRenders: r.counter(`${p}_tokenizer_template_renders_total`, 'Chat template renders: compiled to JS, or interpreted resuming the conversation\'s earlier render, or interpreted in full.'),
     workers: r.gauge(`${p}_workers`, 'Workers available for the model.'),
     routerDecisions: r.counter('dynamo_router_decisions_total', 'Routing decisions by router mode and chosen worker.'),
     routerOverlapBlocks: r.histogram('dynamo_router_overlap_blocks', 'Prompt blocks the chosen worker was expected to hold (kv mode).', [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]),

@@ -5,7 +5,7 @@
  */
 import type {ModelInfo} from '../config/models.js';
 import {loadTokenizerFiles} from '../tokenizer/bundled.js';
-import {ChatTemplate, type ChatMessage} from '../tokenizer/chat-template.js';
+import {ChatTemplate, type ChatMessage, type RenderKind} from '../tokenizer/chat-template.js';
 import {ConversationCache, conversationHashes} from '../tokenizer/conversation-cache.js';
 import {PromptEncoder} from '../tokenizer/encoder.js';
 import {IncrementalDetokenizer, Vocab} from '../tokenizer/vocab.js';
@@ -19,8 +19,8 @@ export interface TokenizeReport {
   tokens: number;
   /** Of `tokens`, how many came from the conversation's earlier prompt. */
   reusedTokens: number;
-  /** Chat: whether the render resumed an earlier one. */
-  resumed?: boolean;
+  /** Chat: how the template rendered (compiled, or interpreted resuming an earlier render, or in full). */
+  render?: RenderKind;
 }
 
 export class ModelPipeline {
@@ -36,10 +36,12 @@ export class ModelPipeline {
     readonly vocab: Vocab,
   ) {}
 
-  static async load(info: ModelInfo, servedName: string): Promise<ModelPipeline> {
+  /** `compileTemplate: false` always interprets the chat template (tests of the interpreter's path). */
+  static async load(info: ModelInfo, servedName: string, opts: {compileTemplate?: boolean} = {}): Promise<ModelPipeline> {
     const files = await loadTokenizerFiles(info);
     const vocab = Vocab.fromJson(files.tokenizerJson);
-    return new ModelPipeline(info, servedName, new ChatTemplate(files.tokenizerConfig), await PromptEncoder.create(files.tokenizerJson, vocab), vocab);
+    const template = new ChatTemplate(files.tokenizerConfig, {compile: opts.compileTemplate});
+    return new ModelPipeline(info, servedName, template, await PromptEncoder.create(files.tokenizerJson, vocab), vocab);
   }
 
   get contextLength(): number {
@@ -59,7 +61,7 @@ export class ModelPipeline {
     const t1 = performance.now();
     const {ids, reused, prefix} = await this.encoder.encodeContinuing(withoutNul(rendered.text), prior?.prefix);
     this.conversations.set(hashes.at(-1)!, {checkpoints: rendered.checkpoints, prefix});
-    this.onTokenize?.({templateMs: t1 - t0, encodeMs: performance.now() - t1, tokens: ids.length, reusedTokens: reused, resumed: rendered.resumed > 0});
+    this.onTokenize?.({templateMs: t1 - t0, encodeMs: performance.now() - t1, tokens: ids.length, reusedTokens: reused, render: rendered.kind});
     return ids;
   }
 

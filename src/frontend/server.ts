@@ -81,14 +81,13 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
   const tokenizeMs = metrics.tokenizerLatencyMs.bind({operation: 'tokenize'});
   const reusedTokens = metrics.tokenizerPrefixTokens.bind({result: 'reused'});
   const encodedTokens = metrics.tokenizerPrefixTokens.bind({result: 'encoded'});
-  const resumedRenders = metrics.templateRenders.bind({render: 'resumed'});
-  const fullRenders = metrics.templateRenders.bind({render: 'full'});
+  const renders = {compiled: metrics.templateRenders.bind({render: 'compiled'}), resumed: metrics.templateRenders.bind({render: 'resumed'}), full: metrics.templateRenders.bind({render: 'full'})};
   pipeline.onTokenize = (t) => {
     if (t.templateMs) templateMs.observe(t.templateMs);
     tokenizeMs.observe(t.encodeMs);
     reusedTokens.inc(t.reusedTokens);
     encodedTokens.inc(t.tokens - t.reusedTokens);
-    if (t.resumed !== undefined) (t.resumed ? resumedRenders : fullRenders).inc();
+    if (t.render) renders[t.render].inc();
   };
   let accepting = true;
   const app = createFrontendApp({

@@ -297,7 +297,7 @@ export interface IncrementalRender {
 }
 
 export class IncrementalTemplate {
-  private readonly template: Template;
+  readonly template: Template;
   /** The loops over the messages, when they can be resumed (see the header); none: always a full render. */
   readonly loops: Node[];
 
