@@ -56,11 +56,6 @@ export class ChatTemplate {
     return this.renderResuming(messages, opts).text;
   }
 
-  /** Whether the template runs compiled (else always interpreted). */
-  get isCompiled(): boolean {
-    return this.compiled !== undefined;
-  }
-
   /**
    * Renders: compiled, else interpreted, resuming the message loops from an earlier render of the
    * same first messages where that is sound.

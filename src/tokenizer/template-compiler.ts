@@ -140,6 +140,7 @@ const R = {
     const ca = typeof a === 'object' && a !== null;
     const cb = typeof b === 'object' && b !== null;
     if (ca !== cb) return bail();
+    // biome-ignore lint/suspicious/noDoubleEquals: the interpreter compares its values' raw values loosely (1 == true, undefined == none)
     return ca ? a === b : a == b;
   },
   add(a: unknown, b: unknown): unknown {
