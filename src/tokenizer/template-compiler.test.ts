@@ -90,6 +90,8 @@ describe('compiled chat templates', () => {
       expect(agrees(src, VALUES), src).toBe('bail');
     }
     expect(() => compiled('{{ x }}')({namespace: 1})).toThrow(TemplateBail);
+    // A tree of a shape it does not know (an If without its else list): not compiled, never a throw.
+    expect(compileTemplate({type: 'Program', body: [{type: 'If', test: {type: 'Identifier', value: 'x'}, body: []}]} as never)).toBeUndefined();
   });
 
   describe.each(['deepseek-r1', 'llama-3.1-8b', 'qwen3-0.6b'])('%s', (alias) => {

@@ -469,17 +469,19 @@ class Generator {
   }
 }
 
-/** The template as a JS function, or undefined when it uses something the compiler does not cover. */
+/**
+ * The template as a JS function, or undefined when it uses something the compiler does not cover.
+ * A syntax tree of a shape it does not expect (a template from a GGUF file, a newer parser) is
+ * not covered either: the interpreter, which parsed it, renders it.
+ */
 export function compileTemplate(program: Node): CompiledTemplate | undefined {
-  const gen = new Generator();
-  let body: string;
   try {
-    body = gen.block(program.body, 'out');
-  } catch (e) {
-    if (e instanceof Unsupported) return undefined;
-    throw e;
+    const gen = new Generator();
+    const body = gen.block(program.body, 'out');
+    const temps = gen.temps.length ? `let ${gen.temps.join(', ')};\n` : '';
+    const source = `return function render(context) {\nif (Object.hasOwn(context, 'namespace')) R.bail();\nconst g = new Map(Object.entries(context));\n${temps}let out = '';\n${body}\nreturn out;\n};`;
+    return new Function('R', 'G', 'NAMESPACE', source)(R, GLOBALS, NAMESPACE) as CompiledTemplate;
+  } catch {
+    return undefined;
   }
-  const temps = gen.temps.length ? `let ${gen.temps.join(', ')};\n` : '';
-  const source = `return function render(context) {\nif (Object.hasOwn(context, 'namespace')) R.bail();\nconst g = new Map(Object.entries(context));\n${temps}let out = '';\n${body}\nreturn out;\n};`;
-  return new Function('R', 'G', 'NAMESPACE', source)(R, GLOBALS, NAMESPACE) as CompiledTemplate;
 }
