@@ -47,8 +47,8 @@ async function main() {
       turnTokens += (await enc.encode(text)).length;
       turnMs += performance.now() - s;
     }
-    // The frontend's whole chat path as served (ModelPipeline.chatTokens: template render resumed
-    // from the conversation's last turn, only the new suffix encoded): rounds of 50 conversations of 8 turns,
+    // The frontend's whole chat path as served (ModelPipeline.chatTokens: the template compiled, or
+    // interpreted and resumed from the conversation's last turn; only the new suffix encoded): rounds of 50 conversations of 8 turns,
     // each turn the history so far plus a reply and a new question (Dynamo's figure for its
     // tokenizer cache on multi-turn chat is of this kind). Best of 3 rounds of new conversations
     // (a round is short enough for one collection to weigh on it).
