@@ -47,7 +47,7 @@ export class ChatTemplate {
     const text = Array.isArray(source) ? (source.find((s: {name?: string}) => s.name === 'default')?.template as string | undefined) : source;
     if (typeof text !== 'string') throw new Error('tokenizer_config.json has no chat_template');
     this.template = new IncrementalTemplate(text);
-    if (opts.compile !== false) this.compiled = compileTemplate(this.template.template.parsed as never);
+    if (opts.compile !== false) this.compiled = compileTemplate(this.template.program);
     this.bosToken = tokenContent(config.bos_token);
     this.eosToken = tokenContent(config.eos_token);
   }

@@ -18,9 +18,7 @@
  * every bundled family.
  */
 import {Environment, Interpreter, Template} from '@huggingface/jinja';
-import {type Env, GLOBALS, RUNTIME, type Value} from './jinja-runtime.js';
-
-type Node = {type: string; [k: string]: unknown};
+import {type Env, GLOBALS, type Node, RUNTIME, type Value} from './jinja-runtime.js';
 
 const LOOKAHEAD = new Set(['last', 'length', 'revindex', 'revindex0', 'nextitem']);
 const PLAIN = new Set(['StringValue', 'IntegerValue', 'FloatValue', 'BooleanValue', 'NullValue', 'UndefinedValue']);
@@ -297,13 +295,18 @@ export interface IncrementalRender {
 }
 
 export class IncrementalTemplate {
-  readonly template: Template;
+  private readonly template: Template;
   /** The loops over the messages, when they can be resumed (see the header); none: always a full render. */
   readonly loops: Node[];
 
   constructor(source: string) {
     this.template = new Template(source);
     this.loops = resumableLoops(this.template.parsed as unknown as Node);
+  }
+
+  /** The template's syntax tree (what template-compiler.ts compiles). */
+  get program(): Node {
+    return this.template.parsed as unknown as Node;
   }
 
   /** Renders `context` (its `messages` among it), resuming message loops from `from` where that is sound. */

@@ -9,6 +9,8 @@
 import {Environment, Interpreter, Template} from '@huggingface/jinja';
 
 export type Value = {type: string; value: unknown};
+/** A node of a parsed template's syntax tree, as the package builds it. */
+export type Node = {type: string; [k: string]: unknown};
 export type Env = Environment & {variables: Map<string, Value>; parent?: Env};
 type ValueClass = new (v: unknown) => Value;
 

@@ -18,7 +18,7 @@
  * Tests compare both over conversations of every bundled family (template-compiler.test.ts).
  */
 
-type Node = {type: string; [k: string]: unknown};
+import type {Node} from './jinja-runtime.js';
 
 /** A value the compiled template does not handle: render this request with the interpreter. */
 export class TemplateBail extends Error {}
