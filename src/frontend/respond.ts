@@ -72,13 +72,19 @@ export function streamReply(
     const shown = post ? deltas(post.flush()) : '';
     return {shown, rest: frames.finish(finishOf(post, ev.reason)) + (r.includeUsage ? frames.usage(ev.usage) : '')};
   };
+  // The generation starts now, before the server writes the headers: the request is on its way to
+  // the worker while this process writes them (on another core, the worker's work overlaps ours).
+  const source = events[Symbol.asyncIterator]();
+  let next = source.next();
+  next.catch(() => {}); // awaited below; this keeps a failure before the first pull from counting as unhandled
   async function* sse(): AsyncGenerator<string> {
     let outcome: {error?: ServeError} | undefined;
     let seen = false;
     try {
       try {
         if (post) yield (frames as ChatFrames).delta({role: 'assistant', content: ''});
-        for await (const ev of events) {
+        for (let r = await next; !r.done; r = await next) {
+          const ev = r.value;
           hooks.heard(ev);
           const {shown, rest} = framesOf(ev);
           if (shown && !seen) {
@@ -92,6 +98,7 @@ export function streamReply(
             return;
           }
           if (shown || rest) yield shown + rest;
+          next = source.next();
         }
         outcome = {};
       } catch (e) {
@@ -100,6 +107,8 @@ export function streamReply(
       if (outcome.error && !signal.aborted) yield sseEvent(errorBody(outcome.error));
       yield SSE_DONE;
     } finally {
+      // Stopped early (the client went away, or the finish came): the generation is told to stop.
+      void source.return?.(undefined)?.catch(() => {});
       // No outcome: the consumer stopped pulling, because the client went away.
       hooks.settled(outcome ? outcome.error : new ServeError('cancelled', 'client disconnected'));
     }
