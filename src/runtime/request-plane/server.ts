@@ -44,9 +44,11 @@ function serveConnection(socket: Socket, handler: StreamHandler, token: string |
   let closed = false;
   let trusted = token === undefined;
   // Frames sent in one turn of the event loop (an engine step's tokens for every stream, a stream's
-  // last token and its end) leave in one write: one syscall, one read on the other side.
+  // last token and its end) leave in one write: one syscall, one read on the other side. A stream
+  // that ends while no other is open has nothing to wait for: its frames leave at once.
   let pending: Buffer[] = [];
   const flush = () => {
+    if (!pending.length) return;
     const out = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
     pending = [];
     if (!closed) socket.write(out);
@@ -55,6 +57,7 @@ function serveConnection(socket: Socket, handler: StreamHandler, token: string |
     if (closed) return;
     if (!pending.length) setImmediate(flush);
     pending.push(encodeFrame(f));
+    if (f.t !== 'data' && streams.size <= 1) flush();
   };
 
   const run = async (id: number, body: unknown, s: ServerStream) => {
