@@ -33,7 +33,6 @@ const REQUESTS = Number(process.env.REQUESTS ?? 600);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
 const LATENCY_REQUESTS = Number(process.env.LATENCY_REQUESTS ?? 300);
 const MODEL = 'deepseek-r1';
-const TICKS = 100; // USER_HZ
 const WORKLOADS = process.env.WORKLOADS?.split(',');
 const WARMUP = process.env.WARMUP ? Number(process.env.WARMUP) : undefined;
 
@@ -67,16 +66,19 @@ function workloads(perLane: number, seed: number): {unique: Message[][][]; multi
   return {unique, multiturn};
 }
 
-function cpuTicks(pids: number[]): number {
-  let t = 0;
+/** CPU seconds the processes' threads have run, to the nanosecond (/proc/PID/task/TID/schedstat): a run of a few hundred requests is ~0.1 s of CPU, which the 10 ms ticks of /proc/PID/stat would round by ±10 %. */
+function cpuSeconds(pids: number[]): number {
+  let ns = 0;
   for (const pid of pids) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      t += Number(f[11]) + Number(f[12]);
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        try {
+          ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+        } catch {}
+      }
     } catch {}
   }
-  return t;
+  return ns / 1e9;
 }
 
 function childrenOf(pid: number): number[] {
@@ -207,9 +209,9 @@ async function main() {
         const p99 = quantile(lat.latenciesMs, 0.99);
         if (t.name === 'floor') Object.assign(base, {p50, p99});
         const pids = t.pids();
-        const c0 = cpuTicks(pids);
+        const c0 = cpuSeconds(pids);
         const r = await runLanes(t.port, '/v1/chat/completions', lanes);
-        const cores = (cpuTicks(pids) - c0) / TICKS / r.seconds;
+        const cores = (cpuSeconds(pids) - c0) / r.seconds;
         const tokPerSec = (tokens * (r.requests - r.errors)) / r.requests / r.seconds;
         rows.push({
           workload: key,

@@ -13,6 +13,7 @@
  */
 import {Tokenizer} from 'tokenizers';
 import {GenerationalCache} from '../shared/generational-cache.js';
+import {AddedTokenSplitter} from './added-token-splitter.js';
 import {BpeEncoder} from './bpe.js';
 import type {Vocab} from './vocab.js';
 
@@ -50,7 +51,7 @@ function longestCut(text: string, prefix: EncodedPrefix): {chars: number; ids: n
 export class PromptEncoder {
   private readonly native: Tokenizer;
   private readonly bpe?: BpeEncoder;
-  private readonly splitter?: RegExp;
+  private readonly splitter?: AddedTokenSplitter;
   private readonly specialIds: Map<string, number>;
   private readonly cache: GenerationalCache<string, number[]>;
   /** Ids the tokenizer's post-processor puts first when special tokens are added (e.g. BOS). */
@@ -73,10 +74,7 @@ export class PromptEncoder {
     this.specialIds = new Map(vocab.added.map((t) => [t.content, t.id]));
     const contents = vocab.added.map((t) => t.content).filter(Boolean);
     this.prefixesSplitAlike = !contents.some((a) => contents.some((b) => a !== b && b.includes(a)));
-    if (contents.length) {
-      contents.sort((a, b) => b.length - a.length);
-      this.splitter = new RegExp(`(${contents.map((c) => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`);
-    }
+    if (contents.length) this.splitter = new AddedTokenSplitter(contents);
   }
 
   static async create(tokenizerJson: string, vocab: Vocab, maxCachedTokens = 4_000_000): Promise<PromptEncoder> {
@@ -112,7 +110,7 @@ export class PromptEncoder {
   /** Appends the ids of text[from..] to `ids`; where an added token ends goes into `cuts` (in chars of `text`, in ids), if given. */
   private async encodeInto(text: string, from: number, ids: number[], cuts?: {chars: number; ids: number}[]): Promise<void> {
     const rest = from ? text.slice(from) : text;
-    const parts = this.splitter ? rest.split(this.splitter) : [rest];
+    const parts = this.splitter ? this.splitter.split(rest) : [rest];
     let at = from;
     for (let i = 0; i < parts.length; i++) {
       const p = parts[i]!;
