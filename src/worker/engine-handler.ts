@@ -38,6 +38,7 @@ export interface EngineHandlerDeps {
 export function engineRequestHandler(d: EngineHandlerDeps): StreamHandler {
   return async function* (body, ctx): AsyncGenerator<unknown> {
     if (isKvEventSubscription(body)) {
+      ctx.subscription?.();
       yield* d.kvEvents.subscribe(body.from, ctx.signal, body.live ?? true);
       return;
     }

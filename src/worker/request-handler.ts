@@ -43,6 +43,7 @@ export function workerRequestHandler(deps: RequestHandlerDeps): StreamHandler {
   const generate = generateHandler(deps);
   return async function* (body, ctx): AsyncGenerator<unknown> {
     if (isKvEventSubscription(body)) {
+      ctx.subscription?.();
       yield* deps.mocker.kvEvents.subscribe(body.from, ctx.signal, body.live ?? true);
       return;
     }

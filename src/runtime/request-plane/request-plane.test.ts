@@ -145,6 +145,44 @@ describe('request plane', () => {
     conn.close();
   });
 
+  it('sends a request that ends alone at once, an open subscription beside it or not; one that ends beside another waits for the turn\'s one write', async () => {
+    const nextTurn: Record<string, boolean> = {};
+    let bStarted!: () => void;
+    const started = new Promise<void>((r) => (bStarted = r));
+    let releaseB!: () => void;
+    const released = new Promise<void>((r) => (releaseB = r));
+    const server: RequestPlaneServer = await serveRequestPlane(async function* (body, ctx) {
+      const {name, subscribe} = body as {name: string; subscribe?: boolean};
+      if (subscribe) {
+        ctx.subscription?.();
+        yield 'subscribed';
+        await new Promise((r) => ctx.signal.addEventListener('abort', r));
+        return;
+      }
+      if (name === 'a') await started; // a ends while b is open
+      if (name === 'b') {
+        bStarted();
+        await released;
+      }
+      // Runs in the turn after the one that ends this request: were its frames written by then?
+      setImmediate(() => (nextTurn[name] = server.flushed()));
+      yield name;
+    }, 0);
+    servers.push(server);
+    const conn = new WorkerConnection('127.0.0.1', (server.address() as {port: number}).port);
+    const stop = new AbortController();
+    const feed = conn.call({subscribe: true}, stop.signal)[Symbol.asyncIterator]();
+    expect((await feed.next()).value).toBe('subscribed');
+    expect(await collect(conn.call({name: 'alone'}))).toEqual(['alone']);
+    const b = collect(conn.call({name: 'b'}));
+    expect(await collect(conn.call({name: 'a'}))).toEqual(['a']);
+    releaseB();
+    expect(await b).toEqual(['b']);
+    expect(nextTurn).toEqual({alone: true, a: false, b: true});
+    stop.abort();
+    conn.close();
+  });
+
   it('reports an unreachable worker', async () => {
     const conn = new WorkerConnection('127.0.0.1', 1);
     await expect(collect(conn.call({}))).rejects.toMatchObject({kind: 'worker_unreachable'});

@@ -13,6 +13,11 @@ import {tokenMatches} from './token.js';
 
 export interface RequestContext {
   signal: AbortSignal;
+  /**
+   * Says this stream is a subscription (an event feed open for the connection's life), not a
+   * request: a request that ends while no other request is open then leaves at once.
+   */
+  subscription?(): void;
 }
 
 export type StreamHandler = (body: unknown, ctx: RequestContext) => AsyncIterable<unknown>;
@@ -31,6 +36,7 @@ interface ServerStream {
   abort: AbortController;
   credit: number;
   wake?: () => void;
+  subscription?: boolean;
 }
 
 /** A request-plane listener that can tell whether anything it was asked to send is still in the process. */
@@ -44,9 +50,11 @@ function serveConnection(socket: Socket, handler: StreamHandler, token: string |
   let closed = false;
   let trusted = token === undefined;
   // Frames sent in one turn of the event loop (an engine step's tokens for every stream, a stream's
-  // last token and its end) leave in one write: one syscall, one read on the other side. A stream
-  // that ends while no other is open has nothing to wait for: its frames leave at once.
+  // last token and its end) leave in one write: one syscall, one read on the other side. A request
+  // that ends while no other is open has nothing to wait for: its frames (and any events pending
+  // for the connection's subscriptions) leave at once.
   let pending: Buffer[] = [];
+  let openRequests = 0;
   const flush = () => {
     if (!pending.length) return;
     const out = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
@@ -57,12 +65,17 @@ function serveConnection(socket: Socket, handler: StreamHandler, token: string |
     if (closed) return;
     if (!pending.length) setImmediate(flush);
     pending.push(encodeFrame(f));
-    if (f.t !== 'data' && streams.size <= 1) flush();
+    if (f.t !== 'data' && openRequests <= 1) flush();
   };
 
   const run = async (id: number, body: unknown, s: ServerStream) => {
+    openRequests++;
+    const subscription = () => {
+      if (!s.subscription) openRequests--;
+      s.subscription = true;
+    };
     try {
-      for await (const item of handler(body, {signal: s.abort.signal})) {
+      for await (const item of handler(body, {signal: s.abort.signal, subscription})) {
         if (s.abort.signal.aborted) break;
         while (s.credit <= 0 && !s.abort.signal.aborted) await new Promise<void>((r) => (s.wake = r));
         if (s.abort.signal.aborted) break;
@@ -76,6 +89,7 @@ function serveConnection(socket: Socket, handler: StreamHandler, token: string |
         send({t: 'error', id, error: {kind, message: (e as Error).message}});
       }
     } finally {
+      if (!s.subscription) openRequests--;
       streams.delete(id);
     }
   };
