@@ -25,13 +25,18 @@ export class MockerEngine {
   private readonly pending = new Map<string, Pending>();
   private looping = false;
   private wakeLoop?: () => void;
-  /** Called after every step (metrics). */
+  /** Called after every step, or once for a run of quiet steps (metrics). */
   onStep?: (info: {prefillTokens: number; decodeSeqs: number; durationMs: number}) => void;
+
+  /** An infinite speedup: no step is waited for. */
+  private readonly instant: boolean;
 
   constructor(
     readonly scheduler: MockScheduler,
     private readonly speedupRatio: number,
-  ) {}
+  ) {
+    this.instant = scaledMs(1, speedupRatio) === 0;
+  }
 
   get inFlight(): number {
     return this.pending.size;
@@ -74,6 +79,15 @@ export class MockerEngine {
     void this.loop();
   }
 
+  private deliver(outs: TokenOutput[]): void {
+    for (const o of outs) {
+      const p = this.pending.get(o.id);
+      if (!p) continue;
+      p.queue.push(o);
+      p.wake?.();
+    }
+  }
+
   private async loop(): Promise<void> {
     let deadline = performance.now();
     try {
@@ -101,13 +115,14 @@ export class MockerEngine {
           await new Promise((r) => setImmediate(r));
           deadline = performance.now();
         }
-        const outs = this.scheduler.complete(step);
+        this.deliver(this.scheduler.complete(step));
         this.onStep?.({prefillTokens: step.prefillTokens, decodeSeqs: step.decode.length, durationMs: step.durationMs});
-        for (const o of outs) {
-          const p = this.pending.get(o.id);
-          if (!p) continue;
-          p.queue.push(o);
-          p.wake?.();
+        // As fast as possible, the decode steps that change nothing but token counts run at once
+        // (the scheduler says how many): their tokens, not a schedule and a complete per step.
+        const quiet = this.instant ? this.scheduler.quietSteps() : 0;
+        if (quiet > 0) {
+          this.deliver(this.scheduler.runQuietTokens(quiet));
+          this.onStep?.({prefillTokens: 0, decodeSeqs: this.scheduler.numRunning, durationMs: quiet * this.scheduler.quietStepMs()});
         }
       }
     } finally {

@@ -135,4 +135,31 @@ describe('MockScheduler', () => {
     expect(run(true)).toEqual(stepped);
     expect(stepped.tokens).toEqual([['a', 40], ['b', 25], ['c', 60]]);
   });
+
+  it('gives each quiet step\'s tokens, in order, as stepping one at a time does (what the real-time loop streams)', () => {
+    const run = (quiet: boolean) => {
+      const {kv, s} = setup(60, 4);
+      for (const [id, len, max] of [['a', 10, 40], ['b', 13, 25], ['c', 6, 60]] as const) s.add(request(id, range(len, len), max, {ignoreEos: true}));
+      const outputs: TokenOutput[] = [];
+      let quietRuns = 0;
+      for (;;) {
+        const k = quiet ? s.quietSteps() : 0;
+        if (k > 0) {
+          quietRuns++;
+          outputs.push(...s.runQuietTokens(k));
+          continue;
+        }
+        const step = s.schedule();
+        if (!step) break;
+        outputs.push(...s.complete(step));
+      }
+      const byRequest = (id: string) => outputs.filter((o) => o.id === id);
+      return {a: byRequest('a'), b: byRequest('b'), c: byRequest('c'), quietRuns, counters: {...s.counters}, cached: kv.evictionOrder()};
+    };
+    const stepped = run(false);
+    const quiet = run(true);
+    expect(quiet.quietRuns).toBeGreaterThan(3);
+    expect({...quiet, quietRuns: 0}).toEqual({...stepped, quietRuns: 0});
+    expect(stepped.a.map((o) => o.finish).filter(Boolean)).toEqual(['length']);
+  });
 });

@@ -265,14 +265,29 @@ export class MockScheduler {
   /** Runs `n` ≤ quietSteps() quiet steps at once; returns the requests that got `n` tokens each (every running one). */
   runQuiet(n: number): MockRequest[] {
     const reqs: MockRequest[] = [];
+    this.quiet(n, (seq) => reqs.push(seq.req));
+    return reqs;
+  }
+
+  /** As runQuiet, with every token it produced, in order per request (none is a first or a last token). */
+  runQuietTokens(n: number): TokenOutput[] {
+    const out: TokenOutput[] = [];
+    this.quiet(n, (seq, from) => {
+      for (let i = from; i < seq.generated.length; i++) out.push({id: seq.req.id, token: seq.generated[i]!, cachedTokens: undefined, finish: undefined});
+    });
+    return out;
+  }
+
+  /** `n` quiet steps; `each` hears every running sequence after its tokens, with where they start in `generated`. */
+  private quiet(n: number, each: (seq: Sequence, from: number) => void): void {
     for (const seq of this.running) {
+      const from = seq.generated.length;
       for (let i = 0; i < n; i++) seq.generated.push(seq.req.nextToken());
       seq.computed += n;
       seq.output += n;
-      reqs.push(seq.req);
+      each(seq, from);
     }
     this.counters.generationTokens += n * this.running.length;
-    return reqs;
   }
 
   complete(step: Step): TokenOutput[] {
