@@ -75,13 +75,20 @@ describe('planDeployment', () => {
     expect(plan({}).processes.filter((x) => x.role === 'worker').every((w) => !w.argv.includes('--tensor-parallel-size'))).toBe(true);
   });
 
-  it('serving processes keep the memory they free, unless the user set the allocator; a GPU engine never inherits it', () => {
-    const purge = (p: ReturnType<typeof plan>) => Object.fromEntries(p.processes.map((x) => [x.id, x.env.MIMALLOC_PURGE_DELAY]));
-    expect(purge(plan({workers: {agg: {count: 2}}}))).toEqual({'agg-0': '-1', 'agg-1': '-1', frontend: '-1'});
-    const own = planDeployment(configSchema.parse({model: 'deepseek-r1'}), {...inputs, env: {MIMALLOC_PURGE_DELAY: '100'}});
+  it('sets the runtime of serving processes (memory kept, JIT tiers sooner), unless the user set a variable; a GPU engine never inherits it', () => {
+    const of = (p: ReturnType<typeof plan>, name: string) => Object.fromEntries(p.processes.map((x) => [x.id, x.env[name]]));
+    const purge = (p: ReturnType<typeof plan>) => of(p, 'MIMALLOC_PURGE_DELAY');
+    const ftl = (p: ReturnType<typeof plan>) => of(p, 'BUN_JSC_thresholdForFTLOptimizeAfterWarmUp');
+    const two = plan({workers: {agg: {count: 2}}});
+    expect(purge(two)).toEqual({'agg-0': '-1', 'agg-1': '-1', frontend: '-1'});
+    expect(ftl(two)).toEqual({'agg-0': '3000', 'agg-1': '3000', frontend: '3000'});
+    const own = planDeployment(configSchema.parse({model: 'deepseek-r1'}), {...inputs, env: {MIMALLOC_PURGE_DELAY: '100', BUN_JSC_thresholdForFTLOptimizeAfterWarmUp: '500'}});
     expect(purge(own)).toEqual({'agg-0': undefined, frontend: undefined});
+    expect(ftl(own)).toEqual({'agg-0': undefined, frontend: undefined});
+    expect(of(own, 'BUN_JSC_thresholdForOptimizeAfterWarmUp')).toEqual({'agg-0': '100', 'agg-1': '100', frontend: '100'});
     const vllm = planDeployment(configSchema.parse({model: 'deepseek-r1', engine: 'vllm'}), inputs);
     expect(purge(vllm)).toEqual({'agg-0': undefined, frontend: '-1'});
+    expect(ftl(vllm)).toEqual({'agg-0': undefined, frontend: '3000'});
   });
 
   it('keeps the API key out of argv and masks it when printed', () => {
