@@ -26,23 +26,33 @@ export interface WireEvent {
 
 export type WireMessage = {reset: true; next: number; snapshot?: WireEvent[]} | {events: WireEvent[]};
 
+// Byte and word views here share an ArrayBuffer made first: asking a typed array made on its own
+// for its `.buffer` makes JSC build one for it, which costs more than the copy.
+
 export function packU64(values: readonly bigint[]): Uint8Array {
-  const a = new BigUint64Array(values.length);
+  const buffer = new ArrayBuffer(values.length * 8);
+  const a = new BigUint64Array(buffer);
   for (let i = 0; i < values.length; i++) a[i] = values[i]!;
-  return new Uint8Array(a.buffer);
+  return new Uint8Array(buffer);
 }
 
 /** Words [2·from, 2·to) of `words` (hashes as low, high words) as the wire's bytes: a copy (the caller may reuse `words`). */
 function wordBytes(words: ArrayLike<number>, from: number, to: number): Uint8Array {
-  const out = words instanceof Uint32Array ? words.slice(2 * from, 2 * to) : Uint32Array.from({length: 2 * (to - from)}, (_, i) => words[2 * from + i]!);
-  return new Uint8Array(out.buffer);
+  const buffer = new ArrayBuffer(8 * (to - from));
+  const out = new Uint32Array(buffer);
+  if (words instanceof Uint32Array) out.set(words.subarray(2 * from, 2 * to));
+  else for (let i = 0; i < out.length; i++) out[i] = words[2 * from + i]!;
+  return new Uint8Array(buffer);
 }
 
 /** The wire's hash bytes as words: a view where aligned, else a copy (a decoded frame's bytes may sit at any offset). */
 function bytesWords(bytes: Uint8Array | undefined): Uint32Array {
   if (!bytes) return new Uint32Array(0);
   if (bytes.length % 8) throw new Error(`malformed KV event: ${bytes.length} hash bytes is not a multiple of 8`);
-  return bytes.byteOffset % 4 ? new Uint32Array(new Uint8Array(bytes).buffer) : new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+  if (bytes.byteOffset % 4 === 0) return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+  const buffer = new ArrayBuffer(bytes.length);
+  new Uint8Array(buffer).set(bytes);
+  return new Uint32Array(buffer);
 }
 
 /** A sink that packs each event for the wire (a worker's publisher): the engine's words become the wire's bytes. */

@@ -37,9 +37,12 @@ function packUint32s(value: unknown): Uint8Array | null {
     const v = value[i];
     if (typeof v !== 'number' || v >>> 0 !== v) return null;
   }
-  const words = new Uint32Array(value as number[]);
+  // The views share an ArrayBuffer made first: asking a typed array made on its own for its
+  // `.buffer` makes JSC build one for it, which cost more than the copy.
+  const buffer = new ArrayBuffer(value.length * 4);
+  new Uint32Array(buffer).set(value as number[]);
   // Little-endian on the wire, whatever the host (every supported host is little-endian: a view suffices).
-  return new Uint8Array(words.buffer);
+  return new Uint8Array(buffer);
 }
 
 function unpackUint32s(data: Uint8Array): number[] {
