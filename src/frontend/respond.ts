@@ -77,12 +77,18 @@ export function streamReply(
   const source = events[Symbol.asyncIterator]();
   let next = source.next();
   next.catch(() => {}); // awaited below; this keeps a failure before the first pull from counting as unhandled
+  // The role chunk leaves with the first tokens, as vLLM and Dynamo send it, not in a write of its own.
+  let lead = post ? (frames as ChatFrames).delta({role: 'assistant', content: ''}) : '';
+  const led = (text: string) => {
+    const out = lead + text;
+    lead = '';
+    return out;
+  };
   async function* sse(): AsyncGenerator<string> {
     let outcome: {error?: ServeError} | undefined;
     let seen = false;
     try {
       try {
-        if (post) yield (frames as ChatFrames).delta({role: 'assistant', content: ''});
         for (let r = await next; !r.done; r = await next) {
           const ev = r.value;
           hooks.heard(ev);
@@ -94,18 +100,18 @@ export function streamReply(
           if (ev.kind === 'finish') {
             // The finish is the last event: [DONE] leaves in the same write (one syscall, one wake-up of the client).
             outcome = {};
-            yield shown + rest + SSE_DONE;
+            yield led(shown + rest + SSE_DONE);
             return;
           }
-          if (shown || rest) yield shown + rest;
+          if (shown || rest) yield led(shown + rest);
           next = source.next();
         }
         outcome = {};
       } catch (e) {
         outcome = {error: toServeError(e)};
       }
-      if (outcome.error && !signal.aborted) yield sseEvent(errorBody(outcome.error));
-      yield SSE_DONE;
+      if (outcome.error && !signal.aborted) yield led(sseEvent(errorBody(outcome.error)));
+      yield led(SSE_DONE);
     } finally {
       // Stopped early (the client went away, or the finish came): the generation is told to stop.
       void source.return?.(undefined)?.catch(() => {});
