@@ -1,6 +1,7 @@
 /**
  * Turns a generation into the OpenAI reply the request asked for: one JSON body, or an SSE stream
- * (a role chunk first for chat, a finish chunk, a usage chunk with include_usage, then [DONE]).
+ * (a role chunk first for chat, in the write of the first tokens; a finish chunk, a usage chunk
+ * with include_usage, then [DONE]).
  * Chat replies go through the postprocessor (reasoning, tool calls); a reply that called tools
  * finishes with `tool_calls`, as OpenAI reports it. `visible` is called once, when the first token
  * the client will see (content, reasoning or a tool call) is ready: that moment is the TTFT users see.
