@@ -90,8 +90,8 @@ export function streamReply(
     let seen = false;
     try {
       try {
-        for (let r = await next; !r.done; r = await next) {
-          const ev = r.value;
+        for (let step = await next; !step.done; step = await next) {
+          const ev = step.value;
           hooks.heard(ev);
           const {shown, rest} = framesOf(ev);
           if (shown && !seen) {
