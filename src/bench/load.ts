@@ -112,8 +112,8 @@ export async function runLoad(o: RunOptions): Promise<RunResult> {
   const canSend = () => budget > 0 && !dispatchStop.signal.aborted && performance.now() < deadline;
   const first = o.firstSession ?? 0;
 
-  /** Runs a session's turns in order; `at` = planned send of its first turn. */
-  const runSession = async (index: number, at?: number) => {
+  /** Runs a session's turns in order; `offsetMs` = planned send of its first turn, from the start. */
+  const runSession = async (index: number, offsetMs?: number) => {
     const s = workload.session(index);
     const history: ChatMessage[] = [];
     let prevEnd = 0;
@@ -128,7 +128,8 @@ export async function runLoad(o: RunOptions): Promise<RunResult> {
       const rec: RequestRecord = {
         session: index,
         turn: t,
-        ...(t === 0 && at !== undefined ? {scheduledMs: at - startedAt, lagMs: response.start - at} : {}),
+        // The planned offset as planned (startedAt + offset − startedAt is not always the offset in floats).
+        ...(t === 0 && offsetMs !== undefined ? {scheduledMs: offsetMs, lagMs: response.start - (startedAt + offsetMs)} : {}),
         messages,
         maxTokens: turn.maxTokens,
         ...(turn.plannedInputTokens !== undefined ? {plannedInputTokens: turn.plannedInputTokens} : {}),
@@ -167,7 +168,7 @@ export async function runLoad(o: RunOptions): Promise<RunResult> {
       await sleepUntil(due, dispatchStop.signal);
       while (inflight.size >= ceiling && !dispatchStop.signal.aborted) await new Promise<void>((r) => (waiting = r));
       if (!canSend()) break;
-      const p = runSession(first + i, due);
+      const p = runSession(first + i, offsets[i]);
       track(p);
       void p.finally(() => {
         const w = waiting;
