@@ -301,7 +301,7 @@ export class IncrementalTemplate {
 
   constructor(source: string) {
     this.template = new Template(source);
-    this.loops = resumableLoops(this.template.parsed as unknown as Node);
+    this.loops = resumableLoops(this.program);
   }
 
   /** The template's syntax tree (what template-compiler.ts compiles). */
