@@ -77,7 +77,7 @@ export function createFrontendApp(deps: FrontendDeps): HttpApp {
       done();
     };
     const {generation: g, meta} = r;
-    const decision = await obs.routing(deps.router.name, () => route(deps, meta.id, g.promptTokens, g.routing, abort.signal));
+    const decision = await obs.routing(deps.router.name, () => route(deps, meta.id, g.promptTokens, {overrides: g.routing, signal: abort.signal, prefix: g.promptPrefix}));
     const prefill = deps.disagg ? await prefillFirst(deps, deps.disagg, meta.id, {...g, signal: abort.signal}, decision) : undefined;
     if (prefill) obs.prefill(prefill);
     const kvTransfer = prefill?.remote ? prefill.kvTransfer : undefined;

@@ -4,7 +4,7 @@
  * in `route()` before any byte is sent, so "no worker" is a clean HTTP 503, not a broken stream.
  */
 import type {GenerateChunk, GenerateRequest, Handoff} from '../worker/protocol.js';
-import {type BusyThresholds, type RequestRouter, type RouteDecision, type RouteOverrides, notBusy} from '../router/policy.js';
+import {type BusyThresholds, type RequestRouter, type RouteDecision, type RouteOverrides, type TokenPrefix, notBusy} from '../router/policy.js';
 import {QueueFull, type RouterQueue} from '../router/queue.js';
 import {ServeError, toServeError} from './errors.js';
 import type {ModelPipeline} from './model-pipeline.js';
@@ -34,6 +34,8 @@ export type MigrationObserver = Pick<Attempts, 'migrated' | 'maxSeqLenExceeded'>
 export interface GenerationInput {
   requestId: string;
   promptTokens: number[];
+  /** The prompt starts with an earlier one (a conversation's last turn): the router reuses its blocks. */
+  promptPrefix?: TokenPrefix;
   maxTokens: number;
   stop: string[];
   seed?: number;
@@ -71,10 +73,9 @@ export async function route(
   deps: GenerationDeps,
   requestId: string,
   tokens: readonly number[],
-  overrides?: RouteOverrides,
-  signal?: AbortSignal,
-  exclude?: ReadonlySet<string>,
+  opts: {overrides?: RouteOverrides; signal?: AbortSignal; exclude?: ReadonlySet<string>; prefix?: TokenPrefix} = {},
 ): Promise<RouteDecision & {queuedMs: number}> {
+  const {overrides, signal, exclude, prefix} = opts;
   const candidates = () => {
     const all = deps.pool.snapshot().filter((w) => !exclude?.has(w.id));
     if (!all.length) throw new ServeError('no_worker', `no worker is serving ${deps.pipeline.servedName} right now; retry shortly`);
@@ -95,7 +96,7 @@ export async function route(
     });
     queuedMs = performance.now() - t;
   }
-  const decision = deps.router.choose({id: requestId, tokens, overrides}, candidates())!;
+  const decision = deps.router.choose({id: requestId, tokens, prefix, overrides}, candidates())!;
   deps.queue?.wake(); // the next waiting request may fit now that this one is counted
   return {...decision, queuedMs};
 }
@@ -120,7 +121,8 @@ export async function* generate(deps: GenerationDeps, workerId: string, input: G
   let cached = 0;
   const attempts: Attempts = {
     call: (worker, request, signal) => deps.pool.callBatches(worker, request, signal) as AsyncIterable<GenerateChunk[]>,
-    reroute: (tokens, exclude) => route(deps, input.requestId, tokens, input.routing, input.signal, exclude),
+    // A migrated request's prompt is the original one and what was generated: its blocks start as the original's.
+    reroute: (tokens, exclude) => route(deps, input.requestId, tokens, {overrides: input.routing, signal: input.signal, exclude, prefix: {tokens: input.promptTokens, length: input.promptTokens.length}}),
     firstToken: () => {
       deps.router.firstToken(input.requestId);
       deps.queue?.wake();

@@ -9,6 +9,7 @@ import {ChatTemplate, type ChatMessage, type RenderKind} from '../tokenizer/chat
 import {ConversationCache, conversationHashes} from '../tokenizer/conversation-cache.js';
 import {PromptEncoder} from '../tokenizer/encoder.js';
 import {IncrementalDetokenizer, Vocab} from '../tokenizer/vocab.js';
+import type {TokenPrefix} from '../router/policy.js';
 import {ServeError} from './errors.js';
 
 /** What tokenizing one prompt cost and reused (for the tokenizer metrics). */
@@ -49,6 +50,11 @@ export class ModelPipeline {
   }
 
   async chatTokens(messages: ChatMessage[], tools?: unknown[]): Promise<number[]> {
+    return (await this.chatPrompt(messages, tools)).ids;
+  }
+
+  /** A chat prompt's ids, and which earlier prompt's ids they start with (`continues`: its last turn's, when reused). */
+  async chatPrompt(messages: ChatMessage[], tools?: unknown[]): Promise<{ids: number[]; continues?: TokenPrefix}> {
     const t0 = performance.now();
     const hashes = conversationHashes(messages, tools ?? null);
     const prior = this.conversations.longest(hashes);
@@ -62,7 +68,7 @@ export class ModelPipeline {
     const {ids, reused, prefix} = await this.encoder.encodeContinuing(withoutNul(rendered.text), prior?.prefix);
     this.conversations.set(hashes.at(-1)!, {checkpoints: rendered.checkpoints, prefix});
     this.onTokenize?.({templateMs: t1 - t0, encodeMs: performance.now() - t1, tokens: ids.length, reusedTokens: reused, render: rendered.kind});
-    return ids;
+    return {ids, continues: reused ? {tokens: prior!.prefix!.ids, length: reused} : undefined};
   }
 
   async completionTokens(prompt: string | number[]): Promise<number[]> {

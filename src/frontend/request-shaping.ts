@@ -15,7 +15,7 @@ import type {ChatRequest, CompletionRequest} from './openai-schema.js';
 export type Endpoint = 'chat_completions' | 'completions';
 
 /** What shaping needs of the model pipeline (ModelPipeline has it). */
-export type PromptPipeline = Pick<ModelPipeline, 'servedName' | 'info' | 'chatTokens' | 'completionTokens' | 'budget'>;
+export type PromptPipeline = Pick<ModelPipeline, 'servedName' | 'info' | 'chatPrompt' | 'completionTokens' | 'budget'>;
 
 /** When the request arrived (epoch ms) and the uuid its response id carries. */
 export interface RequestStamp {
@@ -48,13 +48,13 @@ export async function shapeChatRequest(r: ChatRequest, pipeline: PromptPipeline,
   assertSingleChoice(r.n);
   // tool_choice "none" removes the tools from the prompt (Dynamo's default behaviour).
   const tools = r.tool_choice === 'none' ? undefined : (r.tools ?? undefined);
-  const tokens = await pipeline.chatTokens(r.messages as never, tools);
+  const {ids: tokens, continues} = await pipeline.chatPrompt(r.messages as never, tools);
   const param = r.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
   const maxTokens = pipeline.budget(tokens.length, r.max_completion_tokens ?? r.max_tokens, param);
   const meta = metaOf('chatcmpl', pipeline.servedName, stamp);
   return {
     endpoint: 'chat_completions',
-    generation: {...samplingOf(r), requestId: meta.id, arrivedAt: stamp.arrivedAt, promptTokens: tokens, maxTokens, mockToolCall: toolToCall(tools, r.tool_choice)},
+    generation: {...samplingOf(r), requestId: meta.id, arrivedAt: stamp.arrivedAt, promptTokens: tokens, promptPrefix: continues, maxTokens, mockToolCall: toolToCall(tools, r.tool_choice)},
     ...streamingOf(r),
     meta,
     chat: {reasoningParser: pipeline.info.reasoningParser, toolsOffered: !!tools?.length},

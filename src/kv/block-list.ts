@@ -64,17 +64,21 @@ export function setBlock(list: BlockList, i: number, local: bigint, sequence: bi
 
 /** The blocks whose hashes are given (one entry per block in each). */
 export function blockList(local: ArrayLike<bigint>, sequence: ArrayLike<bigint>): BlockList {
+  return setBlocks(emptyBlocks(local.length), 0, local, sequence);
+}
+
+/** Sets blocks from `at` on of `list` from their hashes (one entry per block in each); returns `list`. */
+export function setBlocks(list: BlockList, at: number, local: ArrayLike<bigint>, sequence: ArrayLike<bigint>): BlockList {
   if (local.length !== sequence.length) throw new Error('local and sequence hashes differ in length');
-  const out = emptyBlocks(local.length);
   if (local instanceof BigUint64Array && sequence instanceof BigUint64Array) {
     // What the native hasher returns: copied as bytes, no BigInt read or written.
-    out.local.set(local);
-    out.sequence.set(sequence);
-    for (let i = 0; i < local.length; i++) out.keys[i] = wordsKey(out.sequenceWords[2 * i]!, out.sequenceWords[2 * i + 1]!);
-    return out;
+    list.local.set(local, at);
+    list.sequence.set(sequence, at);
+    for (let i = at; i < at + local.length; i++) list.keys[i] = wordsKey(list.sequenceWords[2 * i]!, list.sequenceWords[2 * i + 1]!);
+    return list;
   }
-  for (let i = 0; i < local.length; i++) setBlock(out, i, local[i]!, sequence[i]!);
-  return out;
+  for (let i = 0; i < local.length; i++) setBlock(list, at + i, local[i]!, sequence[i]!);
+  return list;
 }
 
 /** Blocks [from, to) of `list`, copied. */

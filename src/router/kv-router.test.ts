@@ -1,4 +1,4 @@
-import {describe, expect, it} from 'vitest';
+import {describe, expect, it, vi} from 'vitest';
 import {DynamoBlockHasher} from '../kv/dynamo-hash.js';
 import {applyWire, toWire} from '../kv/wire.js';
 import {KvRouter} from './kv-router.js';
@@ -44,6 +44,27 @@ describe('KvRouter (approximate mode)', () => {
     tick(6_000);
     const later = r.choose({id: 'b', tokens: prompt(1, 64)}, workers(2))!;
     expect(later.overlapBlocks).toBe(0);
+  });
+
+  it('hashes only the new blocks of a prompt that continues an earlier one, to the same hashes as in full', async () => {
+    const {r} = await router();
+    const hashAll = vi.spyOn((r as unknown as {hasher: {hashAll: (t: ArrayLike<number>, p?: bigint) => unknown}}).hasher, 'hashAll');
+    const turn1 = prompt(1, 100); // 6 full blocks, 4 tokens over
+    r.choose({id: 'a', tokens: turn1}, workers(1));
+    // The next turn shares the first 90 tokens (5 blocks and 10 tokens of the sixth), then goes on.
+    const turn2 = [...turn1.slice(0, 90), ...Array.from({length: 70}, (_, i) => 700_000 + i)];
+    r.choose({id: 'b', tokens: turn2, prefix: {tokens: turn1, length: 90}}, workers(1));
+    expect(hashAll).toHaveBeenCalledTimes(2);
+    expect(hashAll.mock.calls[1]![0].length).toBe(5 * 16); // blocks 5–9 of 10
+    expect(hashAll.mock.calls[1]![1]).toBeTypeOf('bigint'); // chained after block 4
+    r.done('a');
+    r.done('b');
+    // The same prompt hashed in full matches every block the continued one predicted.
+    const whole = r.choose({id: 'c', tokens: [...turn2]}, workers(2))!;
+    expect(whole).toEqual({workerId: 'w0', overlapBlocks: 10});
+    // A prefix the router never routed (or has forgotten) is hashed in full.
+    r.choose({id: 'd', tokens: prompt(3, 64), prefix: {tokens: prompt(3, 64), length: 64}}, workers(1));
+    expect(hashAll.mock.calls[3]![0].length).toBe(64);
   });
 
   it('prunes to the target size, oldest predictions first', async () => {

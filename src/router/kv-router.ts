@@ -13,8 +13,8 @@ import {ActiveSequences} from './active-sequences.js';
 import {DynamoBlockHasher} from '../kv/dynamo-hash.js';
 import type {KvEventSink} from '../kv/events.js';
 import {scoreWorkersKv, selectKvWorker} from './kv-cost.js';
-import type {RequestRouter, RouteDecision, RouteRequest, WorkerSnapshot} from './policy.js';
-import {type BlockList, blockList} from '../kv/block-list.js';
+import type {RequestRouter, RouteDecision, RouteRequest, TokenPrefix, WorkerSnapshot} from './policy.js';
+import {type BlockList, blockList, copyBlocks, emptyBlocks, setBlocks} from '../kv/block-list.js';
 import {type KvIndex, createKvIndex} from './kv-index.js';
 
 export interface KvRouterOptions {
@@ -35,6 +35,12 @@ export class KvRouter implements RequestRouter {
   private readonly index: KvIndex = createKvIndex();
   private readonly active = new ActiveSequences();
   private lastSweep = 0;
+  /**
+   * The blocks of prompts routed, by their token arrays, for as long as something else keeps those
+   * arrays (the tokenizer's conversation cache keeps each conversation's last prompt): a next turn
+   * that starts with one hashes only its new blocks.
+   */
+  private readonly routedBlocks = new WeakMap<object, BlockList>();
   /** Next stand-in block key for requests that assume no KV reuse (negative: never a real hash key). */
   private privateKey = -1;
   private readonly now: () => number;
@@ -60,7 +66,7 @@ export class KvRouter implements RequestRouter {
     if (!workers.length) return undefined;
     const now = this.now();
     this.sweep(now);
-    const blocks = req.blockHashes ?? this.blocksOf(req.tokens);
+    const blocks = req.blockHashes ?? this.blocksOf(req.tokens, req.prefix);
     const seqs = blocks.keys;
     const overlap = seqs.length ? this.index.findMatches(blocks.local) : undefined;
     const o = req.overrides ?? {};
@@ -136,9 +142,27 @@ export class KvRouter implements RequestRouter {
     this.index.expire(now);
   }
 
-  /** The full blocks of `tokens`, hashed Dynamo's way. */
-  private blocksOf(tokens: ArrayLike<number>): BlockList {
-    const h = this.hasher.hashAll(tokens);
-    return blockList(h.local, h.sequence);
+  /** The full blocks of `tokens`, hashed Dynamo's way: those of an earlier prompt they start with (`prefix`) are copied, the rest hashed after them. */
+  private blocksOf(tokens: ArrayLike<number>, prefix?: TokenPrefix): BlockList {
+    const size = this.opts.blockSize;
+    const earlier = prefix && this.routedBlocks.get(prefix.tokens);
+    const total = Math.floor(tokens.length / size);
+    const reused = earlier ? Math.min(earlier.keys.length, Math.floor(prefix.length / size), total) : 0;
+    let blocks: BlockList;
+    if (reused) {
+      blocks = emptyBlocks(total);
+      copyBlocks(blocks, 0, earlier!, 0, reused);
+      if (total > reused) {
+        const rest = new Uint32Array((total - reused) * size);
+        for (let i = 0; i < rest.length; i++) rest[i] = tokens[reused * size + i]!;
+        const h = this.hasher.hashAll(rest, earlier!.sequence[reused - 1]);
+        setBlocks(blocks, reused, h.local, h.sequence);
+      }
+    } else {
+      const h = this.hasher.hashAll(tokens);
+      blocks = blockList(h.local, h.sequence);
+    }
+    if (Array.isArray(tokens)) this.routedBlocks.set(tokens, blocks);
+    return blocks;
   }
 }

@@ -21,12 +21,23 @@ export interface RoutingPolicy {
   select(workers: readonly WorkerSnapshot[]): WorkerSnapshot | undefined;
 }
 
+/**
+ * A request's prompt starts with the first `length` ids of `tokens`, an earlier request's prompt
+ * (a conversation's last turn, or the prompt a migrated request was routed with): a router that
+ * kept that prompt's blocks reuses them instead of hashing them again.
+ */
+export interface TokenPrefix {
+  tokens: readonly number[];
+  length: number;
+}
+
 /** What a router may look at in a request. */
 export interface RouteRequest {
   id: string;
   tokens: ArrayLike<number>;
   /** The tokens' blocks when the caller has them already (trace replay); then only tokens.length is read. */
   blockHashes?: BlockList;
+  prefix?: TokenPrefix;
   overrides?: RouteOverrides;
 }
 

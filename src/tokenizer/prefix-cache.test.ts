@@ -3,7 +3,8 @@
  * turn by turn through the cached path (resumed template render, encoding of the new suffix only)
  * gives the ids of a full render by @huggingface/jinja's own Template and an encode by the native
  * Hugging Face tokenizer, on a corpus with system prompts, tools, reasoning turns, tool calls,
- * unicode, branching and edited histories.
+ * unicode, branching and edited histories. The earlier prompt a turn says it continues (which the
+ * router reuses the blocks of) starts the same way.
  */
 import {Template} from '@huggingface/jinja';
 import {describe, expect, it} from 'vitest';
@@ -69,17 +70,25 @@ describe.each(CASES)('tokenizer prefix cache of $alias (template compiled: $comp
       renders[r.render!]++;
     };
     let checked = 0;
+    let continued = 0;
     for (const {turns, tools} of corpus(7, alias)) {
       for (const messages of turns) {
         const flat = messages.map((m) => (Array.isArray(m.content) ? {...m, content: m.content.map((p) => p.text ?? '').join('')} : m));
         const text = reference.render({messages: flat, tools, add_generation_prompt: true, bos_token: special(config.bos_token), eos_token: special(config.eos_token)});
-        expect(await pipeline.chatTokens(messages, tools), `${alias}: ${JSON.stringify(messages).slice(0, 200)}`).toEqual(await pipeline.encoder.encodeUncached(text));
+        const {ids, continues} = await pipeline.chatPrompt(messages, tools);
+        expect(ids, `${alias}: ${JSON.stringify(messages).slice(0, 200)}`).toEqual(await pipeline.encoder.encodeUncached(text));
+        // What the router is told it may reuse blocks of: the earlier prompt's ids, exactly.
+        if (continues) {
+          expect(ids.slice(0, continues.length)).toEqual(continues.tokens.slice(0, continues.length));
+          continued++;
+        }
         checked++;
       }
     }
     expect(checked).toBeGreaterThan(60);
     // The cache was used, not bypassed: earlier prompts' tokens were reused on later turns.
     expect(reused).toBeGreaterThan(1000);
+    expect(continued).toBeGreaterThan(30);
     if (compiled) {
       // Every family's template compiles; only Qwen3's tools (printed with tojson) go to the interpreter.
       expect(renders.compiled).toBeGreaterThan(alias === 'qwen3-0.6b' ? 40 : 60);
