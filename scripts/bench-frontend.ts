@@ -9,10 +9,13 @@
 //               divides by the CPU the serving processes used (from /proc), not by wall time.
 // Then the router's decision cost inside the frontend (hashing, index lookup, scoring: its own
 // dynamo_router_overhead_total_ms) for unique ~1k- and ~8k-token prompts.
-// Prints a table and a JSON record. Env: REQUESTS (per throughput run), CONCURRENCY, LATENCY_REQUESTS,
-// WORKLOADS (a comma list of those to run, e.g. multiturn/unary,unique/stream; default all four),
-// WARMUP (requests per lane before each target's runs, from conversations of their own; default: the
-// first 8 of each lane, which a short run measures mostly before JSC has optimized the hot path),
+// Sample sizes: a p99 of 300 requests is their third worst, and moved by ±2 ms between runs on this
+// machine; 2,000 make it the twentieth. Each target is warmed first (JIT, caches) with requests of
+// their own, not the ones measured (which would then find their prompts cached).
+// Prints a table and a JSON record. Env: REQUESTS (per throughput run; default 3000), CONCURRENCY,
+// LATENCY_REQUESTS (default 2000), WORKLOADS (a comma list of those to run, e.g.
+// multiturn/unary,unique/stream; default all four), WARMUP (requests per lane before each target's
+// runs, from conversations of their own; default 64),
 // BIN (the build measured as `dynamo`; default dist/dynamo), BASELINE_BIN (another build of dynamo, e.g. from the previous commit: measured as target
 // `baseline` in the same run, interleaved with `dynamo`, and compared as ratios).
 import {spawn} from 'node:child_process';
@@ -29,12 +32,12 @@ import {quantile, runLanes} from './bench/load.js';
 import {startNginxProxy} from './bench/nginx.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const REQUESTS = Number(process.env.REQUESTS ?? 600);
+const REQUESTS = Number(process.env.REQUESTS ?? 3000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
-const LATENCY_REQUESTS = Number(process.env.LATENCY_REQUESTS ?? 300);
+const LATENCY_REQUESTS = Number(process.env.LATENCY_REQUESTS ?? 2000);
 const MODEL = 'deepseek-r1';
 const WORKLOADS = process.env.WORKLOADS?.split(',');
-const WARMUP = process.env.WARMUP ? Number(process.env.WARMUP) : undefined;
+const WARMUP = Number(process.env.WARMUP ?? 64);
 
 const WORDS = 'the model serves requests with a cache of blocks and routes each prompt to the worker that holds most of its prefix while latency stays low under load for every user of the system in time'.split(' ');
 
@@ -154,7 +157,7 @@ async function main() {
   const encoder = await PromptEncoder.create(files.tokenizerJson, vocab);
   const template = new ChatTemplate(files.tokenizerConfig);
   const w = workloads(Math.ceil(REQUESTS / CONCURRENCY), 42);
-  const warm = WARMUP ? workloads(WARMUP, 43) : undefined;
+  const warm = workloads(WARMUP, 43);
   const bodies: Record<string, {lanes: string[][]; tokens: number; warmup: string[][]}> = {};
   const body = (messages: Message[], stream: boolean) =>
     JSON.stringify({model: MODEL, messages, max_tokens: 16, ignore_eos: true, stream, ...(stream ? {stream_options: {include_usage: true}} : {})});
@@ -174,7 +177,7 @@ async function main() {
           ),
         ),
       );
-      const warmup = warm ? warm[name as keyof typeof warm].map((lane) => lane.map((m) => body(m, stream))) : l.map((lane) => lane.slice(0, 8));
+      const warmup = warm[name as keyof typeof warm].map((lane) => lane.map((m) => body(m, stream)));
       bodies[key] = {lanes: l, tokens, warmup};
     }
   }
@@ -249,7 +252,7 @@ async function main() {
   }
   const cols = Object.keys(rows[0]!);
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
-  console.log(`bench:frontend — ${MODEL} chat, max_tokens 16; latency: ${LATENCY_REQUESTS} requests one at a time; throughput: ${REQUESTS} requests, ${CONCURRENCY} concurrent; warm-up: ${WARMUP ?? 8} requests per lane${WARMUP ? " (conversations of their own)" : ""}\n`);
+  console.log(`bench:frontend — ${MODEL} chat, max_tokens 16; latency: ${LATENCY_REQUESTS} requests one at a time; throughput: ${REQUESTS} requests, ${CONCURRENCY} concurrent; warm-up: ${WARMUP} requests per lane (conversations of their own)\n`);
   console.log(cols.map((c, i) => c.padEnd(widths[i]!)).join('  '));
   for (const r of rows) console.log(cols.map((c, i) => String(r[c]).padEnd(widths[i]!)).join('  '));
   console.log('\nrouter decision inside the frontend (hash + index lookup + scoring, dynamo_router_overhead_total_ms):');
@@ -259,7 +262,7 @@ async function main() {
     console.log('\ndynamo ÷ baseline (same run): added latency and throughput per core');
     for (const r of ratios) console.log(`  ${r.workload.padEnd(18)} added p50 ${r.added_p50_ms_dynamo} vs ${r.added_p50_ms_baseline} ms · input tok/s per core ×${r.Mtok_s_per_core_ratio}`);
   }
-  console.log(`\n${JSON.stringify({bench: 'frontend', model: MODEL, requests: REQUESTS, concurrency: CONCURRENCY, warmup_per_lane: WARMUP ?? 8, results: rows, router_decision: routerCost, ...(ratios.length ? {baseline: process.env.BASELINE_BIN, vs_baseline: ratios} : {})})}`);
+  console.log(`\n${JSON.stringify({bench: 'frontend', model: MODEL, requests: REQUESTS, concurrency: CONCURRENCY, warmup_per_lane: WARMUP, results: rows, router_decision: routerCost, ...(ratios.length ? {baseline: process.env.BASELINE_BIN, vs_baseline: ratios} : {})})}`);
   process.exit(0);
 }
 
