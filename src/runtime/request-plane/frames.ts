@@ -58,7 +58,8 @@ codec.register({type: UINT32_ARRAY, encode: packUint32s, decode: unpackUint32s})
 const encoder = new Encoder({ignoreUndefined: true, extensionCodec: codec});
 
 export function encodeFrame(frame: ClientFrame | ServerFrame): Buffer {
-  const body = encoder.encode(frame);
+  // A view of the encoder's own buffer, copied once into the frame (encode() would copy it first).
+  const body = encoder.encodeSharedRef(frame);
   const out = Buffer.allocUnsafe(4 + body.byteLength);
   out.writeUInt32BE(body.byteLength, 0);
   out.set(body, 4);
