@@ -39,8 +39,7 @@ export async function prefillFirst(deps: GenerationDeps, disagg: DisaggSettings,
   if (uncached <= disagg.maxLocalPrefillLength) return {remote: false, why: 'short_prompt'};
   // Booked under its own id: the same request is also active on its decode worker.
   const id = `${requestId}#prefill`;
-  // The decode worker's routing hashed this prompt's blocks: the same router reuses them.
-  const choice = deps.router.choose({id, tokens: input.promptTokens, prefix: {tokens: input.promptTokens, length: input.promptTokens.length}, overrides: input.routing}, prefillers);
+  const choice = deps.router.choose({id, tokens: input.promptTokens, overrides: input.routing}, prefillers);
   if (!choice) return {remote: false, why: 'no_prefill_worker'};
   const worker = choice.workerId;
   try {

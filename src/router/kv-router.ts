@@ -144,6 +144,9 @@ export class KvRouter implements RequestRouter {
 
   /** The full blocks of `tokens`, hashed Dynamo's way: those of an earlier prompt they start with (`prefix`) are copied, the rest hashed after them. */
   private blocksOf(tokens: ArrayLike<number>, prefix?: TokenPrefix): BlockList {
+    // The same prompt routed again (a disaggregated request's prefill, after its decode worker's routing): its blocks as they were (never changed once made).
+    const again = Array.isArray(tokens) ? this.routedBlocks.get(tokens) : undefined;
+    if (again) return again;
     const size = this.opts.blockSize;
     const earlier = prefix && this.routedBlocks.get(prefix.tokens);
     const total = Math.floor(tokens.length / size);
