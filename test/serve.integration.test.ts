@@ -21,13 +21,19 @@ describe('dynamo up serving deepseek-r1 on the mocker (openai client)', () => {
     up = await startUntil(
       ['up', '--model', 'deepseek-r1', '--workers', '3', '--port', String(port), '--api-key', 'sk-test', '--name', 'serve'],
       /ready in/,
-      {env: {...env(), DYN_WORKERS_BASE_PORT: String(base)}, timeoutMs: 60_000},
+      // A small pre-touch (frontend.preTouchMb through its environment twin): checked below.
+      {env: {...env(), DYN_WORKERS_BASE_PORT: String(base), DYN_FRONTEND_PRE_TOUCH_MB: '32'}, timeoutMs: 60_000},
     );
     client = new OpenAI({baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'sk-test', maxRetries: 0});
   });
   afterAll(async () => {
     up?.child.kill('SIGTERM');
     await up?.child;
+  });
+
+  it('the frontend pre-touched the heap it was told to, in the runtime that keeps it', async () => {
+    const logs = await dynamo(['logs', 'frontend', '--name', 'serve'], {env: env()});
+    expect(logs.stdout).toMatch(/pre-touched 32 MB of heap in \d+ ms/);
   });
 
   it('answers a chat completion with readable text and usage', async () => {

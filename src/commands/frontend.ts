@@ -42,6 +42,7 @@ export default class Frontend extends Command {
     'migration-max-seq-len': optionalConfigNumberFlag(['frontend', 'migrationMaxSeqLen'], {env: 'DYN_MIGRATION_MAX_SEQ_LEN'}),
     'admission-control': Flags.string({options: [...ADMISSION_CONTROLS], default: D.frontend.admissionControl, env: 'DYN_ADMISSION_CONTROL', description: doc(['frontend', 'admissionControl'])}),
     'overload-status-code': Flags.string({options: OVERLOAD_STATUS_CODES.map(String), default: String(D.frontend.overloadStatusCode), env: 'DYN_HTTP_OVERLOAD_STATUS_CODE', description: doc(['frontend', 'overloadStatusCode'])}),
+    'pre-touch-mb': configNumberFlag(['frontend', 'preTouchMb'], {env: 'DYN_FRONTEND_PRE_TOUCH_MB'}),
     'drain-ms': Flags.integer({default: 3000, description: 'on stop, time to let in-flight requests finish'}),
   };
 
@@ -77,6 +78,7 @@ export default class Frontend extends Command {
       migration: {limit: flags['migration-limit'], maxSeqLen: flags['migration-max-seq-len']},
       admissionControl: flags['admission-control'] as 'none' | 'token-capacity',
       overloadStatus: Number(flags['overload-status-code']),
+      preTouchMb: flags['pre-touch-mb'],
     });
   }
 }

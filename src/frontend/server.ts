@@ -20,6 +20,7 @@ import {ModelPipeline} from './model-pipeline.js';
 import {type BusyThresholds, notBusy} from '../router/policy.js';
 import {RouterQueue} from '../router/queue.js';
 import {NatsKvSubscriber, openNats} from '../runtime/event-plane/nats.js';
+import {allocatorKeepsFreedMemory, preTouchHeap} from '../runtime/pre-touch.js';
 import {followKvEvents} from './kv-event-feed.js';
 import {natsEventSource} from './nats-event-source.js';
 import {WorkerPool} from './worker-pool.js';
@@ -49,6 +50,8 @@ export interface FrontendOptions {
   /** token-capacity: a full router queue refuses new requests at once with `overloadStatus`. */
   admissionControl: 'none' | 'token-capacity';
   overloadStatus: number;
+  /** Megabytes of heap touched at start and kept (runtime/pre-touch.ts); 0 = none. */
+  preTouchMb: number;
 }
 
 export async function runFrontend(opts: FrontendOptions): Promise<void> {
@@ -59,6 +62,7 @@ export async function runFrontend(opts: FrontendOptions): Promise<void> {
 
 async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Logger): Promise<void> {
   const pipeline = await ModelPipeline.load(opts.model, opts.servedModelName);
+  await preTouch(opts.preTouchMb, log);
   const warn = (m: string) => log.warn(`frontend: ${m}`);
   // On the NATS event plane, workers' KV events and loads come from there (runtime/event-plane/nats.ts).
   const nats = opts.natsEvents ? new NatsKvSubscriber(await openNats(opts.natsEvents.url, `dynamo frontend ${process.pid}`), opts.natsEvents.deployment, warn) : undefined;
@@ -148,6 +152,18 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
   await nats?.close();
   pool.stop();
   life.exit(0);
+}
+
+/** Before the port opens, so no request waits behind it. Useless where the allocator gives freed pages back. */
+async function preTouch(mb: number, log: Logger): Promise<void> {
+  if (mb <= 0) return;
+  if (!allocatorKeepsFreedMemory()) {
+    log.debug(`frontend: not pre-touching ${mb} MB: this runtime gives freed memory back (the binary keeps it when MIMALLOC_PURGE_DELAY=-1, as \`dynamo up\` sets)`);
+    return;
+  }
+  const t0 = performance.now();
+  await preTouchHeap(mb, () => (globalThis as {Bun?: {gc(full: boolean): void}}).Bun?.gc(true));
+  log.info(`frontend: pre-touched ${mb} MB of heap in ${Math.round(performance.now() - t0)} ms`);
 }
 
 /** Tells when each request starts and when its reply is over: a stream when its last frame is pulled or its client leaves. */

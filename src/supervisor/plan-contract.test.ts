@@ -150,6 +150,7 @@ async function expectPlanParses(config: DynamoConfig): Promise<void> {
         'migration-limit': config.frontend.migrationLimit,
         'admission-control': config.frontend.admissionControl,
         'overload-status-code': String(config.frontend.overloadStatusCode),
+        'pre-touch-mb': config.frontend.preTouchMb,
       });
       expect(flags['migration-max-seq-len']).toBe(config.frontend.migrationMaxSeqLen);
       expect(flags['api-key']).toBe(config.frontend.apiKey);
@@ -183,7 +184,7 @@ describe('the plan and the commands it starts', () => {
     const config = loadFrom(
       [
         'model: deepseek-r1',
-        'frontend: {host: 0.0.0.0, port: 9000, bodyLimitMb: 7, apiKey: s3cret, migrationLimit: 3, migrationMaxSeqLen: 4096, overloadStatusCode: 503}',
+        'frontend: {host: 0.0.0.0, port: 9000, bodyLimitMb: 7, apiKey: s3cret, migrationLimit: 3, migrationMaxSeqLen: 4096, overloadStatusCode: 503, preTouchMb: 64}',
         'router: {mode: random, blockSize: 32, overlapWeight: 0.5, temperature: 0.25, kvEvents: false, ttlSecs: 30, maxTreeSize: 4096, pruneTargetRatio: 0.5, queueThreshold: 0, busyMaxInflight: 8, busyKvUsage: 0.9}',
         'mocker: {speedupRatio: 0, gpuMemoryGb: 40, numGpuBlocks: 512, maxNumSeqs: 64, maxNumBatchedTokens: 2048}',
         'workers: {basePort: 9100, engineRequestLimit: 12, agg: {count: 3, tensorParallelSize: 2}}',

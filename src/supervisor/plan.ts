@@ -277,6 +277,8 @@ export function planDeployment(config: DynamoConfig, inputs: PlanInputs): Deploy
       config.frontend.admissionControl,
       '--overload-status-code',
       String(config.frontend.overloadStatusCode),
+      '--pre-touch-mb',
+      String(config.frontend.preTouchMb),
       ...(config.disagg ? ['--disagg', '--max-local-prefill-length', String(dg.maxLocalPrefillLength), '--max-prefill-queue-size', String(dg.maxPrefillQueueSize)] : []),
     ],
     // The API key travels in the environment: argv is visible to every user in `ps`.
