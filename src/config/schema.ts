@@ -118,7 +118,7 @@ export const buildConfigSchema = (opts: SchemaOptions = {}) => z.strictObject({
       migrationMaxSeqLen: z.number().int().positive().optional().describe('a request whose prompt plus output grows past this many tokens is no longer migrated (unset = no limit)'),
       admissionControl: z.enum(ADMISSION_CONTROLS).default('none').describe('token-capacity: reject a request at once (overloadStatusCode, Retry-After) when every worker is saturated and the router queue already holds one step of prefill tokens for every worker; none: queue everything'),
       overloadStatusCode: z.literal(OVERLOAD_STATUS_CODES).default(529).describe('HTTP status of a request admission control rejects'),
-      preTouchMb: z.number().int().min(0).default(0).describe('heap (MB) the frontend touches before it opens its port and keeps, so that on a VM whose first touch of a page is slow its caches grow into resident memory, not page faults during requests; size it to the frontend\'s resident memory after a long run (less can cost more than none); 0 = off'),
+      preTouchMb: z.number().int().min(0).default(0).describe('heap (MB) the frontend touches before it opens its port and keeps, so that on a VM whose first touch of a page is slow its caches grow into resident memory, not page faults during requests; size it to the frontend\'s resident memory after a long run (e.g. 1024 for ~1 GB); 0 = off'),
     })
     .refine((f) => !f.tlsCert === !f.tlsKey, {message: 'tlsCert and tlsKey go together', path: ['tlsKey'], params: {fix: 'set both (PEM files), or neither'}})
     .prefault({}),
