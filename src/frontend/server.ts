@@ -158,7 +158,7 @@ async function serveFrontend(opts: FrontendOptions, life: RoleLifecycle, log: Lo
 async function preTouch(mb: number, log: Logger): Promise<void> {
   if (mb <= 0) return;
   if (!allocatorKeepsFreedMemory()) {
-    log.debug(`frontend: not pre-touching ${mb} MB: this runtime gives freed memory back (the binary keeps it when MIMALLOC_PURGE_DELAY=-1, as \`dynamo up\` sets)`);
+    log.warn(`frontend: not pre-touching ${mb} MB: this runtime gives freed memory back, so the pages would not stay (the binary keeps them with MIMALLOC_PURGE_DELAY=-1, which \`dynamo up\` sets)`);
     return;
   }
   const t0 = performance.now();
