@@ -32,12 +32,12 @@ export async function preTouchHeap(mb: number, collect: () => void): Promise<voi
   collect();
 }
 
-function touch(mb: number): number {
+/** Allocates and holds ~`mb` megabytes until it returns (all of it live at once, so every page is written). */
+function touch(mb: number): void {
   const held: unknown[] = [];
   for (let i = 0; i < mb * STEPS_PER_MB; i++) {
     const cells = new Array(400);
     for (let j = 0; j < cells.length; j++) cells[j] = {a: j, b: i, c: 'x'};
     held.push(cells, new Array(2000).fill(i), `${i}`.padEnd(16_000, 'y'));
   }
-  return held.length;
 }
