@@ -12,6 +12,7 @@
  * else through Hugging Face's native tokenizer.
  */
 import {Tokenizer} from 'tokenizers';
+import {detached} from '../shared/detached.js';
 import {GenerationalCache} from '../shared/generational-cache.js';
 import {AddedTokenSplitter} from './added-token-splitter.js';
 import {BpeEncoder} from './bpe.js';
@@ -121,17 +122,19 @@ export class PromptEncoder {
         continue;
       }
       if (!p) continue;
-      const seg = this.bpe ? this.segmentSync(p) : await this.segment(p);
+      // A segment much shorter than the prompt is cached as a copy: a slice would keep the prompt.
+      const copy = 2 * p.length < text.length;
+      const seg = this.bpe ? this.segmentSync(p, copy) : await this.segment(p, copy);
       for (let j = 0; j < seg.length; j++) ids.push(seg[j]!);
     }
   }
 
-  private async segment(text: string): Promise<number[]> {
-    return this.cached(text) ?? this.remember(text, (await this.native.encode(text, null, {addSpecialTokens: false})).getIds());
+  private async segment(text: string, copy: boolean): Promise<number[]> {
+    return this.cached(text) ?? this.remember(text, copy, (await this.native.encode(text, null, {addSpecialTokens: false})).getIds());
   }
 
-  private segmentSync(text: string): number[] {
-    return this.cached(text) ?? this.remember(text, this.bpe!.encode(text));
+  private segmentSync(text: string, copy: boolean): number[] {
+    return this.cached(text) ?? this.remember(text, copy, this.bpe!.encode(text));
   }
 
   private cached(text: string): number[] | undefined {
@@ -145,9 +148,9 @@ export class PromptEncoder {
     return hit;
   }
 
-  private remember(text: string, ids: number[]): number[] {
+  private remember(text: string, copy: boolean, ids: number[]): number[] {
     this.stats.tokens += ids.length;
-    this.cache.set(text, ids);
+    this.cache.set(copy ? detached(text) : text, ids);
     return ids;
   }
 

@@ -6,6 +6,8 @@
  * confirmed with `startsWith` at its offset. Open addressing, linear probing, kept at most half full.
  * A piece's ids are one number (most words are one token) or an array.
  */
+import {detached} from '../shared/detached.js';
+
 export type PieceIds = number | readonly number[];
 
 export class PieceTable {
@@ -31,7 +33,7 @@ export class PieceTable {
     const length = end - start;
     for (let i = hashSlice(text, start, end) & mask; ; i = (i + 1) & mask) {
       const k = this.slots[i]!;
-      if (k < 0) return this.add(text.slice(start, end), make);
+      if (k < 0) return this.add(detached(text.slice(start, end)), make);
       const key = this.keys[k]!;
       if (key.length === length && text.startsWith(key, start)) return this.values[k]!;
     }
