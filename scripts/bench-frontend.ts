@@ -69,20 +69,49 @@ function workloads(perLane: number, seed: number): {unique: Message[][][]; multi
   return {unique, multiturn};
 }
 
-/** CPU seconds the processes' threads have run, to the nanosecond (/proc/PID/task/TID/schedstat): a run of a few hundred requests is ~0.1 s of CPU, which the 10 ms ticks of /proc/PID/stat would round by ±10 %. */
-function cpuSeconds(pids: number[]): number {
-  let ns = 0;
+/**
+ * What the processes' threads have run so far: per thread to the nanosecond (/proc/PID/task/TID/schedstat;
+ * a run of a few hundred requests is ~0.1 s of CPU, which the 10 ms ticks of /proc/PID/stat would
+ * round by ±10 %), and per process in ticks (utime + stime, which keep the time of threads that have
+ * ended).
+ */
+interface CpuSample {
+  threads: Map<string, number>;
+  ticks: number;
+}
+
+function cpuSample(pids: number[]): CpuSample {
+  const threads = new Map<string, number>();
+  let ticks = 0;
   for (const pid of pids) {
     try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
       for (const tid of readdirSync(`/proc/${pid}/task`)) {
         try {
-          ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+          threads.set(`${pid}/${tid}`, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
         } catch {}
       }
     } catch {}
   }
+  return {threads, ticks};
+}
+
+/**
+ * CPU seconds run between two samples: from the threads' nanoseconds, unless a thread ended in
+ * between (a JIT or GC helper that went idle): its time would vanish from the sum, which could then
+ * read near zero, so the ticks count instead.
+ */
+function cpuSecondsBetween(a: CpuSample, b: CpuSample): number {
+  let ns = 0;
+  for (const [tid, v] of b.threads) ns += v - (a.threads.get(tid) ?? 0);
+  for (const tid of a.threads.keys()) if (!b.threads.has(tid)) return (b.ticks - a.ticks) / TICKS_PER_SECOND;
   return ns / 1e9;
 }
+
+/** USER_HZ: what /proc counts utime and stime in (100 on every Linux this runs on). */
+const TICKS_PER_SECOND = 100;
 
 function childrenOf(pid: number): number[] {
   const out: number[] = [];
@@ -212,9 +241,9 @@ async function main() {
         const p99 = quantile(lat.latenciesMs, 0.99);
         if (t.name === 'floor') Object.assign(base, {p50, p99});
         const pids = t.pids();
-        const c0 = cpuSeconds(pids);
+        const c0 = cpuSample(pids);
         const r = await runLanes(t.port, '/v1/chat/completions', lanes);
-        const cores = (cpuSeconds(pids) - c0) / r.seconds;
+        const cores = cpuSecondsBetween(c0, cpuSample(pids)) / r.seconds;
         const tokPerSec = (tokens * (r.requests - r.errors)) / r.requests / r.seconds;
         rows.push({
           workload: key,
