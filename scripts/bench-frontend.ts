@@ -4,7 +4,9 @@
 //   (c) dynamo:   `dynamo up` (frontend + 1 mocker worker at infinite speed)
 // Workloads: unique ~1k-token prompts, and multi-turn conversations whose prompts repeat their
 // history (growing to ~1k tokens). Streaming and not. Two phases per run:
-//   latency:    one request at a time (no queueing): added latency = (b|c) − (a) at p50/p99;
+//   latency:    one request at a time (no queueing): added latency = (b|c) − (a) at p50/p99; the
+//               targets take turns in blocks of 100 requests, so a busy minute of this shared
+//               machine falls on all of them alike;
 //   throughput: CONCURRENCY lanes: requests/s and input tokens/s, and tokens/s per core, which
 //               divides by the CPU the serving processes used (from /proc), not by wall time.
 // Then the router's decision cost inside the frontend (hashing, index lookup, scoring: its own
@@ -28,7 +30,7 @@ import {ChatTemplate} from '../src/tokenizer/chat-template.js';
 import {PromptEncoder} from '../src/tokenizer/encoder.js';
 import {Vocab} from '../src/tokenizer/vocab.js';
 import {freePort, freePortRange, tempDir} from '../test/helpers/processes.js';
-import {quantile, runLanes} from './bench/load.js';
+import {interleavedSerial, quantile, runLanes} from './bench/load.js';
 import {startNginxProxy} from './bench/nginx.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -231,15 +233,16 @@ async function main() {
   const routerCost: Record<string, unknown>[] = [];
   try {
     for (const [key, {lanes, tokens, warmup}] of Object.entries(bodies)) {
-      const base: Record<string, number> = {};
-      // One lane holding requests from every lane, in order (conversations stay in turn order).
-      const serial = [lanes.flat().slice(0, LATENCY_REQUESTS)];
-      for (const t of targets) {
-        await runLanes(t.port, '/v1/chat/completions', warmup); // JIT, caches
-        const lat = await runLanes(t.port, '/v1/chat/completions', serial);
-        const p50 = quantile(lat.latenciesMs, 0.5);
-        const p99 = quantile(lat.latenciesMs, 0.99);
-        if (t.name === 'floor') Object.assign(base, {p50, p99});
+      // One lane holding requests from every lane, in order (conversations stay in turn order),
+      // sent to every target in turn, in blocks (interleavedSerial), after each target's warm-up.
+      const serial = lanes.flat().slice(0, LATENCY_REQUESTS);
+      for (const t of targets) await runLanes(t.port, '/v1/chat/completions', warmup); // JIT, caches
+      const latency = await interleavedSerial(targets.map((t) => t.port), '/v1/chat/completions', serial);
+      const floorLatency = latency[targets.findIndex((t) => t.name === 'floor')]!.latenciesMs;
+      const base = {p50: quantile(floorLatency, 0.5), p99: quantile(floorLatency, 0.99)};
+      for (const [ti, t] of targets.entries()) {
+        const p50 = quantile(latency[ti]!.latenciesMs, 0.5);
+        const p99 = quantile(latency[ti]!.latenciesMs, 0.99);
         const pids = t.pids();
         const c0 = cpuSample(pids);
         const r = await runLanes(t.port, '/v1/chat/completions', lanes);
@@ -249,12 +252,12 @@ async function main() {
           workload: key,
           target: t.name,
           req_s: +(r.requests / r.seconds).toFixed(0),
-          errors: r.errors,
+          errors: r.errors + latency[ti]!.errors,
           input_Mtok_s: +(tokPerSec / 1e6).toFixed(3),
           p50_ms: +p50.toFixed(2),
           p99_ms: +p99.toFixed(2),
-          added_p50_ms: t.name === 'floor' ? 0 : +(p50 - base.p50!).toFixed(2),
-          added_p99_ms: t.name === 'floor' ? 0 : +(p99 - base.p99!).toFixed(2),
+          added_p50_ms: t.name === 'floor' ? 0 : +(p50 - base.p50).toFixed(2),
+          added_p99_ms: t.name === 'floor' ? 0 : +(p99 - base.p99).toFixed(2),
           loaded_p50_ms: +quantile(r.latenciesMs, 0.5).toFixed(2),
           server_cores: +cores.toFixed(2),
           Mtok_s_per_core: +(tokPerSec / 1e6 / Math.max(cores, 0.01)).toFixed(3),

@@ -41,6 +41,32 @@ export async function runLanes(port: number, path: string, lanes: string[][]): P
   return {requests: latenciesMs.length, errors, seconds, latenciesMs};
 }
 
+/**
+ * One request at a time to each of several servers, interleaved in blocks of `block` requests (the
+ * servers' order rotating block by block), each server on one kept-alive connection throughout:
+ * whatever the machine does at a given minute then falls on every server alike, where one server's
+ * whole run after another's could meet a quiet minute and the next a busy one. Every server gets
+ * the same bodies in the same order (a conversation's turns stay in order).
+ */
+export async function interleavedSerial(ports: number[], path: string, bodies: string[], block = 100): Promise<{latenciesMs: number[]; errors: number}[]> {
+  const agents = ports.map(() => new Agent({keepAlive: true, maxSockets: 1}));
+  const out = ports.map(() => ({latenciesMs: [] as number[], errors: 0}));
+  for (let b = 0; b * block < bodies.length; b++) {
+    const chunk = bodies.slice(b * block, (b + 1) * block);
+    for (let k = 0; k < ports.length; k++) {
+      const i = (b + k) % ports.length;
+      for (const body of chunk) {
+        const s = performance.now();
+        const status = await post(agents[i]!, ports[i]!, path, body).catch(() => 0);
+        if (status !== 200) out[i]!.errors++;
+        out[i]!.latenciesMs.push(performance.now() - s);
+      }
+    }
+  }
+  for (const a of agents) a.destroy();
+  return out;
+}
+
 export function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
