@@ -3,6 +3,17 @@ import {prng} from './prng.js';
 import {SlotTable} from './slot-table.js';
 
 describe('SlotTable', () => {
+  it('holds the capacity it was made for without growing, then grows as keys come', () => {
+    const t = new SlotTable(1000);
+    expect(t.capacity).toBeGreaterThanOrEqual(1000);
+    const made = t.capacity;
+    for (let k = 0; k < made; k++) t.set(k * 7_919, k);
+    expect(t.capacity).toBe(made);
+    t.set(-1, 0);
+    expect(t.capacity).toBe(2 * made);
+    expect(t.get(5 * 7_919)).toBe(5);
+  });
+
   it('agrees with a Map through inserts, replacements, deletes and growth', () => {
     const random = prng(7);
     const t = new SlotTable(4);

@@ -108,6 +108,11 @@ export class SlotTable {
     return taken;
   }
 
+  /** Keys it holds before it grows (the constructor's capacity, or what growing has made room for). */
+  get capacity(): number {
+    return (this.mask + 1) / 2;
+  }
+
   /** Every value, in table order. */
   *values(): IterableIterator<number> {
     const c = this.cells;

@@ -22,4 +22,10 @@ describe('buildMockerEngine', () => {
     // Two GPUs reserve twice the memory and hold the same weights: more than twice the blocks.
     expect(two.blocksTotal).toBeGreaterThan(2 * one.blocksTotal);
   });
+
+  it("sizes the block table for the whole cache at start: it never doubles (and stalls) under load", async () => {
+    const engine = await buildMockerEngine({...base, model: resolveModel('qwen3-0.6b'), tensorParallelSize: 1, numGpuBlocks: 300_000}, text);
+    expect(engine.blocksTotal).toBeGreaterThan(1 << 17);
+    expect(engine.blocks.tableCapacity).toBeGreaterThanOrEqual(engine.blocksTotal);
+  });
 });

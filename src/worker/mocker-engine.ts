@@ -36,7 +36,7 @@ export async function buildMockerEngine(opts: MockerEngineOptions, preloaded?: O
   // KV events: numbered and buffered here, served to routers over the request plane. A new
   // subscriber starts from a snapshot of the cached blocks.
   const kvEvents: KvEventPublisher = new KvEventPublisher(() => blocks.snapshot());
-  const blocks = new KvBlockManager(blocksTotal, opts.blockSize, kvEvents.sink);
+  const blocks = new KvBlockManager(blocksTotal, opts.blockSize, kvEvents.sink, {presized: true});
   const hasher = await DynamoBlockHasher.create(opts.blockSize);
   const scheduler = new MockScheduler({
     blocks,
