@@ -71,6 +71,9 @@ function workloads(perLane: number, seed: number): {unique: Message[][][]; multi
   return {unique, multiturn};
 }
 
+/** USER_HZ: what /proc counts utime and stime in (100 on every Linux this runs on). */
+const TICKS_PER_SECOND = 100;
+
 /**
  * What the processes' threads have run so far: per thread to the nanosecond (/proc/PID/task/TID/schedstat;
  * a run of a few hundred requests is ~0.1 s of CPU, which the 10 ms ticks of /proc/PID/stat would
@@ -111,9 +114,6 @@ function cpuSecondsBetween(a: CpuSample, b: CpuSample): number {
   for (const tid of a.threads.keys()) if (!b.threads.has(tid)) return (b.ticks - a.ticks) / TICKS_PER_SECOND;
   return ns / 1e9;
 }
-
-/** USER_HZ: what /proc counts utime and stime in (100 on every Linux this runs on). */
-const TICKS_PER_SECOND = 100;
 
 function childrenOf(pid: number): number[] {
   const out: number[] = [];

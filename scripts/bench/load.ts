@@ -20,25 +20,33 @@ export function post(agent: Agent, port: number, path: string, body: string): Pr
   });
 }
 
+/** Latencies of requests, and how many did not answer 200. */
+interface Timings {
+  latenciesMs: number[];
+  errors: number;
+}
+
+/** Sends one body and notes how long the whole response took, and whether it failed. */
+async function timedPost(agent: Agent, port: number, path: string, body: string, into: Timings): Promise<void> {
+  const s = performance.now();
+  const status = await post(agent, port, path, body).catch(() => 0);
+  if (status !== 200) into.errors++;
+  into.latenciesMs.push(performance.now() - s);
+}
+
 /** Runs `lanes` sequences of request bodies concurrently; each lane sends its bodies in order. */
 export async function runLanes(port: number, path: string, lanes: string[][]): Promise<LoadResult> {
   const agent = new Agent({keepAlive: true, maxSockets: lanes.length});
-  const latenciesMs: number[] = [];
-  let errors = 0;
+  const t: Timings = {latenciesMs: [], errors: 0};
   const t0 = performance.now();
   await Promise.all(
     lanes.map(async (bodies) => {
-      for (const b of bodies) {
-        const s = performance.now();
-        const status = await post(agent, port, path, b).catch(() => 0);
-        if (status !== 200) errors++;
-        latenciesMs.push(performance.now() - s);
-      }
+      for (const b of bodies) await timedPost(agent, port, path, b, t);
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
   agent.destroy();
-  return {requests: latenciesMs.length, errors, seconds, latenciesMs};
+  return {requests: t.latenciesMs.length, errors: t.errors, seconds, latenciesMs: t.latenciesMs};
 }
 
 /**
@@ -48,19 +56,14 @@ export async function runLanes(port: number, path: string, lanes: string[][]): P
  * whole run after another's could meet a quiet minute and the next a busy one. Every server gets
  * the same bodies in the same order (a conversation's turns stay in order).
  */
-export async function interleavedSerial(ports: number[], path: string, bodies: string[], block = 100): Promise<{latenciesMs: number[]; errors: number}[]> {
+export async function interleavedSerial(ports: number[], path: string, bodies: string[], block = 100): Promise<Timings[]> {
   const agents = ports.map(() => new Agent({keepAlive: true, maxSockets: 1}));
-  const out = ports.map(() => ({latenciesMs: [] as number[], errors: 0}));
+  const out = ports.map((): Timings => ({latenciesMs: [], errors: 0}));
   for (let b = 0; b * block < bodies.length; b++) {
     const chunk = bodies.slice(b * block, (b + 1) * block);
     for (let k = 0; k < ports.length; k++) {
       const i = (b + k) % ports.length;
-      for (const body of chunk) {
-        const s = performance.now();
-        const status = await post(agents[i]!, ports[i]!, path, body).catch(() => 0);
-        if (status !== 200) out[i]!.errors++;
-        out[i]!.latenciesMs.push(performance.now() - s);
-      }
+      for (const body of chunk) await timedPost(agents[i]!, ports[i]!, path, body, out[i]!);
     }
   }
   for (const a of agents) a.destroy();
